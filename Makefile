@@ -1,0 +1,41 @@
+# rnetkg: every target sets up the virtual environment it needs; CI calls only make targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PROFILE ?= examples/profile-15mm-g1.json
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test run check bench serve map clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install rnetkg with its test extra
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/python -m pytest -q
+
+run: $(STAMP) ## compare the example 1-2 cm profile across all eight guidelines
+	$(BIN)/rnetkg compare $(PROFILE)
+
+check: $(STAMP) ## SHACL, OWL reasoning and QC checks over ontology + kg
+	$(BIN)/rnetkg check
+
+bench: $(STAMP) ## benchmark: cohorts of 1k to 1M profiles, cold compare, check
+	$(BIN)/python -m rnetkg.bench
+
+serve: $(STAMP) ## serve the graph read-only with the Oxigraph server and its query UI
+	$(BIN)/rnetkg serve
+
+map: $(STAMP) ## draw the disagreement map to out/disagreement-map.png
+	$(BIN)/rnetkg map --out out/disagreement-map.png --data out/disagreement-map.csv
+
+clean: ## remove the virtual environment and generated output
+	rm -rf $(VENV) out build dist src/*.egg-info

@@ -1,0 +1,34 @@
+"""Every namespace the project uses, defined once."""
+
+RNET = "https://w3id.org/rnetkg/ontology#"
+ONTOLOGY_IRI = "https://w3id.org/rnetkg/ontology"
+KG = "https://w3id.org/rnetkg/kg/"
+CASE = "https://w3id.org/rnetkg/case/"
+PROV = "http://www.w3.org/ns/prov#"
+DCTERMS = "http://purl.org/dc/terms/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+SH = "http://www.w3.org/ns/shacl#"
+BIBO = "http://purl.org/ontology/bibo/"
+
+PREFIXES = {
+    "rnet": RNET,
+    "kg": KG,
+    "prov": PROV,
+    "dcterms": DCTERMS,
+    "skos": SKOS,
+    "xsd": XSD,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "sh": SH,
+    "bibo": BIBO,
+}
+
+
+def rnet(local: str) -> str:
+    """The full IRI of an ontology term."""
+    return RNET + local
