@@ -1,0 +1,208 @@
+"""Case profiles: parse and validate the profile JSON of DESIGN.md, derive grade, T category and
+decision point, and turn a profile into the RDF terms that the SPARQL queries bind.
+
+Rules (DESIGN.md):
+- WHO 2019 grade: Ki-67 < 3 % G1, 3-20 % G2, > 20 % G3; mitoses < 2 G1, 2-20 G2, > 20 G3 per
+  2 mm²; the higher grade wins. With only one of the two measured, the grade is derived from it and
+  the answer says so. A stated grade must not contradict the measurements.
+- AJCC 8th T category: mucosa/submucosa and <= 20 mm T1 (T1a < 10 mm, T1b 10-20 mm);
+  muscularis propria, or > 20 mm, T2; subserosa T3; serosa or adjacent organs T4. A stated T
+  category must not contradict size and depth.
+- Decision point: distant metastasis -> metastatic_disease; else margin not_resected ->
+  initial_management; else after_local_resection.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+GRADES = ("G1", "G2", "G3")
+DEPTHS = ("mucosa", "submucosa", "muscularis_propria", "subserosa", "serosa_or_adjacent_organs")
+T_STAGES = ("T1", "T1a", "T1b", "T2", "T3", "T4")
+NODES = ("N0", "N1")
+MARGINS = ("not_resected", "negative", "indeterminate", "positive")
+DECISION_POINTS = ("initial_management", "after_local_resection", "metastatic_disease")
+
+# field -> (kind, allowed values or None, required)
+FIELDS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
+    "id": ("string", None, False),
+    "size_mm": ("number", None, True),
+    "grade": ("enum", GRADES, False),
+    "ki67_percent": ("number", None, False),
+    "mitoses_per_2mm2": ("number", None, False),
+    "invasion_depth": ("enum", DEPTHS, False),
+    "t_stage": ("enum", T_STAGES, False),
+    "lymphovascular_invasion": ("boolean", None, False),
+    "lymph_nodes": ("enum", NODES, False),
+    "distant_metastasis": ("boolean", None, False),
+    "margin": ("enum", MARGINS, True),
+    "atypical_surface": ("boolean", None, False),
+}
+FIELD_NAMES = tuple(FIELDS)
+NUMBER_RANGES = {
+    "size_mm": ("> 0", lambda v: v > 0),
+    "ki67_percent": ("0-100", lambda v: 0 <= v <= 100),
+    "mitoses_per_2mm2": (">= 0", lambda v: v >= 0),
+}
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be evaluated; the message names the field and what is allowed."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated case profile with its derived values (None = unknown)."""
+
+    id: str
+    size_mm: float
+    margin: str
+    grade: str | None = None
+    ki67_percent: float | None = None
+    mitoses_per_2mm2: float | None = None
+    invasion_depth: str | None = None
+    t_stage: str | None = None
+    lymphovascular_invasion: bool | None = None
+    lymph_nodes: str | None = None
+    distant_metastasis: bool | None = None
+    atypical_surface: bool | None = None
+    # derived
+    derived_grade: str | None = None
+    derived_t_stage: str | None = None
+    decision_point: str = "initial_management"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def t_category(self) -> str | None:
+        """The main T category (T1a and T1b count as T1) that criteria test."""
+        t = self.derived_t_stage
+        return None if t is None else t[:2]
+
+    def derived(self) -> dict[str, Any]:
+        return {"grade": self.derived_grade, "t_stage": self.derived_t_stage,
+                "decision_point": self.decision_point}
+
+
+def _allowed(values: tuple[str, ...]) -> str:
+    return ", ".join(values)
+
+
+def _check_value(name: str, value: Any) -> Any:
+    kind, allowed, _ = FIELDS[name]
+    if kind == "string":
+        if not isinstance(value, str):
+            raise ProfileError(name, f"must be a string, got {type(value).__name__}")
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ProfileError(name, f"must be true or false, got {value!r}")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ProfileError(name, f"must be a number ({NUMBER_RANGES[name][0]}), got {value!r}")
+        value = float(value)
+        text, ok = NUMBER_RANGES[name]
+        if not math.isfinite(value) or not ok(value):
+            raise ProfileError(name, f"must be {text}, got {value:g}")
+        return value
+    assert allowed is not None
+    if not isinstance(value, str) or value not in allowed:
+        raise ProfileError(name, f"must be one of {_allowed(allowed)}, got {value!r}")
+    return value
+
+
+def grade_from_ki67(ki67: float) -> str:
+    return "G1" if ki67 < 3 else ("G2" if ki67 <= 20 else "G3")
+
+
+def grade_from_mitoses(mitoses: float) -> str:
+    return "G1" if mitoses < 2 else ("G2" if mitoses <= 20 else "G3")
+
+
+def t_from_size_and_depth(size_mm: float, depth: str) -> str:
+    if depth in ("mucosa", "submucosa"):
+        if size_mm > 20:
+            return "T2"
+        return "T1a" if size_mm < 10 else "T1b"
+    return {"muscularis_propria": "T2", "subserosa": "T3", "serosa_or_adjacent_organs": "T4"}[depth]
+
+
+def _derive_grade(p: dict[str, Any], notes: list[str]) -> str | None:
+    measured = []
+    if p.get("ki67_percent") is not None:
+        measured.append(("Ki-67 index", p["ki67_percent"], grade_from_ki67(p["ki67_percent"])))
+    if p.get("mitoses_per_2mm2") is not None:
+        measured.append(("mitotic count", p["mitoses_per_2mm2"], grade_from_mitoses(p["mitoses_per_2mm2"])))
+    from_measures = max((g for _, _, g in measured), default=None)
+    stated = p.get("grade")
+    if stated is not None:
+        for what, value, g in measured:
+            if g > stated:
+                raise ProfileError("grade", f"stated {stated} contradicts {what} {value:g} (WHO 2019: {g} or higher)")
+        if len(measured) == 2 and from_measures != stated:
+            raise ProfileError("grade", f"stated {stated} contradicts Ki-67 index and mitotic count (WHO 2019: {from_measures})")
+        return stated
+    if from_measures is None:
+        return None
+    if len(measured) == 1:
+        what = measured[0][0]
+        other = "mitotic count" if what == "Ki-67 index" else "Ki-67 index"
+        notes.append(f"grade {from_measures} derived from the {what} alone ({other} unknown)")
+    return from_measures
+
+
+def _derive_t(p: dict[str, Any]) -> str | None:
+    size, depth, stated = p["size_mm"], p.get("invasion_depth"), p.get("t_stage")
+    derived = t_from_size_and_depth(size, depth) if depth is not None else None
+    if stated is None:
+        return derived
+    if derived is not None:
+        if stated != derived and not (stated == "T1" and derived in ("T1a", "T1b")):
+            raise ProfileError("t_stage", f"stated {stated} contradicts size {size:g} mm and invasion_depth "
+                                          f"{depth} (AJCC 8th: {derived})")
+        return derived if stated == "T1" else stated
+    # depth unknown: the size alone bounds the T category
+    if stated in ("T1", "T1a", "T1b") and size > 20:
+        raise ProfileError("t_stage", f"stated {stated} contradicts size {size:g} mm (AJCC 8th: T1 is <= 20 mm)")
+    if stated == "T1a" and size >= 10:
+        raise ProfileError("t_stage", f"stated T1a contradicts size {size:g} mm (AJCC 8th: T1a is < 10 mm)")
+    if stated == "T1b" and size < 10:
+        raise ProfileError("t_stage", f"stated T1b contradicts size {size:g} mm (AJCC 8th: T1b is 10-20 mm)")
+    if stated == "T1":
+        return "T1a" if size < 10 else "T1b"
+    return stated
+
+
+def parse_profile(data: Any, default_id: str = "profile") -> Profile:
+    """Validate one profile (a dict from JSON) and derive grade, T category and decision point."""
+    if not isinstance(data, dict):
+        raise ProfileError("profile", f"must be a JSON object with the fields {_allowed(FIELD_NAMES)}")
+    for name in data:
+        if name not in FIELDS:
+            raise ProfileError(name, f"unknown field; allowed fields: {_allowed(FIELD_NAMES)}")
+    p: dict[str, Any] = {}
+    for name, (_, _, required) in FIELDS.items():
+        value = data.get(name)
+        if value is None:
+            if required:
+                raise ProfileError(name, "is required")
+            continue
+        p[name] = _check_value(name, value)
+    notes: list[str] = []
+    grade = _derive_grade(p, notes)
+    t = _derive_t(p)
+    if p.get("distant_metastasis") is True:
+        dp = "metastatic_disease"
+    elif p["margin"] == "not_resected":
+        dp = "initial_management"
+    else:
+        dp = "after_local_resection"
+    return Profile(id=p.get("id", default_id), derived_grade=grade, derived_t_stage=t,
+                   decision_point=dp, notes=tuple(notes),
+                   **{k: v for k, v in p.items() if k != "id"})

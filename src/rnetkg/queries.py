@@ -1,0 +1,249 @@
+"""The query library: every .rq file in queries/, with its header, run on any engine.
+
+Profile queries contain a VALUES block whose rows stand between the comment lines
+"# <profiles>" and "# </profiles>". rnetkg replaces those rows with the profiles to evaluate,
+each value written as an RDF term (an IRI, a typed literal or UNDEF): profile text is never
+pasted into a query. Catalogue parameters (?_name) are bound as RDF terms too: with
+pyoxigraph's `substitutions`, rdflib's `initBindings`, or a VALUES clause for endpoints.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import pyoxigraph as ox
+
+from . import paths
+from .namespaces import CASE, RNET, XSD
+
+PROFILE_BLOCK = re.compile(r"(?P<indent>[ \t]*)# <profiles>\n.*?\n[ \t]*# </profiles>", re.S)
+PROFILE_VARS = ("case", "sizeMm", "grade", "ki67", "mitoses", "depth", "tstage", "lvi", "nodes",
+                "metastasis", "margin", "atypical", "dp")
+
+
+class QueryError(ValueError):
+    """A query that does not exist, or a parameter that it does not take."""
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    path: Path
+    text: str
+    summary: str = ""
+    description: str = ""
+    params: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    header: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def takes_profiles(self) -> bool:
+        return PROFILE_BLOCK.search(self.text) is not None
+
+    @property
+    def is_qc(self) -> bool:
+        return self.path.parent.name == "qc"
+
+
+def _parse_header(text: str) -> dict[str, str]:
+    header: dict[str, str] = {}
+    key = None
+    for line in text.splitlines():
+        if not line.startswith("#+"):
+            if header:
+                break
+            continue
+        body = line[2:]
+        m = re.match(r"\s*([a-z_]+):\s?(.*)$", body)
+        if m and not body.startswith("   "):
+            key = m.group(1)
+            header[key] = m.group(2).strip()
+        elif key:
+            header[key] = (header[key] + " " + body.strip()).strip()
+    return header
+
+
+def _params(spec: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\?_(\w+)", spec))
+
+
+@lru_cache(maxsize=None)
+def catalogue() -> dict[str, Query]:
+    """Every query by its file stem (qc checks as qc/<stem>)."""
+    out: dict[str, Query] = {}
+    root = paths.query_dir()
+    for path in sorted(root.rglob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        h = _parse_header(text)
+        name = path.stem if path.parent == root else f"{path.parent.name}/{path.stem}"
+        out[name] = Query(name=name, path=path, text=text, summary=h.get("summary", ""),
+                          description=h.get("description", ""), params=_params(h.get("params", "")),
+                          tags=tuple(t.strip() for t in h.get("tags", "").split(",") if t.strip()),
+                          header=h)
+    return out
+
+
+def get(name: str) -> Query:
+    try:
+        return catalogue()[name]
+    except KeyError:
+        raise QueryError(f"query: no query named {name!r}; run `rnetkg queries` for the list") from None
+
+
+# ---------------------------------------------------------------- RDF terms for profile rows
+
+def decimal_term(value: float) -> str:
+    text = format(Decimal(repr(float(value))), "f")
+    return f'"{text}"^^<{XSD}decimal>'
+
+
+def _iri(iri: str) -> str:
+    return f"<{iri}>"
+
+
+def _bool(value: bool | None) -> str:
+    return "UNDEF" if value is None else ("true" if value else "false")
+
+
+DEPTH_IRI = {d: RNET + "depth_" + d for d in
+             ("mucosa", "submucosa", "muscularis_propria", "subserosa", "serosa_or_adjacent_organs")}
+MARGIN_IRI = {m: RNET + "margin_" + m for m in ("not_resected", "negative", "indeterminate", "positive")}
+DP_IRI = {"initial_management": RNET + "InitialManagement",
+          "after_local_resection": RNET + "AfterLocalResection",
+          "metastatic_disease": RNET + "MetastaticDisease"}
+
+
+def case_iri(index: int) -> str:
+    return f"{CASE}{index}"
+
+
+def profile_row(index: int, p) -> str:
+    """One VALUES row for a validated profile (rnetkg.profile.Profile); unknown fields are UNDEF."""
+    def opt(value, fn):
+        return "UNDEF" if value is None else fn(value)
+    cells = [
+        _iri(case_iri(index)),
+        decimal_term(p.size_mm),
+        opt(p.derived_grade, lambda g: _iri(RNET + g)),
+        opt(p.ki67_percent, decimal_term),
+        opt(p.mitoses_per_2mm2, decimal_term),
+        opt(p.invasion_depth, lambda d: _iri(DEPTH_IRI[d])),
+        opt(p.t_category, lambda t: _iri(RNET + t)),
+        _bool(p.lymphovascular_invasion),
+        opt(p.lymph_nodes, lambda n: _iri(RNET + n)),
+        _bool(p.distant_metastasis),
+        _iri(MARGIN_IRI[p.margin]),
+        _bool(p.atypical_surface),
+        _iri(DP_IRI[p.decision_point]),
+    ]
+    return "(" + " ".join(cells) + ")"
+
+
+def with_profiles(query: Query | str, profiles: Sequence) -> str:
+    """The query text with its profile rows replaced by the given profiles (case IRIs by index)."""
+    text = query.text if isinstance(query, Query) else query
+    rows = [profile_row(i, p) for i, p in enumerate(profiles)]
+
+    def repl(m: re.Match) -> str:
+        ind = m.group("indent")
+        body = "\n".join(ind + r for r in rows)
+        return f"{ind}# <profiles>\n{body}\n{ind}# </profiles>"
+    out, n = PROFILE_BLOCK.subn(repl, text)
+    if n == 0:
+        raise QueryError(f"query does not take profiles")
+    return out
+
+
+# ---------------------------------------------------------------- parameters and running
+
+def parse_term(value: str) -> ox.NamedNode | ox.Literal:
+    """A --param value as an RDF term: <iri>, prefix:local for rnet:/kg:, a number, true/false, or a string."""
+    from .namespaces import PREFIXES
+
+    if value.startswith("<") and value.endswith(">"):
+        return ox.NamedNode(value[1:-1])
+    m = re.fullmatch(r"([a-z]+):([A-Za-z0-9_\-./]+)", value)
+    if m and m.group(1) in PREFIXES:
+        return ox.NamedNode(PREFIXES[m.group(1)] + m.group(2))
+    if re.fullmatch(r"-?\d+(\.\d+)?", value):
+        return ox.Literal(value, datatype=ox.NamedNode(XSD + ("decimal" if "." in value else "integer")))
+    if value in ("true", "false"):
+        return ox.Literal(value, datatype=ox.NamedNode(XSD + "boolean"))
+    return ox.Literal(value)
+
+
+def bind_params(query: Query, params: dict[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
+    bound = {}
+    for key, value in params.items():
+        if key not in query.params:
+            allowed = ", ".join(query.params) if query.params else "none"
+            raise QueryError(f"--param {key}: query {query.name} takes no such parameter (it takes: {allowed})")
+        bound[key] = parse_term(value)
+    return bound
+
+
+def term_value(term: Any) -> Any:
+    """A plain Python value for a result term (pyoxigraph or rdflib); None when unbound."""
+    if term is None:
+        return None
+    if isinstance(term, (ox.NamedNode, ox.BlankNode)):
+        return term.value
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value if term.datatype else ""
+        if dt.endswith(("#integer", "#int", "#long")):
+            return int(term.value)
+        if dt.endswith(("#decimal", "#double", "#float")):
+            return float(term.value)
+        if dt.endswith("#boolean"):
+            return term.value == "true"
+        return term.value
+    import rdflib  # only reached when an rdflib result is converted
+
+    if isinstance(term, rdflib.URIRef):
+        return str(term)
+    if isinstance(term, rdflib.Literal):
+        v = term.toPython()
+        if isinstance(v, Decimal):
+            return float(v)
+        return v if isinstance(v, (int, float, bool)) else str(term)
+    return str(term)
+
+
+def run_store(store: ox.Store, text: str, bindings: dict | None = None) -> list[dict[str, Any]]:
+    """Run a SELECT on pyoxigraph; rows as dicts of plain values."""
+    result = store.query(text, substitutions={ox.Variable(k): v for k, v in (bindings or {}).items()})
+    names = [v.value for v in result.variables]
+    return [{n: term_value(sol[n]) for n in names} for sol in result]
+
+
+def run_rdflib(graph, text: str, bindings: dict | None = None) -> list[dict[str, Any]]:
+    """Run a SELECT on rdflib's own engine; rows as dicts of plain values."""
+    import rdflib
+
+    init = {}
+    for k, v in (bindings or {}).items():
+        if isinstance(v, ox.NamedNode):
+            init[k] = rdflib.URIRef(v.value)
+        else:
+            init[k] = rdflib.Literal(v.value, datatype=rdflib.URIRef(v.datatype.value) if v.datatype else None)
+    res = graph.query(text, initBindings=init)
+    names = [str(v) for v in res.vars]
+    return [{n: term_value(row[n]) for n in names} for row in res]
+
+
+def values_clause(bindings: dict) -> str:
+    """A VALUES clause binding parameters as RDF terms (for endpoints, which take no substitutions)."""
+    if not bindings:
+        return ""
+    names = " ".join(f"?{k}" for k in bindings)
+    cells = " ".join(str(v) for v in bindings.values())
+    return f"VALUES ({names}) {{ ({cells}) }}"
+
+
+def select_rows(rows: Iterable[dict], columns: Sequence[str]) -> list[list[Any]]:
+    return [[r.get(c) for c in columns] for r in rows]
