@@ -45,12 +45,14 @@ _SEVERITY_ORDER = {ERROR: 0, WARNING: 1}
 _MAX_VALUE_CHARS = 80
 
 
-def validate(extra_data: Sequence[Path] | None = None, data_files: Iterable[Path] | None = None) -> list[Finding]:
+def validate(extra_data: Sequence[Path] | None = None, data_files: Iterable[Path] | None = None, *,
+             seeds: Path | None = None) -> list[Finding]:
     """Validate ontology + instance data (+ ``extra_data``) against ``shapes/``.
 
     ``data_files`` replaces the instance data (default: every file of ``kg/``); ``extra_data``
-    adds files to it (a case profile, a test fixture). Returns the findings sorted by severity,
-    kind, subject and message; an empty list means the graph conforms.
+    adds files to it (a case profile, a test fixture). ``seeds`` is the folder of seed
+    articles (default: ``paths.seeds_dir()``). Returns the findings sorted by severity, kind,
+    subject and message; an empty list means the graph conforms.
     """
     findings: list[Finding] = []
     files = list(paths.kg_files() if data_files is None else data_files) + list(extra_data or [])
@@ -63,19 +65,20 @@ def validate(extra_data: Sequence[Path] | None = None, data_files: Iterable[Path
     shapes = Graph()
     _parse_into(shapes, paths.shape_files(), findings)
 
-    seeds = paths.seeds_dir()
     if seeds is None:
+        seeds = paths.seeds_dir()
+    if seeds is None or not Path(seeds).is_dir():
         # Without the seed texts every quote would fail: one clear error instead.
         shapes.add((QUOTE_SHAPE, SH.deactivated, Literal(True)))
         findings.append(Finding(
             kind="seeds_not_found",
             severity=ERROR,
             subject=str(QUOTE_SHAPE),
-            message="Cannot find the folder of seed articles (set $RNETKG_SEEDS, or put it at "
-                    "../shared/seeds beside the checkout): no quote was checked against its source.",
+            message=f"Cannot find the folder of seed articles{f' {seeds}' if seeds else ''} (set $RNETKG_SEEDS, "
+                    "or put it at ../shared/seeds beside the checkout): no quote was checked against its source.",
         ))
     else:
-        add_seed_texts(data, seeds)
+        add_seed_texts(data, Path(seeds))
 
     _conforms, results, _text = pyshacl.validate(
         data,
@@ -152,10 +155,9 @@ def _findings_from_report(results: Graph, data: Graph) -> list[Finding]:
         message = "; ".join(sorted(str(m) for m in results.objects(result, SH.resultMessage)))
         if not message:
             message = f"Fails {_show(shape, data)}."
-        if value is not None and value != focus:
-            shown = _show(value, data)
-            if shown not in message:
-                message = f"{message} Value: {shown}."
+        # SHACL-SPARQL messages name their values themselves; core ones get the value appended.
+        if value is not None and value != focus and results.value(result, SH.sourceConstraint) is None:
+            message = f"{message} Value: {_show(value, data)}."
         findings.append(Finding(
             kind=KIND_BY_SHAPE.get(shape, "shacl"),
             severity=severity,

@@ -1,0 +1,509 @@
+"""The SHACL shapes (shapes/) and rnetkg.validate.
+
+Every shape has a minimal violating fixture below (CASES), checked for the kind, severity and
+subject of its finding; a test makes sure no shape is left without one. The fixtures add
+nodes to tests/fixtures/shapes/conforming.ttl, a minimal graph that conforms, and quote the
+fixture seed tests/fixtures/shapes/seeds/fixture-seed.txt (a few lines of seed 000).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SH
+
+from rnetkg import namespaces, paths
+from rnetkg.findings import Finding
+from rnetkg.validate import ARITHMETIC_SHAPE, KIND_BY_SHAPE, QUOTE_SHAPE, SHAPES, validate
+
+FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
+CONFORMING = FIXTURES / "conforming.ttl"
+FIXTURE_SEEDS = FIXTURES / "seeds"
+EX = namespaces.KG + "test/"
+
+HEADER = f"""\
+@prefix rnet: <{namespaces.RNET}> .
+@prefix ex: <{EX}> .
+@prefix rdfs: <{namespaces.RDFS}> .
+@prefix xsd: <{namespaces.XSD}> .
+"""
+
+# A recommendation that conforms, for cases that change one thing about it.
+REC = ("rnet:issuedBy ex:guideline ; rnet:decisionPoint rnet:InitialManagement ; "
+       "rnet:hasCriterion ex:size-le10 ; rnet:source ex:excerpt")
+STATEMENT = "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; rnet:source ex:excerpt"
+EXCERPT = 'rnet:inDocument ex:doc ; rnet:locator "Table 1"'
+QUOTE = '"For lesions ≤ 10 mm: Endoscopic resection such as mEMR, ESD, and eFTR is recommended"'
+FIGURE = "rnet:reportedIn ex:study ; rnet:source ex:excerpt"
+PROFILE = "rnet:sizeMm 15.0 ; rnet:marginStatus rnet:margin_not_resected"
+
+
+def case(shape: str, subject: str, turtle: str, *, kind: str = "shacl", severity: str = "error",
+         also: tuple[tuple[str, str], ...] = (), variant: str = ""):
+    """A violating fixture: ``turtle`` (prefixes rnet:, ex:, rdfs:, xsd:) must give exactly one
+    finding of ``shape`` on ex:``subject``, plus one error per (shape, subject) in ``also``."""
+    return pytest.param(shape, subject, turtle, kind, severity, also, id=shape + (f"[{variant}]" if variant else ""))
+
+
+CASES = [
+    # recommendation.ttl
+    case("RecommendationShape-issuedBy", "rec-no-issuer",
+         "ex:rec-no-issuer a rnet:ManagementRecommendation ; rnet:decisionPoint rnet:InitialManagement ; "
+         "rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
+    case("RecommendationShape-issuedBy-class", "rec-issued-by-article",
+         "ex:rec-issued-by-article a rnet:ManagementRecommendation ; rnet:issuedBy ex:doc ; "
+         "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; "
+         "rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
+    case("RecommendationShape-decisionPoint", "rec-two-points",
+         f"ex:rec-two-points a rnet:ManagementRecommendation ; {REC} ; rnet:recommendsAction rnet:ModifiedEMR ; "
+         "rnet:decisionPoint rnet:AfterLocalResection ."),
+    case("RecommendationShape-decisionPoint-class", "rec-point-is-grade",
+         "ex:rec-point-is-grade a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
+         "rnet:decisionPoint rnet:G1 ; rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ; "
+         "rnet:source ex:excerpt ."),
+    case("RecommendationShape-hasCriterion", "rec-no-criterion",
+         "ex:rec-no-criterion a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
+         "rnet:decisionPoint rnet:InitialManagement ; rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
+    case("RecommendationShape-hasCriterion-class", "rec-criterion-is-excerpt",
+         f"ex:rec-criterion-is-excerpt a rnet:ManagementRecommendation ; {REC} ; rnet:recommendsAction rnet:ModifiedEMR ; "
+         "rnet:hasCriterion ex:excerpt ."),
+    case("RecommendationShape-source", "rec-no-source",
+         "ex:rec-no-source a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
+         "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ."),
+    case("RecommendationShape-source-class", "rec-source-is-document",
+         "ex:rec-source-is-document a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
+         "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; "
+         "rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:doc ."),
+    case("RecommendationShape-recommendsInvestigation-class", "rec-investigation-is-procedure",
+         f"ex:rec-investigation-is-procedure a rnet:StagingRecommendation ; {REC} ; "
+         "rnet:recommendsInvestigation rnet:PelvicMRI , rnet:ModifiedEMR ."),
+    case("RecommendationShape-mdtDecision", "rec-mdt-yes",
+         f'ex:rec-mdt-yes a rnet:ManagementRecommendation ; {REC} ; rnet:recommendsAction rnet:ModifiedEMR ; '
+         'rnet:mdtDecision "yes" .'),
+    case("ManagementRecommendationShape-recommendsAction", "rec-no-action",
+         f"ex:rec-no-action a rnet:ManagementRecommendation ; {REC} ."),
+    case("ManagementRecommendationShape-recommendsAction-class", "rec-action-is-investigation",
+         f"ex:rec-action-is-investigation a rnet:ManagementRecommendation ; {REC} ; "
+         "rnet:recommendsAction rnet:ModifiedEMR , rnet:EndoscopicUltrasound ."),
+    case("ManagementRecommendationShape-recommendsAction-class", "rec-action-not-an-action",
+         f"ex:rec-action-not-an-action a rnet:ManagementRecommendation ; {REC} ; rnet:recommendsAction rnet:Grade .",
+         variant="class outside the actions"),
+    case("StagingRecommendationShape-recommendsInvestigation", "staging-no-investigation",
+         f"ex:staging-no-investigation a rnet:StagingRecommendation ; {REC} ."),
+    case("StagingRecommendationShape-recommendsAction", "staging-with-action",
+         f"ex:staging-with-action a rnet:StagingRecommendation ; {REC} ; "
+         "rnet:recommendsInvestigation rnet:PelvicMRI ; rnet:recommendsAction rnet:ModifiedEMR ."),
+    case("ReferralRecommendationShape-refersToPathway", "referral-nowhere",
+         f"ex:referral-nowhere a rnet:ReferralRecommendation ; {REC} ."),
+
+    # editorial-statement.ttl
+    case("EditorialStatementShape-issuedBy", "editorial-issued",
+         f"ex:editorial-issued a rnet:AuthorPosition ; {STATEMENT} ; rnet:issuedBy ex:guideline ."),
+    case("EditorialStatementShape-decisionPoint", "editorial-no-point",
+         "ex:editorial-no-point a rnet:AuthorPosition ; rnet:hasCriterion ex:size-le10 ; rnet:source ex:excerpt ."),
+    case("EditorialStatementShape-decisionPoint-class", "editorial-point-is-field",
+         "ex:editorial-point-is-field a rnet:AuthorPosition ; rnet:decisionPoint rnet:field_margin ; "
+         "rnet:hasCriterion ex:size-le10 ; rnet:source ex:excerpt ."),
+    case("EditorialStatementShape-hasCriterion", "editorial-no-criterion",
+         "ex:editorial-no-criterion a rnet:TieredCareProposal ; rnet:decisionPoint rnet:InitialManagement ; "
+         "rnet:source ex:excerpt ."),
+    case("EditorialStatementShape-hasCriterion-class", "editorial-criterion-is-field",
+         f"ex:editorial-criterion-is-field a rnet:ConsensusSummary ; {STATEMENT} ; rnet:hasCriterion rnet:field_size_mm ."),
+    case("EditorialStatementShape-source", "editorial-no-source",
+         "ex:editorial-no-source a rnet:ConsensusSummary ; rnet:decisionPoint rnet:InitialManagement ; "
+         "rnet:hasCriterion ex:size-le10 ."),
+    case("EditorialStatementShape-source-class", "editorial-source-is-guideline",
+         "ex:editorial-source-is-guideline a rnet:ConsensusSummary ; rnet:decisionPoint rnet:InitialManagement ; "
+         "rnet:hasCriterion ex:size-le10 ; rnet:source ex:guideline ."),
+    case("EditorialStatementShape-recommendsAction-class", "editorial-action-is-modality",
+         f"ex:editorial-action-is-modality a rnet:ConsensusSummary ; {STATEMENT} ; "
+         "rnet:recommendsAction rnet:modality_endoscopic_resection ."),
+    case("EditorialStatementShape-recommendsInvestigation-class", "editorial-investigation-is-grade",
+         f"ex:editorial-investigation-is-grade a rnet:ConsensusSummary ; {STATEMENT} ; "
+         "rnet:recommendsInvestigation rnet:G2 ."),
+    case("EditorialStatementShape-mdtDecision", "editorial-mdt-twice",
+         f"ex:editorial-mdt-twice a rnet:ConsensusSummary ; {STATEMENT} ; rnet:mdtDecision true , false ."),
+
+    # source-excerpt.ttl
+    case("SourceExcerptShape-inDocument", "excerpt-no-document",
+         f'ex:excerpt-no-document a rnet:SourceExcerpt ; rnet:locator "Table 1" ; rnet:quote {QUOTE} .'),
+    case("SourceExcerptShape-inDocument-class", "excerpt-in-guideline",
+         f'ex:excerpt-in-guideline a rnet:SourceExcerpt ; rnet:inDocument ex:guideline ; rnet:locator "Table 1" ; '
+         f'rnet:quote {QUOTE} .',
+         also=(("SourceExcerptShape-quoteInSource", "excerpt-in-guideline"),)),
+    case("SourceExcerptShape-locator", "excerpt-no-locator",
+         f"ex:excerpt-no-locator a rnet:SourceExcerpt ; rnet:inDocument ex:doc ; rnet:quote {QUOTE} ."),
+    case("SourceExcerptShape-locator-text", "excerpt-blank-locator",
+         f'ex:excerpt-blank-locator a rnet:SourceExcerpt ; rnet:inDocument ex:doc ; rnet:locator "  " ; '
+         f"rnet:quote {QUOTE} ."),
+    case("SourceExcerptShape-quote", "excerpt-no-quote",
+         f"ex:excerpt-no-quote a rnet:SourceExcerpt ; {EXCERPT} ."),
+    case("SourceExcerptShape-quote-text", "excerpt-quote-with-language",
+         f"ex:excerpt-quote-with-language a rnet:SourceExcerpt ; {EXCERPT} ; rnet:quote {QUOTE}@en ."),
+    case("SourceExcerptShape-citedReference", "excerpt-empty-reference",
+         f'ex:excerpt-empty-reference a rnet:SourceExcerpt ; {EXCERPT} ; rnet:quote {QUOTE} ; rnet:citedReference "" .'),
+    case("SourceExcerptShape-quoteInSource", "excerpt-misquoted",
+         f'ex:excerpt-misquoted a rnet:SourceExcerpt ; {EXCERPT} ; rnet:quote {QUOTE} , '
+         '"For lesions ≤ 10 mm: Endoscopic resection such as EMR is recommended" .',
+         kind="quote_not_in_source"),
+    case("SourceExcerptShape-quoteInSource", "excerpt-without-text",
+         'ex:doc-without-text a rnet:SourceDocument ; rnet:doi "10.0/none" . '
+         'ex:excerpt-without-text a rnet:SourceExcerpt ; rnet:inDocument ex:doc-without-text ; rnet:locator "Table 1" ; '
+         f"rnet:quote {QUOTE} .",
+         kind="quote_not_in_source", variant="no full text"),
+
+    # condition.ttl
+    case("ConditionShape-onField-class", "condition-field-is-grade",
+         'ex:condition-field-is-grade a rnet:BooleanCondition ; rnet:onField rnet:G1 ; rnet:requiredBoolean true .'),
+    case("ConditionShape-asWritten-text", "condition-empty-text",
+         'ex:condition-empty-text a rnet:BooleanCondition ; rnet:onField rnet:field_lymphovascular_invasion ; '
+         'rnet:requiredBoolean true ; rnet:asWritten "" .'),
+    case("NumericRangeConditionShape-onField", "range-no-field",
+         'ex:range-no-field a rnet:NumericRangeCondition ; rnet:maxValue 10.0 ; rnet:maxInclusive true ; '
+         'rnet:asWritten "≤ 10 mm" .'),
+    case("NumericRangeConditionShape-bound", "range-no-bound",
+         'ex:range-no-bound a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; rnet:asWritten "any size" .'),
+    case("NumericRangeConditionShape-minValue", "range-integer-min",
+         'ex:range-integer-min a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:minValue 10 ; rnet:minInclusive true ; rnet:asWritten "≥ 10 mm" .'),
+    case("NumericRangeConditionShape-maxValue", "range-integer-max",
+         'ex:range-integer-max a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:maxValue 10 ; rnet:maxInclusive true ; rnet:asWritten "≤ 10 mm" .'),
+    case("NumericRangeConditionShape-minInclusive", "range-min-flag-text",
+         'ex:range-min-flag-text a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:minValue 10.0 ; rnet:minInclusive "true" ; rnet:asWritten "≥ 10 mm" .'),
+    case("NumericRangeConditionShape-maxInclusive", "range-max-flag-twice",
+         'ex:range-max-flag-twice a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:maxValue 10.0 ; rnet:maxInclusive true , false ; rnet:asWritten "≤ 10 mm" .'),
+    case("NumericRangeConditionShape-asWritten", "range-not-as-written",
+         'ex:range-not-as-written a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:maxValue 10.0 ; rnet:maxInclusive true .'),
+    case("NumericRangeConditionShape-lowerBound-value", "range-min-flag-alone",
+         'ex:range-min-flag-alone a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:minInclusive true ; rnet:maxValue 10.0 ; rnet:maxInclusive true ; rnet:asWritten "≤ 10 mm" .'),
+    case("NumericRangeConditionShape-lowerBound-inclusive", "range-min-no-flag",
+         'ex:range-min-no-flag a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:minValue 10.0 ; rnet:asWritten "≥ 10 mm" .'),
+    case("NumericRangeConditionShape-upperBound-value", "range-max-flag-alone",
+         'ex:range-max-flag-alone a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:minValue 10.0 ; rnet:minInclusive true ; rnet:maxInclusive false ; rnet:asWritten "≥ 10 mm" .'),
+    case("NumericRangeConditionShape-upperBound-inclusive", "range-max-no-flag",
+         'ex:range-max-no-flag a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:maxValue 20.0 ; rnet:asWritten "< 2 cm" .'),
+    case("NumericRangeConditionShape-percentField-minValue", "ki67-below-zero",
+         'ex:ki67-below-zero a rnet:NumericRangeCondition ; rnet:onField rnet:field_ki67_percent ; '
+         'rnet:minValue -1.0 ; rnet:minInclusive true ; rnet:asWritten "Ki-67 ≥ -1%" .'),
+    case("NumericRangeConditionShape-percentField-maxValue", "ki67-above-hundred",
+         'ex:ki67-above-hundred a rnet:NumericRangeCondition ; rnet:onField rnet:field_ki67_percent ; '
+         'rnet:maxValue 120.0 ; rnet:maxInclusive true ; rnet:asWritten "Ki-67 ≤ 120%" .'),
+    case("NumericRangeConditionShape-nonEmpty", "range-min-above-max",
+         'ex:range-min-above-max a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:minValue 20.0 ; rnet:minInclusive true ; rnet:maxValue 10.0 ; rnet:maxInclusive true ; '
+         'rnet:asWritten "20-10 mm" .'),
+    case("NumericRangeConditionShape-nonEmpty", "range-empty-point",
+         'ex:range-empty-point a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
+         'rnet:minValue 10.0 ; rnet:minInclusive true ; rnet:maxValue 10.0 ; rnet:maxInclusive false ; '
+         'rnet:asWritten "10 mm" .',
+         variant="equal bounds, one exclusive"),
+    case("ValueSetConditionShape-onField", "set-two-fields",
+         "ex:set-two-fields a rnet:ValueSetCondition ; rnet:onField rnet:field_grade , rnet:field_t_stage ; "
+         "rnet:allowedValue rnet:G2 ."),
+    case("ValueSetConditionShape-allowedValue", "set-empty",
+         "ex:set-empty a rnet:ValueSetCondition ; rnet:onField rnet:field_grade ."),
+    case("ValueSetConditionShape-allowedValue-kind", "set-literal-value",
+         'ex:set-literal-value a rnet:ValueSetCondition ; rnet:onField rnet:field_grade ; rnet:allowedValue "G2" .'),
+    case("BooleanConditionShape-onField", "boolean-no-field",
+         "ex:boolean-no-field a rnet:BooleanCondition ; rnet:requiredBoolean true ."),
+    case("BooleanConditionShape-requiredBoolean", "boolean-no-value",
+         "ex:boolean-no-value a rnet:BooleanCondition ; rnet:onField rnet:field_distant_metastasis ."),
+    case("RiskFactorConditionShape-riskFactorDefinition", "risk-condition-without-definition",
+         "ex:risk-condition-without-definition a rnet:RiskFactorCondition ; rnet:requiresRiskFactors true ."),
+    case("RiskFactorConditionShape-requiresRiskFactors", "risk-condition-undecided",
+         "ex:risk-condition-undecided a rnet:RiskFactorCondition ; rnet:riskFactorDefinition ex:risk-factors ."),
+
+    # risk-factor-definition.ttl
+    case("RiskFactorDefinitionShape-definedBy", "rfd-no-guideline",
+         "ex:rfd-no-guideline a rnet:RiskFactorDefinition ; rnet:listsRiskFactors false ; rnet:source ex:excerpt ."),
+    case("RiskFactorDefinitionShape-definedBy-class", "rfd-by-placeholder",
+         "ex:rfd-by-placeholder a rnet:RiskFactorDefinition ; rnet:definedBy ex:no-such-guideline ; "
+         "rnet:listsRiskFactors false ; rnet:source ex:excerpt ."),
+    case("RiskFactorDefinitionShape-listsRiskFactors", "rfd-unsaid",
+         "ex:rfd-unsaid a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; rnet:source ex:excerpt ."),
+    case("RiskFactorDefinitionShape-exhaustive", "rfd-exhaustive-text",
+         'ex:rfd-exhaustive-text a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; '
+         'rnet:listsRiskFactors false ; rnet:exhaustive "no" ; rnet:source ex:excerpt .'),
+    case("RiskFactorDefinitionShape-component-class", "rfd-component-is-factor",
+         "ex:rfd-component-is-factor a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; "
+         "rnet:listsRiskFactors true ; rnet:component rnet:LymphovascularInvasion ; rnet:source ex:excerpt ."),
+    case("RiskFactorDefinitionShape-source", "rfd-no-source",
+         "ex:rfd-no-source a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; rnet:listsRiskFactors false ."),
+    case("RiskFactorDefinitionShape-source-class", "rfd-source-is-document",
+         "ex:rfd-source-is-document a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; "
+         "rnet:listsRiskFactors false ; rnet:source ex:doc ."),
+    case("RiskFactorDefinitionShape", "rfd-ki67-above-hundred",
+         "ex:rfd-ki67-above-hundred a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; "
+         "rnet:listsRiskFactors true ; rnet:component ex:rfd-ki67-150 ; rnet:source ex:excerpt . "
+         "ex:rfd-ki67-150 a rnet:NumericRangeCondition ; rnet:onField rnet:field_ki67_percent ; "
+         'rnet:minValue 150.0 ; rnet:minInclusive false ; rnet:asWritten "Ki-67 > 150%" .',
+         also=(("NumericRangeConditionShape-percentField-minValue", "rfd-ki67-150"),)),
+    case("RiskFactorDefinitionShape-listed-component", "rfd-listed-none",
+         "ex:rfd-listed-none a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; "
+         "rnet:listsRiskFactors true ; rnet:source ex:excerpt ."),
+    case("RiskFactorDefinitionShape-unlisted-component", "rfd-unlisted-with-components",
+         "ex:rfd-unlisted-with-components a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; "
+         "rnet:listsRiskFactors false ; rnet:component ex:lvi ; rnet:source ex:excerpt ."),
+
+    # study.ttl
+    case("StudyShape-studyDesign", "study-no-design",
+         "ex:study-no-design a rnet:Study ; rnet:cohortSize 10 ; rnet:source ex:excerpt ."),
+    case("StudyShape-studyDesign-class", "study-design-is-text",
+         'ex:study-design-is-text a rnet:Study ; rnet:studyDesign "retrospective" ; rnet:cohortSize 10 ; '
+         "rnet:source ex:excerpt ."),
+    case("StudyShape-cohort", "study-no-cohort",
+         "ex:study-no-cohort a rnet:Study ; rnet:studyDesign rnet:Retrospective ; rnet:source ex:excerpt ."),
+    case("StudyShape-cohortSize", "study-cohort-as-decimal",
+         "ex:study-cohort-as-decimal a rnet:Study ; rnet:studyDesign rnet:Retrospective ; rnet:cohortSize 32.0 ; "
+         "rnet:source ex:excerpt ."),
+    case("StudyShape-source", "study-no-source",
+         "ex:study-no-source a rnet:Study ; rnet:studyDesign rnet:Prospective ; rnet:cohortSize 10 ."),
+    case("StudyShape-source-class", "study-source-is-document",
+         "ex:study-source-is-document a rnet:Study ; rnet:studyDesign rnet:Prospective ; rnet:cohortSize 10 ; "
+         "rnet:source ex:doc ."),
+
+    # reported-figure.ttl
+    case("ReportedFigureShape-reportedIn", "figure-no-study",
+         "ex:figure-no-study a rnet:ReportedProportion ; rnet:percentage 25 ; rnet:source ex:excerpt ."),
+    case("ReportedFigureShape-reportedIn-class", "figure-in-guideline",
+         "ex:figure-in-guideline a rnet:CutPoint ; rnet:reportedIn ex:guideline ; rnet:cutPointValue 11.5 ; "
+         "rnet:source ex:excerpt ."),
+    case("ReportedFigureShape-source", "figure-no-source",
+         "ex:figure-no-source a rnet:OutcomeEvidence ; rnet:reportedIn ex:study ; rnet:percentage 90 ."),
+    case("ReportedFigureShape-source-class", "figure-source-is-study",
+         "ex:figure-source-is-study a rnet:RiskFactorFinding ; rnet:reportedIn ex:study ; rnet:source ex:study ."),
+    case("ReportedFigureShape-percentage", "figure-above-hundred",
+         f"ex:figure-above-hundred a rnet:ReportedProportion ; {FIGURE} ; rnet:percentage 120.5 ."),
+    case("ReportedFigureShape-percentageLow", "figure-low-above-high",
+         f"ex:figure-low-above-high a rnet:ReportedProportion ; {FIGURE} ; "
+         "rnet:percentageLow 12.0 ; rnet:percentageHigh 8.0 ."),
+    case("ReportedFigureShape-percentageHigh", "figure-high-above-hundred",
+         f"ex:figure-high-above-hundred a rnet:ReportedProportion ; {FIGURE} ; "
+         "rnet:percentageLow 12.0 ; rnet:percentageHigh 180.0 ."),
+    case("ReportedFigureShape-count", "figure-negative-count",
+         f"ex:figure-negative-count a rnet:ReportedProportion ; {FIGURE} ; rnet:count -1 ."),
+    case("ReportedFigureShape-denominator", "figure-zero-denominator",
+         f"ex:figure-zero-denominator a rnet:ReportedProportion ; {FIGURE} ; rnet:denominator 0 ."),
+    case("ReportedFigureShape-count-denominator", "figure-count-above-denominator",
+         f"ex:figure-count-above-denominator a rnet:ReportedProportion ; {FIGURE} ; "
+         "rnet:count 30 ; rnet:denominator 28 ."),
+    case("ReportedFigureShape-ciLower-estimate", "figure-estimate-below-ci",
+         f'ex:figure-estimate-below-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "OR" ; '
+         "rnet:estimate 1.1 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8 ."),
+    case("ReportedFigureShape-estimate-ciUpper", "figure-estimate-above-ci",
+         f'ex:figure-estimate-above-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "HR" ; '
+         "rnet:estimate 5.1 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8 ."),
+    case("ReportedFigureShape-ciLower-ciUpper", "figure-ci-reversed",
+         f'ex:figure-ci-reversed a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "AUC" ; '
+         "rnet:ciLower 0.9 ; rnet:ciUpper 0.7 ."),
+    case("ReportedFigureShape-percentageMatchesCount", "figure-20-of-28",
+         f"ex:figure-20-of-28 a rnet:ReportedProportion ; {FIGURE} ; "
+         "rnet:count 20 ; rnet:denominator 28 ; rnet:percentage 39.2 .",
+         kind="statistic_mismatch", severity="warning"),
+
+    # case-profile.ttl
+    case("CaseProfileShape-profileId", "profile-two-ids",
+         f'ex:profile-two-ids a rnet:CaseProfile ; {PROFILE} ; rnet:profileId "a" , "b" .'),
+    case("CaseProfileShape-sizeMm", "profile-no-size",
+         "ex:profile-no-size a rnet:CaseProfile ; rnet:marginStatus rnet:margin_negative ."),
+    case("CaseProfileShape-sizeMm-value", "profile-size-zero",
+         "ex:profile-size-zero a rnet:CaseProfile ; rnet:sizeMm 0.0 ; rnet:marginStatus rnet:margin_negative ."),
+    case("CaseProfileShape-ki67Percent", "profile-ki67-above-hundred",
+         f"ex:profile-ki67-above-hundred a rnet:CaseProfile ; {PROFILE} ; rnet:ki67Percent 101.0 ."),
+    case("CaseProfileShape-mitosesPer2mm2", "profile-negative-mitoses",
+         f"ex:profile-negative-mitoses a rnet:CaseProfile ; {PROFILE} ; rnet:mitosesPer2mm2 -1.0 ."),
+    case("CaseProfileShape-grade", "profile-grade-g4",
+         f"ex:profile-grade-g4 a rnet:CaseProfile ; {PROFILE} ; rnet:grade ex:G4 ."),
+    case("CaseProfileShape-tStage", "profile-two-t-stages",
+         f"ex:profile-two-t-stages a rnet:CaseProfile ; {PROFILE} ; rnet:tStage rnet:T1 , rnet:T2 ."),
+    case("CaseProfileShape-invasionDepth", "profile-depth-is-stage",
+         f"ex:profile-depth-is-stage a rnet:CaseProfile ; {PROFILE} ; rnet:invasionDepth rnet:T2 ."),
+    case("CaseProfileShape-lymphovascularInvasion", "profile-lvi-text",
+         f'ex:profile-lvi-text a rnet:CaseProfile ; {PROFILE} ; rnet:lymphovascularInvasion "yes" .'),
+    case("CaseProfileShape-nodalStatus", "profile-n2",
+         f"ex:profile-n2 a rnet:CaseProfile ; {PROFILE} ; rnet:nodalStatus ex:N2 ."),
+    case("CaseProfileShape-distantMetastasis", "profile-metastasis-twice",
+         f"ex:profile-metastasis-twice a rnet:CaseProfile ; {PROFILE} ; rnet:distantMetastasis true , false ."),
+    case("CaseProfileShape-marginStatus", "profile-no-margin",
+         "ex:profile-no-margin a rnet:CaseProfile ; rnet:sizeMm 15.0 ."),
+    case("CaseProfileShape-marginStatus-value", "profile-margin-unknown",
+         "ex:profile-margin-unknown a rnet:CaseProfile ; rnet:sizeMm 15.0 ; rnet:marginStatus ex:unknown ."),
+    case("CaseProfileShape-atypicalSurface", "profile-surface-number",
+         f"ex:profile-surface-number a rnet:CaseProfile ; {PROFILE} ; rnet:atypicalSurface 1 ."),
+    case("CaseProfileShape-atDecisionPoint", "profile-point-is-margin",
+         f"ex:profile-point-is-margin a rnet:CaseProfile ; {PROFILE} ; rnet:atDecisionPoint rnet:margin_negative ."),
+]
+
+
+@pytest.fixture
+def fixture_seeds(monkeypatch):
+    """The quote check reads the fixture seed, not the real seeds."""
+    monkeypatch.setenv("RNETKG_SEEDS", str(FIXTURE_SEEDS))
+
+
+def _validate_turtle(tmp_path: Path, turtle: str, name: str = "extra.ttl") -> list[Finding]:
+    extra = tmp_path / name
+    extra.write_text(HEADER + turtle + "\n", encoding="utf-8")
+    return validate(data_files=[CONFORMING], extra_data=[extra])
+
+
+@pytest.fixture(scope="module")
+def case_findings(tmp_path_factory) -> dict[str, list[Finding]]:
+    """Validate the conforming fixture plus every case at once (one pySHACL run), by subject."""
+    extra = tmp_path_factory.mktemp("shapes") / "cases.ttl"
+    extra.write_text(HEADER + "\n".join(p.values[2] for p in CASES) + "\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNETKG_SEEDS", str(FIXTURE_SEEDS))
+        findings = validate(data_files=[CONFORMING], extra_data=[extra])
+    by_subject: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_subject[f.subject].append(f)
+    return by_subject
+
+
+@pytest.fixture(scope="module")
+def shapes_graph() -> Graph:
+    g = Graph()
+    for path in paths.shape_files():
+        g.parse(path, format="turtle")
+    return g
+
+
+def _message_prefixes(shapes: Graph, shape: URIRef) -> list[str]:
+    """The fixed start of each message the shape can give (text before the first placeholder)."""
+    messages = list(shapes.objects(shape, SH.message))
+    for constraint in shapes.objects(shape, SH.sparql):
+        messages.extend(shapes.objects(constraint, SH.message))
+    assert messages, f"{shape} has no sh:message"
+    return [str(m).split("{")[0] for m in messages]
+
+
+@pytest.mark.parametrize(("shape", "subject", "turtle", "kind", "severity", "also"), CASES)
+def test_violating_fixture_is_caught(case_findings, shapes_graph, shape, subject, turtle, kind, severity, also):
+    expected = [(shape, subject, kind, severity)]
+    expected += [(s, subj, KIND_BY_SHAPE.get(SHAPES[s], "shacl"), "error") for s, subj in also]
+    subjects = {EX + subj for _, subj, _, _ in expected}
+    actual = [f for s in subjects for f in case_findings.get(s, [])]
+    unmatched = list(actual)
+    for exp_shape, exp_subject, exp_kind, exp_severity in expected:
+        prefixes = _message_prefixes(shapes_graph, SHAPES[exp_shape])
+        match = next((f for f in unmatched
+                      if (f.kind, f.severity, f.subject) == (exp_kind, exp_severity, EX + exp_subject)
+                      and any(f.message.startswith(p) for p in prefixes)), None)
+        assert match is not None, f"no {exp_kind}/{exp_severity} finding of {exp_shape} on ex:{exp_subject}: {actual}"
+        unmatched.remove(match)
+    assert not unmatched, f"unexpected findings: {unmatched}"
+
+
+def test_every_shape_has_a_violating_fixture(shapes_graph):
+    constraining = {
+        s for s in set(shapes_graph.subjects(SH.message, None)) | set(shapes_graph.subjects(SH.sparql, None))
+        if isinstance(s, URIRef) and s.startswith(str(SHAPES))
+        and (s, RDF.type, SH.SPARQLConstraint) not in shapes_graph
+    }
+    covered = {SHAPES[p.values[0]] for p in CASES}
+    assert sorted(constraining - covered) == [], "shapes without a violating fixture"
+    assert sorted(covered - constraining) == [], "fixtures for shapes that do not exist"
+
+
+def test_every_constraint_has_a_message(shapes_graph):
+    for shape in set(shapes_graph.subjects(SH.path, None)) | set(shapes_graph.subjects(SH.sparql, None)):
+        if isinstance(shape, URIRef) and shape.startswith(str(SHAPES)):
+            assert _message_prefixes(shapes_graph, shape)
+    for constraint in shapes_graph.subjects(RDF.type, SH.SPARQLConstraint):
+        assert shapes_graph.value(constraint, SH.message) is not None, constraint
+
+
+def test_conforming_fixture_has_no_finding(fixture_seeds):
+    assert validate(data_files=[CONFORMING]) == []
+
+
+def test_quote_found_despite_line_breaks_and_spacing(fixture_seeds, tmp_path):
+    # ex:excerpt-across-lines in the conforming fixture spans a line break and no-break spaces
+    # of the seed; the twin below changes one word and is caught.
+    findings = _validate_turtle(tmp_path, (
+        f'ex:excerpt-changed a rnet:SourceExcerpt ; {EXCERPT} ; '
+        'rnet:quote "Very small (< 1 cm)\\n    Negative margin: No follow-up" .'))
+    assert [(f.kind, f.severity, f.subject) for f in findings] == [
+        ("quote_not_in_source", "error", EX + "excerpt-changed")]
+    assert "Very small (< 1 cm) Negative margin: No follow-up" in findings[0].message
+    assert EX + "doc" in findings[0].message
+
+
+def test_arithmetic_flags_wrong_percentage_as_warning(fixture_seeds, tmp_path):
+    findings = _validate_turtle(tmp_path, (
+        f"ex:lnm a rnet:ReportedProportion ; {FIGURE} ; rnet:count 20 ; rnet:denominator 28 ; rnet:percentage 39.2 ."))
+    assert [(f.kind, f.severity, f.subject) for f in findings] == [("statistic_mismatch", "warning", EX + "lnm")]
+    for value in ("20/28", "71.43", "39.2", "0.05"):
+        assert value in findings[0].message
+
+
+@pytest.mark.parametrize(("count", "denominator", "percentage", "flagged"), [
+    (8, 32, "25", False),        # exact
+    (20, 51, "39.2", False),     # 39.22, one decimal: within 0.05
+    (1, 3, "33", False),         # 33.33, no decimal: within 0.5
+    (1, 3, "33.0", True),        # written with one decimal: 0.33 is more than 0.05
+    (26, 32, "81", False),       # 81.25 written 81
+    (26, 32, "81.0", True),
+    (1, 8, "12.5", False),
+    (1, 8, "12.6", True),
+])
+def test_arithmetic_rounding_follows_the_written_decimals(fixture_seeds, tmp_path, count, denominator, percentage, flagged):
+    findings = _validate_turtle(tmp_path, (
+        f"ex:p a rnet:ReportedProportion ; {FIGURE} ; rnet:count {count} ; rnet:denominator {denominator} ; "
+        f'rnet:percentage "{percentage}"^^xsd:decimal .'))
+    assert [f.kind for f in findings] == (["statistic_mismatch"] if flagged else [])
+
+
+def test_missing_seeds_folder_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(paths, "seeds_dir", lambda: None)
+    findings = validate(data_files=[CONFORMING])
+    assert len(findings) == 1
+    (finding,) = findings
+    assert (finding.kind, finding.severity) == ("seeds_not_found", "error")
+    assert "RNETKG_SEEDS" in finding.message
+
+
+def test_seeds_folder_given_but_missing_is_one_clear_error(tmp_path):
+    findings = validate(data_files=[CONFORMING], seeds=tmp_path / "no-such-folder")
+    assert [(f.kind, f.severity) for f in findings] == [("seeds_not_found", "error")]
+    assert "no-such-folder" in findings[0].message
+
+
+def test_unparsable_file_is_an_error(fixture_seeds, tmp_path):
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(HEADER + "ex:a rnet:quote .\n", encoding="utf-8")
+    findings = validate(data_files=[CONFORMING], extra_data=[broken])
+    assert [(f.kind, f.severity, f.subject) for f in findings] == [("rdf_syntax_error", "error", str(broken))]
+
+
+def test_kind_is_chosen_by_shape_iri():
+    assert QUOTE_SHAPE == SHAPES["SourceExcerptShape-quoteInSource"]
+    assert ARITHMETIC_SHAPE == SHAPES["ReportedFigureShape-percentageMatchesCount"]
+
+
+def test_finding_to_dict():
+    f = Finding("shacl", "error", EX + "x", "message")
+    assert f.to_dict() == {"kind": "shacl", "severity": "error", "subject": EX + "x", "message": "message"}
+
+
+def test_shipped_graph_has_no_error():
+    """Whatever kg/ holds now: no error-level finding, and the validation is fast."""
+    start = time.perf_counter()
+    findings = validate()
+    elapsed = time.perf_counter() - start
+    errors = [f for f in findings if f.severity == "error"]
+    assert errors == [], "\n".join(f"{f.kind} {f.subject}: {f.message}" for f in errors)
+    assert elapsed < 10, f"validation took {elapsed:.1f} s"
