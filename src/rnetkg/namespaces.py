@@ -13,6 +13,7 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
 SH = "http://www.w3.org/ns/shacl#"
 BIBO = "http://purl.org/ontology/bibo/"
+SHAPES = "https://w3id.org/rnetkg/shapes#"
 
 PREFIXES = {
     "rnet": RNET,

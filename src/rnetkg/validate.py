@@ -30,7 +30,7 @@ from .findings import ERROR, WARNING, Finding
 RNET = Namespace(namespaces.RNET)
 DCTERMS = Namespace(namespaces.DCTERMS)
 # The namespace of the shapes in shapes/ (declared there as rnetsh:).
-SHAPES = Namespace("https://w3id.org/rnetkg/shapes#")
+SHAPES = Namespace(namespaces.SHAPES)
 
 FULL_TEXT = URIRef(namespaces.RNET + "fullText")
 QUOTE_SHAPE = SHAPES["SourceExcerptShape-quoteInSource"]

@@ -1,0 +1,39 @@
+"""Shared fixtures: the graph loaded once per session in each engine."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rnetkg import engine, graph
+
+
+@pytest.fixture(scope="session")
+def store_engine():
+    return engine.StoreEngine(graph.shared_store())
+
+
+@pytest.fixture(scope="session")
+def rdflib_engine():
+    return engine.RdflibEngine(graph.load_rdflib())
+
+
+_TOKEN_LIST = re.compile(r"^[A-Za-z0-9_\-]+( [A-Za-z0-9_\-]+)+$")
+
+
+def normalise_value(value):
+    """Engine-independent form of a result value: GROUP_CONCAT lists (" | " or space-separated keys)
+    become sorted tuples, because SPARQL leaves the order of GROUP_CONCAT unspecified."""
+    if isinstance(value, str):
+        if " | " in value:
+            return tuple(sorted(value.split(" | ")))
+        if _TOKEN_LIST.match(value):
+            return tuple(sorted(value.split(" ")))
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def normalise_rows(rows):
+    return sorted((tuple(sorted((k, normalise_value(v)) for k, v in r.items())) for r in rows), key=repr)
