@@ -1,0 +1,151 @@
+"""Issue 2: the OWL 2 DL TBox parses, loads, is consistent, and is fully labelled and defined."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+
+from rnetkg import owl, paths
+from rnetkg.compare import MODALITIES
+from rnetkg.namespaces import ONTOLOGY_IRI, RNET
+
+R = rdflib.Namespace(RNET)
+FIXTURES = Path(__file__).parent / "fixtures" / "ontology"
+
+
+@pytest.fixture(scope="module")
+def tbox():
+    return rdflib.Graph().parse(paths.ontology_file())
+
+
+def named(g, kind):
+    return {s for s in g.subjects(RDF.type, kind) if isinstance(s, rdflib.URIRef) and str(s).startswith(RNET)}
+
+
+def test_header_is_complete(tbox):
+    onto = rdflib.URIRef(ONTOLOGY_IRI)
+    assert (onto, RDF.type, OWL.Ontology) in tbox
+    for prop in (DCTERMS.title, DCTERMS.description, DCTERMS.license, OWL.versionIRI):
+        assert tbox.value(onto, prop) is not None, f"ontology header lacks {prop}"
+
+
+def test_every_class_and_property_has_label_and_definition(tbox):
+    terms = set()
+    for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty):
+        terms |= named(tbox, kind)
+    assert len(terms) > 150
+    missing = [str(t) for t in terms if tbox.value(t, RDFS.label) is None or tbox.value(t, SKOS.definition) is None]
+    assert missing == []
+
+
+def test_naming_convention(tbox):
+    for c in named(tbox, OWL.Class):
+        assert str(c)[len(RNET)][0].isupper(), c
+    for kind in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty):
+        for p in named(tbox, kind):
+            assert str(p)[len(RNET)][0].islower(), p
+
+
+def test_cross_references_only_codes_seen_in_a_source(tbox):
+    xrefs = {str(o) for p in (SKOS.exactMatch, SKOS.closeMatch) for o in tbox.objects(None, p)}
+    assert xrefs == {
+        "http://purl.obolibrary.org/obo/NCIT_C135213", "http://purl.obolibrary.org/obo/NCIT_C5698",
+        "http://purl.obolibrary.org/obo/NCIT_C5547", "http://purl.obolibrary.org/obo/MONDO_0021534",
+        "http://snomed.info/id/4558008", "http://snomed.info/id/265414003"}
+
+
+def _action_classes(g):
+    top = R.ManagementAction
+    out = set()
+    frontier = {top}
+    while frontier:
+        nxt = set()
+        for c in frontier:
+            for sub in g.subjects(RDFS.subClassOf, c):
+                if sub not in out:
+                    out.add(sub)
+                    nxt.add(sub)
+        frontier = nxt
+    return out
+
+
+def test_every_procedure_maps_to_exactly_one_modality_consistent_with_its_category(tbox):
+    categories = {c: tbox.value(c, R.modality) for c in
+                  [R.NoFurtherAction, R.Surveillance, R.EndoscopicResection, R.TransanalExcision, R.RadicalSurgery,
+                   R.Chemoradiation, R.SystemicTherapy, R.LiverDirectedTherapy, R.Cytoreduction]}
+    assert {str(tbox.value(m, R.key)) for m in categories.values()} == set(MODALITIES)
+    actions = _action_classes(tbox)
+    named_procedures = {"ConventionalEMR", "CapAssistedEMR", "EMRWithLigation", "PrecutEMR", "BandLigationEMR",
+                        "EndoscopicSubmucosalDissection", "TractionAssistedESD", "EndoscopicFullThicknessResection",
+                        "TransanalEndoscopicMicrosurgery", "OpenTransanalExcision", "LowAnteriorResection",
+                        "AbdominoperinealResection", "TotalMesorectalExcision", "LymphNodeDissection",
+                        "NeoadjuvantChemoradiation", "DefinitiveChemoradiation", "PRRTLutetiumDOTATATE", "Everolimus",
+                        "ImmuneCheckpointInhibitor", "SelectiveInternalRadiationTherapy", "SystemicTherapy",
+                        "Surveillance"}
+    assert {R[n] for n in named_procedures} <= actions
+    for c in actions - {R.LocalExcision, R.Procedure}:
+        mods = list(tbox.objects(c, R.modality))
+        assert len(mods) == 1, f"{c} maps to {len(mods)} modalities"
+        cats = [cat for cat in categories if cat == c or (c, RDFS.subClassOf * "+", cat) in tbox]
+        assert len(cats) == 1 and categories[cats[0]] == mods[0], f"{c}: modality differs from its category"
+    # the grouping class stands for both local-excision modalities and has none of its own
+    assert list(tbox.objects(R.LocalExcision, R.modality)) == []
+
+
+def test_modality_categories_are_pairwise_disjoint(tbox):
+    members = None
+    for axiom in tbox.subjects(RDF.type, OWL.AllDisjointClasses):
+        items = list(rdflib.collection.Collection(tbox, tbox.value(axiom, OWL.members)))
+        if R.EndoscopicResection in items:
+            members = items
+    assert members is not None and len(members) == 9
+
+
+def test_owlready2_loads_the_ontology():
+    world, onto = owl.load_world([paths.ontology_file()])
+    assert onto.search_one(iri=RNET + "EMRWithLigation") is not None
+    assert len(list(world.classes())) > 90
+
+
+@pytest.mark.slow
+def test_reasoner_finds_the_ontology_consistent_without_unsatisfiable_classes():
+    result = owl.reason([paths.ontology_file()], reasoner="pellet")
+    assert result.consistent, result.message
+    assert result.unsatisfiable == []
+
+
+@pytest.mark.slow
+def test_reasoner_finds_the_whole_graph_consistent():
+    result = owl.reason([paths.ontology_file(), *paths.kg_files()], reasoner="pellet")
+    assert result.consistent, result.message
+    assert result.unsatisfiable == []
+
+
+@pytest.mark.slow
+def test_procedure_in_two_disjoint_categories_is_inconsistent():
+    result = owl.reason([paths.ontology_file(), FIXTURES / "procedure-in-two-categories.ttl"], reasoner="pellet")
+    assert not result.consistent
+
+
+@pytest.mark.slow
+def test_procedure_in_two_disjoint_categories_is_unsatisfiable_without_individuals(tmp_path):
+    text = (FIXTURES / "procedure-in-two-categories.ttl").read_text()
+    only_class = tmp_path / "class-only.ttl"
+    only_class.write_text("\n".join(l for l in text.splitlines() if "hybrid-case" not in l))
+    result = owl.reason([paths.ontology_file(), only_class], reasoner="hermit")
+    assert result.consistent
+    assert result.unsatisfiable == [RNET + "HybridResection"]
+
+
+def test_ontology_size_is_pinned(tbox):
+    """A change in size is deliberate: update the numbers with the change."""
+    classes = len(named(tbox, OWL.Class))
+    props = sum(len(named(tbox, k)) for k in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty))
+    assert (classes, props) == (PINNED_CLASSES, PINNED_PROPERTIES)
+
+
+PINNED_CLASSES = 89
+PINNED_PROPERTIES = 97
