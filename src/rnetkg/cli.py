@@ -107,7 +107,7 @@ def cmd_query(args) -> int:
     bindings = queries.bind_params(q, _parse_params(args.param))
     if q.text.lstrip().upper().startswith("CONSTRUCT") or "\nCONSTRUCT" in q.text:
         raise UsageError(f"query: {q.name} is a CONSTRUCT run at load time, not a SELECT")
-    rows = _engine(args).select(q.text, bindings)
+    rows = _engine(args).select(queries.with_params(q, bindings))
     columns = list(rows[0].keys()) if rows else _select_vars(q.text)
     table = [[r.get(c) for c in columns] for r in rows]
     fmt = {"table": render.rows_table, "csv": render.rows_csv, "json": render.rows_json}[args.format]

@@ -3,8 +3,12 @@
 Profile queries contain a VALUES block whose rows stand between the comment lines
 "# <profiles>" and "# </profiles>". rnetkg replaces those rows with the profiles to evaluate,
 each value written as an RDF term (an IRI, a typed literal or UNDEF): profile text is never
-pasted into a query. Catalogue parameters (?_name) are bound as RDF terms too: with
-pyoxigraph's `substitutions`, rdflib's `initBindings`, or a VALUES clause for endpoints.
+pasted into a query. Catalogue parameters (?_name) are bound the same way, in the query's one
+VALUES block of ?_ variables (`VALUES (?_guideline) { (UNDEF) }`): each value becomes an RDF
+term object (pyoxigraph validates IRIs and escapes literals) and UNDEF stands for "not given".
+The same text then runs on pyoxigraph, rdflib and any SPARQL 1.1 endpoint. (pyoxigraph's own
+`substitutions` only bind projected variables, and rdflib's `initBindings` do not reach into
+sub-selects, so neither can serve.)
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import pyoxigraph as ox
 from . import paths
 from .namespaces import CASE, RNET, XSD
 
+PARAM_BLOCK = re.compile(r"VALUES\s*\((?P<vars>(?:\s*\?_\w+)+)\s*\)\s*\{\s*\((?P<cells>[^()]*)\)\s*\}")
 PROFILE_BLOCK = re.compile(r"(?P<indent>[ \t]*)# <profiles>\n.*?\n[ \t]*# </profiles>", re.S)
 PROFILE_VARS = ("case", "sizeMm", "grade", "ki67", "mitoses", "depth", "tstage", "lvi", "nodes",
                 "metastasis", "margin", "atypical", "dp")
@@ -178,13 +183,31 @@ def parse_term(value: str) -> ox.NamedNode | ox.Literal:
 
 
 def bind_params(query: Query, params: dict[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
+    """Parameter values (--param KEY=VALUE) as RDF terms; unknown keys are refused."""
     bound = {}
     for key, value in params.items():
         if key not in query.params:
             allowed = ", ".join(query.params) if query.params else "none"
             raise QueryError(f"--param {key}: query {query.name} takes no such parameter (it takes: {allowed})")
-        bound[key] = parse_term(value)
+        try:
+            bound[key] = parse_term(value)
+        except (ValueError, SyntaxError) as e:
+            raise QueryError(f"--param {key}: {value!r} is not a valid RDF term ({e})") from None
     return bound
+
+
+def with_params(query: Query | str, bound: dict[str, ox.NamedNode | ox.Literal]) -> str:
+    """The query text with its ?_ parameter VALUES row set to the given terms (UNDEF for the rest)."""
+    text = query.text if isinstance(query, Query) else query
+    m = PARAM_BLOCK.search(text)
+    if m is None:
+        if bound:
+            raise QueryError("query takes no parameters")
+        return text
+    names = re.findall(r"\?_(\w+)", m.group("vars"))
+    cells = " ".join(str(bound[n]) if n in bound else "UNDEF" for n in names)
+    row = "VALUES (" + " ".join(f"?_{n}" for n in names) + ") { (" + cells + ") }"
+    return text[: m.start()] + row + text[m.end():]
 
 
 def term_value(term: Any) -> Any:
@@ -214,35 +237,18 @@ def term_value(term: Any) -> Any:
     return str(term)
 
 
-def run_store(store: ox.Store, text: str, bindings: dict | None = None) -> list[dict[str, Any]]:
+def run_store(store: ox.Store, text: str) -> list[dict[str, Any]]:
     """Run a SELECT on pyoxigraph; rows as dicts of plain values."""
-    result = store.query(text, substitutions={ox.Variable(k): v for k, v in (bindings or {}).items()})
+    result = store.query(text)
     names = [v.value for v in result.variables]
     return [{n: term_value(sol[n]) for n in names} for sol in result]
 
 
-def run_rdflib(graph, text: str, bindings: dict | None = None) -> list[dict[str, Any]]:
+def run_rdflib(graph, text: str) -> list[dict[str, Any]]:
     """Run a SELECT on rdflib's own engine; rows as dicts of plain values."""
-    import rdflib
-
-    init = {}
-    for k, v in (bindings or {}).items():
-        if isinstance(v, ox.NamedNode):
-            init[k] = rdflib.URIRef(v.value)
-        else:
-            init[k] = rdflib.Literal(v.value, datatype=rdflib.URIRef(v.datatype.value) if v.datatype else None)
-    res = graph.query(text, initBindings=init)
+    res = graph.query(text)
     names = [str(v) for v in res.vars]
     return [{n: term_value(row[n]) for n in names} for row in res]
-
-
-def values_clause(bindings: dict) -> str:
-    """A VALUES clause binding parameters as RDF terms (for endpoints, which take no substitutions)."""
-    if not bindings:
-        return ""
-    names = " ".join(f"?{k}" for k in bindings)
-    cells = " ".join(str(v) for v in bindings.values())
-    return f"VALUES ({names}) {{ ({cells}) }}"
 
 
 def select_rows(rows: Iterable[dict], columns: Sequence[str]) -> list[list[Any]]:

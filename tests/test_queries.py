@@ -1,0 +1,160 @@
+"""Every .rq file: a complete header, self-contained prefixes, and the same answer on pyoxigraph and
+on rdflib's own engine; catalogue queries return the expected rows on the shipped graph."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import normalise_rows
+from rnetkg import queries
+from rnetkg.profile import parse_profile
+
+CATALOGUE = queries.catalogue()
+SELECTS = [n for n, q in CATALOGUE.items() if "CONSTRUCT" not in q.text]
+PLAIN = [n for n in SELECTS if not CATALOGUE[n].takes_profiles]
+PROFILE_QUERIES = [n for n in SELECTS if CATALOGUE[n].takes_profiles]
+CASES = sorted((Path(__file__).parent / "fixtures" / "cases").glob("*.json"))
+
+
+def test_catalogue_has_the_queries_of_the_issue():
+    assert {"applicable-recommendations", "guideline-status", "disagreements", "recommendations-by-guideline",
+            "procedures-by-modality", "risk-factor-definitions", "studies-for-risk-factor", "procedure-evidence",
+            "silent-guidelines-for-size", "recommendation-source", "expand-referrals"} <= set(CATALOGUE)
+    assert set(PROFILE_QUERIES) == {"applicable-recommendations", "guideline-status", "disagreements"}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_header_and_prefixes(name):
+    q = CATALOGUE[name]
+    for key in ("summary", "description", "params", "tags"):
+        assert q.header.get(key), f"{name}: header lacks #+ {key}"
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", q.path.stem), "file stems are kebab-case"
+    used = set(re.findall(r"\b([a-z]+):[A-Za-z_]", re.sub(r"#.*", "", q.text)))
+    declared = set(re.findall(r"PREFIX (\w+):", q.text))
+    assert used - {"http", "https"} <= declared, f"{name} uses undeclared prefixes"
+
+
+def test_profile_queries_share_one_applicability_block():
+    blocks = {re.search(r"# --- applicability \(shared.*?# --- applicability: end ---", CATALOGUE[n].text, re.S)
+              .group(0) for n in PROFILE_QUERIES}
+    normalised = {re.sub(r"\s+", " ", b) for b in blocks}
+    assert len(normalised) == 1
+
+
+@pytest.mark.parametrize("name", PLAIN)
+def test_same_answer_on_pyoxigraph_and_rdflib(name, store_engine, rdflib_engine):
+    text = CATALOGUE[name].text
+    a, b = store_engine.select(text), rdflib_engine.select(text)
+    assert normalise_rows(a) == normalise_rows(b)
+
+
+@pytest.fixture(scope="module")
+def fixture_profiles():
+    return [parse_profile(json.loads(p.read_text())["profile"]) for p in CASES]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PROFILE_QUERIES)
+def test_profile_queries_same_answer_on_both_engines(name, fixture_profiles, store_engine, rdflib_engine):
+    text = queries.with_profiles(CATALOGUE[name], fixture_profiles)
+    a, b = store_engine.select(text), rdflib_engine.select(text)
+    assert len(a) > len(fixture_profiles)
+    assert normalise_rows(a) == normalise_rows(b)
+
+
+@pytest.mark.parametrize("name", PROFILE_QUERIES)
+def test_profile_queries_run_as_shipped(name, store_engine):
+    """The example row in each file is a 15 mm G1 T1 tumour at initial management."""
+    rows = store_engine.select(CATALOGUE[name].text)
+    if name == "guideline-status":
+        got = {r["guideline"]: r["status"] for r in rows}
+        assert got == {"ENETS-2023": "covered", "NCCN-2025": "covered", "PNNT-2022": "covered",
+                       "JNETS-2019": "covered", "CNETS": "covered", "CSCO-2022": "covered",
+                       "ASCO-2023": "silent", "NICE-2024": "silent"}
+    elif name == "disagreements":
+        assert ("CSCO-2022", "JNETS-2019", "conflict") in {(r["guideline1"], r["guideline2"], r["kind"]) for r in rows}
+    else:
+        applies = {r["rec"].rsplit("/kg/", 1)[1] for r in rows if r["status"] == "applies"}
+        assert "jnets-2019/rec-1-2cm-radical" in applies and "pnnt-2022/rec-1-2cm-rf" not in applies
+
+
+def run(store_engine, name, **params):
+    q = CATALOGUE[name]
+    return store_engine.select(queries.with_params(q, queries.bind_params(q, {k: str(v) for k, v in params.items()})))
+
+
+def test_recommendations_by_guideline(store_engine):
+    rows = run(store_engine, "recommendations-by-guideline", guideline="PNNT-2022")
+    assert {r["rec"].rsplit("/", 1)[1] for r in rows} == {"rec-lt1cm-no-rf", "rec-1-2cm-no-rf", "rec-1-2cm-rf"}
+    rows = run(store_engine, "recommendations-by-guideline", guideline="NCCN-2025", decisionPoint="after_local_resection")
+    assert {r["rec"].rsplit("/", 1)[1] for r in rows} >= {"rec-lt1cm-negative-margin", "rec-lt1cm-indeterminate-g1"}
+    assert all(r["decisionPoint"] == "after_local_resection" for r in rows)
+
+
+def test_procedures_by_modality(store_engine):
+    rows = run(store_engine, "procedures-by-modality", modality="transanal_excision")
+    assert {r["procedure"].rsplit("#", 1)[1] for r in rows} == {
+        "TransanalExcision", "TransanalEndoscopicMicrosurgery", "OpenTransanalExcision", "TransanalFullThicknessResection"}
+
+
+def test_risk_factor_definitions_side_by_side(store_engine):
+    rows = run(store_engine, "risk-factor-definitions")
+    ki67 = [r for r in rows if r["field"] == "ki67_percent"]
+    assert [(r["definedBy"], r["bound"], r["strict"]) for r in ki67] == [("PNNT-2022", 2.0, True)]
+    assert any(r["definedBy"] == "WHO-2019" and r["asWritten"].startswith("G2: ") and "3-20 %" in r["asWritten"] for r in rows)
+    cnets = [r for r in rows if r["definedBy"] == "CNETS"]
+    assert len(cnets) == 1 and cnets[0]["listsRiskFactors"] is False
+
+
+def test_studies_for_risk_factor(store_engine):
+    rows = run(store_engine, "studies-for-risk-factor", factor="rnet:AtypicalSurface")
+    hyun = [r for r in rows if r["firstAuthor"] == "Hyun" and r["measure"] == "OR"]
+    assert [(r["estimate"], r["ciLower"], r["ciUpper"]) for r in hyun] == [(27.44, 5.96, 126.34)]
+
+
+def test_procedure_evidence(store_engine):
+    rows = run(store_engine, "procedure-evidence", procedure="rnet:EMRWithLigation")
+    assert any(r["measure"] == "R0 rate" and r["percentage"] == 94.5 for r in rows)
+    rows = run(store_engine, "procedure-evidence", procedure="rnet:TractionAssistedESD")
+    assert any(r["pValue"] == 0.0054 for r in rows)
+
+
+def test_silent_guidelines_for_size(store_engine):
+    silent = lambda **kw: {r["guideline"] for r in run(store_engine, "silent-guidelines-for-size", **kw) if r["silent"]}
+    assert silent() == {"ASCO-2023", "NICE-2024"}
+    assert silent(minSize="25.0", maxSize="40.0") == {"PNNT-2022", "JNETS-2019", "CNETS", "CSCO-2022", "ASCO-2023", "NICE-2024"}
+    assert silent(minSize="1.0", maxSize="5.0") == {"NCCN-2025", "JNETS-2019", "CNETS", "CSCO-2022", "ASCO-2023", "NICE-2024"}
+
+
+def test_recommendation_source(store_engine):
+    rows = run(store_engine, "recommendation-source", rec="<https://w3id.org/rnetkg/kg/pnnt-2022/rec-1-2cm-no-rf>")
+    assert [(r["doi"], r["reference"], r["quote"]) for r in rows] == [
+        ("10.4251/wjgo.v18.i1.114818", "[78]", "Size 1-2 cm with no risk factors: Endoscopic resection")]
+
+
+@pytest.mark.parametrize("name", [n for n in PLAIN if CATALOGUE[n].params])
+def test_parameters_bind_on_both_engines(name, store_engine, rdflib_engine):
+    """With a parameter bound, both engines still agree and the rows are a subset of the unbound rows."""
+    example = {"guideline": "NCCN-2025", "decisionPoint": "initial_management", "modality": "radical_surgery",
+               "factor": "rnet:Ki67Index", "procedure": "rnet:EndoscopicSubmucosalDissection", "minSize": "9.5",
+               "maxSize": "10.5", "rec": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>"}
+    q = CATALOGUE[name]
+    text = queries.with_params(q, queries.bind_params(q, {p: example[p] for p in q.params}))
+    a, b = store_engine.select(text), rdflib_engine.select(text)
+    assert a and normalise_rows(a) == normalise_rows(b)
+    assert len(a) <= len(store_engine.select(q.text))
+
+
+def test_parameter_values_are_terms_not_text():
+    q = CATALOGUE["recommendations-by-guideline"]
+    text = queries.with_params(q, queries.bind_params(q, {"guideline": 'x") } DROP ALL #'}))
+    assert 'VALUES (?_guideline ?_decisionPoint) { ("x\\") } DROP ALL #" UNDEF) }' in text
+
+
+def test_unknown_parameter_is_refused():
+    with pytest.raises(queries.QueryError, match="takes no such parameter"):
+        queries.bind_params(CATALOGUE["procedure-evidence"], {"nonsense": "1"})
