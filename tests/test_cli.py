@@ -1,0 +1,119 @@
+"""The command line: clear one-line errors with exit code 2, help, the query catalogue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rnetkg.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "profile-15mm-g1.json"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path, data, name="p.json"):
+    p = tmp_path / name
+    p.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(p)
+
+
+BASE = {"size_mm": 15, "margin": "not_resected"}
+BAD = [
+    ({"margin": "not_resected"}, "size_mm: is required"),
+    ({"size_mm": 15}, "margin: is required"),
+    ({**BASE, "size_mm": -1}, "size_mm: must be > 0"),
+    ({**BASE, "size_mm": "15"}, "size_mm: must be a number"),
+    ({**BASE, "size_mm": True}, "size_mm: must be a number"),
+    ({**BASE, "grade": "G4"}, "grade: must be one of G1, G2, G3"),
+    ({**BASE, "ki67_percent": 150}, "ki67_percent: must be 0-100"),
+    ({**BASE, "mitoses_per_2mm2": -2}, "mitoses_per_2mm2: must be >= 0"),
+    ({**BASE, "margin": "clear"}, "margin: must be one of not_resected, negative, indeterminate, positive"),
+    ({**BASE, "lymphovascular_invasion": "yes"}, "lymphovascular_invasion: must be true or false"),
+    ({**BASE, "colour": "red"}, "colour: unknown field; allowed fields: id, size_mm"),
+    ({**BASE, "grade": "G1", "ki67_percent": 5}, "grade: stated G1 contradicts Ki-67 index 5"),
+    ({**BASE, "grade": "G3", "ki67_percent": 5, "mitoses_per_2mm2": 1}, "grade: stated G3 contradicts"),
+    ({**BASE, "size_mm": 25, "t_stage": "T1"}, "t_stage: stated T1 contradicts size 25 mm"),
+    ({**BASE, "invasion_depth": "muscularis_propria", "t_stage": "T1"}, "t_stage: stated T1 contradicts"),
+    ({**BASE, "id": 7}, "id: must be a string"),
+    ([1, 2], "profile: must be a JSON object"),
+]
+
+
+@pytest.mark.parametrize("data,message", BAD, ids=[m.split(":")[0] + str(i) for i, (_, m) in enumerate(BAD)])
+def test_bad_profile_is_one_line_exit_2(capsys, tmp_path, data, message):
+    code, out, err = run(capsys, "compare", write(tmp_path, data))
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err
+
+
+def test_not_json_and_missing_file(capsys, tmp_path):
+    code, _, err = run(capsys, "compare", write(tmp_path, "{size_mm: 3"))
+    assert code == 2 and "is not valid JSON" in err
+    code, _, err = run(capsys, "compare", str(tmp_path / "nope.json"))
+    assert code == 2 and "not found" in err
+
+
+def test_compare_json_matches_design(capsys):
+    code, out, _ = run(capsys, "compare", str(EXAMPLE), "--format", "json")
+    a = json.loads(out)
+    assert code == 0 and a["profile"] == "example-15mm-g1"
+    assert {g["guideline"]: g["status"] for g in a["guidelines"]}["JNETS-2019"] == "covered"
+    assert {"guidelines": ["CSCO-2022", "JNETS-2019"], "kind": "conflict"} in a["disagreements"]
+
+
+def test_compare_table_names_every_guideline_and_the_quotes(capsys):
+    code, out, _ = run(capsys, "compare", str(EXAMPLE))
+    assert code == 0
+    for key in ("ENETS-2023", "NCCN-2025", "PNNT-2022", "JNETS-2019", "CNETS", "CSCO-2022", "ASCO-2023", "NICE-2024"):
+        assert key in out
+    assert "Size 1-2 cm with no risk factors: Endoscopic resection" in out
+    assert "conflict  CSCO-2022 vs JNETS-2019" in out and "[MDT decision]" in out
+
+
+def test_compare_csv(capsys):
+    code, out, _ = run(capsys, "compare", str(EXAMPLE), "--format", "csv")
+    header, row = out.strip().splitlines()
+    assert header.startswith("id,ENETS-2023.status,ENETS-2023.modalities,NCCN-2025.status")
+    assert row.startswith("example-15mm-g1,covered,endoscopic_resection;radical_surgery,covered,")
+
+
+def test_queries_lists_the_catalogue(capsys):
+    code, out, _ = run(capsys, "queries")
+    assert code == 0 and "risk-factor-definitions" in out and "qc/" not in out.split("risk-factor")[0][:0]
+
+
+def test_query_with_params(capsys):
+    code, out, _ = run(capsys, "query", "recommendations-by-guideline", "--param", "guideline=JNETS-2019",
+                       "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and [r["rec"] for r in rows] == ["https://w3id.org/rnetkg/kg/jnets-2019/rec-1-2cm-radical"]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["query", "no-such-query"], "no query named 'no-such-query'"),
+    (["query", "procedure-evidence", "--param", "colour=red"], "--param colour: query procedure-evidence takes no such parameter"),
+    (["query", "procedure-evidence", "--param", "procedure"], "must be KEY=VALUE"),
+    (["query", "guideline-status"], "evaluates case profiles"),
+    (["compare"], "give PROFILE.json or --cohort"),
+    (["compare", "--format", "xml", "x.json"], "invalid choice: 'xml'"),
+    (["nonsense"], "invalid choice: 'nonsense'"),
+])
+def test_usage_errors_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0
+    for cmd in ("compare", "query", "queries", "cohort", "check", "serve", "map"):
+        assert cmd in out
