@@ -148,4 +148,4 @@ def test_ontology_size_is_pinned(tbox):
 
 
 PINNED_CLASSES = 89
-PINNED_PROPERTIES = 97
+PINNED_PROPERTIES = 98
