@@ -1,0 +1,198 @@
+"""Benchmark (`make bench`, `python -m rnetkg.bench`): cohorts of 1k to 1M profiles end to end on the
+fast path, the SPARQL path on pyoxigraph and on rdflib, a cold `rnetkg compare`, and `rnetkg check`.
+
+Prints a Markdown table. Exit code 1 when the fast path's rows differ from the SPARQL path's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import cohort, cohort_format, paths
+
+RDFLIB_BATCH = 25   # measured best per profile for rdflib's engine: 1 -> 3.0 s, 10 -> 6.9 s, 25 -> 13.8 s, 100 -> 87 s
+
+
+def _fmt_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _rate(n: int, seconds: float | None) -> str:
+    if not seconds:
+        return "-"
+    return f"{n / seconds:,.0f}"
+
+
+def _cli_command() -> list[str]:
+    """`rnetkg` of this environment (the console script beside the interpreter), else `python -m rnetkg.cli`."""
+    script = Path(sys.executable).parent / "rnetkg"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "rnetkg.cli"]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    src = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def _time_command(args: list[str], repeats: int) -> tuple[float, int, list[float]]:
+    times, code = [], 0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        proc = subprocess.run(_cli_command() + args, env=_env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+        code = proc.returncode
+    return statistics.median(times), code, times
+
+
+def _rdflib(sample: Path, n_target: int, n_measured: int, log) -> tuple[str, str, str]:
+    """rdflib's own engine with compare.compare_profiles, in batches of RDFLIB_BATCH profiles:
+    (time, profiles/s, note). Only n_measured profiles are run; the batches are independent, so the
+    time for n_target is the measured time per batch times the number of batches."""
+    from .compare import compare_profiles
+    from .engine import RdflibEngine, StoreEngine
+
+    raw = cohort.read_cohort(sample)
+    profiles, _, _ = cohort.parse_rows(raw)
+    profiles = profiles[:n_target]
+    t = time.perf_counter()
+    eng = RdflibEngine()
+    load = time.perf_counter() - t
+    measured = profiles[:n_measured]
+    rows_rdflib = []
+    t = time.perf_counter()
+    for start in range(0, len(measured), RDFLIB_BATCH):
+        answers = compare_profiles(measured[start:start + RDFLIB_BATCH], eng)
+        rows_rdflib += [cohort_format.answer_to_row(a) for a in answers]
+    spent = time.perf_counter() - t
+    same = rows_rdflib == [cohort_format.answer_to_row(a) for a in compare_profiles(measured, StoreEngine())]
+    log(f"rdflib: graph loaded in {load:.1f} s; {len(measured)} profiles in {spent:.1f} s "
+        f"({'same rows as pyoxigraph' if same else 'ROWS DIFFER from pyoxigraph'})")
+    note = (f"batches of {RDFLIB_BATCH}; graph load {load:.1f} s; "
+            + ("same rows as pyoxigraph" if same else "ROWS DIFFER from pyoxigraph"))
+    if len(profiles) > len(measured):
+        batches = -(-len(profiles) // RDFLIB_BATCH)
+        est = spent / -(-len(measured) // RDFLIB_BATCH) * batches
+        return (f"~{_fmt_s(est)}", _rate(len(measured), spent),
+                f"extrapolated from {len(measured)} profiles measured ({spent:.1f} s): the batches are "
+                f"independent, so the time grows with their number; " + note)
+    return _fmt_s(spent), _rate(len(measured), spent), note
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m rnetkg.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,100000,1000000",
+                    help="cohort sizes for the fast path (comma-separated)")
+    ap.add_argument("--quick", action="store_true", help="1k and 10k only, fewer repeats, rdflib on 100 profiles")
+    ap.add_argument("--seed", type=int, default=2025)
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.quick:
+        sizes = [s for s in sizes if s <= 10_000] or [1000]
+    repeats = 3 if args.quick else 5
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    rows: list[tuple[str, str, str, str, str]] = []   # what, N, time, profiles/s, note
+    failed = False
+    tmp = Path(tempfile.mkdtemp(prefix="rnetkg-bench-"))
+    try:
+        files = {}
+        for n in sorted(set(sizes) | {1000, 10_000}):
+            path = tmp / f"cohort-{n}.csv"
+            t = time.perf_counter()
+            cohort.generate(n, args.seed, path)
+            files[n] = path
+            log(f"generated {n:,} profiles in {time.perf_counter() - t:.1f} s")
+        # what a process pays once: load the graph, read the criteria (the runs below reuse them)
+        from . import graph
+        from .engine import StoreEngine
+
+        t = time.perf_counter()
+        store = graph.load_store()
+        t_load = time.perf_counter() - t
+        t = time.perf_counter()
+        cohort.load_model(StoreEngine(store))
+        t_model = time.perf_counter() - t
+        rows.append(("load the graph into pyoxigraph (once per process)", "", _fmt_s(t_load), "", ""))
+        rows.append(("read the criteria with SPARQL (once per process)", "", _fmt_s(t_model), "",
+                     "criteria.rq + recommendation-details.rq"))
+        for n in sizes:
+            t = time.perf_counter()
+            s = cohort.run_cohort(files[n], tmp / f"fast-{n}.csv", engine_name="fast", stderr=io.StringIO())
+            dt = time.perf_counter() - t
+            note = "read CSV, validate, evaluate, write OUT" + (" (target <= 10 s)" if n == 1_000_000 else "")
+            rows.append(("cohort, fast path (numpy)", f"{n:,}", _fmt_s(dt), _rate(s["written"], dt), note))
+            log(f"fast path {n:,}: {dt:.2f} s")
+        for n in (1000, 10_000):
+            t = time.perf_counter()
+            s = cohort.run_cohort(files[n], tmp / f"sparql-{n}.csv", engine_name="sparql", stderr=io.StringIO())
+            dt = time.perf_counter() - t
+            rows.append(("cohort, SPARQL path (pyoxigraph)", f"{n:,}", _fmt_s(dt), _rate(s["written"], dt),
+                         f"batches of {cohort.BATCH_SIZE}"))
+            log(f"SPARQL path {n:,}: {dt:.2f} s")
+        # the fast path must give the SPARQL path's rows exactly (10k sample)
+        n_check = 10_000
+        fast_out = tmp / f"fast-check-{n_check}.csv"
+        cohort.run_cohort(files[n_check], fast_out, engine_name="fast", stderr=io.StringIO())
+        same = fast_out.read_bytes() == (tmp / f"sparql-{n_check}.csv").read_bytes()
+        rows.append(("fast == SPARQL (byte-identical OUT)", f"{n_check:,}", "yes" if same else "NO", "", ""))
+        if not same:
+            failed = True
+            log("MISMATCH: the fast path's rows differ from the SPARQL path's")
+        # rdflib's own SPARQL engine
+        n_measured = RDFLIB_BATCH if args.quick else 100
+        r_time, r_rate, r_note = _rdflib(files[1000], 1000, n_measured, log)
+        rows.append(("cohort, SPARQL path (rdflib engine)", "1,000", r_time, r_rate, r_note))
+        # a cold `rnetkg compare`
+        root = paths.checkout_root()
+        example = root / "examples" / "profile-15mm-g1.json" if root else None
+        if example is not None and example.is_file():
+            med, code, times = _time_command(["compare", str(example)], repeats)
+            rows.append((f"cold `rnetkg compare` (median of {repeats})", "1", _fmt_s(med), "",
+                         f"target <= 0.8 s; exit {code}; runs {', '.join(f'{x:.2f}' for x in times)}"))
+        else:
+            rows.append(("cold `rnetkg compare`", "1", "-", "", "examples/profile-15mm-g1.json not found"))
+        # `rnetkg check`, when it exists
+        try:
+            import importlib
+
+            importlib.import_module("rnetkg.check")
+            available = True
+        except ImportError:
+            available = False
+        if available:
+            med, code, _ = _time_command(["check"], 1)
+            rows.append(("`rnetkg check`", "", _fmt_s(med), "", f"exit {code}"))
+        else:
+            rows.append(("`rnetkg check`", "", "-", "", "skipped: rnetkg.check is not available"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"rnetkg benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {args.seed}")
+    print()
+    print("| what | profiles | time | profiles/s | note |")
+    print("|---|---:|---:|---:|---|")
+    for what, n, t, r, note in rows:
+        print(f"| {what} | {n} | {t} | {r} | {note} |")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

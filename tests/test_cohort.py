@@ -1,0 +1,471 @@
+"""Cohorts: the fast (numpy) path gives exactly the SPARQL path's rows; bad rows are reported by line
+and left out; the file formats, ids and the synthetic generator."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnetkg import cli, cohort, cohort_format, compare, graph, queries
+from rnetkg import profile as prof
+from rnetkg.engine import StoreEngine
+from rnetkg.namespaces import RNET
+
+HEADER = list(prof.FIELD_NAMES)
+
+
+def write_csv(path: Path, rows: list[dict], header: list[str] = HEADER, quoting: int = csv.QUOTE_MINIMAL) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=header, lineterminator="\n", quoting=quoting)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def read_out(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.reader(f))
+
+
+def run(inp: Path, out: Path, engine: str = "fast"):
+    err = io.StringIO()
+    summary = cohort.run_cohort(inp, out, engine_name=engine, stderr=err)
+    return summary, err.getvalue()
+
+
+def csv_to_json(row: dict[str, str]) -> dict:
+    """A generated CSV row as the JSON profile it stands for."""
+    out = {}
+    for name, cell in row.items():
+        if cell == "":
+            continue
+        kind = prof.FIELDS[name][0]
+        if kind == "number":
+            out[name] = float(cell)
+        elif kind == "boolean":
+            out[name] = cell == "true"
+        else:
+            out[name] = cell
+    return out
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cohort") / "generated.csv"
+    cohort.generate(600, 11, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def generated_rows(generated) -> list[dict[str, str]]:
+    with open(generated, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+# ---------------------------------------------------------------- fast path == SPARQL path
+
+def test_fast_path_equals_sparql_path_on_generated_cohort(generated, tmp_path):
+    fast, err_fast = run(generated, tmp_path / "fast.csv", "fast")
+    sparql, err_sparql = run(generated, tmp_path / "sparql.csv", "sparql")
+    assert (fast["read"], fast["written"], fast["rejected"]) == (600, 600, 0)
+    assert err_fast == err_sparql == ""
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "sparql.csv").read_bytes()
+    rows = read_out(tmp_path / "fast.csv")
+    assert rows[0] == cohort_format.CSV_COLUMNS
+    assert len(rows) == 601
+    for key in ("status_counts", "conflicts", "partial"):
+        assert fast[key] == sparql[key]
+    # the cohort exercises every status and both kinds of disagreement
+    seen = {s for k in compare.GUIDELINE_KEYS for s, n in fast["status_counts"][k].items() if n}
+    assert seen == set(compare.STATUSES)
+    assert fast["conflicts"] and fast["partial"]
+
+
+def test_fast_rows_equal_answer_to_row_of_compare(generated, generated_rows, tmp_path):
+    """Row by row against compare_profiles + answer_to_row, on the boundary block of the cohort."""
+    run(generated, tmp_path / "fast.csv")
+    out = read_out(tmp_path / "fast.csv")[1:]
+    sample = list(range(0, 600, 7))
+    profiles = [prof.parse_profile(csv_to_json(generated_rows[i]), default_id=str(i + 2)) for i in sample]
+    answers = compare.compare_profiles(profiles, StoreEngine())
+    for i, a in zip(sample, answers):
+        assert out[i] == cohort_format.answer_to_row(a)
+
+
+def test_fast_path_equals_sparql_path_on_odd_profiles(tmp_path):
+    """Random combinations of every value of every field, valid or not: same rows, same errors."""
+    rnd = random.Random(5)
+    cells = {
+        "id": ["", "a", "b"],
+        "size_mm": ["0.5", "5", "9.9", "10", "10.1", "15", "19.9", "20", "20.1", "25", "60", "-1", "abc"],
+        "grade": ["", "", "G1", "G2", "G3", "G4"],
+        "ki67_percent": ["", "0", "1.9", "2", "2.1", "2.9", "3", "3.1", "19.9", "20", "20.1", "80", "101"],
+        "mitoses_per_2mm2": ["", "", "0", "1.9", "2", "2.1", "20", "20.1"],
+        "invasion_depth": ["", "", *prof.DEPTHS],
+        "t_stage": ["", "", "", *prof.T_STAGES],
+        "lymphovascular_invasion": ["", "true", "false"],
+        "lymph_nodes": ["", "N0", "N1"],
+        "distant_metastasis": ["", "true", "false", "false"],
+        "margin": [*prof.MARGINS, "not_resected"],
+        "atypical_surface": ["", "true", "false"],
+    }
+    rows = [{k: rnd.choice(v) for k, v in cells.items()} for _ in range(900)]
+    inp = write_csv(tmp_path / "odd.csv", rows)
+    fast, err_fast = run(inp, tmp_path / "fast.csv", "fast")
+    sparql, err_sparql = run(inp, tmp_path / "sparql.csv", "sparql")
+    assert fast["written"] > 150 and fast["rejected"] > 100
+    assert err_fast == err_sparql
+    assert fast["errors"] == sparql["errors"]
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "sparql.csv").read_bytes()
+
+
+# ---------------------------------------------------------------- validation == parse_profile
+
+FUZZ_CELLS = {
+    "id": ["", "a", "x,y", 'q"q'],
+    "size_mm": ["", "5", "9.9", "10", "15", "20", "20.1", "25", "-3", "0", "abc", "nan", "inf", " 7", "1e1", "1,5"],
+    "grade": ["", "G1", "G2", "G3", "G4", "g1"],
+    "ki67_percent": ["", "0", "2", "2.9", "3", "20", "20.1", "100", "101", "-1", "x"],
+    "mitoses_per_2mm2": ["", "0", "1.9", "2", "20", "20.1", "-0.5", "y"],
+    "invasion_depth": ["", *prof.DEPTHS, "muscle"],
+    "t_stage": ["", *prof.T_STAGES, "T0"],
+    "lymphovascular_invasion": ["", "true", "false", "yes", "True"],
+    "lymph_nodes": ["", "N0", "N1", "N2"],
+    "distant_metastasis": ["", "true", "false", "1"],
+    "margin": ["", *prof.MARGINS, "clear"],
+    "atypical_surface": ["", "true", "false", "no"],
+}
+
+
+def _check_validation(raw: cohort.RawCohort) -> int:
+    v = cohort.validate(raw)
+    messages = dict(v.errors)
+    n_bad = 0
+    for i in range(raw.n):
+        line = int(raw.lines[i])
+        try:
+            p = prof.parse_profile(raw.row_dict(i), default_id=str(line))
+        except prof.ProfileError as e:
+            n_bad += 1
+            assert not v.ok[i]
+            assert messages[line] == str(e)
+            continue
+        assert v.ok[i], (line, raw.row_dict(i))
+        grade = prof.GRADES[v.grade[i]] if v.grade[i] >= 0 else None
+        t = prof.T_STAGES[v.t_stage[i]] if v.t_stage[i] >= 0 else None
+        assert (grade, t, prof.DECISION_POINTS[v.decision_point[i]], v.ids[i]) == \
+            (p.derived_grade, p.derived_t_stage, p.decision_point, p.id)
+        assert (cohort.T_CATEGORIES[v.t_category[i]] if v.t_category[i] >= 0 else None) == p.t_category
+    return n_bad
+
+
+def test_vectorised_validation_equals_parse_profile_csv(tmp_path):
+    rnd = random.Random(1)
+    rows = [{k: rnd.choice(vals) for k, vals in FUZZ_CELLS.items()} for _ in range(3000)]
+    raw = cohort.read_cohort(write_csv(tmp_path / "fuzz.csv", rows))
+    n_bad = _check_validation(raw)
+    assert 0 < n_bad < raw.n
+
+
+def test_vectorised_validation_equals_parse_profile_jsonl(tmp_path):
+    rnd = random.Random(2)
+    values = {
+        "id": [None, "a", 7, ""],
+        "size_mm": [None, 5, 9.9, 10, 15.0, 20, 20.1, -3, 0, "5", True, float("nan"), float("inf"), 10 ** 400],
+        "grade": [None, "G1", "G2", "G3", "G4", 1],
+        "ki67_percent": [None, 0, 2.9, 3, 20, 20.1, 100, 101, "x", False],
+        "mitoses_per_2mm2": [None, 0, 1.9, 2, 20, 21],
+        "invasion_depth": [None, *prof.DEPTHS, "muscle"],
+        "t_stage": [None, *prof.T_STAGES, "T0"],
+        "lymphovascular_invasion": [None, True, False, "true", 1],
+        "lymph_nodes": [None, "N0", "N1"],
+        "distant_metastasis": [None, True, False, 0],
+        "margin": [None, *prof.MARGINS, "clear"],
+        "atypical_surface": [None, True, False],
+    }
+    lines = []
+    for _ in range(3000):
+        d = {k: rnd.choice(v) for k, v in values.items()}
+        d = {k: v for k, v in d.items() if v is not None or rnd.random() < 0.5}
+        if rnd.random() < 0.02:
+            d["colour"] = "blue"
+        lines.append(json.dumps(d))
+    lines[10] = "[1, 2]"
+    path = tmp_path / "fuzz.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    raw = cohort.read_cohort(path)
+    v = cohort.validate(raw)
+    for i in range(raw.n):
+        try:
+            prof.parse_profile(raw.row_dict(i), default_id=str(raw.lines[i]))
+            ok = True
+        except prof.ProfileError:
+            ok = False
+        except OverflowError:  # 10**400: parse_profile's float() overflows; the cohort reports it
+            ok = False
+        assert ok == bool(v.ok[i]), raw.row_dict(i)
+    assert "line 11: profile: must be a JSON object" in "\n".join(f"line {a}: {b}" for a, b in v.errors)
+
+
+# ---------------------------------------------------------------- bad rows
+
+def test_bad_rows_are_reported_by_line_and_left_out(tmp_path, capsys):
+    text = (
+        "id,size_mm,grade,ki67_percent,margin,t_stage,lymphovascular_invasion\n"
+        "ok-1,15,G1,1.5,not_resected,,false\n"          # line 2
+        "no-size,,G1,,not_resected,,\n"                 # 3
+        "negative,-3,,,not_resected,,\n"                # 4
+        "g4,12,G4,,negative,,\n"                        # 5
+        "\n"                                            # 6: blank, skipped
+        "text,12,,abc,negative,,\n"                     # 7
+        "contradiction,12,G1,25,not_resected,,\n"       # 8
+        ",8,,,indeterminate,T1a,\n"                     # 9: no id -> "9"
+        "t-contradiction,15,,,not_resected,T1a,\n"      # 10
+        "bool,15,,,not_resected,,yes\n"                 # 11
+        "too-many,15,,,not_resected,,,extra\n"          # 12
+        "no-margin,15,,,,,\n"                           # 13
+        "ok-2,25,,,positive,,true\n"                    # 14
+    )
+    inp = tmp_path / "bad.csv"
+    inp.write_text(text, encoding="utf-8")
+    expected = [
+        (3, "size_mm: is required"),
+        (4, "size_mm: must be > 0, got -3"),
+        (5, "grade: must be one of G1, G2, G3, got 'G4'"),
+        (7, "ki67_percent: must be a number (0-100), got 'abc'"),
+        (8, "grade: stated G1 contradicts Ki-67 index 25 (WHO 2019: G3 or higher)"),
+        (10, "t_stage: stated T1a contradicts size 15 mm (AJCC 8th: T1a is < 10 mm)"),
+        (11, "lymphovascular_invasion: must be true or false, got 'yes'"),
+        (12, "row: 8 cells, but the header has 7 columns (extra: 'extra')"),
+        (13, "margin: is required"),
+    ]
+    for engine in ("fast", "sparql"):
+        out = tmp_path / f"out-{engine}.csv"
+        summary, err = run(inp, out, engine)
+        assert summary["errors"] == expected
+        assert err == "".join(f"line {n}: {m}\n" for n, m in expected)
+        assert (summary["read"], summary["written"], summary["rejected"]) == (12, 3, 9)
+        rows = read_out(out)
+        assert [r[0] for r in rows[1:]] == ["ok-1", "9", "ok-2"]
+        single = [prof.parse_profile(d) for d in (
+            {"id": "ok-1", "size_mm": 15, "grade": "G1", "ki67_percent": 1.5, "margin": "not_resected",
+             "lymphovascular_invasion": False},
+            {"id": "9", "size_mm": 8, "margin": "indeterminate", "t_stage": "T1a"},
+            {"id": "ok-2", "size_mm": 25, "margin": "positive", "lymphovascular_invasion": True})]
+        assert rows[1:] == [cohort_format.answer_to_row(a) for a in compare.compare_profiles(single)]
+    # the same through the command line: exit 0, errors on stderr, summary on stdout
+    assert cli.main(["compare", "--cohort", str(inp), "--out", str(tmp_path / "cli.csv")]) == 0
+    captured = capsys.readouterr()
+    assert "line 4: size_mm: must be > 0, got -3" in captured.err
+    assert "12 profiles read, 3 written" in captured.out
+
+
+def test_line_numbers_after_a_multiline_quoted_id(tmp_path):
+    text = ('id,size_mm,margin\n'
+            '"two\nlines",15,not_resected\n'   # lines 2-3
+            'bad,-1,not_resected\n'            # line 4
+            ',12,negative\n')                  # line 5: id "5"
+    inp = tmp_path / "multi.csv"
+    inp.write_text(text, encoding="utf-8")
+    for engine in ("fast", "sparql"):
+        summary, err = run(inp, tmp_path / "out.csv", engine)
+        assert err == "line 4: size_mm: must be > 0, got -1\n"
+        assert [r[0] for r in read_out(tmp_path / "out.csv")[1:]] == ["two\nlines", "5"]
+
+
+def test_unknown_column_rejects_the_file_with_exit_2(tmp_path, capsys):
+    inp = tmp_path / "unknown.csv"
+    inp.write_text("id,size_mm,margin,colour\na,15,not_resected,blue\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert cli.main(["compare", "--cohort", str(inp), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "unknown column 'colour'" in err and "allowed fields: id, size_mm" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [inp]
+
+
+def test_missing_required_column_and_bad_files_exit_2(tmp_path, capsys):
+    cases = {
+        "no-margin.csv": "id,size_mm\na,15\n",
+        "empty.csv": "",
+        "latin1.csv": "id,size_mm,margin\n".encode() + "caf\xe9,15,negative\n".encode("latin-1"),
+        "profile.txt": "x",
+    }
+    for name, content in cases.items():
+        inp = tmp_path / name
+        if isinstance(content, bytes):
+            inp.write_bytes(content)
+        else:
+            inp.write_text(content, encoding="utf-8")
+        assert cli.main(["compare", "--cohort", str(inp), "--out", str(tmp_path / "out.csv")]) == 2, name
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_out_is_atomic_on_failure(tmp_path, generated):
+    out = tmp_path / "out.csv"
+    out.write_text("previous\n", encoding="utf-8")
+    # an endpoint that refuses the connection: the run fails, OUT keeps its old content, no temp file
+    code = cli.main(["compare", "--cohort", str(generated), "--out", str(out), "--cohort-engine", "sparql",
+                     "--endpoint", "http://127.0.0.1:9/sparql", "--timeout", "2"])
+    assert code == 2
+    assert out.read_text(encoding="utf-8") == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+# ---------------------------------------------------------------- formats and ids
+
+def test_jsonl_gives_the_same_rows_as_csv(generated, generated_rows, tmp_path):
+    lines = []
+    for i, row in enumerate(generated_rows):
+        d = csv_to_json(row)
+        d.setdefault("id", str(i + 2))   # the CSV line number, the id a CSV row without id gets
+        lines.append(json.dumps(d))
+    jsonl = tmp_path / "cohort.jsonl"
+    jsonl.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run(generated, tmp_path / "from-csv.csv")
+    summary, err = run(jsonl, tmp_path / "from-jsonl.csv")
+    assert err == "" and summary["written"] == 600
+    assert (tmp_path / "from-csv.csv").read_bytes() == (tmp_path / "from-jsonl.csv").read_bytes()
+    run(jsonl, tmp_path / "from-jsonl-sparql.csv", "sparql")
+    assert (tmp_path / "from-csv.csv").read_bytes() == (tmp_path / "from-jsonl-sparql.csv").read_bytes()
+
+
+def test_jsonl_bad_lines(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "a", "size_mm": 15, "margin": "not_resected"}\n'
+                    '\n'
+                    '{"id": "b", "size_mm": "15", "margin": "not_resected"}\n'
+                    '{"id": "c", "size_mm": 15, "margin": "not_resected", "colour": "blue"}\n'
+                    '{"id": "d", "size_mm": 15,\n'
+                    '{"size_mm": 12, "margin": "negative", "distant_metastasis": false}\n', encoding="utf-8")
+    for engine in ("fast", "sparql"):
+        summary, err = run(path, tmp_path / "out.csv", engine)
+        lines = err.splitlines()
+        assert lines[0] == "line 3: size_mm: must be a number (> 0), got '15'"
+        assert lines[1].startswith("line 4: colour: unknown field; allowed fields: id, size_mm")
+        assert lines[2].startswith("line 5: row: not valid JSON")
+        assert (summary["read"], summary["written"], summary["rejected"]) == (5, 2, 3)
+        assert [r[0] for r in read_out(tmp_path / "out.csv")[1:]] == ["a", "6"]
+
+
+def test_ids_round_trip_exactly(tmp_path):
+    ids = ['x" } ; DROP ALL ; #', 'a,b "c", d', "plain", " spaced ", "semi;colon|pipe", "tab\there",
+           "ünïcødé", "cr\rinside"]
+    rows = [{"id": i, "size_mm": "15", "margin": "not_resected"} for i in ids]
+    # QUOTE_ALL: Python's csv module leaves a lone CR unquoted with lineterminator="\n"
+    inp = write_csv(tmp_path / "ids.csv", rows, ["id", "size_mm", "margin"], csv.QUOTE_ALL)
+    plain = None
+    for engine in ("fast", "sparql"):
+        out = tmp_path / f"out-{engine}.csv"
+        summary, err = run(inp, out, engine)
+        assert err == "" and summary["written"] == len(ids)
+        got = read_out(out)[1:]
+        assert [r[0] for r in got] == ids
+        assert all(r[1:] == got[0][1:] for r in got)   # the id never changes the answer
+        plain = plain or out.read_bytes()
+        assert out.read_bytes() == plain
+
+
+# ---------------------------------------------------------------- the command line
+
+def test_cli_compare_cohort_prints_the_summary(generated, tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    assert cli.main(["compare", "--cohort", str(generated), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "600 profiles read, 600 written" in text and "0 rejected" in text
+    for key in compare.GUIDELINE_KEYS:
+        assert key in text
+    assert "conflict" in text and "partial" in text
+    assert len(read_out(out)) == 601
+    summary, _ = run(generated, tmp_path / "again.csv")
+    assert cohort.format_summary(summary).splitlines()[2:] == text.strip().splitlines()[2:]
+
+
+def test_cli_cohort_generate_is_deterministic(tmp_path, capsys):
+    paths = [tmp_path / n for n in ("a.csv", "b.csv", "c.csv")]
+    for path, seed in zip(paths, (3, 3, 4)):
+        assert cli.main(["cohort", "generate", "--n", "700", "--seed", str(seed), "--out", str(path)]) == 0
+    assert "wrote 700 profiles" in capsys.readouterr().out
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert paths[0].read_bytes() != paths[2].read_bytes()
+
+
+# ---------------------------------------------------------------- the generator
+
+def test_generated_cohort_hits_every_boundary(generated_rows):
+    def numbers(name):
+        return {float(r[name]) for r in generated_rows if r[name] != ""}
+
+    assert {9.9, 10.0, 10.1, 19.9, 20.0, 20.1} <= numbers("size_mm")
+    assert {1.9, 2.0, 2.1, 2.9, 3.0, 3.1, 19.9, 20.0, 20.1} <= numbers("ki67_percent")
+    assert {1.9, 2.0, 2.1, 19.9, 20.0, 20.1} <= numbers("mitoses_per_2mm2")
+    # every bound on a size or Ki-67 criterion in the graph, just below, at and just above
+    bounds = cohort.boundaries()
+    for name in ("size_mm", "ki67_percent"):
+        for b in bounds[name]:
+            assert {round(b - 0.1, 6), b, round(b + 0.1, 6)} <= numbers(name)
+    assert {r["margin"] for r in generated_rows} == set(prof.MARGINS)
+    assert {r["distant_metastasis"] for r in generated_rows} == {"true", "false", ""}
+    for name in prof.FIELD_NAMES:
+        if not prof.FIELDS[name][2]:
+            assert any(r[name] == "" for r in generated_rows), name
+    for name in ("invasion_depth", "t_stage", "grade", "lymph_nodes"):
+        assert {r[name] for r in generated_rows} >= set(prof.FIELDS[name][1]), name
+    # each decision point
+    dps = set()
+    for i, row in enumerate(generated_rows):
+        dps.add(prof.parse_profile(csv_to_json(row), default_id=str(i + 2)).decision_point)  # every row valid
+    assert dps == set(prof.DECISION_POINTS)
+
+
+def test_generated_cohort_boundary_sizes_from_the_graph():
+    bounds = cohort.boundaries()
+    assert {10.0, 20.0} <= set(bounds["size_mm"])
+    assert 2.0 in bounds["ki67_percent"]
+    assert cohort.boundary_values([10.0], "size_mm") == [9.9, 10.0, 10.1]
+    assert cohort.boundary_values([0.0], "ki67_percent") == [0.0, 0.1]
+
+
+# ---------------------------------------------------------------- what the fast path relies on
+
+def test_value_keys_name_the_iris_that_the_queries_bind():
+    """The fast path compares value keys (criteria.rq); the queries compare the IRIs that
+    queries.profile_row writes. Both must name the same things."""
+    rows = StoreEngine().select("""PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
+        SELECT DISTINCT ?field ?value ?key WHERE {
+          ?atom rnet:onField/rnet:fieldName ?field ; rnet:allowedValue ?value . ?value rnet:key ?key }""")
+    assert rows
+    expected = {"grade": lambda k: RNET + k, "t_stage": lambda k: RNET + k, "lymph_nodes": lambda k: RNET + k,
+                "invasion_depth": queries.DEPTH_IRI.get, "margin": queries.MARGIN_IRI.get}
+    for r in rows:
+        assert expected[r["field"]](r["key"]) == r["value"], r
+    dps = StoreEngine().select("""PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
+        SELECT DISTINCT ?dp ?key WHERE { ?rec rnet:decisionPoint ?dp . ?dp rnet:key ?key }""")
+    for r in dps:
+        assert queries.DP_IRI[r["key"]] == r["dp"]
+
+
+def test_model_reads_every_management_recommendation():
+    model = cohort.model_for(StoreEngine(graph.shared_store()))
+    managed = [r for r in model.recs if "management" in r.kinds and r.guideline]
+    assert managed and all(r.iri in model.modalities for r in managed)
+    assert set(compare.GUIDELINE_KEYS) <= set(model.guideline_keys)
+
+
+def test_empty_cohort(tmp_path):
+    inp = tmp_path / "empty.csv"
+    inp.write_text("id,size_mm,margin\n\n", encoding="utf-8")
+    for engine in ("fast", "sparql"):
+        summary, err = run(inp, tmp_path / "out.csv", engine)
+        assert (summary["read"], summary["written"], summary["rejected"]) == (0, 0, 0)
+        assert read_out(tmp_path / "out.csv") == [cohort_format.CSV_COLUMNS]
