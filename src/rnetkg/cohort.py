@@ -264,18 +264,29 @@ def read_csv(path: Path) -> RawCohort:
                      numbers=numbers, pre_errors=pre_errors, maybe_special_ids='"' in text)
 
 
+_JSON_WS = " \t\r"
+
+
 def read_jsonl(path: Path) -> RawCohort:
     text = _decode(path, path.read_bytes())
     records, lines, pre_errors = [], [], []
-    loads = json.loads
+    scan = json.JSONDecoder().scan_once   # json.loads without its Python-level wrapper
     for i, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
+        line = line.strip(_JSON_WS)
+        if not line:
             continue
         try:
-            records.append(loads(line))
-        except json.JSONDecodeError as e:
-            pre_errors.append((i, f"row: not valid JSON (column {e.colno}: {e.msg})"))
-            continue
+            value, end = scan(line, 0)
+            if end != len(line):
+                raise ValueError
+        except (StopIteration, ValueError):
+            try:
+                json.loads(line)
+            except json.JSONDecodeError as e:
+                pre_errors.append((i, f"row: not valid JSON (column {e.colno}: {e.msg})"))
+                continue
+            raise RuntimeError(f"rnetkg internal error: line {i} of {path} could not be read") from None
+        records.append(value)
         lines.append(i)
     return RawCohort(path=path, fmt="jsonl", lines=np.asarray(lines, dtype=np.int64), records=records,
                      pre_errors=pre_errors)
@@ -309,10 +320,11 @@ class Validated:
     ids: np.ndarray                # object array of ids (the line number where absent)
 
 
-def _codes_from_text(col: np.ndarray, mapping: dict[str, int]) -> np.ndarray:
-    """Cells -> codes: '' -> -1 (absent), a key of mapping -> its value, anything else -> -2."""
+def _codes_from_text(col: np.ndarray, mapping: dict[str, int], empty: int = -1) -> np.ndarray:
+    """Strings -> codes: '' -> empty (-1: absent, a CSV empty cell), a key of mapping -> its value,
+    anything else -> -2 (not allowed)."""
     codes, uniques = pd.factorize(col, use_na_sentinel=False)
-    table = np.array([-1 if u == "" else mapping.get(u, -2) for u in uniques] or [-1], dtype=np.int8)
+    table = np.array([empty if u == "" else mapping.get(u, -2) for u in uniques] or [-1], dtype=np.int8)
     return table[codes] if len(codes) else np.empty(0, dtype=np.int8)
 
 
@@ -351,60 +363,63 @@ def _typed_csv(raw: RawCohort):
     return present_bad, numbers, num_present, codes, bools, ids
 
 
+_type_of = np.frompyfunc(type, 1, 1)
+
+
 def _typed_jsonl(raw: RawCohort):
     n = raw.n
-    recs = raw.records or []
     row_bad = np.zeros(n, dtype=bool)
-    empty: dict = {}
-    dicts = []
-    for i, r in enumerate(recs):
-        if isinstance(r, dict):
-            if not r.keys() <= prof.FIELDS.keys():
-                row_bad[i] = True
-            dicts.append(r)
-        else:
+    cols: dict[str, list] = {name: [None] * n for name in prof.FIELDS}
+    for i, r in enumerate(raw.records or []):
+        if type(r) is not dict:
             row_bad[i] = True
-            dicts.append(empty)
-    numbers, num_present, codes, bools = {}, {}, {}, {}
-    for name, (kind, allowed, _) in prof.FIELDS.items():
-        values = [d.get(name) for d in dicts]
-        if name == "id":
-            ids = np.empty(n, dtype=object)
-            for i, v in enumerate(values):
-                if v is None:
-                    ids[i] = str(raw.lines[i])
-                elif isinstance(v, str):
-                    ids[i] = v
-                else:
-                    ids[i] = ""
-                    row_bad[i] = True
             continue
-        if kind == "number":
+        for k, v in r.items():
+            col = cols.get(k)
+            if col is None:
+                row_bad[i] = True   # an unknown field
+            else:
+                col[i] = v
+    numbers, num_present, codes, bools = {}, {}, {}, {}
+    ids = np.empty(0, dtype=object)
+    for name, (kind, allowed, _) in prof.FIELDS.items():
+        vals = np.fromiter(cols[name], dtype=object, count=n)
+        types = _type_of(vals) if n else np.empty(0, dtype=object)
+        present = types != type(None)
+        if name == "id":
+            is_str = types == str
+            row_bad |= present & ~is_str
+            ids = np.where(is_str, vals, "").astype(object)
+            absent = ~present
+            if absent.any():
+                ids[absent] = raw.lines[absent].astype(str).astype(object)
+        elif kind == "number":
+            isnum = (types == int) | (types == float)   # not bool: type() is exact
+            row_bad |= present & ~isnum
             arr = np.full(n, np.nan)
-            present = np.zeros(n, dtype=bool)
-            for i, v in enumerate(values):
-                if v is None:
-                    continue
-                present[i] = True
-                t = type(v)
-                if t is int or t is float:
+            idx = np.flatnonzero(isnum)
+            try:
+                arr[idx] = vals[idx].astype(np.float64)
+            except OverflowError:   # a JSON integer too large for a float: parse_profile fails on it too
+                for i in idx:
                     try:
-                        arr[i] = float(v)
+                        arr[i] = float(vals[i])
                     except OverflowError:
                         row_bad[i] = True
-                    if v != v:  # JSON NaN: parse_profile rejects it (not finite)
-                        row_bad[i] = True
-                else:
-                    row_bad[i] = True
-            numbers[name] = arr
+            row_bad |= isnum & np.isnan(arr)   # JSON NaN (or an overflow): not a finite number
+            numbers[name] = np.where(isnum, arr, np.nan)
             num_present[name] = present
         elif kind == "boolean":
-            bools[name] = np.fromiter((-1 if v is None else (1 if v is True else (0 if v is False else -2))
-                                       for v in values), dtype=np.int8, count=n)
+            code = np.where(present, -2, -1).astype(np.int8)
+            isbool = types == bool
+            code[isbool] = vals[isbool].astype(bool).astype(np.int8)
+            bools[name] = code
         else:
-            mapping = {v: i for i, v in enumerate(allowed)}
-            codes[name] = np.fromiter((-1 if v is None else (mapping.get(v, -2) if type(v) is str else -2)
-                                       for v in values), dtype=np.int8, count=n)
+            code = np.where(present, -2, -1).astype(np.int8)
+            is_str = np.flatnonzero(types == str)
+            if len(is_str):
+                code[is_str] = _codes_from_text(vals[is_str], {v: j for j, v in enumerate(allowed)}, empty=-2)
+            codes[name] = code
     return row_bad, numbers, num_present, codes, bools, ids
 
 
