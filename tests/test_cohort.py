@@ -9,7 +9,6 @@ import json
 import random
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from rnetkg import cli, cohort, cohort_format, compare, graph, queries
