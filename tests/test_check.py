@@ -1,0 +1,228 @@
+"""rnetkg check: the shipped graph's findings, each negative fixture's finding, the output formats.
+
+The negative fixtures (tests/fixtures/check/) each prove that one check can fail; they are added to
+the shipped graph with run_check(extra=...). Fixtures with disjoint subjects share one run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rnetkg import check, cli, queries, reasoner
+from rnetkg.engine import StoreEngine
+from rnetkg.findings import ERROR, WARNING
+from rnetkg.namespaces import KG
+
+FIXTURES = Path(__file__).parent / "fixtures" / "check"
+T = KG + "test-check/"
+NEGATIVE = ["inconsistent-procedure", "recommendation-without-source", "quote-not-in-source",
+            "range-min-above-max", "conflicting-recommendations", "missing-branch"]
+
+
+def fx(*names: str) -> list[Path]:
+    return [FIXTURES / f"{n}.ttl" for n in names]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    findings, elapsed = check.run_check()
+    return findings, elapsed
+
+
+@pytest.fixture(scope="module")
+def with_negatives():
+    findings, _ = check.run_check(extra=fx(*NEGATIVE))
+    return findings
+
+
+def of_kind(findings, kind):
+    return [f for f in findings if f.kind == kind]
+
+
+# ---------------------------------------------------------------- the shipped graph
+
+@pytest.mark.xfail(strict=True, reason="kg/guidelines/nccn-2025.ttl: rec-node-positive overlaps rec-le2cm and the "
+                   "seed 001 restatement rec-1-2cm-local-excision-surveillance (1-2 cm or <= 2 cm, T2-T4, N1) with "
+                   "disjoint modalities, and the graph records no rnet:PrecedenceRule for either pair")
+def test_shipped_graph_has_no_error(shipped):
+    findings, _ = shipped
+    assert [f for f in findings if f.severity == ERROR] == []
+
+
+def test_shipped_graph_is_checked_within_the_time_budget(shipped):
+    _, elapsed = shipped
+    assert elapsed < 20
+
+
+def test_shipped_graph_is_consistent_and_conforms(shipped):
+    findings, _ = shipped
+    bad = {"owl_inconsistent", "unsatisfiable_class", "reasoner_error", "shacl", "quote_not_in_source",
+           "rdf_syntax_error", "seeds_not_found", "qc_query_error"}
+    assert [f for f in findings if f.kind in bad] == []
+
+
+def test_enets_boundary_overlaps_at_10_and_20_mm(shipped):
+    findings, _ = shipped
+    overlaps = of_kind(findings, "boundary_overlap")
+    assert overlaps and all(f.severity == WARNING for f in overlaps)
+    got = {(f.subject.rsplit("/", 1)[1], re.search(r"share ([^,]+),", f.message).group(1))
+           for f in overlaps if "enets-2023" in f.subject}
+    assert got == {("rec-le10mm", "10 mm"), ("rec-10-20mm", "20 mm")}
+    le10 = next(f for f in overlaps if f.subject.endswith("enets-2023/rec-le10mm"))
+    assert "enets-2023/rec-10-20mm (10-20 mm)" in le10.message and "(≤ 10 mm)" in le10.message
+    assert '"For lesions ≤ 10 mm: Endoscopic resection' in le10.message  # quotes the source
+
+
+def test_coverage_gaps_pnnt_risk_factors_and_nccn_g3(shipped):
+    findings, _ = shipped
+    gaps = of_kind(findings, "coverage_gap")
+    assert gaps and all(f.severity == WARNING for f in gaps)
+    pnnt = [f for f in gaps if f.subject.endswith("guideline/pnnt-2022")]
+    assert any("initial_management: size < 10 mm, risk factors present (PNNT risk factors):" in f.message
+               and "pnnt-2022/rec-lt1cm-no-rf" in f.message and "Size < 1 cm with no risk factors" in f.message
+               for f in pnnt)
+    nccn = [f for f in gaps if f.subject.endswith("guideline/nccn-2025")]
+    assert any("after_local_resection: size < 10 mm, margin indeterminate, grade G3:" in f.message
+               and "nccn-2025/rec-lt1cm-indeterminate-g1" in f.message for f in nccn)
+    csco = {re.search(r"initial_management: (.*?): none", f.message).group(1)
+            for f in gaps if f.subject.endswith("guideline/csco-2022")}
+    assert csco == {"size 10-20 mm, grade G3", "size 10-20 mm, t_stage T2/T3/T4, grade G1/G2"}
+
+
+def test_statistic_mismatches_of_the_source_are_warnings(shipped):
+    findings, _ = shipped
+    assert all(f.severity == WARNING for f in of_kind(findings, "statistic_mismatch"))
+
+
+# ---------------------------------------------------------------- negative fixtures
+
+EXPECTED = [
+    ("inconsistent-procedure", "owl_inconsistent", T + "hybrid-case", "HybridResection, which is unsatisfiable"),
+    ("inconsistent-procedure", "unsatisfiable_class", T + "HybridResection",
+     "rnet:EndoscopicResection and rnet:RadicalSurgery, which are disjoint"),
+    ("recommendation-without-source", "shacl", T + "rec-without-source", "rnet:source"),
+    ("quote-not-in-source", "quote_not_in_source", T + "invented-excerpt", "watchful waiting"),
+    ("range-min-above-max", "shacl", T + "inverted-range", "minimum 20.0 is greater than maximum 10.0"),
+    ("conflicting-recommendations", "intra_guideline_conflict", T + "conflict-10-20mm",
+     "both apply to size 10 mm, and their modalities are disjoint"),
+    ("missing-branch", "coverage_gap", T + "guideline-gap", "TEST-GAP at initial_management: size 10 mm: none"),
+]
+
+
+@pytest.mark.parametrize("fixture, kind, subject, text", EXPECTED, ids=[f"{e[0]}:{e[1]}" for e in EXPECTED])
+def test_negative_fixture_produces_its_finding(with_negatives, fixture, kind, subject, text):
+    hits = [f for f in with_negatives if f.kind == kind and f.subject == subject]
+    assert hits, f"{fixture}: no {kind} finding on {subject}"
+    assert any(text in f.message for f in hits), [f.message for f in hits]
+    expected_severity = WARNING if kind == "coverage_gap" else ERROR
+    assert {f.severity for f in hits} == {expected_severity}
+
+
+def test_negative_fixtures_findings_stay_on_their_subjects(with_negatives, shipped):
+    """Adding the fixtures changes nothing about the shipped graph's own findings."""
+    shipped_findings, _ = shipped
+    own = {f for f in with_negatives if "test-check" not in f.subject and "TEST-" not in f.message
+           and f.kind != "owl_inconsistent"}
+    assert own == set(shipped_findings) - set(of_kind(shipped_findings, "owl_inconsistent"))
+
+
+def test_fixture_overlap_is_reported_at_the_shared_value():
+    store = check._load_store(fx("conflicting-recommendations", "missing-branch"))
+    rows = queries.run_store(store, queries.get("qc/size-range-overlap-violation").text)
+    fixture_rows = {(r["subject"], re.search(r"share ([^,]+),", r["message"]).group(1))
+                    for r in rows if "test-check" in r["subject"]}
+    # the conflict fixture shares exactly 10 mm; the missing-branch fixture (< 10, > 10) shares nothing
+    assert fixture_rows == {(T + "conflict-le10mm", "10 mm")}
+
+
+def test_precedence_with_justification_settles_the_conflict():
+    store = check._load_store(fx("conflicting-recommendations", "conflict-precedence"))
+    assert [f for f in check.criteria_findings(store) if "test-check" in f.subject
+            and f.kind == "intra_guideline_conflict"] == []
+
+
+def test_precedence_without_justification_does_not():
+    store = check._load_store(fx("conflicting-recommendations", "conflict-precedence-unjustified"))
+    hits = [f for f in check.criteria_findings(store) if f.subject == T + "conflict-10-20mm"]
+    assert len(hits) == 1 and hits[0].severity == ERROR
+    assert "is recorded but has no justification" in hits[0].message
+
+
+# ---------------------------------------------------------------- the grid and its regions
+
+def test_grid_evaluation_equals_the_sparql_answer():
+    """The analyses evaluate criteria in Python; on every grid profile that equals SPARQL's answer."""
+    from rnetkg import graph
+    from rnetkg.profile import parse_profile
+
+    store = graph.shared_store()
+    profiles, own, expected = [], [], []
+    for grid in check.grids(store):
+        mine = {s.iri for s in grid.statements}
+        for point, status in zip(grid.points, grid.status):
+            profiles.append(parse_profile({k: (v.point if isinstance(v, check.Cell) else v) for k, v in point.items()}))
+            own.append(mine)
+            expected.append({iri for iri, st in status.items() if st == 1})
+    assert len(profiles) > 500
+    rows = StoreEngine(store).select(queries.with_profiles(queries.get("applicable-recommendations"), profiles))
+    got = [set() for _ in profiles]
+    for r in rows:
+        if r["status"] == "applies":
+            got[int(r["case"].rsplit("/", 1)[1])].add(r["rec"])
+    # each grid evaluates its own guideline's management recommendations at its decision point
+    assert [g & o for g, o in zip(got, own)] == expected
+
+
+def test_numeric_cells_cover_bounds_and_intervals():
+    cells = check.numeric_cells("size_mm", [10.0, 20.0])
+    assert [c.point for c in cells] == [5.0, 10.0, 15.0, 20.0, 21.0]
+    assert check._cells_text("size_mm", cells[1:4], cells) == "10-20 mm"
+    assert check._cells_text("size_mm", cells[:1], cells) == "< 10 mm"
+    assert check._cells_text("size_mm", cells[2:], cells) == "> 10 mm"
+    assert check._cells_text("size_mm", cells, cells) == ""
+    ki67 = check.numeric_cells("ki67_percent", [2.0])
+    assert [c.point for c in ki67] == [1.0, 2.0, 51.0]
+
+
+def test_merge_regions_is_exact():
+    vectors = [("T1", "G3"), ("T2", "G1"), ("T2", "G2"), ("T2", "G3"), ("T3", "G1"), ("T3", "G2"), ("T3", "G3")]
+    regions = check.merge_regions(vectors, 2)
+    covered = {(t, g) for r in regions for t in r[0] for g in r[1]}
+    assert covered == set(vectors) and len(regions) == 2
+
+
+# ---------------------------------------------------------------- command line
+
+def test_cli_json_has_the_design_keys(capsys, shipped):
+    code = cli.main(["check", "--format", "json"])
+    out = capsys.readouterr().out
+    doc = json.loads(out)
+    assert set(doc) >= {"findings"} and isinstance(doc["elapsed_seconds"], float)
+    assert doc["findings"] and all(set(f) == {"kind", "severity", "subject", "message"} for f in doc["findings"])
+    assert all(f["severity"] in (ERROR, WARNING) for f in doc["findings"])
+    has_error = any(f["severity"] == ERROR for f in doc["findings"])
+    assert code == (1 if has_error else 0)
+    assert {f["kind"] for f in doc["findings"]} >= {"boundary_overlap", "coverage_gap"}
+
+
+def test_cli_table_ends_with_a_summary(shipped):
+    findings, elapsed = shipped
+    text = check.format_findings(findings, "table", elapsed)
+    assert text.splitlines()[0].split() == ["kind", "severity", "subject"]
+    assert re.search(r"^\d+ finding\(s\): \d+ error\(s\), \d+ warning\(s\) in \d+\.\d s$", text.splitlines()[-1])
+
+
+def test_cli_without_java_is_one_line_and_exit_2(monkeypatch, capsys):
+    monkeypatch.setattr(reasoner.shutil, "which", lambda name: None)
+    assert cli.main(["check"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "java" in err[0] and "PATH" in err[0]
+
+
+def test_cli_missing_seeds_folder_is_exit_2(tmp_path, capsys):
+    assert cli.main(["check", "--seeds", str(tmp_path / "nowhere")]) == 2
+    assert "--seeds" in capsys.readouterr().err
