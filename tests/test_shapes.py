@@ -8,7 +8,6 @@ fixture seed tests/fixtures/shapes/seeds/fixture-seed.txt (a few lines of seed 0
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -224,6 +223,26 @@ CASES = [
          "ex:risk-condition-without-definition a rnet:RiskFactorCondition ; rnet:requiresRiskFactors true ."),
     case("RiskFactorConditionShape-requiresRiskFactors", "risk-condition-undecided",
          "ex:risk-condition-undecided a rnet:RiskFactorCondition ; rnet:riskFactorDefinition ex:risk-factors ."),
+
+    # precedence-rule.ttl
+    case("PrecedenceRuleShape-prevailing", "rule-no-winner",
+         'ex:rule-no-winner a rnet:PrecedenceRule ; rnet:overridden ex:rec-management ; '
+         'rnet:justification "why" ; rnet:source ex:excerpt .'),
+    case("PrecedenceRuleShape-overridden", "rule-no-loser",
+         'ex:rule-no-loser a rnet:PrecedenceRule ; rnet:prevailing ex:rec-management-other ; '
+         'rnet:justification "why" ; rnet:source ex:excerpt .'),
+    case("PrecedenceRuleShape-justification", "rule-unjustified",
+         'ex:rule-unjustified a rnet:PrecedenceRule ; rnet:prevailing ex:rec-management-other ; '
+         'rnet:overridden ex:rec-management ; rnet:source ex:excerpt .'),
+    case("PrecedenceRuleShape-source", "rule-unsourced",
+         'ex:rule-unsourced a rnet:PrecedenceRule ; rnet:prevailing ex:rec-management-other ; '
+         'rnet:overridden ex:rec-management ; rnet:justification "why" .'),
+    case("PrecedenceRuleShape-sameGuidelineAndPoint", "rule-across-points",
+         'ex:rule-across-points a rnet:PrecedenceRule ; rnet:prevailing ex:rec-referral ; '
+         'rnet:overridden ex:rec-management ; rnet:justification "why" ; rnet:source ex:excerpt .'),
+    case("PrecedenceRuleShape-plainCriteria", "rule-risk-winner",
+         'ex:rule-risk-winner a rnet:PrecedenceRule ; rnet:prevailing ex:rec-management ; '
+         'rnet:overridden ex:rec-management-other ; rnet:justification "why" ; rnet:source ex:excerpt .'),
 
     # risk-factor-definition.ttl
     case("RiskFactorDefinitionShape-definedBy", "rfd-no-guideline",
@@ -500,10 +519,7 @@ def test_finding_to_dict():
 
 
 def test_shipped_graph_has_no_error():
-    """Whatever kg/ holds now: no error-level finding, and the validation is fast."""
-    start = time.perf_counter()
+    """Whatever kg/ holds now: no error-level finding (its speed is measured by `make bench`)."""
     findings = validate()
-    elapsed = time.perf_counter() - start
     errors = [f for f in findings if f.severity == "error"]
     assert errors == [], "\n".join(f"{f.kind} {f.subject}: {f.message}" for f in errors)
-    assert elapsed < 10, f"validation took {elapsed:.1f} s"

@@ -502,6 +502,8 @@ def _features(grid: Grid, ctx: Context) -> list[str]:
     direct, definitions = set(), set()
     for s in grid.statements:
         for c in s.criteria:
+            if c.negated:
+                continue  # a precedence rule: its fields are the prevailing recommendation's own criteria
             if _is_direct(c):
                 direct.add(c.atoms[0].field)
             else:
@@ -524,7 +526,7 @@ def _rf_atoms(grid: Grid, ctx: Context) -> dict[str, tuple[reasoning.Atom, ...]]
     out = {}
     for s in grid.statements:
         for c in s.criteria:
-            if not _is_direct(c):
+            if not _is_direct(c) and not c.negated:
                 out[ctx.definition_of.get(c.iri, c.iri)] = c.atoms
     return out
 

@@ -537,7 +537,7 @@ class Rec:
     guideline: str
     kinds: set[str]
     decision_points: set[str]
-    criteria: dict[tuple[str, int], set[int]]  # (criterion, sign) -> atom indices
+    criteria: dict[tuple[str, int, bool], set[int]]  # (criterion, sign, atoms negated) -> atom indices
 
 
 @dataclass
@@ -583,7 +583,8 @@ def load_model(engine) -> Model:
                                        decision_points=set(), criteria={})
         rec.kinds.add(r["kind"])
         rec.decision_points.add(r["decisionPoint"])
-        rec.criteria.setdefault((r["crit"], int(r["sign"])), set()).add(idx)
+        negated = _bool_or_none(r.get("negated")) or False
+        rec.criteria.setdefault((r["crit"], int(r["sign"]), negated), set()).add(idx)
     atoms = []
     for idx, (iri, atype, fname, mn, mninc, mx, mxinc, req) in enumerate(atom_spec):
         atoms.append(Atom(type=atype, field=fname, min=None if mn is None else float(mn), min_inclusive=mninc,
@@ -754,11 +755,13 @@ def evaluate(model: Model, v: Validated, rows: np.ndarray) -> tuple[np.ndarray, 
         for m in mods:
             mask |= np.int64(bit[m])
         status = np.ones(n, dtype=np.int8)
-        for (_, sign), atom_ids in rec.criteria.items():
+        for (_, sign, negated), atom_ids in rec.criteria.items():
+            # criterion = sign × max over its atoms (each negated for a precedence rule)
+            flip = np.int8(-1 if negated else 1)
             ids = sorted(atom_ids)
-            crit = atom(ids[0])
+            crit = atom(ids[0]) * flip
             for i in ids[1:]:
-                crit = np.maximum(crit, atom(i))
+                crit = np.maximum(crit, atom(i) * flip)
             np.minimum(status, crit * np.int8(sign), out=status)
         codes = [dp_codes[d] for d in rec.decision_points if d in dp_codes]
         if not codes:

@@ -89,15 +89,18 @@ class Atom:
 
 @dataclass(frozen=True)
 class Criterion:
-    """A criterion of a statement: one atom (sign +1), or a risk-factor condition whose atoms are
-    the components of the definition (sign +1 present: any holds; -1 absent: none holds)."""
+    """A criterion of a statement: one atom (sign +1), a risk-factor condition whose atoms are the
+    components of the definition (sign +1 present: any holds; -1 absent: none holds), or a precedence
+    rule whose atoms are the prevailing recommendation's criteria, negated (not all of them hold)."""
 
     iri: str
     sign: int
     atoms: tuple[Atom, ...]
+    negated: bool = False
 
     def status(self, values: dict[str, Any]) -> int:
-        return self.sign * max(a.status(values.get(a.field)) for a in self.atoms)
+        flip = -1 if self.negated else 1
+        return self.sign * max(flip * a.status(values.get(a.field)) for a in self.atoms)
 
     @property
     def fields(self) -> set[str]:
@@ -131,6 +134,7 @@ def load_statements(engine) -> dict[str, Statement]:
     atoms: dict[str, dict[str, Any]] = {}
     crit_atoms: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
     crit_sign: dict[tuple[str, str], int] = {}
+    crit_negated: dict[tuple[str, str], bool] = {}
     rec_info: dict[str, tuple[str, str, str]] = {}
     rec_crits: dict[str, dict[str, None]] = defaultdict(dict)
     for r in rows:
@@ -144,12 +148,14 @@ def load_statements(engine) -> dict[str, Statement]:
         key = (r["rec"], r["crit"])
         crit_atoms[key][r["atom"]] = None
         crit_sign[key] = int(r["sign"])
+        crit_negated[key] = bool(r.get("negated"))
         rec_info[r["rec"]] = (r["guideline"] or "", r["kind"], r["decisionPoint"])
         rec_crits[r["rec"]][r["crit"]] = None
     atom_objs = {iri: Atom(**{**a, "allowed": frozenset(a["allowed"])}) for iri, a in atoms.items()}
     out = {}
     for rec, (guideline, kind, dp) in sorted(rec_info.items()):
-        crits = tuple(Criterion(c, crit_sign[(rec, c)], tuple(atom_objs[a] for a in sorted(crit_atoms[(rec, c)])))
+        crits = tuple(Criterion(c, crit_sign[(rec, c)], tuple(atom_objs[a] for a in sorted(crit_atoms[(rec, c)])),
+                                crit_negated[(rec, c)])
                       for c in sorted(rec_crits[rec]))
         out[rec] = Statement(rec, guideline, kind, dp, crits)
     return out
@@ -268,9 +274,12 @@ class _Builder:
                           for k in sorted(a.allowed))
 
     def criterion(self, c: Criterion):
-        present = self.union(self.atom(a) for a in c.atoms)
+        if c.negated:  # precedence: not every criterion of the prevailing recommendation holds
+            if c.sign > 0:
+                return self.union(self.complement(self.atom(a)) for a in c.atoms)
+            return self.intersection(self.atom(a) for a in c.atoms)
         if c.sign > 0:
-            return present
+            return self.union(self.atom(a) for a in c.atoms)
         return self.intersection(self.complement(self.atom(a)) for a in c.atoms)
 
     def statement(self, s: Statement) -> None:
