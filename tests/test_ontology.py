@@ -112,21 +112,21 @@ def test_owlready2_loads_the_ontology():
 
 @pytest.mark.slow
 def test_reasoner_finds_the_ontology_consistent_without_unsatisfiable_classes():
-    result = owl.reason([paths.ontology_file()], reasoner="pellet")
+    result = owl.reason([paths.ontology_file()], reasoner_name="pellet")
     assert result.consistent, result.message
     assert result.unsatisfiable == []
 
 
 @pytest.mark.slow
 def test_reasoner_finds_the_whole_graph_consistent():
-    result = owl.reason([paths.ontology_file(), *paths.kg_files()], reasoner="pellet")
+    result = owl.reason([paths.ontology_file(), *paths.kg_files()], reasoner_name="pellet")
     assert result.consistent, result.message
     assert result.unsatisfiable == []
 
 
 @pytest.mark.slow
 def test_procedure_in_two_disjoint_categories_is_inconsistent():
-    result = owl.reason([paths.ontology_file(), FIXTURES / "procedure-in-two-categories.ttl"], reasoner="pellet")
+    result = owl.reason([paths.ontology_file(), FIXTURES / "procedure-in-two-categories.ttl"], reasoner_name="pellet")
     assert not result.consistent
 
 
@@ -135,7 +135,7 @@ def test_procedure_in_two_disjoint_categories_is_unsatisfiable_without_individua
     text = (FIXTURES / "procedure-in-two-categories.ttl").read_text()
     only_class = tmp_path / "class-only.ttl"
     only_class.write_text("\n".join(l for l in text.splitlines() if "hybrid-case" not in l))
-    result = owl.reason([paths.ontology_file(), only_class], reasoner="hermit")
+    result = owl.reason([paths.ontology_file(), only_class], reasoner_name="hermit")
     assert result.consistent
     assert result.unsatisfiable == [RNET + "HybridResection"]
 

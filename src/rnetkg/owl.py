@@ -1,20 +1,13 @@
-"""Load the ontology (and optionally more Turtle) into owlready2 and run an OWL 2 reasoner.
-
-owlready2 reads N-Triples or RDF/XML, not Turtle, so files are converted with rdflib first.
-"""
+"""Consistency of Turtle files with an OWL 2 reasoner: a small front to rnetkg.reasoner's loading
+and running (owlready2 reads N-Triples, not Turtle, so files are converted with rdflib first)."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
-
-
-class JavaMissing(RuntimeError):
-    """The reasoners need a Java runtime on PATH."""
+from . import paths, reasoner
 
 
 @dataclass
@@ -24,7 +17,7 @@ class ReasonerResult:
     message: str = ""
 
 
-def to_ntriples(files: list[Path], dest: Path) -> Path:
+def _to_ntriples(files: list[Path], dest: Path) -> Path:
     import rdflib
 
     g = rdflib.Graph()
@@ -36,31 +29,19 @@ def to_ntriples(files: list[Path], dest: Path) -> Path:
 
 def load_world(files: list[Path]):
     """A fresh owlready2 World holding the given Turtle files; returns (world, ontology)."""
-    import owlready2
-
-    tmp = Path(tempfile.mkdtemp(prefix="rnetkg-owl-"))
-    try:
-        nt = to_ntriples(files, tmp / "graph.nt")
-        world = owlready2.World()
-        onto = world.get_ontology(nt.as_uri()).load()
-        return world, onto
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="rnetkg-owl-") as tmp:
+        return reasoner.load_world(_to_ntriples(files, Path(tmp) / "graph.nt"))
 
 
-def reason(files: list[Path] | None = None, reasoner: str = "pellet") -> ReasonerResult:
+def reason(files: list[Path] | None = None, reasoner_name: str = "pellet") -> ReasonerResult:
     """Consistency and unsatisfiable classes of the ontology (+ files) with Pellet or HermiT."""
     import owlready2
 
-    if shutil.which("java") is None:
-        raise JavaMissing("java not found on PATH: the OWL reasoners (Pellet, HermiT) need Java 11 or later")
-    files = files if files is not None else [paths.ontology_file()]
-    world, onto = load_world(files)
-    run = owlready2.sync_reasoner_pellet if reasoner == "pellet" else owlready2.sync_reasoner_hermit
+    reasoner.require_java()
+    world, _ = load_world(files if files is not None else [paths.ontology_file()])
     try:
-        with onto:
-            run(world, infer_property_values=False, debug=0)
+        reasoner.run_reasoner(world, reasoner_name)
     except owlready2.OwlReadyInconsistentOntologyError as e:
-        return ReasonerResult(False, [], str(e).strip().splitlines()[0] if str(e).strip() else "inconsistent")
-    unsat = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
-    return ReasonerResult(True, unsat)
+        lines = [ln for ln in str(e).strip().splitlines() if ln.strip()]
+        return ReasonerResult(False, [], lines[0] if lines else "inconsistent")
+    return ReasonerResult(True, sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing))
