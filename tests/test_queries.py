@@ -158,3 +158,9 @@ def test_parameter_values_are_terms_not_text():
 def test_unknown_parameter_is_refused():
     with pytest.raises(queries.QueryError, match="takes no such parameter"):
         queries.bind_params(CATALOGUE["procedure-evidence"], {"nonsense": "1"})
+
+
+def test_graph_summary(store_engine):
+    (row,) = run(store_engine, "graph-summary")
+    assert (row["recommendations"], row["derived"], row["editorial"], row["studies"]) == (24, 10, 7, 21)
+    assert row["quotes"] >= 280 and row["triples"] > 5000

@@ -249,10 +249,10 @@ def describe_layout(handle: ServerHandle) -> str:
     from . import graph
     from .engine import EndpointEngine
 
-    eng = EndpointEngine(handle.query_url, timeout=10)
-    n_triples = eng.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]
-    n_derived = eng.select("SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { "
-                           "?d a <https://w3id.org/rnetkg/ontology#DerivedRecommendation> }")[0]["n"]
+    from . import queries
+
+    (summary,) = EndpointEngine(handle.query_url, timeout=10).select(queries.get("graph-summary").text)
+    n_triples, n_derived = summary["triples"], summary["derived"]
     n_kg = len(graph.source_files()) - 1
     return LAYOUT.format(n_kg=n_kg, n_derived=n_derived, n_triples=n_triples)
 
