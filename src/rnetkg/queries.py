@@ -244,11 +244,25 @@ def run_store(store: ox.Store, text: str) -> list[dict[str, Any]]:
     return [{n: term_value(sol[n]) for n in names} for sol in result]
 
 
+RDFLIB_RECURSION_LIMIT = 20_000
+
+
 def run_rdflib(graph, text: str) -> list[dict[str, Any]]:
-    """Run a SELECT on rdflib's own engine; rows as dicts of plain values."""
-    res = graph.query(text)
-    names = [str(v) for v in res.vars]
-    return [{n: term_value(row[n]) for n in names} for row in res]
+    """Run a SELECT on rdflib's own engine; rows as dicts of plain values.
+
+    rdflib parses SPARQL with pyparsing, recursively; a long VALUES block (many profiles) goes deep,
+    and deeper still once another library has switched on pyparsing's packrat cache for the whole
+    process (matplotlib's mathtext does). The recursion limit is raised for the call."""
+    import sys
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, RDFLIB_RECURSION_LIMIT))
+    try:
+        res = graph.query(text)
+        names = [str(v) for v in res.vars]
+        return [{n: term_value(row[n]) for n in names} for row in res]
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def select_rows(rows: Iterable[dict], columns: Sequence[str]) -> list[list[Any]]:
