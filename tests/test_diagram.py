@@ -1,91 +1,105 @@
-"""Issue 7: the disagreement map's data equals `compare`'s answers; the image is produced."""
+"""The disagreement map (`rnetkg map`): its data table is what `compare` answers, at sampled sizes and
+at every size bound of the graph, for every risk profile; the picture is written as PNG or SVG."""
 
 from __future__ import annotations
 
 import csv
+import xml.etree.ElementTree as ET
 
 import pytest
 
-from rnetkg import compare, diagram
+from rnetkg import diagram
 from rnetkg.cli import main
 from rnetkg.cohort_format import CSV_COLUMNS, answer_to_row
+from rnetkg.compare import compare_profiles
 from rnetkg.profile import parse_profile
+
+SAMPLED = (0.5, 3.0, 7.5, 9.5, 12.5, 15.0, 17.5, 22.5, 30.0, 40.0)
+
+
+def _read(path):
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, list(reader)
 
 
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory):
     d = tmp_path_factory.mktemp("map")
-    out, data = d / "map.png", d / "map.csv"
+    out, data = d / "sub" / "map.png", d / "sub" / "map.csv"  # parent folders are created
     diagram.draw(out, data)
-    with data.open(encoding="utf-8") as f:
-        return out, list(csv.DictReader(f))
+    columns, rows = _read(data)
+    return out, columns, rows
 
 
-def test_sweep_covers_sizes_and_every_boundary_with_neighbours(drawn):
-    _, rows = drawn
-    bounds = [b.size for b in diagram.boundaries()]
-    assert bounds == [10.0, 20.0]
-    for name, _ in diagram.RISK_PROFILES:
-        sizes = {float(r["size_mm"]) for r in rows if r["risk_profile"] == name}
-        assert {0.5, 5.0, 39.5, 40.0, 9.9, 10.0, 10.1, 19.9, 20.0, 20.1} <= sizes
-    assert len(rows) == len(diagram.RISK_PROFILES) * len(diagram.sweep_sizes(diagram.boundaries()))
+@pytest.fixture(scope="module")
+def bound_sizes():
+    sizes = set()
+    for b in diagram.size_bounds():
+        sizes |= {round(b.value - diagram.NEAR, 4), b.value, round(b.value + diagram.NEAR, 4)}
+    return sizes
 
 
-def test_data_equals_compare_at_sampled_points_and_boundaries(drawn):
-    _, rows = drawn
-    picked = [r for r in rows if float(r["size_mm"]) in (0.5, 7.5, 9.9, 10.0, 10.1, 15.0, 19.9, 20.0, 20.1, 33.0)]
-    profiles = []
-    for r in picked:
-        changes = dict(diagram.RISK_PROFILES)[r["risk_profile"]]
-        profiles.append(parse_profile({"id": r["id"], "size_mm": float(r["size_mm"]), **diagram.BASE, **changes}))
-    answers = compare.compare_profiles(profiles)
-    assert len(picked) == 10 * len(diagram.RISK_PROFILES)
-    for r, a in zip(picked, answers):
-        assert [r[c] for c in CSV_COLUMNS] == answer_to_row(a), r["id"]
+def test_the_sweep_covers_the_step_sizes_and_every_bound_with_its_neighbours(drawn, bound_sizes):
+    _, columns, rows = drawn
+    assert columns == diagram.DATA_COLUMNS == ["risk_profile", "size_mm"] + CSV_COLUMNS
+    assert {10.0, 20.0} <= {b.value for b in diagram.size_bounds()}
+    steps = {0.5 * i for i in range(1, 81)}
+    for rp in diagram.RISK_PROFILES:
+        sizes = [float(r["size_mm"]) for r in rows if r["risk_profile"] == rp.key]
+        assert sizes == sorted(set(sizes)), rp.key
+        assert set(sizes) == steps | bound_sizes, rp.key
+    assert len(rows) == len(diagram.RISK_PROFILES) * len(steps | bound_sizes)
 
 
-def test_map_shows_the_expected_disagreements(drawn):
-    _, rows = drawn
+def test_the_data_table_equals_compare_at_sampled_sizes_and_every_bound(drawn, bound_sizes):
+    _, _, rows = drawn
+    wanted = set(SAMPLED) | bound_sizes
+    picked = [r for r in rows if float(r["size_mm"]) in wanted]
+    assert len(picked) == len(wanted) * len(diagram.RISK_PROFILES)
+    by_key = {rp.key: rp for rp in diagram.RISK_PROFILES}
+    profiles = [parse_profile(by_key[r["risk_profile"]].fields(float(r["size_mm"]))) for r in picked]
+    assert all(p.decision_point == "initial_management" for p in profiles)
+    for r, answer in zip(picked, compare_profiles(profiles)):
+        # statuses, modality sets, conflicting and partial pairs of every guideline
+        assert [r[c] for c in CSV_COLUMNS] == answer_to_row(answer), r["id"]
+
+
+def test_the_map_shows_where_the_guidelines_part_ways(drawn):
+    _, _, rows = drawn
     at = {(r["risk_profile"], r["size_mm"]): r for r in rows}
-    g1_15 = at[("G1, no risk factors", "15")]
-    assert g1_15["JNETS-2019.modalities"] == "radical_surgery" and g1_15["PNNT-2022.modalities"] == "endoscopic_resection"
-    assert "JNETS-2019|PNNT-2022" in g1_15["conflicts"].split(";")
-    assert at[("G1, no risk factors", "10")]["ENETS-2023.status"] == "ambiguous"
-    assert at[("G1, Ki-67 2.5 %", "15")]["PNNT-2022.modalities"] == "radical_surgery;transanal_excision"
-    assert at[("G1, no risk factors", "25")]["PNNT-2022.status"] == "silent"
+    low_risk_15 = at[("g1-no-risk-factors", "15")]
+    assert "JNETS-2019|PNNT-2022" in low_risk_15["conflicts"].split(";")
+    # ENETS writes "≤ 10 mm", "10-20 mm" and "≥ 20 mm": both end points belong to two rows
+    for size in ("10", "20"):
+        assert at[("g1-no-risk-factors", size)]["ENETS-2023.status"] == "ambiguous"
+    assert at[("g1-no-risk-factors", "9.9")]["ENETS-2023.status"] == "covered"
+    # PNNT's "Size 1-2 cm with risk factors": Ki-67 2.5 % is G1 but above PNNT's 2 %
+    assert at[("g1-ki67-2.5", "15")]["PNNT-2022.modalities"] != at[("g1-no-risk-factors", "15")]["PNNT-2022.modalities"]
 
 
-def test_image_file_is_produced(drawn):
-    out, _ = drawn
+def test_boundary_labels_carry_the_sources_text_as_written():
+    lines = dict(diagram._boundary_lines(diagram.size_bounds()))
+    assert any("“≤ 10 mm”" in line and line.startswith("ENETS-2023") for line in lines[10.0])
+    assert any("“Size > 2 cm”" in line and line.startswith("NCCN-2025") for line in lines[20.0])
+
+
+def test_the_png_is_written(drawn):
+    out, _, _ = drawn
     data = out.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 100_000
 
 
-def test_cli_map_svg(tmp_path, capsys):
-    out, data = tmp_path / "m.svg", tmp_path / "m.csv"
+def test_cli_map_writes_svg_and_data(tmp_path, drawn):
+    out, data = tmp_path / "x.svg", tmp_path / "x.csv"
     assert main(["map", "--out", str(out), "--data", str(data)]) == 0
-    assert "<svg" in out.read_text(encoding="utf-8")[:1000]
-    assert data.read_text(encoding="utf-8").startswith("risk_profile,size_mm,id,ENETS-2023.status")
+    assert ET.parse(out).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+    assert out.stat().st_size > 100_000
+    assert _read(data)[1] == drawn[2]
 
 
 def test_cli_map_rejects_other_formats(tmp_path, capsys):
-    assert main(["map", "--out", str(tmp_path / "m.jpg")]) == 2
+    assert main(["map", "--out", str(tmp_path / "x.jpg")]) == 2
     assert "must end in .png or .svg" in capsys.readouterr().err
-
-
-def test_committed_map_is_up_to_date(drawn):
-    """docs/disagreement-map.{png,csv} are generated (the README shows the image): regenerating must
-    give the same data table exactly and the same picture up to rendering noise. If this fails, run
-    `rnetkg map --out docs/disagreement-map.png --data docs/disagreement-map.csv` and commit."""
-    from pathlib import Path
-
-    import matplotlib.image as mpimg
-    import numpy as np
-
-    docs = Path(__file__).resolve().parents[1] / "docs"
-    out, rows = drawn
-    with (docs / "disagreement-map.csv").open(encoding="utf-8") as f:
-        assert list(csv.DictReader(f)) == rows
-    new, old = mpimg.imread(out), mpimg.imread(docs / "disagreement-map.png")
-    assert new.shape == old.shape
-    assert float(np.abs(new - old).mean()) < 0.01
+    assert not (tmp_path / "x.jpg").exists()

@@ -1,213 +1,497 @@
-"""The disagreement map: where the guidelines part ways across tumour size and risk profile.
+"""The disagreement map: what each guideline says at initial management across tumour size, for a
+few risk profiles, drawn as one band per guideline coloured by its modality set.
 
-Sweeps tumour size from 0.5 to 40 mm in 0.5 mm steps plus every size boundary in the graph (the
-bound itself and 0.1 mm either side), for a few risk profiles at initial management. The answers
-come from the cohort path (`cohort.run_cohort`), so the map agrees with `rnetkg compare`.
+The answers come from the cohort path (cohort.run_cohort over a cohort CSV written to a temporary
+directory), so the map agrees with `rnetkg compare --cohort` and with `rnetkg compare`. The sizes
+are a 0.5 mm sweep from 0.5 to 40 mm plus every size bound in the graph (queries/criteria.rq) and
+0.1 mm either side of it; the guide lines at those bounds carry the sources' text as written.
 """
 
 from __future__ import annotations
 
 import csv
 import tempfile
-from collections import defaultdict
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-from . import queries
 from .cohort_format import CSV_COLUMNS
-from .compare import GUIDELINE_KEYS
-from .profile import FIELD_NAMES
+from .compare import GUIDELINE_KEYS, MODALITIES
 
-BASE = {"ki67_percent": 1, "mitoses_per_2mm2": 1, "invasion_depth": "submucosa",
-        "lymphovascular_invasion": False, "lymph_nodes": "N0", "distant_metastasis": False,
-        "margin": "not_resected"}
-RISK_PROFILES: list[tuple[str, dict[str, Any]]] = [
-    ("G1, no risk factors", {}),
-    ("G1, Ki-67 2.5 %", {"ki67_percent": 2.5}),
-    ("G2 (Ki-67 5 %)", {"ki67_percent": 5}),
-    ("LVI present", {"lymphovascular_invasion": True}),
-    ("muscularis propria invasion", {"invasion_depth": "muscularis_propria"}),
-    ("node positive (N1)", {"lymph_nodes": "N1"}),
-]
-STEP_SIZES = [round(0.5 * i, 1) for i in range(1, 81)]
-# Okabe-Ito, colour-blind safe; further sets fall back to muted tones
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
-           "#999933", "#882255", "#44AA99", "#AA4499", "#117733", "#332288"]
-SHORT = {"no_further_action": "no further action", "surveillance": "surveillance",
-         "endoscopic_resection": "endoscopic", "transanal_excision": "transanal",
-         "radical_surgery": "radical surgery", "chemoradiation": "chemoradiation",
-         "systemic_therapy": "systemic", "liver_directed_therapy": "liver-directed",
-         "cytoreduction": "cytoreduction"}
+DECISION_POINT = "initial_management"
+SWEEP = (0.5, 40.0, 0.5)  # first, last, step (mm)
+NEAR = 0.1  # mm either side of every size bound
+DATA_COLUMNS = ["risk_profile", "size_mm"] + CSV_COLUMNS
+SUFFIXES = (".png", ".svg")
+
+# Every risk profile: G1 without risk factors, then one change at a time; initial management
+# (margin not resected, no distant metastasis).
+BASE = {
+    "ki67_percent": 1,
+    "mitoses_per_2mm2": 1,
+    "invasion_depth": "submucosa",
+    "lymphovascular_invasion": False,
+    "lymph_nodes": "N0",
+    "distant_metastasis": False,
+    "margin": "not_resected",
+}
 
 
 @dataclass(frozen=True)
-class Boundary:
-    size: float
-    texts: tuple[str, ...]
+class RiskProfile:
+    key: str
+    label: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def fields(self, size_mm: float) -> dict[str, Any]:
+        """The profile fields (DESIGN.md) of this risk profile at one size."""
+        return {"id": profile_id(self.key, size_mm), "size_mm": size_mm, **BASE, **self.changes}
 
 
-def boundaries(engine=None) -> list[Boundary]:
-    """Every size bound in the graph's criteria, with the source's as-written texts at it."""
+RISK_PROFILES = (
+    RiskProfile("g1-no-risk-factors", "G1 without risk factors"),
+    RiskProfile("g1-ki67-2.5", "G1 with Ki-67 2.5 %", {"ki67_percent": 2.5}),
+    RiskProfile("g2-ki67-5", "G2 (Ki-67 5 %)", {"ki67_percent": 5}),
+    RiskProfile("lvi-present", "Lymphovascular invasion", {"lymphovascular_invasion": True}),
+    RiskProfile("muscularis-propria", "Muscularis propria invasion",
+                {"invasion_depth": "muscularis_propria"}),
+    RiskProfile("node-positive", "Node positive (N1)", {"lymph_nodes": "N1"}),
+)
+BASE_TEXT = "Ki-67 1 %, mitoses 1 per 2 mm², submucosa, no LVI, N0"
+
+# Colour-blind-safe qualitative colours (Paul Tol's "muted" scheme), given to the modality sets in
+# order of how far the treatment goes, so that the endoscopic end is blue and the radical end red.
+PALETTE = ("#88CCEE", "#44AA99", "#117733", "#DDCC77", "#999933", "#CC6677", "#882255", "#AA4499",
+           "#332288")
+ABBREVIATIONS = {
+    "no_further_action": "none", "surveillance": "surv", "endoscopic_resection": "ER",
+    "transanal_excision": "TAE", "radical_surgery": "RS", "chemoradiation": "CRT",
+    "systemic_therapy": "ST", "liver_directed_therapy": "LDT", "cytoreduction": "cyto",
+}
+SILENT_FACE, SILENT_HATCH = "#F3F3F3", "#BDBDBD"
+AMBIGUOUS_HATCH = "#1A1A1A"
+BOUNDARY_CELL_MM = 0.6  # drawn width of the cells at and next to a bound (their true width is 0.1 mm)
+
+
+def profile_id(key: str, size_mm: float) -> str:
+    return f"{key}@{size_mm:g}"
+
+
+def _mm(value: float) -> float:
+    return round(float(value), 4)
+
+
+# --------------------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One size bound of the graph with the texts, as written, of the criteria that use it."""
+
+    value: float
+    texts: tuple[tuple[str, str, str], ...]  # (guideline key or "", decision point, as written)
+
+
+def size_bounds(engine=None) -> list[Bound]:
+    """Every size bound in the graph (queries/criteria.rq), with its as-written texts."""
+    from . import queries
     from .engine import StoreEngine
 
-    rows = (engine or StoreEngine()).select(queries.get("criteria").text)
-    texts: dict[float, set[str]] = defaultdict(set)
-    for r in rows:
+    engine = engine or StoreEngine()
+    by_value: dict[float, set[tuple[str, str, str]]] = {}
+    for r in engine.select(queries.get("criteria").text):
         if r["field"] != "size_mm":
             continue
-        for bound in (r["min"], r["max"]):
-            if bound is not None:
-                texts[float(bound)].add(r["asWritten"] or "")
-    return [Boundary(b, tuple(sorted(t for t in texts[b] if t))) for b in sorted(texts)]
+        for v in (r["min"], r["max"]):
+            if v is not None:
+                by_value.setdefault(_mm(v), set()).add(
+                    (r["guideline"] or "", r["decisionPoint"], r["asWritten"] or ""))
+    return [Bound(v, tuple(sorted(t))) for v, t in sorted(by_value.items())]
 
 
-def sweep_sizes(bounds: list[Boundary]) -> list[float]:
-    sizes = set(STEP_SIZES)
+def sweep_sizes(bounds: Sequence[Bound]) -> list[float]:
+    first, last, step = SWEEP
+    n = int(round((last - first) / step))
+    sizes = {_mm(first + i * step) for i in range(n + 1)}
     for b in bounds:
-        sizes |= {round(b.size - 0.1, 1), b.size, round(b.size + 0.1, 1)}
-    return sorted(s for s in sizes if s > 0)
+        sizes.update(s for s in (_mm(b.value - NEAR), _mm(b.value), _mm(b.value + NEAR)) if s > 0)
+    return sorted(sizes)
 
 
-def sweep_profiles(sizes: list[float]) -> list[dict[str, Any]]:
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def map_rows(engine_name: str = "fast") -> tuple[list[dict[str, str]], list[Bound]]:
+    """The data behind the map: one row per (risk profile, size), DATA_COLUMNS, in risk-profile
+    then size order; computed by cohort.run_cohort on a cohort CSV in a temporary directory."""
+    from . import cohort
+
+    bounds = size_bounds()
+    sizes = sweep_sizes(bounds)
+    wanted = [(rp, s) for rp in RISK_PROFILES for s in sizes]
+    header = ["id", "size_mm", *BASE]
+    with tempfile.TemporaryDirectory(prefix="rnetkg-map-") as tmp:
+        in_path, out_path = Path(tmp) / "profiles.csv", Path(tmp) / "answers.csv"
+        with in_path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            for rp, s in wanted:
+                fields = rp.fields(s)
+                w.writerow([_cell(fields[c]) for c in header])
+        summary = cohort.run_cohort(in_path, out_path, engine_name=engine_name)
+        if summary.get("rejected"):
+            raise RuntimeError(f"map: the cohort run rejected {summary['rejected']} sweep profiles: "
+                               f"{summary.get('errors')}")
+        with out_path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames != CSV_COLUMNS:
+                raise RuntimeError(f"map: the cohort output has columns {reader.fieldnames}, "
+                                   f"expected {CSV_COLUMNS}")
+            answers = {row["id"]: row for row in reader}
+    missing = [profile_id(rp.key, s) for rp, s in wanted if profile_id(rp.key, s) not in answers]
+    if missing:
+        raise RuntimeError(f"map: the cohort run returned no answer for {len(missing)} profiles "
+                           f"({', '.join(missing[:5])}...); summary: {summary}")
+    rows = []
+    for rp, s in wanted:
+        rows.append({"risk_profile": rp.key, "size_mm": f"{s:g}", **answers[profile_id(rp.key, s)]})
+    return rows, bounds
+
+
+def write_data(path: Path, rows: Sequence[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=DATA_COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+
+
+# ------------------------------------------------------------------------------------ drawing
+
+
+def _set_key(modalities: str) -> tuple:
+    """Order of the modality sets, from the least to the most far-reaching treatment."""
+    mods = modalities.split(";")
+    idx = sorted(MODALITIES.index(m) if m in MODALITIES else len(MODALITIES) for m in mods)
+    return (idx[-1], idx[0], len(mods), modalities)
+
+
+def _set_order(modalities: str) -> list[str]:
+    return sorted(modalities.split(";"), key=lambda m: (MODALITIES.index(m) if m in MODALITIES
+                                                        else len(MODALITIES), m))
+
+
+def set_label(modalities: str) -> str:
+    return " + ".join(m.replace("_", " ") for m in _set_order(modalities))
+
+
+def set_short(modalities: str) -> str:
+    return "+".join(ABBREVIATIONS.get(m, m) for m in _set_order(modalities))
+
+
+def _pairs(cell: str) -> int:
+    return len([p for p in cell.split(";") if p])
+
+
+def _runs(values: Sequence[Any]) -> list[tuple[int, int, Any]]:
+    """Consecutive equal values as (first index, last index, value)."""
+    runs: list[tuple[int, int, Any]] = []
+    for i, v in enumerate(values):
+        if runs and runs[-1][2] == v:
+            runs[-1] = (runs[-1][0], i, v)
+        else:
+            runs.append((i, i, v))
+    return runs
+
+
+def _luminance(hex_colour: str) -> float:
+    r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _lighten(hex_colour: str, amount: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(c + (255 - c) * amount):02X}" for c in (r, g, b))
+
+
+def _shorten(text: str, width: int = 44) -> str:
+    """Long as-written texts keep their start and their end (where the numbers usually are)."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    head = text[:width // 2 - 2].rsplit(" ", 1)[0].rstrip(",;")
+    tail = text[-(width - len(head) - 3):].split(" ", 1)[-1]
+    return f"{head} … {tail}"
+
+
+def _label_spot(axis: "_Axis", xa: float, xb: float, lines: Sequence[float]) -> tuple[float, float]:
+    """Where to write a label in the run [xa, xb]: the middle of its widest stretch between guide
+    lines, and that stretch's drawn width."""
+    cuts = [xa] + [v for v in lines if xa < v < xb] + [xb]
+    best = max(zip(cuts, cuts[1:]), key=lambda ab: axis.forward(ab[1]) - axis.forward(ab[0]))
+    fa, fb = axis.forward(best[0]), axis.forward(best[1])
+    return float(axis.inverse((fa + fb) / 2)), float(fb - fa)
+
+
+class _Axis:
+    """Size (mm) to drawing position: true scale, except that the cells at and next to a bound are
+    drawn BOUNDARY_CELL_MM wide so that the bound itself is visible."""
+
+    def __init__(self, sizes: Sequence[float], bounds: Sequence[Bound]):
+        import numpy as np
+
+        s = np.asarray(sizes, dtype=float)
+        mids = (s[1:] + s[:-1]) / 2
+        edges = np.concatenate([[s[0] - (s[1] - s[0]) / 2], mids, [s[-1] + (s[-1] - s[-2]) / 2]])
+        special = {_mm(b.value + d) for b in bounds for d in (-NEAR, 0.0, NEAR)}
+        widths = np.diff(edges)
+        drawn = np.array([max(w, BOUNDARY_CELL_MM) if _mm(v) in special else w
+                          for v, w in zip(s, widths)])
+        disp = np.concatenate([[edges[0]], edges[0] + np.cumsum(drawn)])
+        far = 1e4
+        self.real = np.concatenate([[edges[0] - far], edges, [edges[-1] + far]])
+        self.disp = np.concatenate([[disp[0] - far], disp, [disp[-1] + far]])
+        self.edges = edges
+        self.np = np
+
+    def forward(self, x):
+        return self.np.interp(x, self.real, self.disp)
+
+    def inverse(self, x):
+        return self.np.interp(x, self.disp, self.real)
+
+
+def _boundary_lines(bounds: Sequence[Bound]) -> list[tuple[float, list[str]]]:
+    """For each bound: the lines of its label, one per guideline whose criteria at the map's
+    decision point use the bound, with that guideline's texts as written (all criteria if none)."""
+    order = {k: i for i, k in enumerate(GUIDELINE_KEYS)}
     out = []
-    for name, changes in RISK_PROFILES:
-        for s in sizes:
-            out.append({"id": f"{name} @ {s:g} mm", "size_mm": s, **BASE, **changes})
+    for b in bounds:
+        texts = [t for t in b.texts if t[0] and t[1] == DECISION_POINT] or list(b.texts)
+        by_guideline: dict[str, set[str]] = {}
+        for g, _, text in texts:
+            by_guideline.setdefault(g or "editorial", set()).add(text)
+        lines = []
+        for g in sorted(by_guideline, key=lambda g: (order.get(g, len(order)), g)):
+            ts = sorted(by_guideline[g], key=lambda t: (not any(c.isdigit() for c in t), len(t), t))
+            lines.append(f"{g}:  " + ", ".join(f"“{_shorten(t)}”" for t in ts))
+        out.append((b.value, lines))
     return out
 
 
-def compute(data: Path | None = None) -> tuple[list[dict[str, str]], list[Boundary], list[float]]:
-    """Run the sweep through the cohort path; rows of the cohort CSV plus risk profile and size."""
-    from . import cohort
-
-    bounds = boundaries()
-    sizes = sweep_sizes(bounds)
-    profiles = sweep_profiles(sizes)
-    with tempfile.TemporaryDirectory(prefix="rnetkg-map-") as tmp:
-        inp, out = Path(tmp) / "sweep.csv", Path(tmp) / "answers.csv"
-        with inp.open("w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=list(FIELD_NAMES), lineterminator="\n")
-            w.writeheader()
-            for p in profiles:
-                w.writerow({k: (str(v).lower() if isinstance(v, bool) else v) for k, v in p.items()})
-        summary = cohort.run_cohort(inp, out, progress=False)
-        if summary["rejected"]:
-            raise RuntimeError(f"map: {summary['rejected']} sweep profiles were rejected")
-        with out.open(encoding="utf-8", newline="") as f:
-            answers = list(csv.DictReader(f))
-    rows = []
-    for p, a in zip(profiles, answers):
-        assert a["id"] == p["id"]
-        risk, _ = p["id"].rsplit(" @ ", 1)
-        rows.append({"risk_profile": risk, "size_mm": f"{p['size_mm']:g}", **a})
-    if data is not None:
-        data.parent.mkdir(parents=True, exist_ok=True)
-        with data.open("w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=["risk_profile", "size_mm", *CSV_COLUMNS], lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-    return rows, bounds, sizes
+def _panels(rows: Sequence[dict[str, str]]) -> list[tuple[list[RiskProfile], list[dict[str, str]]]]:
+    """Risk profiles whose answers are the same at every size share one panel."""
+    by_key: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_key.setdefault(r["risk_profile"], []).append(r)
+    panels: list[tuple[list[RiskProfile], list[dict[str, str]]]] = []
+    signature: dict[tuple, int] = {}
+    for rp in RISK_PROFILES:
+        rs = by_key[rp.key]
+        sig = tuple(tuple(v for k, v in r.items() if k not in ("id", "risk_profile")) for r in rs)
+        if sig in signature:
+            panels[signature[sig]][0].append(rp)
+        else:
+            signature[sig] = len(panels)
+            panels.append(([rp], rs))
+    return panels
 
 
-def _set_label(modalities: str) -> str:
-    return " + ".join(SHORT.get(m, m) for m in modalities.split(";")) if modalities else ""
+def _panel_title(rps: Sequence[RiskProfile]) -> str:
+    if len(rps) == 1:
+        rp = rps[0]
+        return rp.label + (f"  ({BASE_TEXT})" if not rp.changes else "")
+    return " · ".join(rp.label for rp in rps) + "  (the same answers at every size)"
 
 
-def _edges(sizes: list[float]) -> list[tuple[float, float]]:
-    """Each sampled size stands for the interval up to halfway to its neighbours."""
-    mids = [(a + b) / 2 for a, b in zip(sizes, sizes[1:])]
-    lo = [sizes[0] - (mids[0] - sizes[0])] + mids
-    hi = mids + [sizes[-1] + (sizes[-1] - mids[-1])]
-    return list(zip(lo, hi))
-
-
-def draw(out: Path, data: Path | None = None) -> Path:
-    """Draw the map to ``out`` (.png or .svg) and optionally write its data table to ``data``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch, Rectangle
-
-    suffix = out.suffix.lower()
-    if suffix not in (".png", ".svg"):
+def draw(out: Path, data: Path | None = None) -> None:
+    """Draw the disagreement map to OUT (.png at 150 dpi, or .svg); with DATA, also write the data
+    table behind it (DATA_COLUMNS: risk profile, size and the cohort columns). A suffix other than
+    .png or .svg is a UsageError (exit 2)."""
+    out = Path(out)
+    if out.suffix.lower() not in SUFFIXES:
         from .cli import UsageError
 
         raise UsageError(f"map: --out must end in .png or .svg, got {out.name!r}")
-    rows, bounds, sizes = compute(data)
-    by_risk: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for r in rows:
-        by_risk[r["risk_profile"]].append(r)
-    sets = sorted({r[f"{k}.modalities"] for r in rows for k in GUIDELINE_KEYS if r[f"{k}.modalities"]},
-                  key=lambda s: (s.count(";"), s))
-    colour = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sets)}
-    edges = _edges(sizes)
-    max_conflicts = max((len(r["conflicts"].split(";")) if r["conflicts"] else 0) for r in rows) or 1
-
-    n = len(RISK_PROFILES)
-    fig, axes = plt.subplots(n, 1, figsize=(13, 2.3 * n + 3.0), sharex=True)
-    lanes = list(GUIDELINE_KEYS) + ["conflicting pairs"]
-    for ax, (risk, _) in zip(axes, RISK_PROFILES):
-        data_rows = by_risk[risk]
-        for lane, key in enumerate(GUIDELINE_KEYS):
-            y = len(lanes) - 1 - lane
-            for (lo, hi), r in zip(edges, data_rows):
-                status, mods = r[f"{key}.status"], r[f"{key}.modalities"]
-                if status == "silent":
-                    ax.add_patch(Rectangle((lo, y + 0.1), hi - lo, 0.8, facecolor="white", edgecolor="#cccccc",
-                                           hatch="....", linewidth=0))
-                    continue
-                face = colour.get(mods, "#dddddd")
-                alpha = 0.35 if status == "possible" else 1.0
-                hatch = "////" if status == "ambiguous" else ("xx" if status == "possible" else None)
-                ax.add_patch(Rectangle((lo, y + 0.1), hi - lo, 0.8, facecolor=face, alpha=alpha, hatch=hatch,
-                                       edgecolor="white" if hatch else face, linewidth=0))
-                if status == "ambiguous":  # often a single boundary value: mark it so it is seen
-                    ax.plot([(lo + hi) / 2], [y + 0.5], marker="v", color="black", markersize=5, zorder=5)
-        for (lo, hi), r in zip(edges, data_rows):
-            k = len(r["conflicts"].split(";")) if r["conflicts"] else 0
-            shade = plt.cm.Reds(0.15 + 0.85 * k / max_conflicts) if k else "#f4f4f4"
-            ax.add_patch(Rectangle((lo, 0.1), hi - lo, 0.8, facecolor=shade, linewidth=0))
-        # the conflict count where it changes
-        last = None
-        for (lo, hi), r in zip(edges, data_rows):
-            k = len(r["conflicts"].split(";")) if r["conflicts"] else 0
-            if k != last and k:
-                ax.text(lo + 0.15, 0.5, str(k), va="center", ha="left", fontsize=7,
-                        color="white" if k > max_conflicts / 2 else "black")
-            last = k
-        for b in bounds:
-            ax.axvline(b.size, color="#333333", linewidth=0.7, linestyle="--", alpha=0.6)
-        ax.set_ylim(0, len(lanes))
-        ax.set_yticks([len(lanes) - 1 - i + 0.5 for i in range(len(lanes))])
-        ax.set_yticklabels(lanes, fontsize=8)
-        ax.set_title(f"{risk} — initial management", fontsize=10, loc="left")
-        ax.tick_params(axis="x", labelsize=8)
-        for s in ("top", "right"):
-            ax.spines[s].set_visible(False)
-    axes[-1].set_xlim(0, 40.5)
-    axes[-1].set_xlabel("tumour size (mm)")
-    # the boundaries (dashed lines) with the source's as-written texts, once, under the title
-    import textwrap
-
-    lines = [f"{b.size:g} mm — " + "; ".join(f"'{t}'" for t in b.texts) for b in bounds]
-    header = "\n".join(textwrap.fill(l, 170, subsequent_indent="      ") for l in lines)
-    fig.text(0.01, 0.972, "Boundaries in the graph (dashed), as the sources write them:\n" + header,
-             fontsize=7, va="top", ha="left", color="#333333")
-    handles = [Patch(facecolor=colour[s], label=_set_label(s)) for s in sets]
-    from matplotlib.lines import Line2D
-
-    handles += [Patch(facecolor="#888888", hatch="////", edgecolor="white", label="ambiguous (own recommendations differ)"),
-                Line2D([], [], marker="v", color="black", linestyle="none", markersize=5, label="ambiguous point"),
-                Patch(facecolor="#888888", alpha=0.35, hatch="xx", edgecolor="white", label="possible (data missing)"),
-                Patch(facecolor="white", hatch="....", edgecolor="#cccccc", label="silent (coverage gap)"),
-                Patch(facecolor=plt.cm.Reds(0.7), label="conflicting guideline pairs (count)")]
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    fig.suptitle("Where the rNET guidelines part ways: management modality by tumour size and risk profile",
-                 fontsize=12, y=0.995)
-    fig.tight_layout(rect=(0, 0.045 + 0.008 * (len(handles) // 3), 1, 0.935))
+    rows, bounds = map_rows()
+    if data is not None:
+        write_data(Path(data), rows)
+    fig = _figure(rows, bounds)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150 if suffix == ".png" else None)
-    plt.close(fig)
-    return out
+    fig.savefig(out, dpi=150, format=out.suffix.lower()[1:])
+
+
+def _figure(rows: Sequence[dict[str, str]], bounds: Sequence[Bound]):
+    # a bare Figure (no pyplot): no GUI backend, no global figure state
+    from matplotlib.colors import to_hex
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch, Rectangle
+
+    sizes = sorted({float(r["size_mm"]) for r in rows})
+    axis = _Axis(sizes, bounds)
+    panels = _panels(rows)
+
+    sets = sorted({r[f"{k}.modalities"] for r in rows for k in GUIDELINE_KEYS
+                   if r[f"{k}.status"] != "silent" and r[f"{k}.modalities"]}, key=_set_key)
+    colour = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sets)}
+    max_conflicts = max([_pairs(r["conflicts"]) for r in rows] + [1])
+    statuses_seen = {r[f"{k}.status"] for r in rows for k in GUIDELINE_KEYS}
+
+    n_rows = len(GUIDELINE_KEYS) + 1
+    row_h = 0.25
+    panel_h = n_rows * row_h + 0.55
+    header_h = 0.32 + 0.155 * max(len(lines) for _, lines in _boundary_lines(bounds)) if bounds else 0.3
+    set_rows = (len(sets) + 2) // 3
+    legend_h = 0.2 + (0.3 + 0.22 * set_rows) + (0.3 + 0.22 * 2) + 0.1
+    top_h = 0.95
+    fig_h = top_h + header_h + panel_h * len(panels) + legend_h
+    fig_w = 13.0
+    fig = Figure(figsize=(fig_w, fig_h))
+    left, right = 1.25 / fig_w, 1 - 0.3 / fig_w
+
+    def frac(h):
+        return h / fig_h
+
+    fig.text(left, 1 - frac(0.22), "Where the rectal NET guidelines part ways: initial management "
+             "by tumour size and risk profile", fontsize=14, fontweight="bold", va="top")
+    fig.text(left, 1 - frac(0.5), "Lesion not yet resected, no distant metastasis; each risk profile "
+             "changes one thing from G1 without risk factors. One band per guideline, coloured by the "
+             "set of\nmanagement modalities it recommends; the last row of a panel counts the guideline "
+             "pairs in conflict (disjoint sets). Dashed lines: the size bounds in the graph.",
+             fontsize=9, color="#444444", va="top", linespacing=1.35)
+
+    x0, x1 = axis.edges[0], axis.edges[-1]
+    scale = ("function", {"functions": (axis.forward, axis.inverse)})
+    ticks = [0.5] + [float(t) for t in range(5, int(x1) + 1, 5)]
+
+    # header: the bounds and the sources' texts at them
+    y_top = 1 - frac(top_h)
+    hax = fig.add_axes([left, y_top - frac(header_h), right - left, frac(header_h)])
+    hax.set_xscale(scale[0], **scale[1])
+    hax.set_xlim(x0, x1)
+    hax.set_ylim(0, 1)
+    hax.axis("off")
+    marks = _boundary_lines(bounds)
+    positions = [v for v, _ in marks]
+    for i, (v, lines) in enumerate(marks):
+        prev = positions[i - 1] if i else x0
+        nxt = positions[i + 1] if i + 1 < len(positions) else x1
+        room_left = (v - prev) / (2 if i else 1)
+        room_right = (nxt - v) / (2 if i + 1 < len(positions) else 1)
+        ha, dx = ("right", -0.35) if room_left > room_right else ("left", 0.35)
+        hax.axvline(v, color="#555555", lw=0.9, ls=(0, (4, 2)))
+        hax.text(v + dx, 0.97, f"{v:g} mm", ha=ha, va="top", fontsize=9.5, fontweight="bold")
+        hax.text(v + dx, 0.97 - 0.2 / header_h, "\n".join(lines), ha=ha, va="top", fontsize=7.6,
+                 color="#333333", linespacing=1.25)
+
+    # one panel per distinct map
+    y = y_top - frac(header_h)
+    for p, (rps, prow) in enumerate(panels):
+        ax_h = n_rows * row_h
+        y -= frac(panel_h)
+        ax = fig.add_axes([left, y + frac(0.3), right - left, frac(ax_h)])
+        ax.set_xscale(scale[0], **scale[1])
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(n_rows - 0.45, -0.55)
+        ax.set_title(textwrap.shorten(_panel_title(rps), 170), loc="left", fontsize=10,
+                     fontweight="bold", pad=4)
+        edges = axis.edges
+        for gi, key in enumerate(GUIDELINE_KEYS):
+            cells = [(r[f"{key}.status"], r[f"{key}.modalities"]) for r in prow]
+            for a, b, (status, mods) in _runs(cells):
+                xa, xb = edges[a], edges[b + 1]
+                _band(ax, Rectangle, xa, xb, gi, status, colour.get(mods, "#FFFFFF"))
+                xm, width = _label_spot(axis, xa, xb, positions)
+                if width < 2.2:
+                    continue
+                if status == "silent":
+                    ax.text(xm, gi, "silent", ha="center", va="center", fontsize=7,
+                            color="#8A8A8A", style="italic")
+                elif status == "covered":
+                    c = colour[mods]
+                    ax.text(xm, gi, set_short(mods), ha="center", va="center", fontsize=7.2,
+                            color="white" if _luminance(c) < 0.45 else "#1A1A1A")
+        # the conflict strip
+        ci = len(GUIDELINE_KEYS)
+        counts = [(_pairs(r["conflicts"]), _pairs(r["partial"])) for r in prow]
+        for a, b, (nc, npart) in _runs(counts):
+            xa, xb = edges[a], edges[b + 1]
+            shade = 0.94 - 0.72 * nc / max_conflicts
+            face = to_hex((shade, shade, shade))
+            ax.add_patch(Rectangle((xa, ci - 0.42), xb - xa, 0.84, facecolor=face, lw=0))
+            xm, width = _label_spot(axis, xa, xb, positions)
+            if width >= 1.5:
+                label = (f"{nc} conflicting pair{'s' if nc != 1 else ''}" + (f" · {npart} partial" if npart else "")
+                         if width >= 7 else f"{nc}")
+                ax.text(xm, ci, label, ha="center", va="center", fontsize=7.2,
+                        color="white" if shade < 0.55 else "#1A1A1A")
+        for v in positions:
+            ax.axvline(v, color="#333333", lw=0.9, ls=(0, (4, 2)), zorder=5)
+        ax.axhline(ci - 0.5, color="#FFFFFF", lw=3)
+        ax.set_yticks(range(n_rows))
+        ax.set_yticklabels(list(GUIDELINE_KEYS) + ["conflicts"], fontsize=8.5)
+        ax.get_yticklabels()[-1].set_fontstyle("italic")
+        ax.tick_params(axis="y", length=0)
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{t:g}" for t in ticks], fontsize=8)
+        ax.set_xticks([float(t) for t in range(1, int(x1) + 1)], minor=True)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        if p == len(panels) - 1:
+            near = ", ".join(f"{_mm(v - NEAR):g}/{v:g}/{_mm(v + NEAR):g}" for v in positions)
+            ax.set_xlabel(f"tumour size (mm); the cells at {near} mm are drawn "
+                          f"{BOUNDARY_CELL_MM:g} mm wide so the bounds themselves show",
+                          fontsize=8.5, color="#333333")
+
+    # legends: modality sets, then statuses
+    handles = [Patch(facecolor=colour[s], label=f"{set_short(s)}: {set_label(s)}") for s in sets]
+    leg1 = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(left, y - frac(0.2)),
+                      ncol=3, fontsize=8.3, frameon=False, title="modality set (colour)",
+                      title_fontproperties={"weight": "bold", "size": 8.8}, alignment="left",
+                      handlelength=2.2, handleheight=1.1, columnspacing=2.0)
+    grey = "#9E9E9E"
+
+    def absent(st):
+        return "" if st in statuses_seen else "  (none on this map)"
+
+    status_handles = [
+        Patch(facecolor=grey, lw=0, label="covered: its applicable recommendations agree"
+              + absent("covered")),
+        Patch(facecolor=grey, edgecolor=AMBIGUOUS_HATCH, lw=0, hatch="xxx",
+              label="ambiguous: two of its own recommendations apply with different sets "
+                    "(colour = their union)" + absent("ambiguous")),
+        Patch(facecolor=_lighten(grey, 0.6), edgecolor="#555555", lw=0, hatch="...",
+              label="possible: only recommendations with unknown criteria" + absent("possible")),
+        Patch(facecolor=SILENT_FACE, edgecolor=SILENT_HATCH, lw=0, hatch="////",
+              label="silent: no recommendation applies (a coverage gap, not a disagreement)"
+                    + absent("silent")),
+    ]
+    fig.legend(handles=status_handles, loc="upper left",
+               bbox_to_anchor=(left, y - frac(0.2 + 0.3 + 0.22 * set_rows + 0.05)), ncol=2, fontsize=8.3, frameon=False, title="status of a guideline (pattern)",
+               title_fontproperties={"weight": "bold", "size": 8.8}, alignment="left",
+               handlelength=2.2, handleheight=1.1)
+    fig.add_artist(leg1)
+    return fig
+
+
+def _band(ax, Rectangle, xa: float, xb: float, row: int, status: str, colour: str) -> None:
+    h = 0.84
+    y = row - h / 2
+    if status == "silent":
+        ax.add_patch(Rectangle((xa, y), xb - xa, h, facecolor=SILENT_FACE, edgecolor=SILENT_HATCH,
+                               lw=0, hatch="////"))
+        return
+    face = _lighten(colour, 0.6) if status == "possible" else colour
+    ax.add_patch(Rectangle((xa, y), xb - xa, h, facecolor=face, lw=0))
+    if status == "ambiguous":
+        ax.add_patch(Rectangle((xa, y), xb - xa, h, facecolor="none", edgecolor=AMBIGUOUS_HATCH,
+                               lw=0, hatch="xxx"))
+    elif status == "possible":
+        ax.add_patch(Rectangle((xa, y), xb - xa, h, facecolor="none", edgecolor=colour, lw=0,
+                               hatch="..."))
