@@ -103,3 +103,20 @@ def test_cli_map_rejects_other_formats(tmp_path, capsys):
     assert main(["map", "--out", str(tmp_path / "x.jpg")]) == 2
     assert "must end in .png or .svg" in capsys.readouterr().err
     assert not (tmp_path / "x.jpg").exists()
+
+
+def test_the_committed_map_is_up_to_date(drawn):
+    """docs/disagreement-map.{png,csv} are generated (the README shows the image): regenerating must give
+    the same data table exactly and the same picture up to rendering noise. If this fails, run
+    `rnetkg map --out docs/disagreement-map.png --data docs/disagreement-map.csv` and commit."""
+    from pathlib import Path
+
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    out, columns, rows = drawn
+    assert _read(docs / "disagreement-map.csv") == (columns, rows)
+    new, old = mpimg.imread(out), mpimg.imread(docs / "disagreement-map.png")
+    assert new.shape == old.shape
+    assert float(np.abs(new - old).mean()) < 0.01
