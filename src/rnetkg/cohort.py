@@ -616,25 +616,8 @@ def _check_atom(iri: str, atom: Atom) -> None:
                            "by the fast path; run the cohort with --cohort-engine sparql")
 
 
-_MODEL_CACHE: dict[int, Model] = {}
-
-
 def model_for(engine) -> Model:
-    from .engine import StoreEngine
-
-    if isinstance(engine, StoreEngine):
-        from . import graph
-
-        if engine.store is graph.shared_store():
-            key = id(engine.store)
-            if key not in _MODEL_CACHE:
-                _MODEL_CACHE[key] = load_model(engine)
-            return _MODEL_CACHE[key]
-    cached = getattr(engine, "_rnetkg_cohort_model", None)
-    if cached is None:
-        cached = load_model(engine)
-        engine._rnetkg_cohort_model = cached  # type: ignore[attr-defined]
-    return cached
+    return engine.cached("cohort-model", load_model)
 
 
 # ---------------------------------------------------------------- vectorised evaluation

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Sequence
 
 from . import queries
@@ -66,22 +65,8 @@ def load_details(engine: Engine) -> Details:
     return Details(by_rec, dict(fields))
 
 
-@lru_cache(maxsize=4)
-def _store_details() -> Details:
-    return load_details(StoreEngine())
-
-
 def details_for(engine: Engine) -> Details:
-    if isinstance(engine, StoreEngine):
-        from . import graph
-
-        if engine.store is graph.shared_store():
-            return _store_details()
-    cached = getattr(engine, "_rnetkg_details", None)
-    if cached is None:
-        cached = load_details(engine)
-        engine._rnetkg_details = cached  # type: ignore[attr-defined]
-    return cached
+    return engine.cached("recommendation-details", load_details)
 
 
 def _index(case: str) -> int:

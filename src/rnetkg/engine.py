@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
+from typing import Any, Callable
 
 from . import queries
 
@@ -21,12 +21,26 @@ class EndpointError(RuntimeError):
     """An endpoint that cannot be reached, times out or answers with an HTTP error."""
 
 
+# facts read once from the shipped graph, shared by every engine on the process-wide store
+_SHARED_STORE_CACHE: dict[str, Any] = {}
+
+
 class Engine:
     name = "engine"
 
     def select(self, text: str) -> list[dict[str, Any]]:
         """Run a SELECT whose parameters and profiles are already bound (queries.with_params/with_profiles)."""
         raise NotImplementedError
+
+    def _cache(self) -> dict[str, Any]:
+        return self.__dict__.setdefault("_rnetkg_cache", {})
+
+    def cached(self, key: str, build: Callable[["Engine"], Any]) -> Any:
+        """``build(self)`` once per engine (once per process for the shipped graph's store)."""
+        cache = self._cache()
+        if key not in cache:
+            cache[key] = build(self)
+        return cache[key]
 
 
 class StoreEngine(Engine):
@@ -39,6 +53,11 @@ class StoreEngine(Engine):
 
     def select(self, text):
         return queries.run_store(self.store, text)
+
+    def _cache(self):
+        from . import graph
+
+        return _SHARED_STORE_CACHE if self.store is graph.shared_store() else super()._cache()
 
 
 class RdflibEngine(Engine):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import pyoxigraph as ox
 
@@ -27,8 +27,6 @@ from .namespaces import CASE, RNET, XSD
 
 PARAM_BLOCK = re.compile(r"VALUES\s*\((?P<vars>(?:\s*\?_\w+)+)\s*\)\s*\{\s*\((?P<cells>[^()]*)\)\s*\}")
 PROFILE_BLOCK = re.compile(r"(?P<indent>[ \t]*)# <profiles>\n.*?\n[ \t]*# </profiles>", re.S)
-PROFILE_VARS = ("case", "sizeMm", "grade", "ki67", "mitoses", "depth", "tstage", "lvi", "nodes",
-                "metastasis", "margin", "atypical", "dp")
 
 
 class QueryError(ValueError):
@@ -264,6 +262,3 @@ def run_rdflib(graph, text: str) -> list[dict[str, Any]]:
     finally:
         sys.setrecursionlimit(old)
 
-
-def select_rows(rows: Iterable[dict], columns: Sequence[str]) -> list[list[Any]]:
-    return [[r.get(c) for c in columns] for r in rows]
