@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from rnetkg import check, cli, queries, reasoner
-from rnetkg.engine import StoreEngine
-from rnetkg.findings import ERROR, WARNING
+from rnetkg import check, cli, queries, reasoner, render
+from rnetkg.check import coverage, grid
+from rnetkg.check.findings import ERROR, WARNING
 from rnetkg.namespaces import KG
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
@@ -125,7 +125,7 @@ def test_negative_fixtures_findings_stay_on_their_subjects(with_negatives, shipp
 
 
 def test_fixture_overlap_is_reported_at_the_shared_value():
-    store = check._load_store(fx("conflicting-recommendations", "missing-branch"))
+    store = check.load_store(fx("conflicting-recommendations", "missing-branch"))
     rows = queries.run_store(store, queries.get("qc/size-range-overlap-violation").text)
     fixture_rows = {(r["subject"], re.search(r"share ([^,]+),", r["message"]).group(1))
                     for r in rows if "test-check" in r["subject"]}
@@ -134,57 +134,34 @@ def test_fixture_overlap_is_reported_at_the_shared_value():
 
 
 def test_precedence_with_justification_settles_the_conflict():
-    store = check._load_store(fx("conflicting-recommendations", "conflict-precedence"))
-    assert [f for f in check.criteria_findings(store) if "test-check" in f.subject
+    store = check.load_store(fx("conflicting-recommendations", "conflict-precedence"))
+    assert [f for f in coverage.criteria_findings(store) if "test-check" in f.subject
             and f.kind == "intra_guideline_conflict"] == []
 
 
 def test_precedence_without_justification_does_not():
-    store = check._load_store(fx("conflicting-recommendations", "conflict-precedence-unjustified"))
-    hits = [f for f in check.criteria_findings(store) if f.subject == T + "conflict-10-20mm"]
+    store = check.load_store(fx("conflicting-recommendations", "conflict-precedence-unjustified"))
+    hits = [f for f in coverage.criteria_findings(store) if f.subject == T + "conflict-10-20mm"]
     assert len(hits) == 1 and hits[0].severity == ERROR
     assert "is recorded but has no justification" in hits[0].message
 
 
 # ---------------------------------------------------------------- the grid and its regions
 
-def test_grid_evaluation_equals_the_sparql_answer():
-    """The analyses evaluate criteria in Python; on every grid profile that equals SPARQL's answer."""
-    from rnetkg import graph
-    from rnetkg.profile import parse_profile
-
-    store = graph.shared_store()
-    profiles, own, expected = [], [], []
-    for grid in check.grids(store):
-        mine = {s.iri for s in grid.statements}
-        for point, status in zip(grid.points, grid.status):
-            profiles.append(parse_profile({k: (v.point if isinstance(v, check.Cell) else v) for k, v in point.items()}))
-            own.append(mine)
-            expected.append({iri for iri, st in status.items() if st == 1})
-    assert len(profiles) > 500
-    rows = StoreEngine(store).select(queries.with_profiles(queries.get("applicable-recommendations"), profiles))
-    got = [set() for _ in profiles]
-    for r in rows:
-        if r["status"] == "applies":
-            got[int(r["case"].rsplit("/", 1)[1])].add(r["rec"])
-    # each grid evaluates its own guideline's management recommendations at its decision point
-    assert [g & o for g, o in zip(got, own)] == expected
-
-
 def test_numeric_cells_cover_bounds_and_intervals():
-    cells = check.numeric_cells("size_mm", [10.0, 20.0])
+    cells = grid.numeric_cells("size_mm", [10.0, 20.0])
     assert [c.point for c in cells] == [5.0, 10.0, 15.0, 20.0, 21.0]
-    assert check._cells_text("size_mm", cells[1:4], cells) == "10-20 mm"
-    assert check._cells_text("size_mm", cells[:1], cells) == "< 10 mm"
-    assert check._cells_text("size_mm", cells[2:], cells) == "> 10 mm"
-    assert check._cells_text("size_mm", cells, cells) == ""
-    ki67 = check.numeric_cells("ki67_percent", [2.0])
+    assert grid.cells_text("size_mm", cells[1:4], cells) == "10-20 mm"
+    assert grid.cells_text("size_mm", cells[:1], cells) == "< 10 mm"
+    assert grid.cells_text("size_mm", cells[2:], cells) == "> 10 mm"
+    assert grid.cells_text("size_mm", cells, cells) == ""
+    ki67 = grid.numeric_cells("ki67_percent", [2.0])
     assert [c.point for c in ki67] == [1.0, 2.0, 51.0]
 
 
 def test_merge_regions_is_exact():
     vectors = [("T1", "G3"), ("T2", "G1"), ("T2", "G2"), ("T2", "G3"), ("T3", "G1"), ("T3", "G2"), ("T3", "G3")]
-    regions = check.merge_regions(vectors, 2)
+    regions = grid.merge_regions(vectors, 2)
     covered = {(t, g) for r in regions for t in r[0] for g in r[1]}
     assert covered == set(vectors) and len(regions) == 2
 
@@ -205,7 +182,7 @@ def test_cli_json_has_the_design_keys(capsys, shipped):
 
 def test_cli_table_ends_with_a_summary(shipped):
     findings, elapsed = shipped
-    text = check.format_findings(findings, "table", elapsed)
+    text = render.format_findings(findings, "table", elapsed)
     assert text.splitlines()[0].split() == ["kind", "severity", "subject"]
     assert re.search(r"^\d+ finding\(s\): \d+ error\(s\), \d+ warning\(s\) in \d+\.\d s$", text.splitlines()[-1])
 

@@ -11,12 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from rnetkg import cli, cohort, cohort_format, compare, graph, queries
+from rnetkg import cli, cohort, compare, render
+from rnetkg import fields as F
 from rnetkg import profile as prof
+from rnetkg.answer import answer_to_row, csv_columns
+from rnetkg.criteria.model import model_for
 from rnetkg.engine import StoreEngine
-from rnetkg.namespaces import RNET
+from rnetkg.fields import FIELDS
 
-HEADER = list(prof.FIELD_NAMES)
+HEADER = list(F.FIELD_NAMES)
+KEYS = model_for(StoreEngine()).guideline_keys
+CSV_COLUMNS = csv_columns(KEYS)
 
 
 def write_csv(path: Path, rows: list[dict], header: list[str] = HEADER, quoting: int = csv.QUOTE_MINIMAL) -> Path:
@@ -33,8 +38,10 @@ def read_out(path: Path) -> list[list[str]]:
 
 
 def run(inp: Path, out: Path, engine: str = "fast"):
+    """Run a cohort; the rejected rows as `rnetkg compare --cohort` prints them on stderr."""
     err = io.StringIO()
-    summary = cohort.run_cohort(inp, out, engine_name=engine, stderr=err)
+    report = lambda errors: err.write("".join(f"line {n}: {m}\n" for n, m in errors))
+    summary = cohort.run_cohort(inp, out, engine_name=engine, on_rejected=report)
     return summary, err.getvalue()
 
 
@@ -44,7 +51,7 @@ def csv_to_json(row: dict[str, str]) -> dict:
     for name, cell in row.items():
         if cell == "":
             continue
-        kind = prof.FIELDS[name][0]
+        kind = FIELDS[name].kind
         if kind == "number":
             out[name] = float(cell)
         elif kind == "boolean":
@@ -67,63 +74,6 @@ def generated_rows(generated) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-# ---------------------------------------------------------------- fast path == SPARQL path
-
-def test_fast_path_equals_sparql_path_on_generated_cohort(generated, tmp_path):
-    fast, err_fast = run(generated, tmp_path / "fast.csv", "fast")
-    sparql, err_sparql = run(generated, tmp_path / "sparql.csv", "sparql")
-    assert (fast["read"], fast["written"], fast["rejected"]) == (600, 600, 0)
-    assert err_fast == err_sparql == ""
-    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "sparql.csv").read_bytes()
-    rows = read_out(tmp_path / "fast.csv")
-    assert rows[0] == cohort_format.CSV_COLUMNS
-    assert len(rows) == 601
-    for key in ("status_counts", "conflicts", "partial"):
-        assert fast[key] == sparql[key]
-    # the cohort exercises every status and both kinds of disagreement
-    seen = {s for k in compare.GUIDELINE_KEYS for s, n in fast["status_counts"][k].items() if n}
-    assert seen == set(compare.STATUSES)
-    assert fast["conflicts"] and fast["partial"]
-
-
-def test_fast_rows_equal_answer_to_row_of_compare(generated, generated_rows, tmp_path):
-    """Row by row against compare_profiles + answer_to_row, on the boundary block of the cohort."""
-    run(generated, tmp_path / "fast.csv")
-    out = read_out(tmp_path / "fast.csv")[1:]
-    sample = list(range(0, 600, 7))
-    profiles = [prof.parse_profile(csv_to_json(generated_rows[i]), default_id=str(i + 2)) for i in sample]
-    answers = compare.compare_profiles(profiles, StoreEngine())
-    for i, a in zip(sample, answers):
-        assert out[i] == cohort_format.answer_to_row(a)
-
-
-def test_fast_path_equals_sparql_path_on_odd_profiles(tmp_path):
-    """Random combinations of every value of every field, valid or not: same rows, same errors."""
-    rnd = random.Random(5)
-    cells = {
-        "id": ["", "a", "b"],
-        "size_mm": ["0.5", "5", "9.9", "10", "10.1", "15", "19.9", "20", "20.1", "25", "60", "-1", "abc"],
-        "grade": ["", "", "G1", "G2", "G3", "G4"],
-        "ki67_percent": ["", "0", "1.9", "2", "2.1", "2.9", "3", "3.1", "19.9", "20", "20.1", "80", "101"],
-        "mitoses_per_2mm2": ["", "", "0", "1.9", "2", "2.1", "20", "20.1"],
-        "invasion_depth": ["", "", *prof.DEPTHS],
-        "t_stage": ["", "", "", *prof.T_STAGES],
-        "lymphovascular_invasion": ["", "true", "false"],
-        "lymph_nodes": ["", "N0", "N1"],
-        "distant_metastasis": ["", "true", "false", "false"],
-        "margin": [*prof.MARGINS, "not_resected"],
-        "atypical_surface": ["", "true", "false"],
-    }
-    rows = [{k: rnd.choice(v) for k, v in cells.items()} for _ in range(900)]
-    inp = write_csv(tmp_path / "odd.csv", rows)
-    fast, err_fast = run(inp, tmp_path / "fast.csv", "fast")
-    sparql, err_sparql = run(inp, tmp_path / "sparql.csv", "sparql")
-    assert fast["written"] > 150 and fast["rejected"] > 100
-    assert err_fast == err_sparql
-    assert fast["errors"] == sparql["errors"]
-    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "sparql.csv").read_bytes()
-
-
 # ---------------------------------------------------------------- validation == parse_profile
 
 FUZZ_CELLS = {
@@ -132,12 +82,12 @@ FUZZ_CELLS = {
     "grade": ["", "G1", "G2", "G3", "G4", "g1"],
     "ki67_percent": ["", "0", "2", "2.9", "3", "20", "20.1", "100", "101", "-1", "x"],
     "mitoses_per_2mm2": ["", "0", "1.9", "2", "20", "20.1", "-0.5", "y"],
-    "invasion_depth": ["", *prof.DEPTHS, "muscle"],
-    "t_stage": ["", *prof.T_STAGES, "T0"],
+    "invasion_depth": ["", *F.DEPTHS, "muscle"],
+    "t_stage": ["", *F.T_STAGES, "T0"],
     "lymphovascular_invasion": ["", "true", "false", "yes", "True"],
     "lymph_nodes": ["", "N0", "N1", "N2"],
     "distant_metastasis": ["", "true", "false", "1"],
-    "margin": ["", *prof.MARGINS, "clear"],
+    "margin": ["", *F.MARGINS, "clear"],
     "atypical_surface": ["", "true", "false", "no"],
 }
 
@@ -161,11 +111,11 @@ def _check_validation(raw: cohort.RawCohort) -> int:
             assert messages[line] == f"profile: {e}"
             continue
         assert v.ok[i], (line, raw.row_dict(i))
-        grade = prof.GRADES[v.grade[i]] if v.grade[i] >= 0 else None
-        t = prof.T_STAGES[v.t_stage[i]] if v.t_stage[i] >= 0 else None
-        assert (grade, t, prof.DECISION_POINTS[v.decision_point[i]], v.ids[i]) == \
+        grade = F.GRADES[v.grade[i]] if v.grade[i] >= 0 else None
+        t = F.T_STAGES[v.t_stage[i]] if v.t_stage[i] >= 0 else None
+        assert (grade, t, F.DECISION_POINTS[v.decision_point[i]], v.ids[i]) == \
             (p.derived_grade, p.derived_t_stage, p.decision_point, p.id)
-        assert (cohort.T_CATEGORIES[v.t_category[i]] if v.t_category[i] >= 0 else None) == p.t_category
+        assert (F.T_CATEGORIES[v.t_category[i]] if v.t_category[i] >= 0 else None) == p.t_category
     return n_bad
 
 
@@ -185,12 +135,12 @@ def test_vectorised_validation_equals_parse_profile_jsonl(tmp_path):
         "grade": [None, "G1", "G2", "G3", "G4", 1, ""],
         "ki67_percent": [None, 0, 2.9, 3, 20, 20.1, 100, 101, "x", False],
         "mitoses_per_2mm2": [None, 0, 1.9, 2, 20, 21, [2]],
-        "invasion_depth": [None, *prof.DEPTHS, "muscle", {"a": 1}],
-        "t_stage": [None, *prof.T_STAGES, "T0", ""],
+        "invasion_depth": [None, *F.DEPTHS, "muscle", {"a": 1}],
+        "t_stage": [None, *F.T_STAGES, "T0", ""],
         "lymphovascular_invasion": [None, True, False, "true", 1, 1.0],
         "lymph_nodes": [None, "N0", "N1"],
         "distant_metastasis": [None, True, False, 0],
-        "margin": [None, *prof.MARGINS, "clear", ""],
+        "margin": [None, *F.MARGINS, "clear", ""],
         "atypical_surface": [None, True, False, "", [True]],
     }
     lines = []
@@ -255,7 +205,7 @@ def test_bad_rows_are_reported_by_line_and_left_out(tmp_path, capsys):
              "lymphovascular_invasion": False},
             {"id": "9", "size_mm": 8, "margin": "indeterminate", "t_stage": "T1a"},
             {"id": "ok-2", "size_mm": 25, "margin": "positive", "lymphovascular_invasion": True})]
-        assert rows[1:] == [cohort_format.answer_to_row(a) for a in compare.compare_profiles(single)]
+        assert rows[1:] == [answer_to_row(a) for a in compare.compare_profiles(single)]
     # the same through the command line: exit 0, errors on stderr, summary on stdout
     assert cli.main(["compare", "--cohort", str(inp), "--out", str(tmp_path / "cli.csv")]) == 0
     captured = capsys.readouterr()
@@ -380,12 +330,12 @@ def test_cli_compare_cohort_prints_the_summary(generated, tmp_path, capsys):
     assert cli.main(["compare", "--cohort", str(generated), "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "600 profiles read, 600 written" in text and "0 rejected" in text
-    for key in compare.GUIDELINE_KEYS:
+    for key in KEYS:
         assert key in text
     assert "conflict" in text and "partial" in text
     assert len(read_out(out)) == 601
     summary, _ = run(generated, tmp_path / "again.csv")
-    assert cohort.format_summary(summary).splitlines()[2:] == text.strip().splitlines()[2:]
+    assert render.format_summary(summary).splitlines()[2:] == text.strip().splitlines()[2:]
 
 
 def test_cli_cohort_generate_is_deterministic(tmp_path, capsys):
@@ -411,18 +361,18 @@ def test_generated_cohort_hits_every_boundary(generated_rows):
     for name in ("size_mm", "ki67_percent"):
         for b in bounds[name]:
             assert {round(b - 0.1, 6), b, round(b + 0.1, 6)} <= numbers(name)
-    assert {r["margin"] for r in generated_rows} == set(prof.MARGINS)
+    assert {r["margin"] for r in generated_rows} == set(F.MARGINS)
     assert {r["distant_metastasis"] for r in generated_rows} == {"true", "false", ""}
-    for name in prof.FIELD_NAMES:
-        if not prof.FIELDS[name][2]:
+    for name in F.FIELD_NAMES:
+        if not FIELDS[name].required:
             assert any(r[name] == "" for r in generated_rows), name
     for name in ("invasion_depth", "t_stage", "grade", "lymph_nodes"):
-        assert {r[name] for r in generated_rows} >= set(prof.FIELDS[name][1]), name
+        assert {r[name] for r in generated_rows} >= set(FIELDS[name].values), name
     # each decision point
     dps = set()
     for i, row in enumerate(generated_rows):
         dps.add(prof.parse_profile(csv_to_json(row), default_id=str(i + 2)).decision_point)  # every row valid
-    assert dps == set(prof.DECISION_POINTS)
+    assert dps == set(F.DECISION_POINTS)
 
 
 def test_generated_cohort_boundary_sizes_from_the_graph():
@@ -433,36 +383,10 @@ def test_generated_cohort_boundary_sizes_from_the_graph():
     assert cohort.boundary_values([0.0], "ki67_percent") == [0.0, 0.1]
 
 
-# ---------------------------------------------------------------- what the fast path relies on
-
-def test_value_keys_name_the_iris_that_the_queries_bind():
-    """The fast path compares value keys (criteria.rq); the queries compare the IRIs that
-    queries.profile_row writes. Both must name the same things."""
-    rows = StoreEngine().select("""PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
-        SELECT DISTINCT ?field ?value ?key WHERE {
-          ?atom rnet:onField/rnet:fieldName ?field ; rnet:allowedValue ?value . ?value rnet:key ?key }""")
-    assert rows
-    expected = {"grade": lambda k: RNET + k, "t_stage": lambda k: RNET + k, "lymph_nodes": lambda k: RNET + k,
-                "invasion_depth": queries.DEPTH_IRI.get, "margin": queries.MARGIN_IRI.get}
-    for r in rows:
-        assert expected[r["field"]](r["key"]) == r["value"], r
-    dps = StoreEngine().select("""PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
-        SELECT DISTINCT ?dp ?key WHERE { ?rec rnet:decisionPoint ?dp . ?dp rnet:key ?key }""")
-    for r in dps:
-        assert queries.DP_IRI[r["key"]] == r["dp"]
-
-
-def test_model_reads_every_management_recommendation():
-    model = cohort.model_for(StoreEngine(graph.shared_store()))
-    managed = [r for r in model.recs if "management" in r.kinds and r.guideline]
-    assert managed and all(r.iri in model.modalities for r in managed)
-    assert set(compare.GUIDELINE_KEYS) <= set(model.guideline_keys)
-
-
 def test_empty_cohort(tmp_path):
     inp = tmp_path / "empty.csv"
     inp.write_text("id,size_mm,margin\n\n", encoding="utf-8")
     for engine in ("fast", "sparql"):
         summary, err = run(inp, tmp_path / "out.csv", engine)
         assert (summary["read"], summary["written"], summary["rejected"]) == (0, 0, 0)
-        assert read_out(tmp_path / "out.csv") == [cohort_format.CSV_COLUMNS]
+        assert read_out(tmp_path / "out.csv") == [CSV_COLUMNS]

@@ -363,7 +363,7 @@ def test_serve_runs_and_stops_cleanly_on_sigterm(tmp_path):
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
                TMPDIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "rnetkg.cli", "serve", "--bind", f"127.0.0.1:{port}"],
+    proc = subprocess.Popen([sys.executable, "-m", "rnetkg", "serve", "--bind", f"127.0.0.1:{port}"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(ln) for ln in proc.stdout], daemon=True).start()

@@ -1,4 +1,4 @@
-"""The SHACL shapes (shapes/) and rnetkg.validate.
+"""The SHACL shapes (shapes/) and rnetkg.check.shacl.
 
 Every shape has a minimal violating fixture below (CASES), checked for the kind, severity and
 subject of its finding; a test makes sure no shape is left without one. The fixtures add
@@ -16,8 +16,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
 from rnetkg import namespaces, paths
-from rnetkg.findings import Finding
-from rnetkg.validate import ARITHMETIC_SHAPE, KIND_BY_SHAPE, QUOTE_SHAPE, SHAPES, validate
+from rnetkg.check.findings import Finding
+from rnetkg.check.shacl import ARITHMETIC_SHAPE, KIND_BY_SHAPE, QUOTE_SHAPE, SHAPES, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 CONFORMING = FIXTURES / "conforming.ttl"

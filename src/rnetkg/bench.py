@@ -7,7 +7,6 @@ Prints a Markdown table. Exit code 1 when the fast path's rows differ from the S
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import statistics
@@ -17,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cohort, cohort_format, paths
+from . import cohort, paths
+from .answer import answer_to_row
 
 RDFLIB_BATCH = 25   # measured best per profile for rdflib's engine: 1 -> 3.0 s, 10 -> 6.9 s, 25 -> 13.8 s, 100 -> 87 s
 
@@ -35,11 +35,11 @@ def _rate(n: int, seconds: float | None) -> str:
 
 
 def _cli_command() -> list[str]:
-    """`rnetkg` of this environment (the console script beside the interpreter), else `python -m rnetkg.cli`."""
+    """`rnetkg` of this environment (the console script beside the interpreter), else `python -m rnetkg`."""
     script = Path(sys.executable).parent / "rnetkg"
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
-    return [sys.executable, "-m", "rnetkg.cli"]
+    return [sys.executable, "-m", "rnetkg"]
 
 
 def _env() -> dict[str, str]:
@@ -78,9 +78,9 @@ def _rdflib(sample: Path, n_target: int, n_measured: int, log) -> tuple[str, str
     t = time.perf_counter()
     for start in range(0, len(measured), RDFLIB_BATCH):
         answers = compare_profiles(measured[start:start + RDFLIB_BATCH], eng)
-        rows_rdflib += [cohort_format.answer_to_row(a) for a in answers]
+        rows_rdflib += [answer_to_row(a) for a in answers]
     spent = time.perf_counter() - t
-    same = rows_rdflib == [cohort_format.answer_to_row(a) for a in compare_profiles(measured, StoreEngine())]
+    same = rows_rdflib == [answer_to_row(a) for a in compare_profiles(measured, StoreEngine())]
     log(f"rdflib: graph loaded in {load:.1f} s; {len(measured)} profiles in {spent:.1f} s "
         f"({'same rows as pyoxigraph' if same else 'ROWS DIFFER from pyoxigraph'})")
     note = (f"batches of {RDFLIB_BATCH}; graph load {load:.1f} s; "
@@ -122,27 +122,28 @@ def main(argv: list[str] | None = None) -> int:
             log(f"generated {n:,} profiles in {time.perf_counter() - t:.1f} s")
         # what a process pays once: load the graph, read the criteria (the runs below reuse them)
         from . import graph
+        from .criteria.model import load_model
         from .engine import StoreEngine
 
         t = time.perf_counter()
         store = graph.load_store()
         t_load = time.perf_counter() - t
         t = time.perf_counter()
-        cohort.load_model(StoreEngine(store))
+        load_model(StoreEngine(store))
         t_model = time.perf_counter() - t
         rows.append(("load the graph into pyoxigraph (once per process)", "", _fmt_s(t_load), "", ""))
         rows.append(("read the criteria with SPARQL (once per process)", "", _fmt_s(t_model), "",
-                     "criteria.rq + recommendation-details.rq"))
+                     "guidelines, modalities, criteria and recommendation-details queries"))
         for n in sizes:
             t = time.perf_counter()
-            s = cohort.run_cohort(files[n], tmp / f"fast-{n}.csv", engine_name="fast", stderr=io.StringIO())
+            s = cohort.run_cohort(files[n], tmp / f"fast-{n}.csv", engine_name="fast")
             dt = time.perf_counter() - t
             note = "read CSV, validate, evaluate, write OUT" + (" (target <= 10 s)" if n == 1_000_000 else "")
             rows.append(("cohort, fast path (numpy)", f"{n:,}", _fmt_s(dt), _rate(s["written"], dt), note))
             log(f"fast path {n:,}: {dt:.2f} s")
         for n in (1000, 10_000):
             t = time.perf_counter()
-            s = cohort.run_cohort(files[n], tmp / f"sparql-{n}.csv", engine_name="sparql", stderr=io.StringIO())
+            s = cohort.run_cohort(files[n], tmp / f"sparql-{n}.csv", engine_name="sparql")
             dt = time.perf_counter() - t
             rows.append(("cohort, SPARQL path (pyoxigraph)", f"{n:,}", _fmt_s(dt), _rate(s["written"], dt),
                          f"batches of {cohort.BATCH_SIZE}"))
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         # the fast path must give the SPARQL path's rows exactly (10k sample)
         n_check = 10_000
         fast_out = tmp / f"fast-check-{n_check}.csv"
-        cohort.run_cohort(files[n_check], fast_out, engine_name="fast", stderr=io.StringIO())
+        cohort.run_cohort(files[n_check], fast_out, engine_name="fast")
         same = fast_out.read_bytes() == (tmp / f"sparql-{n_check}.csv").read_bytes()
         rows.append(("fast == SPARQL (byte-identical OUT)", f"{n_check:,}", "yes" if same else "NO", "", ""))
         if not same:
@@ -169,19 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                          f"target <= 0.8 s; exit {code}; runs {', '.join(f'{x:.2f}' for x in times)}"))
         else:
             rows.append(("cold `rnetkg compare`", "1", "-", "", "examples/profile-15mm-g1.json not found"))
-        # `rnetkg check`, when it exists
-        try:
-            import importlib
-
-            importlib.import_module("rnetkg.check")
-            available = True
-        except ImportError:
-            available = False
-        if available:
-            med, code, _ = _time_command(["check"], 1)
-            rows.append(("`rnetkg check`", "", _fmt_s(med), "", f"exit {code}"))
-        else:
-            rows.append(("`rnetkg check`", "", "-", "", "skipped: rnetkg.check is not available"))
+        med, code, _ = _time_command(["check"], 1)
+        rows.append(("`rnetkg check`", "", _fmt_s(med), "", f"exit {code}"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -15,10 +15,7 @@ import urllib.request
 from typing import Any, Callable
 
 from . import queries
-
-
-class EndpointError(RuntimeError):
-    """An endpoint that cannot be reached, times out or answers with an HTTP error."""
+from .errors import EndpointError
 
 
 # facts read once from the shipped graph, shared by every engine on the process-wide store

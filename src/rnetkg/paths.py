@@ -43,9 +43,32 @@ def ontology_file() -> Path:
     return artifact_dir("ontology") / "rnet.ttl"
 
 
+EXTRA_KG_ENV = "RNETKG_EXTRA_KG"
+
+
+def extra_kg_files() -> list[Path]:
+    """Turtle files loaded beside kg/: $RNETKG_EXTRA_KG names files or folders (every *.ttl in
+    them), separated by the path separator (':' on Linux). A guideline added this way appears in
+    every answer, cohort column, map and check, like one added to kg/."""
+    out: list[Path] = []
+    for part in os.environ.get(EXTRA_KG_ENV, "").split(os.pathsep):
+        if not part:
+            continue
+        p = Path(part)
+        if p.is_dir():
+            out.extend(sorted(p.rglob("*.ttl")))
+        elif p.is_file():
+            out.append(p)
+        else:
+            from .errors import UsageError
+
+            raise UsageError(f"${EXTRA_KG_ENV}: {part!r} is neither a Turtle file nor a folder")
+    return out
+
+
 def kg_files() -> list[Path]:
-    """Every instance-data Turtle file, sorted, one per source document."""
-    return sorted(artifact_dir("kg").rglob("*.ttl"))
+    """Every instance-data Turtle file, sorted, one per source document; then the extra files."""
+    return sorted(artifact_dir("kg").rglob("*.ttl")) + extra_kg_files()
 
 
 def shape_files() -> list[Path]:

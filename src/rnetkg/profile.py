@@ -18,42 +18,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-GRADES = ("G1", "G2", "G3")
-DEPTHS = ("mucosa", "submucosa", "muscularis_propria", "subserosa", "serosa_or_adjacent_organs")
-T_STAGES = ("T1", "T1a", "T1b", "T2", "T3", "T4")
-NODES = ("N0", "N1")
-MARGINS = ("not_resected", "negative", "indeterminate", "positive")
-DECISION_POINTS = ("initial_management", "after_local_resection", "metastatic_disease")
-
-# field -> (kind, allowed values or None, required)
-FIELDS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
-    "id": ("string", None, False),
-    "size_mm": ("number", None, True),
-    "grade": ("enum", GRADES, False),
-    "ki67_percent": ("number", None, False),
-    "mitoses_per_2mm2": ("number", None, False),
-    "invasion_depth": ("enum", DEPTHS, False),
-    "t_stage": ("enum", T_STAGES, False),
-    "lymphovascular_invasion": ("boolean", None, False),
-    "lymph_nodes": ("enum", NODES, False),
-    "distant_metastasis": ("boolean", None, False),
-    "margin": ("enum", MARGINS, True),
-    "atypical_surface": ("boolean", None, False),
-}
-FIELD_NAMES = tuple(FIELDS)
-NUMBER_RANGES = {
-    "size_mm": ("> 0", lambda v: v > 0),
-    "ki67_percent": ("0-100", lambda v: 0 <= v <= 100),
-    "mitoses_per_2mm2": (">= 0", lambda v: v >= 0),
-}
-
-
-class ProfileError(ValueError):
-    """A profile that cannot be evaluated; the message names the field and what is allowed."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
+from .errors import ProfileError
+from .fields import (CRITERIA_FIELDS, FIELD_NAMES, FIELDS, T_SIZE_CUTS, decision_point, grade_from_ki67, grade_from_mitoses,
+                     t_from_size_and_depth)
 
 
 @dataclass(frozen=True)
@@ -84,6 +51,11 @@ class Profile:
         t = self.derived_t_stage
         return None if t is None else t[:2]
 
+    def criteria_values(self) -> dict[str, Any]:
+        """The value each field has for the criteria (the derived grade, the T category), by field name:
+        what the SPARQL profile rows bind and what the criteria model evaluates."""
+        return {name: getattr(self, FIELDS[name].criteria_value) for name in CRITERIA_FIELDS}
+
     def derived(self) -> dict[str, Any]:
         return {"grade": self.derived_grade, "t_stage": self.derived_t_stage,
                 "decision_point": self.decision_point}
@@ -94,43 +66,25 @@ def _allowed(values: tuple[str, ...]) -> str:
 
 
 def _check_value(name: str, value: Any) -> Any:
-    kind, allowed, _ = FIELDS[name]
-    if kind == "string":
+    f = FIELDS[name]
+    if f.kind == "string":
         if not isinstance(value, str):
             raise ProfileError(name, f"must be a string, got {type(value).__name__}")
         return value
-    if kind == "boolean":
+    if f.kind == "boolean":
         if not isinstance(value, bool):
             raise ProfileError(name, f"must be true or false, got {value!r}")
         return value
-    if kind == "number":
+    if f.kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ProfileError(name, f"must be a number ({NUMBER_RANGES[name][0]}), got {value!r}")
+            raise ProfileError(name, f"must be a number ({f.range_text}), got {value!r}")
         value = float(value)
-        text, ok = NUMBER_RANGES[name]
-        if not math.isfinite(value) or not ok(value):
-            raise ProfileError(name, f"must be {text}, got {value:g}")
+        if not math.isfinite(value) or not f.in_range(value):
+            raise ProfileError(name, f"must be {f.range_text}, got {value:g}")
         return value
-    assert allowed is not None
-    if not isinstance(value, str) or value not in allowed:
-        raise ProfileError(name, f"must be one of {_allowed(allowed)}, got {value!r}")
+    if not isinstance(value, str) or value not in f.values:
+        raise ProfileError(name, f"must be one of {_allowed(f.values)}, got {value!r}")
     return value
-
-
-def grade_from_ki67(ki67: float) -> str:
-    return "G1" if ki67 < 3 else ("G2" if ki67 <= 20 else "G3")
-
-
-def grade_from_mitoses(mitoses: float) -> str:
-    return "G1" if mitoses < 2 else ("G2" if mitoses <= 20 else "G3")
-
-
-def t_from_size_and_depth(size_mm: float, depth: str) -> str:
-    if depth in ("mucosa", "submucosa"):
-        if size_mm > 20:
-            return "T2"
-        return "T1a" if size_mm < 10 else "T1b"
-    return {"muscularis_propria": "T2", "subserosa": "T3", "serosa_or_adjacent_organs": "T4"}[depth]
 
 
 def _derive_grade(p: dict[str, Any], notes: list[str]) -> str | None:
@@ -168,14 +122,15 @@ def _derive_t(p: dict[str, Any]) -> str | None:
                                           f"{depth} (AJCC 8th: {derived})")
         return derived if stated == "T1" else stated
     # depth unknown: the size alone bounds the T category
-    if stated in ("T1", "T1a", "T1b") and size > 20:
-        raise ProfileError("t_stage", f"stated {stated} contradicts size {size:g} mm (AJCC 8th: T1 is <= 20 mm)")
-    if stated == "T1a" and size >= 10:
-        raise ProfileError("t_stage", f"stated T1a contradicts size {size:g} mm (AJCC 8th: T1a is < 10 mm)")
-    if stated == "T1b" and size < 10:
-        raise ProfileError("t_stage", f"stated T1b contradicts size {size:g} mm (AJCC 8th: T1b is 10-20 mm)")
+    low, high = T_SIZE_CUTS
+    if stated in ("T1", "T1a", "T1b") and size > high:
+        raise ProfileError("t_stage", f"stated {stated} contradicts size {size:g} mm (AJCC 8th: T1 is <= {high:g} mm)")
+    if stated == "T1a" and size >= low:
+        raise ProfileError("t_stage", f"stated T1a contradicts size {size:g} mm (AJCC 8th: T1a is < {low:g} mm)")
+    if stated == "T1b" and size < low:
+        raise ProfileError("t_stage", f"stated T1b contradicts size {size:g} mm (AJCC 8th: T1b is {low:g}-{high:g} mm)")
     if stated == "T1":
-        return "T1a" if size < 10 else "T1b"
+        return "T1a" if size < low else "T1b"
     return stated
 
 
@@ -187,22 +142,17 @@ def parse_profile(data: Any, default_id: str = "profile") -> Profile:
         if name not in FIELDS:
             raise ProfileError(name, f"unknown field; allowed fields: {_allowed(FIELD_NAMES)}")
     p: dict[str, Any] = {}
-    for name, (_, _, required) in FIELDS.items():
+    for name, f in FIELDS.items():
         value = data.get(name)
         if value is None:
-            if required:
+            if f.required:
                 raise ProfileError(name, "is required")
             continue
         p[name] = _check_value(name, value)
     notes: list[str] = []
     grade = _derive_grade(p, notes)
     t = _derive_t(p)
-    if p.get("distant_metastasis") is True:
-        dp = "metastatic_disease"
-    elif p["margin"] == "not_resected":
-        dp = "initial_management"
-    else:
-        dp = "after_local_resection"
+    dp = decision_point(p["margin"], p.get("distant_metastasis"))
     return Profile(id=p.get("id", default_id), derived_grade=grade, derived_t_stage=t,
                    decision_point=dp, notes=tuple(notes),
                    **{k: v for k, v in p.items() if k != "id"})

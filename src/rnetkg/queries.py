@@ -13,6 +13,7 @@ sub-selects, so neither can serve.)
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,14 +24,12 @@ from typing import Any, Sequence
 import pyoxigraph as ox
 
 from . import paths
-from .namespaces import CASE, RNET, XSD
+from .errors import QueryError
+from .fields import CRITERIA_FIELDS, DECISION_POINT_IRI, FIELDS, Field
+from .namespaces import CASE, XSD
 
 PARAM_BLOCK = re.compile(r"VALUES\s*\((?P<vars>(?:\s*\?_\w+)+)\s*\)\s*\{\s*\((?P<cells>[^()]*)\)\s*\}")
 PROFILE_BLOCK = re.compile(r"(?P<indent>[ \t]*)# <profiles>\n.*?\n[ \t]*# </profiles>", re.S)
-
-
-class QueryError(ValueError):
-    """A query that does not exist, or a parameter that it does not take."""
 
 
 @dataclass(frozen=True)
@@ -100,50 +99,40 @@ def get(name: str) -> Query:
 
 # ---------------------------------------------------------------- RDF terms for profile rows
 
-def decimal_term(value: float) -> str:
-    text = format(Decimal(repr(float(value))), "f")
-    return f'"{text}"^^<{XSD}decimal>'
+def number_term(value: float) -> str:
+    """A profile number as an xsd:double literal (its shortest round-trip spelling): every engine
+    compares it with the graph's decimal bounds by numeric promotion, exactly as Python compares the
+    float with the bound; an xsd:decimal would not hold 1e21 or 1e-19 on every engine."""
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    return f'"{value!r}"^^<{XSD}double>'
 
 
 def _iri(iri: str) -> str:
     return f"<{iri}>"
 
 
-def _bool(value: bool | None) -> str:
-    return "UNDEF" if value is None else ("true" if value else "false")
-
-
-DEPTH_IRI = {d: RNET + "depth_" + d for d in
-             ("mucosa", "submucosa", "muscularis_propria", "subserosa", "serosa_or_adjacent_organs")}
-MARGIN_IRI = {m: RNET + "margin_" + m for m in ("not_resected", "negative", "indeterminate", "positive")}
-DP_IRI = {"initial_management": RNET + "InitialManagement",
-          "after_local_resection": RNET + "AfterLocalResection",
-          "metastatic_disease": RNET + "MetastaticDisease"}
-
-
 def case_iri(index: int) -> str:
     return f"{CASE}{index}"
 
 
+def _cell(f: Field, value: Any) -> str:
+    if value is None:
+        return "UNDEF"
+    if f.kind == "number":
+        return number_term(value)
+    if f.kind == "boolean":
+        return "true" if value else "false"
+    return _iri(f.iri(value))
+
+
 def profile_row(index: int, p) -> str:
-    """One VALUES row for a validated profile (rnetkg.profile.Profile); unknown fields are UNDEF."""
-    def opt(value, fn):
-        return "UNDEF" if value is None else fn(value)
-    cells = [
-        _iri(case_iri(index)),
-        decimal_term(p.size_mm),
-        opt(p.derived_grade, lambda g: _iri(RNET + g)),
-        opt(p.ki67_percent, decimal_term),
-        opt(p.mitoses_per_2mm2, decimal_term),
-        opt(p.invasion_depth, lambda d: _iri(DEPTH_IRI[d])),
-        opt(p.t_category, lambda t: _iri(RNET + t)),
-        _bool(p.lymphovascular_invasion),
-        opt(p.lymph_nodes, lambda n: _iri(RNET + n)),
-        _bool(p.distant_metastasis),
-        _iri(MARGIN_IRI[p.margin]),
-        _bool(p.atypical_surface),
-        _iri(DP_IRI[p.decision_point]),
-    ]
+    """One VALUES row for a validated profile (rnetkg.profile.Profile), in the order of
+    fields.ROW_VARIABLES; unknown fields are UNDEF."""
+    values = p.criteria_values()
+    cells = [_iri(case_iri(index)), *(_cell(FIELDS[n], values[n]) for n in CRITERIA_FIELDS),
+             _iri(DECISION_POINT_IRI[p.decision_point])]
     return "(" + " ".join(cells) + ")"
 
 
@@ -158,7 +147,7 @@ def with_profiles(query: Query | str, profiles: Sequence) -> str:
         return f"{ind}# <profiles>\n{body}\n{ind}# </profiles>"
     out, n = PROFILE_BLOCK.subn(repl, text)
     if n == 0:
-        raise QueryError(f"query does not take profiles")
+        raise QueryError("query does not take profiles")
     return out
 
 

@@ -8,7 +8,10 @@ import json
 import textwrap
 from typing import Any, Sequence
 
-from .compare import GUIDELINE_KEYS
+from .check.findings import ERROR, WARNING, Finding
+from .criteria.model import STATUSES
+from .namespaces import short_iri
+
 
 WIDTH = 100
 
@@ -30,8 +33,8 @@ def answer_table(answer: dict[str, Any]) -> str:
                f"T category {d['t_stage'] or 'unknown'}, decision point {d['decision_point']}")
     out.append("")
     by_key = {g["guideline"]: g for g in answer["guidelines"]}
-    for key in GUIDELINE_KEYS:
-        g = by_key[key]
+    for g in answer["guidelines"]:
+        key = g["guideline"]
         mods = ", ".join(g["modalities"]) or "-"
         out.append(f"{key:<11} {g['status'].upper():<10} {mods}" + ("   [MDT decision]" if g["mdt"] else ""))
         for r in g["recommendations"]:
@@ -93,6 +96,67 @@ def rows_json(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def answer_csv(answer: dict[str, Any]) -> str:
     """One answer as the cohort CSV row (same columns as `compare --cohort`)."""
-    from .cohort_format import CSV_COLUMNS, answer_to_row
+    from .answer import answer_to_row, csv_columns
 
-    return rows_csv(CSV_COLUMNS, [answer_to_row(answer)])
+    return rows_csv(csv_columns([g["guideline"] for g in answer["guidelines"]]), [answer_to_row(answer)])
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary that `rnetkg compare --cohort` prints."""
+    lines = [f"cohort {summary['input']}: {summary['read']} profiles read, {summary['written']} written to "
+             f"{summary['output']}, {summary['rejected']} rejected ({summary['engine']} engine, "
+             f"{summary['seconds']:.2f} s)"]
+    lines.append("")
+    head = f"{'guideline':<12}" + "".join(f"{s:>11}" for s in STATUSES)
+    lines.append(head)
+    for k in summary["guidelines"]:
+        counts = summary["status_counts"][k]
+        lines.append(f"{k:<12}" + "".join(f"{counts[s]:>11}" for s in STATUSES))
+    lines.append("")
+    pairs = sorted(set(summary["conflicts"]) | set(summary["partial"]))
+    if pairs:
+        width = max(len("guideline pair"), *(len(p) for p in pairs))
+        lines.append(f"{'guideline pair':<{width}}   conflict    partial")
+        for p in pairs:
+            lines.append(f"{p:<{width}}   {summary['conflicts'].get(p, 0):>8}   {summary['partial'].get(p, 0):>8}")
+    else:
+        lines.append("disagreements: none")
+    return "\n".join(lines)
+
+
+def format_findings(findings: Sequence[Finding], fmt: str = "table", elapsed: float | None = None) -> str:
+    """The findings as JSON ({"findings": [...]} as DESIGN.md, plus "elapsed_seconds") or as a table."""
+    if fmt == "json":
+        doc: dict[str, Any] = {"findings": [f.to_dict() for f in findings]}
+        if elapsed is not None:
+            doc["elapsed_seconds"] = round(elapsed, 2)
+        return json.dumps(doc, ensure_ascii=False, indent=2)
+    errors = sum(f.severity == ERROR for f in findings)
+    warnings = sum(f.severity == WARNING for f in findings)
+    lines = []
+    if findings:
+        kind_w = max(len("kind"), *(len(f.kind) for f in findings))
+        lines.append(f"{'kind':<{kind_w}}  {'severity':<8}  subject")
+        lines.append(f"{'':-<{kind_w}}  {'':-<8}  {'':-<40}")
+        for f in findings:
+            lines.append(f"{f.kind:<{kind_w}}  {f.severity:<8}  {short_iri(f.subject)}")
+            lines.extend(textwrap.wrap(f.message, width=110, initial_indent="    ", subsequent_indent="    ",
+                                       break_long_words=False, break_on_hyphens=False))
+    took = f" in {elapsed:.1f} s" if elapsed is not None else ""
+    lines.append(f"{len(findings)} finding(s): {errors} error(s), {warnings} warning(s){took}")
+    return "\n".join(lines)
+
+
+def side_by_side_table(profile, answer: dict[str, Any], rows, seconds: float, reasoner: str) -> str:
+    """rnetkg.criteria.owl.side_by_side as a table: SPARQL and reasoner, per guideline."""
+    table = [(key, ", ".join(s) or "-", ", ".join(r) or "-", "yes" if s == r else "NO") for key, s, r in rows]
+    disagree = sum(t[3] == "NO" for t in table)
+    head = ("guideline", "SPARQL applies", f"reasoner ({reasoner}) applies", "agree")
+    widths = [max(len(x[i]) for x in [head, *table]) for i in range(4)]
+    lines = [f"profile {answer.get('profile', profile.id)}: decision point {profile.decision_point}",
+             "  ".join(h.ljust(w) for h, w in zip(head, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
+    verdict = "the reasoner and SPARQL agree" if not disagree else f"they disagree on {disagree} row(s)"
+    lines.append(f"{verdict} (reasoner call {seconds:.1f} s)")
+    return "\n".join(lines)

@@ -24,7 +24,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 
-from . import namespaces, paths
+from .. import namespaces, paths
 from .findings import ERROR, WARNING, Finding
 
 RNET = Namespace(namespaces.RNET)

@@ -8,11 +8,18 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from rnetkg import diagram
+from rnetkg import map as diagram
+from rnetkg.answer import answer_to_row, csv_columns
 from rnetkg.cli import main
-from rnetkg.cohort_format import CSV_COLUMNS, answer_to_row
 from rnetkg.compare import compare_profiles
+from rnetkg.criteria.model import model_for
+from rnetkg.engine import StoreEngine
+from rnetkg.map import data as map_data
+from rnetkg.map.plot import _boundary_lines
 from rnetkg.profile import parse_profile
+
+MODEL = model_for(StoreEngine())
+CSV_COLUMNS = csv_columns(MODEL.guideline_keys)
 
 SAMPLED = (0.5, 3.0, 7.5, 9.5, 12.5, 15.0, 17.5, 22.5, 30.0, 40.0)
 
@@ -26,7 +33,7 @@ def _read(path):
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory):
     d = tmp_path_factory.mktemp("map")
-    out, data = d / "sub" / "map.png", d / "sub" / "map.csv"  # parent folders are created
+    out, data = d / "map.png", d / "map.csv"
     diagram.draw(out, data)
     columns, rows = _read(data)
     return out, columns, rows
@@ -35,15 +42,15 @@ def drawn(tmp_path_factory):
 @pytest.fixture(scope="module")
 def bound_sizes():
     sizes = set()
-    for b in diagram.size_bounds():
-        sizes |= {round(b.value - diagram.NEAR, 4), b.value, round(b.value + diagram.NEAR, 4)}
+    for b in diagram.size_bounds(MODEL):
+        sizes |= {round(b.value - map_data.NEAR, 4), b.value, round(b.value + map_data.NEAR, 4)}
     return sizes
 
 
 def test_the_sweep_covers_the_step_sizes_and_every_bound_with_its_neighbours(drawn, bound_sizes):
     _, columns, rows = drawn
-    assert columns == diagram.DATA_COLUMNS == ["risk_profile", "size_mm"] + CSV_COLUMNS
-    assert {10.0, 20.0} <= {b.value for b in diagram.size_bounds()}
+    assert columns == diagram.data_columns(MODEL.guideline_keys) == ["risk_profile", "size_mm"] + CSV_COLUMNS
+    assert {10.0, 20.0} <= {b.value for b in diagram.size_bounds(MODEL)}
     steps = {0.5 * i for i in range(1, 81)}
     for rp in diagram.RISK_PROFILES:
         sizes = [float(r["size_mm"]) for r in rows if r["risk_profile"] == rp.key]
@@ -79,7 +86,7 @@ def test_the_map_shows_where_the_guidelines_part_ways(drawn):
 
 
 def test_boundary_labels_carry_the_sources_text_as_written():
-    lines = dict(diagram._boundary_lines(diagram.size_bounds()))
+    lines = dict(_boundary_lines(diagram.size_bounds(MODEL), MODEL.guideline_keys))
     assert any("“≤ 10 mm”" in line and line.startswith("ENETS-2023") for line in lines[10.0])
     assert any("“Size > 2 cm”" in line and line.startswith("NCCN-2025") for line in lines[20.0])
 
@@ -97,6 +104,17 @@ def test_cli_map_writes_svg_and_data(tmp_path, drawn):
     assert ET.parse(out).getroot().tag == "{http://www.w3.org/2000/svg}svg"
     assert out.stat().st_size > 100_000
     assert _read(data)[1] == drawn[2]
+
+
+def test_map_outputs_are_checked_before_anything_is_written(tmp_path, capsys):
+    """Issue 13: no folder is created, --out and --data are never the same file, a folder is no output."""
+    assert main(["map", "--out", str(tmp_path / "no" / "such" / "map.png")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    same = tmp_path / "same.png"
+    assert main(["map", "--out", str(same), "--data", str(same)]) == 2
+    assert "same file" in capsys.readouterr().err
+    assert main(["map", "--out", str(tmp_path) + "/"]) == 2
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_map_rejects_other_formats(tmp_path, capsys):

@@ -1,64 +1,12 @@
-"""The disagreement map: what each guideline says at initial management across tumour size, for a
-few risk profiles, drawn as one band per guideline coloured by its modality set.
-
-The answers come from the cohort path (cohort.run_cohort over a cohort CSV written to a temporary
-directory), so the map agrees with `rnetkg compare --cohort` and with `rnetkg compare`. The sizes
-are a 0.5 mm sweep from 0.5 to 40 mm plus every size bound in the graph (queries/criteria.rq) and
-0.1 mm either side of it; the guide lines at those bounds carry the sources' text as written.
-"""
+"""Drawing the disagreement map: one band per guideline coloured by its modality set, per panel of
+risk profiles, with the size bounds drawn visibly and labelled with the sources' text."""
 
 from __future__ import annotations
 
-import csv
-import tempfile
 import textwrap
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
-from .cohort_format import CSV_COLUMNS
-from .compare import GUIDELINE_KEYS, MODALITIES
-
-DECISION_POINT = "initial_management"
-SWEEP = (0.5, 40.0, 0.5)  # first, last, step (mm)
-NEAR = 0.1  # mm either side of every size bound
-DATA_COLUMNS = ["risk_profile", "size_mm"] + CSV_COLUMNS
-SUFFIXES = (".png", ".svg")
-
-# Every risk profile: G1 without risk factors, then one change at a time; initial management
-# (margin not resected, no distant metastasis).
-BASE = {
-    "ki67_percent": 1,
-    "mitoses_per_2mm2": 1,
-    "invasion_depth": "submucosa",
-    "lymphovascular_invasion": False,
-    "lymph_nodes": "N0",
-    "distant_metastasis": False,
-    "margin": "not_resected",
-}
-
-
-@dataclass(frozen=True)
-class RiskProfile:
-    key: str
-    label: str
-    changes: dict[str, Any] = field(default_factory=dict)
-
-    def fields(self, size_mm: float) -> dict[str, Any]:
-        """The profile fields (DESIGN.md) of this risk profile at one size."""
-        return {"id": profile_id(self.key, size_mm), "size_mm": size_mm, **BASE, **self.changes}
-
-
-RISK_PROFILES = (
-    RiskProfile("g1-no-risk-factors", "G1 without risk factors"),
-    RiskProfile("g1-ki67-2.5", "G1 with Ki-67 2.5 %", {"ki67_percent": 2.5}),
-    RiskProfile("g2-ki67-5", "G2 (Ki-67 5 %)", {"ki67_percent": 5}),
-    RiskProfile("lvi-present", "Lymphovascular invasion", {"lymphovascular_invasion": True}),
-    RiskProfile("muscularis-propria", "Muscularis propria invasion",
-                {"invasion_depth": "muscularis_propria"}),
-    RiskProfile("node-positive", "Node positive (N1)", {"lymph_nodes": "N1"}),
-)
-BASE_TEXT = "Ki-67 1 %, mitoses 1 per 2 mm², submucosa, no LVI, N0"
+from .data import (BASE_TEXT, DECISION_POINT, NEAR, RISK_PROFILES, Bound, MapData, RiskProfile, _mm)
 
 # Colour-blind-safe qualitative colours (Paul Tol's "muted" scheme), given to the modality sets in
 # order of how far the treatment goes, so that the endoscopic end is blue and the radical end red.
@@ -74,125 +22,31 @@ AMBIGUOUS_HATCH = "#1A1A1A"
 BOUNDARY_CELL_MM = 0.6  # drawn width of the cells at and next to a bound (their true width is 0.1 mm)
 
 
-def profile_id(key: str, size_mm: float) -> str:
-    return f"{key}@{size_mm:g}"
-
-
-def _mm(value: float) -> float:
-    return round(float(value), 4)
-
-
-# --------------------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class Bound:
-    """One size bound of the graph with the texts, as written, of the criteria that use it."""
-
-    value: float
-    texts: tuple[tuple[str, str, str], ...]  # (guideline key or "", decision point, as written)
-
-
-def size_bounds(engine=None) -> list[Bound]:
-    """Every size bound in the graph (queries/criteria.rq), with its as-written texts."""
-    from . import queries
-    from .engine import StoreEngine
-
-    engine = engine or StoreEngine()
-    by_value: dict[float, set[tuple[str, str, str]]] = {}
-    for r in engine.select(queries.get("criteria").text):
-        if r["field"] != "size_mm":
-            continue
-        for v in (r["min"], r["max"]):
-            if v is not None:
-                by_value.setdefault(_mm(v), set()).add(
-                    (r["guideline"] or "", r["decisionPoint"], r["asWritten"] or ""))
-    return [Bound(v, tuple(sorted(t))) for v, t in sorted(by_value.items())]
-
-
-def sweep_sizes(bounds: Sequence[Bound]) -> list[float]:
-    first, last, step = SWEEP
-    n = int(round((last - first) / step))
-    sizes = {_mm(first + i * step) for i in range(n + 1)}
-    for b in bounds:
-        sizes.update(s for s in (_mm(b.value - NEAR), _mm(b.value), _mm(b.value + NEAR)) if s > 0)
-    return sorted(sizes)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def map_rows(engine_name: str = "fast") -> tuple[list[dict[str, str]], list[Bound]]:
-    """The data behind the map: one row per (risk profile, size), DATA_COLUMNS, in risk-profile
-    then size order; computed by cohort.run_cohort on a cohort CSV in a temporary directory."""
-    from . import cohort
-
-    bounds = size_bounds()
-    sizes = sweep_sizes(bounds)
-    wanted = [(rp, s) for rp in RISK_PROFILES for s in sizes]
-    header = ["id", "size_mm", *BASE]
-    with tempfile.TemporaryDirectory(prefix="rnetkg-map-") as tmp:
-        in_path, out_path = Path(tmp) / "profiles.csv", Path(tmp) / "answers.csv"
-        with in_path.open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            for rp, s in wanted:
-                fields = rp.fields(s)
-                w.writerow([_cell(fields[c]) for c in header])
-        summary = cohort.run_cohort(in_path, out_path, engine_name=engine_name)
-        if summary.get("rejected"):
-            raise RuntimeError(f"map: the cohort run rejected {summary['rejected']} sweep profiles: "
-                               f"{summary.get('errors')}")
-        with out_path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            if reader.fieldnames != CSV_COLUMNS:
-                raise RuntimeError(f"map: the cohort output has columns {reader.fieldnames}, "
-                                   f"expected {CSV_COLUMNS}")
-            answers = {row["id"]: row for row in reader}
-    missing = [profile_id(rp.key, s) for rp, s in wanted if profile_id(rp.key, s) not in answers]
-    if missing:
-        raise RuntimeError(f"map: the cohort run returned no answer for {len(missing)} profiles "
-                           f"({', '.join(missing[:5])}...); summary: {summary}")
-    rows = []
-    for rp, s in wanted:
-        rows.append({"risk_profile": rp.key, "size_mm": f"{s:g}", **answers[profile_id(rp.key, s)]})
-    return rows, bounds
-
-
-def write_data(path: Path, rows: Sequence[dict[str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=DATA_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
-
-
 # ------------------------------------------------------------------------------------ drawing
 
 
-def _set_key(modalities: str) -> tuple:
-    """Order of the modality sets, from the least to the most far-reaching treatment."""
+def _rank(m: str, order: Sequence[str]) -> int:
+    return order.index(m) if m in order else len(order)
+
+
+def _set_key(modalities: str, order: Sequence[str]) -> tuple:
+    """Order of the modality sets, from the least to the most far-reaching treatment (the graph's
+    order of modalities)."""
     mods = modalities.split(";")
-    idx = sorted(MODALITIES.index(m) if m in MODALITIES else len(MODALITIES) for m in mods)
+    idx = sorted(_rank(m, order) for m in mods)
     return (idx[-1], idx[0], len(mods), modalities)
 
 
-def _set_order(modalities: str) -> list[str]:
-    return sorted(modalities.split(";"), key=lambda m: (MODALITIES.index(m) if m in MODALITIES
-                                                        else len(MODALITIES), m))
+def _set_order(modalities: str, order: Sequence[str]) -> list[str]:
+    return sorted(modalities.split(";"), key=lambda m: (_rank(m, order), m))
 
 
-def set_label(modalities: str) -> str:
-    return " + ".join(m.replace("_", " ") for m in _set_order(modalities))
+def set_label(modalities: str, order: Sequence[str]) -> str:
+    return " + ".join(m.replace("_", " ") for m in _set_order(modalities, order))
 
 
-def set_short(modalities: str) -> str:
-    return "+".join(ABBREVIATIONS.get(m, m) for m in _set_order(modalities))
+def set_short(modalities: str, order: Sequence[str]) -> str:
+    return "+".join(ABBREVIATIONS.get(m, m) for m in _set_order(modalities, order))
 
 
 def _pairs(cell: str) -> int:
@@ -267,10 +121,10 @@ class _Axis:
         return self.np.interp(x, self.disp, self.real)
 
 
-def _boundary_lines(bounds: Sequence[Bound]) -> list[tuple[float, list[str]]]:
+def _boundary_lines(bounds: Sequence[Bound], guideline_keys: Sequence[str]) -> list[tuple[float, list[str]]]:
     """For each bound: the lines of its label, one per guideline whose criteria at the map's
     decision point use the bound, with that guideline's texts as written (all criteria if none)."""
-    order = {k: i for i, k in enumerate(GUIDELINE_KEYS)}
+    order = {k: i for i, k in enumerate(guideline_keys)}
     out = []
     for b in bounds:
         texts = [t for t in b.texts if t[0] and t[1] == DECISION_POINT] or list(b.texts)
@@ -310,25 +164,10 @@ def _panel_title(rps: Sequence[RiskProfile]) -> str:
     return " · ".join(rp.label for rp in rps) + "  (the same answers at every size)"
 
 
-def draw(out: Path, data: Path | None = None) -> None:
-    """Draw the disagreement map to OUT (.png at 150 dpi, or .svg); with DATA, also write the data
-    table behind it (DATA_COLUMNS: risk profile, size and the cohort columns). A suffix other than
-    .png or .svg is a UsageError (exit 2)."""
-    out = Path(out)
-    if out.suffix.lower() not in SUFFIXES:
-        from .cli import UsageError
-
-        raise UsageError(f"map: --out must end in .png or .svg, got {out.name!r}")
-    rows, bounds = map_rows()
-    if data is not None:
-        write_data(Path(data), rows)
-    fig = _figure(rows, bounds)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150, format=out.suffix.lower()[1:])
-
-
-def _figure(rows: Sequence[dict[str, str]], bounds: Sequence[Bound]):
-    # a bare Figure (no pyplot): no GUI backend, no global figure state
+def figure(data: MapData):
+    """The map as a matplotlib Figure (no pyplot: no GUI backend, no global figure state)."""
+    rows, bounds = data.rows, data.bounds
+    keys, order = data.guideline_keys, data.modality_keys
     from matplotlib.colors import to_hex
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch, Rectangle
@@ -337,16 +176,16 @@ def _figure(rows: Sequence[dict[str, str]], bounds: Sequence[Bound]):
     axis = _Axis(sizes, bounds)
     panels = _panels(rows)
 
-    sets = sorted({r[f"{k}.modalities"] for r in rows for k in GUIDELINE_KEYS
-                   if r[f"{k}.status"] != "silent" and r[f"{k}.modalities"]}, key=_set_key)
+    sets = sorted({r[f"{k}.modalities"] for r in rows for k in keys
+                   if r[f"{k}.status"] != "silent" and r[f"{k}.modalities"]}, key=lambda m: _set_key(m, order))
     colour = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sets)}
     max_conflicts = max([_pairs(r["conflicts"]) for r in rows] + [1])
-    statuses_seen = {r[f"{k}.status"] for r in rows for k in GUIDELINE_KEYS}
+    statuses_seen = {r[f"{k}.status"] for r in rows for k in keys}
 
-    n_rows = len(GUIDELINE_KEYS) + 1
+    n_rows = len(keys) + 1
     row_h = 0.25
     panel_h = n_rows * row_h + 0.55
-    header_h = 0.32 + 0.155 * max(len(lines) for _, lines in _boundary_lines(bounds)) if bounds else 0.3
+    header_h = 0.32 + 0.155 * max(len(lines) for _, lines in _boundary_lines(bounds, keys)) if bounds else 0.3
     set_rows = (len(sets) + 2) // 3
     legend_h = 0.2 + (0.3 + 0.22 * set_rows) + (0.3 + 0.22 * 2) + 0.1
     top_h = 0.95
@@ -377,7 +216,7 @@ def _figure(rows: Sequence[dict[str, str]], bounds: Sequence[Bound]):
     hax.set_xlim(x0, x1)
     hax.set_ylim(0, 1)
     hax.axis("off")
-    marks = _boundary_lines(bounds)
+    marks = _boundary_lines(bounds, keys)
     positions = [v for v, _ in marks]
     for i, (v, lines) in enumerate(marks):
         prev = positions[i - 1] if i else x0
@@ -402,7 +241,7 @@ def _figure(rows: Sequence[dict[str, str]], bounds: Sequence[Bound]):
         ax.set_title(textwrap.shorten(_panel_title(rps), 170), loc="left", fontsize=10,
                      fontweight="bold", pad=4)
         edges = axis.edges
-        for gi, key in enumerate(GUIDELINE_KEYS):
+        for gi, key in enumerate(keys):
             cells = [(r[f"{key}.status"], r[f"{key}.modalities"]) for r in prow]
             for a, b, (status, mods) in _runs(cells):
                 xa, xb = edges[a], edges[b + 1]
@@ -415,10 +254,10 @@ def _figure(rows: Sequence[dict[str, str]], bounds: Sequence[Bound]):
                             color="#8A8A8A", style="italic")
                 elif status == "covered":
                     c = colour[mods]
-                    ax.text(xm, gi, set_short(mods), ha="center", va="center", fontsize=7.2,
+                    ax.text(xm, gi, set_short(mods, order), ha="center", va="center", fontsize=7.2,
                             color="white" if _luminance(c) < 0.45 else "#1A1A1A")
         # the conflict strip
-        ci = len(GUIDELINE_KEYS)
+        ci = len(keys)
         counts = [(_pairs(r["conflicts"]), _pairs(r["partial"])) for r in prow]
         for a, b, (nc, npart) in _runs(counts):
             xa, xb = edges[a], edges[b + 1]
@@ -435,7 +274,7 @@ def _figure(rows: Sequence[dict[str, str]], bounds: Sequence[Bound]):
             ax.axvline(v, color="#333333", lw=0.9, ls=(0, (4, 2)), zorder=5)
         ax.axhline(ci - 0.5, color="#FFFFFF", lw=3)
         ax.set_yticks(range(n_rows))
-        ax.set_yticklabels(list(GUIDELINE_KEYS) + ["conflicts"], fontsize=8.5)
+        ax.set_yticklabels(list(keys) + ["conflicts"], fontsize=8.5)
         ax.get_yticklabels()[-1].set_fontstyle("italic")
         ax.tick_params(axis="y", length=0)
         ax.set_xticks(ticks)
@@ -450,7 +289,7 @@ def _figure(rows: Sequence[dict[str, str]], bounds: Sequence[Bound]):
                           fontsize=8.5, color="#333333")
 
     # legends: modality sets, then statuses
-    handles = [Patch(facecolor=colour[s], label=f"{set_short(s)}: {set_label(s)}") for s in sets]
+    handles = [Patch(facecolor=colour[s], label=f"{set_short(s, order)}: {set_label(s, order)}") for s in sets]
     leg1 = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(left, y - frac(0.2)),
                       ncol=3, fontsize=8.3, frameon=False, title="modality set (colour)",
                       title_fontproperties={"weight": "bold", "size": 8.8}, alignment="left",
@@ -495,3 +334,4 @@ def _band(ax, Rectangle, xa: float, xb: float, row: int, status: str, colour: st
     elif status == "possible":
         ax.add_patch(Rectangle((xa, y), xb - xa, h, facecolor="none", edgecolor=colour, lw=0,
                                hatch="..."))
+

@@ -1,0 +1,48 @@
+"""The `rnetkg` command: parses arguments, calls the library, prints. The only place that prints or
+exits.
+
+Exit codes: 0 success; 1 findings at error level (check); 2 bad input or usage (one line on stderr
+naming the field and what is allowed, never a traceback). Every error a user can cause is an
+rnetkg.errors.RnetkgError, caught here once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import EXIT_OK, EXIT_USAGE, RnetkgError, one_line
+from .common import EPILOG, Parser
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+    from . import check, cohort, compare, map, query, serve
+
+    p = Parser(prog="rnetkg", description="Which rNET guidelines disagree for a case profile: a knowledge "
+               "graph of ENETS, NCCN, PNNT, JNETS, CNETS, CSCO, ASCO and NICE recommendations.",
+               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"rnetkg {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for module in (compare, query, cohort, check, serve, map):
+        module.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            print("rnetkg: give a command (compare, query, queries, cohort, check, serve, map)", file=sys.stderr)
+            return EXIT_USAGE
+        return args.func(args)
+    except RnetkgError as e:
+        text = str(e)
+        print(one_line(text if text.startswith("rnetkg") else f"rnetkg: {text}"), file=sys.stderr)
+        return e.exit_code
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("rnetkg: interrupted", file=sys.stderr)
+        return 130

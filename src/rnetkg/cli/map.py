@@ -1,0 +1,22 @@
+"""`rnetkg map`: draw where the guidelines part ways across tumour size and risk profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import EXIT_OK
+
+
+def register(sub) -> None:
+    m = sub.add_parser("map", help="draw where the guidelines part ways across tumour size and risk profile")
+    m.add_argument("--out", default="disagreement-map.png", metavar="FILE.png|FILE.svg")
+    m.add_argument("--data", metavar="FILE.csv", help="also write the data table behind the map")
+    m.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..map import draw
+
+    draw(Path(args.out), Path(args.data) if args.data else None)
+    print(f"wrote {args.out}" + (f" and {args.data}" if args.data else ""))
+    return EXIT_OK

@@ -1,0 +1,67 @@
+"""`rnetkg query NAME` and `rnetkg queries`: the query library by name, parameters bound as RDF terms."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from ..errors import EXIT_OK, UsageError
+from .common import endpoint_options, engine_from
+
+
+def register(sub) -> None:
+    q = sub.add_parser("query", help="run a query of the library by its name",
+                       description="Run a query of queries/ by its file stem; `rnetkg queries` lists them.")
+    q.add_argument("name")
+    q.add_argument("--param", action="append", metavar="KEY=VALUE",
+                   help="bind ?_KEY to VALUE (an RDF term: <iri>, rnet:Name, a number, true/false, or text)")
+    q.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    endpoint_options(q)
+    q.set_defaults(func=run)
+    ql = sub.add_parser("queries", help="list the queries with their summaries")
+    ql.set_defaults(func=run_list)
+
+
+def _parse_params(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UsageError(f"query: --param {item!r} must be KEY=VALUE")
+        k, v = item.split("=", 1)
+        out[k.strip().lstrip("?").lstrip("_")] = v
+    return out
+
+
+def run(args) -> int:
+    from .. import queries, render
+
+    q = queries.get(args.name)
+    if q.takes_profiles:
+        raise UsageError(f"query: {q.name} evaluates case profiles; use `rnetkg compare` "
+                         "(or run the file with your own rows between # <profiles> and # </profiles>)")
+    bindings = queries.bind_params(q, _parse_params(args.param))
+    if q.text.lstrip().upper().startswith("CONSTRUCT") or "\nCONSTRUCT" in q.text:
+        raise UsageError(f"query: {q.name} is a CONSTRUCT run at load time, not a SELECT")
+    rows = engine_from(args).select(queries.with_params(q, bindings))
+    columns = list(rows[0].keys()) if rows else _select_vars(q.text)
+    table = [[r.get(c) for c in columns] for r in rows]
+    fmt = {"table": render.rows_table, "csv": render.rows_csv, "json": render.rows_json}[args.format]
+    out = fmt(columns, table)
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return EXIT_OK
+
+
+def _select_vars(text: str) -> list[str]:
+    m = re.search(r"^SELECT\s+(?:DISTINCT\s+)?(.*?)\s*$", text, re.M)
+    return re.findall(r"\?(\w+)(?=\s|$)", m.group(1)) if m else []
+
+
+def run_list(args) -> int:
+    from .. import queries
+
+    cat = queries.catalogue()
+    width = max(len(n) for n in cat)
+    for name, q in cat.items():
+        params = f"  [params: {', '.join(q.params)}]" if q.params else ""
+        print(f"{name:<{width}}  {q.summary}{params}")
+    return EXIT_OK

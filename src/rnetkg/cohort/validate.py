@@ -1,0 +1,272 @@
+"""Validation and derivation of a whole cohort at once: the rules of rnetkg.profile.parse_profile,
+vectorised over columns, with the WHO and AJCC cut points of rnetkg.fields; a row that breaks a rule
+goes through parse_profile itself, which gives the message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import profile as prof
+from ..criteria.vectorised import Columns
+from ..errors import ProfileError
+from ..fields import (DECISION_POINTS, DEPTH_T_STAGE, DEPTHS, FIELDS, KI67_GRADE_CUTS, MARGINS, MITOSES_GRADE_CUTS,
+                      NUMBER_FIELDS, T_CATEGORIES, T_SIZE_CUTS, T_STAGES, Field)
+from .read import RawCohort
+
+# index into T_STAGES ("T1", "T1a", "T1b", "T2", "T3", "T4") -> index into T_CATEGORIES
+_T_CATEGORY_OF = np.array([T_CATEGORIES.index(t[:2]) for t in T_STAGES], dtype=np.int8)
+
+
+def number_ok(f: Field, v: np.ndarray) -> np.ndarray:
+    """Field.in_range, vectorised."""
+    ok = np.ones(len(v), dtype=bool)
+    if f.minimum is not None:
+        ok &= (v > f.minimum) | ((v == f.minimum) if f.minimum_inclusive else False)
+    if f.maximum is not None:
+        ok &= (v < f.maximum) | ((v == f.maximum) if f.maximum_inclusive else False)
+    return ok
+
+
+@dataclass
+class Validated:
+    """Every record validated as profile.parse_profile would, with its derived values (fast path)."""
+
+    ok: np.ndarray                 # bool: the row is a valid profile
+    errors: list[tuple[int, str]]  # (line, message) of the rows that are not
+    numbers: dict[str, np.ndarray]  # size_mm, ki67_percent, mitoses_per_2mm2 (NaN: unknown)
+    codes: dict[str, np.ndarray]   # enum fields as indices into their vocabulary (-1: unknown)
+    bools: dict[str, np.ndarray]   # 1 true, 0 false, -1 unknown
+    grade: np.ndarray              # derived grade, index into GRADES (-1 unknown)
+    t_stage: np.ndarray            # derived T stage, index into T_STAGES (-1 unknown)
+    t_category: np.ndarray         # index into T_CATEGORIES (-1 unknown)
+    decision_point: np.ndarray     # index into DECISION_POINTS
+    ids: np.ndarray                # object array of ids (the line number where absent)
+
+
+def _codes_from_text(col: np.ndarray, mapping: dict[str, int], empty: int = -1) -> np.ndarray:
+    """Strings -> codes: '' -> empty (-1: absent, a CSV empty cell), a key of mapping -> its value,
+    anything else -> -2 (not allowed)."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    table = np.array([empty if u == "" else mapping.get(u, -2) for u in uniques] or [-1], dtype=np.int8)
+    return table[codes] if len(codes) else np.empty(0, dtype=np.int8)
+
+
+def _typed_csv(raw: RawCohort):
+    n = raw.n
+    present_bad = np.zeros(n, dtype=bool)
+    numbers, num_present, codes, bools = {}, {}, {}, {}
+    for name, f in FIELDS.items():
+        kind, allowed = f.kind, f.values
+        if name == "id":
+            continue
+        col = raw.text.get(name)
+        if kind == "number":
+            if col is None:
+                numbers[name] = np.full(n, np.nan)
+                num_present[name] = np.zeros(n, dtype=bool)
+                continue
+            present = col != ""
+            v = raw.numbers[name]
+            isnum = present & ~np.isnan(v)
+            present_bad |= present & ~isnum
+            numbers[name] = np.where(isnum, v, np.nan)
+            num_present[name] = present
+        elif kind == "boolean":
+            bools[name] = (np.full(n, -1, dtype=np.int8) if col is None
+                           else _codes_from_text(col, {"false": 0, "true": 1}))
+        else:
+            codes[name] = (np.full(n, -1, dtype=np.int8) if col is None
+                           else _codes_from_text(col, {v: i for i, v in enumerate(allowed)}))
+    if "id" in raw.text:
+        ids = raw.text["id"].copy()
+        empty = ids == ""
+        if empty.any():
+            ids[empty] = raw.lines[empty].astype(str).astype(object)
+    else:
+        ids = raw.lines.astype(str).astype(object)
+    return present_bad, numbers, num_present, codes, bools, ids
+
+
+_type_of = np.frompyfunc(type, 1, 1)
+
+
+def _typed_jsonl(raw: RawCohort):
+    n = raw.n
+    row_bad = np.zeros(n, dtype=bool)
+    cols: dict[str, list] = {name: [None] * n for name in FIELDS}
+    for i, r in enumerate(raw.records or []):
+        if type(r) is not dict:
+            row_bad[i] = True
+            continue
+        for k, v in r.items():
+            col = cols.get(k)
+            if col is None:
+                row_bad[i] = True   # an unknown field
+            else:
+                col[i] = v
+    numbers, num_present, codes, bools = {}, {}, {}, {}
+    ids = np.empty(0, dtype=object)
+    for name, f in FIELDS.items():
+        kind, allowed = f.kind, f.values
+        vals = np.fromiter(cols[name], dtype=object, count=n)
+        types = _type_of(vals) if n else np.empty(0, dtype=object)
+        present = types != type(None)
+        if name == "id":
+            is_str = types == str
+            row_bad |= present & ~is_str
+            ids = np.where(is_str, vals, "").astype(object)
+            absent = ~present
+            if absent.any():
+                ids[absent] = raw.lines[absent].astype(str).astype(object)
+        elif kind == "number":
+            isnum = (types == int) | (types == float)   # not bool: type() is exact
+            row_bad |= present & ~isnum
+            arr = np.full(n, np.nan)
+            idx = np.flatnonzero(isnum)
+            try:
+                arr[idx] = vals[idx].astype(np.float64)
+            except OverflowError:   # a JSON integer too large for a float: parse_profile fails on it too
+                for i in idx:
+                    try:
+                        arr[i] = float(vals[i])
+                    except OverflowError:
+                        row_bad[i] = True
+            row_bad |= isnum & np.isnan(arr)   # JSON NaN (or an overflow): not a finite number
+            numbers[name] = np.where(isnum, arr, np.nan)
+            num_present[name] = present
+        elif kind == "boolean":
+            code = np.where(present, -2, -1).astype(np.int8)
+            isbool = types == bool
+            code[isbool] = vals[isbool].astype(bool).astype(np.int8)
+            bools[name] = code
+        else:
+            code = np.where(present, -2, -1).astype(np.int8)
+            is_str = np.flatnonzero(types == str)
+            if len(is_str):
+                code[is_str] = _codes_from_text(vals[is_str], {v: j for j, v in enumerate(allowed)}, empty=-2)
+            codes[name] = code
+    return row_bad, numbers, num_present, codes, bools, ids
+
+
+def grade_codes(values: np.ndarray, cuts: tuple[float, float]) -> np.ndarray:
+    """fields.grade_from, vectorised: 0 G1, 1 G2, 2 G3, -1 unknown."""
+    low, high = cuts
+    g = np.where(values < low, 0, np.where(values <= high, 1, 2)).astype(np.int8)
+    return np.where(np.isnan(values), np.int8(-1), g)
+
+
+_T = {t: np.int8(i) for i, t in enumerate(T_STAGES)}
+# T stage of each depth of invasion (-1: superficial, the T stage follows from the size)
+_DEPTH_T = np.array([_T[DEPTH_T_STAGE[d]] if d in DEPTH_T_STAGE else -1 for d in DEPTHS], dtype=np.int8)
+
+
+def validate(raw: RawCohort) -> Validated:
+    """The rules of profile.parse_profile on every record at once; messages from parse_profile."""
+    if raw.fmt == "csv":
+        bad, numbers, num_present, codes, bools, ids = _typed_csv(raw)
+    else:
+        bad, numbers, num_present, codes, bools, ids = _typed_jsonl(raw)
+    bad = bad.copy()
+    # required fields
+    for name, f in FIELDS.items():
+        if not f.required:
+            continue
+        if f.kind == "number":
+            bad |= ~num_present[name]
+        elif f.kind == "boolean":
+            bad |= bools[name] == -1
+        else:
+            bad |= codes[name] == -1
+    # values
+    for name in NUMBER_FIELDS:
+        v = numbers[name]
+        known = ~np.isnan(v)
+        with np.errstate(invalid="ignore"):
+            bad |= known & ~(np.isfinite(v) & number_ok(FIELDS[name], v))
+    for arr in (*codes.values(), *bools.values()):
+        bad |= arr == -2
+    size = numbers["size_mm"]
+    # grade (WHO 2019): the higher of the Ki-67 and mitotic grades; a stated grade must agree
+    gk = grade_codes(numbers["ki67_percent"], KI67_GRADE_CUTS)
+    gm = grade_codes(numbers["mitoses_per_2mm2"], MITOSES_GRADE_CUTS)
+    n_measured = (gk >= 0).astype(np.int8) + (gm >= 0)
+    g_measured = np.maximum(gk, gm)
+    stated = codes["grade"]
+    has_stated = stated >= 0
+    bad |= has_stated & (((n_measured == 2) & (g_measured != stated)) | ((n_measured == 1) & (g_measured > stated)))
+    grade = np.where(has_stated, stated, g_measured).astype(np.int8)
+    # T stage (AJCC 8th) from size and depth; a stated T stage must agree
+    depth = codes["invasion_depth"]
+    ts = codes["t_stage"]
+    low, high = T_SIZE_CUTS
+    t1, t1a, t1b, t2 = _T["T1"], _T["T1a"], _T["T1b"], _T["T2"]
+    with np.errstate(invalid="ignore"):
+        superficial = np.where(size > high, t2, np.where(size < low, t1a, t1b)).astype(np.int8)
+    from_depth = np.where(depth < 0, -1, np.where(_DEPTH_T[np.maximum(depth, 0)] < 0, superficial,
+                                                  _DEPTH_T[np.maximum(depth, 0)])).astype(np.int8)
+    has_ts = ts >= 0
+    has_depth = depth >= 0
+    bad |= has_depth & has_ts & (ts != from_depth) & ~((ts == t1) & ((from_depth == t1a) | (from_depth == t1b)))
+    bad |= ~has_depth & ((((ts == t1) | (ts == t1a) | (ts == t1b)) & (size > high)) | ((ts == t1a) & (size >= low))
+                         | ((ts == t1b) & (size < low)))
+    t_from_stated = np.where(ts == t1, np.where(size < low, t1a, t1b), ts).astype(np.int8)
+    t_stage = np.where(has_depth, from_depth, np.where(has_ts, t_from_stated, -1)).astype(np.int8)
+    t_category = np.where(t_stage >= 0, _T_CATEGORY_OF[np.maximum(t_stage, 0)], -1).astype(np.int8)
+    # decision point
+    metastasis = bools["distant_metastasis"]
+    margin = codes["margin"]
+    not_resected = MARGINS.index("not_resected")
+    dp = {d: i for i, d in enumerate(DECISION_POINTS)}
+    decision_point = np.where(metastasis == 1, dp["metastatic_disease"],
+                              np.where(margin == not_resected, dp["initial_management"],
+                                       dp["after_local_resection"])).astype(np.int8)
+
+    errors = list(raw.pre_errors)
+    for i in np.nonzero(bad)[0]:
+        line = int(raw.lines[i])
+        try:
+            prof.parse_profile(raw.row_dict(i), default_id=str(line))
+        except ProfileError as e:
+            errors.append((line, str(e)))
+            continue
+        except (OverflowError, ValueError, TypeError) as e:  # e.g. a JSON integer too large for a float
+            errors.append((line, f"profile: {e}"))
+            continue
+        raise RuntimeError(f"rnetkg internal error: line {line} of {raw.path} was rejected by the vectorised "
+                           "checks but accepted by profile.parse_profile; please report it")
+    errors.sort(key=lambda e: e[0])
+    return Validated(ok=~bad, errors=errors, numbers=numbers, codes=codes, bools=bools, grade=grade,
+                     t_stage=t_stage, t_category=t_category, decision_point=decision_point, ids=ids)
+
+
+def parse_rows(raw: RawCohort) -> tuple[list[prof.Profile], list[int], list[tuple[int, str]]]:
+    """The SPARQL path's validation: profile.parse_profile on every record."""
+    profiles, lines, errors = [], [], list(raw.pre_errors)
+    for i in range(raw.n):
+        line = int(raw.lines[i])
+        try:
+            profiles.append(prof.parse_profile(raw.row_dict(i), default_id=str(line)))
+            lines.append(line)
+        except ProfileError as e:
+            errors.append((line, str(e)))
+        except (OverflowError, ValueError, TypeError) as e:
+            errors.append((line, f"profile: {e}"))
+    errors.sort(key=lambda e: e[0])
+    return profiles, lines, errors
+
+
+def columns(v: Validated, rows: np.ndarray) -> Columns:
+    """The values the criteria see (derived grade, T category ...) for the given rows."""
+    values: dict[str, np.ndarray] = {}
+    for name, arr in v.numbers.items():
+        values[name] = arr[rows]
+    for name, arr in v.codes.items():
+        values[name] = arr[rows]
+    for name, arr in v.bools.items():
+        values[name] = arr[rows]
+    values["grade"] = v.grade[rows]
+    values["t_stage"] = v.t_category[rows]
+    return Columns(values, v.decision_point[rows])

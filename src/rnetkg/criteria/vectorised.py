@@ -1,0 +1,194 @@
+"""The criteria model compiled to numpy: the same three-valued evaluation and status rules as the
+scalar evaluator (model.py), for many profiles at once.
+
+Profiles come as columns (``Columns``): per criteria field a float64 array (NaN: unknown) for a
+number, an int8 code into the field's tested values (-1: unknown) for an enum, and 1/0/-1 for a
+boolean; the decision point as an index into fields.DECISION_POINTS. Profiles that no criterion can
+tell apart fall into one class (``profile_classes``), so that only one profile per class is
+evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..fields import DECISION_POINTS, FIELDS
+from .model import Model, disagreements
+
+# guideline status codes
+SILENT, POSSIBLE, COVERED, AMBIGUOUS = 0, 1, 2, 3
+STATUS_NAMES = {SILENT: "silent", POSSIBLE: "possible", COVERED: "covered", AMBIGUOUS: "ambiguous"}
+
+
+@dataclass
+class Columns:
+    """The values the criteria see, one array per criteria field, and the decision point."""
+
+    values: dict[str, np.ndarray]
+    decision_point: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.decision_point)
+
+    def take(self, rows: np.ndarray) -> "Columns":
+        return Columns({k: v[rows] for k, v in self.values.items()}, self.decision_point[rows])
+
+
+def atom_status(atom, cols: Columns) -> np.ndarray:
+    """1 true, 0 unknown (the profile lacks the field), -1 false; as Atom.status."""
+    n = len(cols)
+    arr = cols.values.get(atom.field)
+    if arr is None:
+        return np.zeros(n, dtype=np.int8)
+    if atom.kind == "range":
+        present = ~np.isnan(arr)
+        hit = np.ones(n, dtype=bool)
+        if atom.min is not None:
+            hit &= (arr > atom.min) | ((arr == atom.min) if atom.min_inclusive else False)
+        if atom.max is not None:
+            hit &= (arr < atom.max) | ((arr == atom.max) if atom.max_inclusive else False)
+    elif atom.kind == "boolean":
+        present = arr >= 0
+        hit = arr == (1 if atom.required else 0)
+    else:
+        vocab = FIELDS[atom.field].tested_values
+        allowed = [vocab.index(k) for k in atom.allowed if k in vocab]
+        present = arr >= 0
+        hit = np.isin(arr, allowed) if allowed else np.zeros(n, dtype=bool)
+    return np.where(present, np.where(hit, 1, -1), 0).astype(np.int8)
+
+
+def first_rows(codes: np.ndarray) -> np.ndarray:
+    """The first row of each code, for codes numbered in order of first appearance (pd.factorize)."""
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    running = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.concatenate(([True], codes[1:] > running[:-1])))
+
+
+def profile_classes(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """Group the profiles that no criterion can tell apart: same decision point, same value of every
+    field that a criterion reads, and every number in the same place relative to every bound on its
+    field (below, at or above each). Returns (class of each row, a representative row per class)."""
+    n = len(cols)
+    key = cols.decision_point.astype(np.int64)
+    span = len(DECISION_POINTS)
+    for name in sorted(model.criteria_fields):
+        arr = cols.values.get(name)
+        if arr is None:
+            continue
+        f = FIELDS[name]
+        if f.kind == "number":
+            bounds = np.array(model.bounds(name), dtype=np.float64)
+            k = len(bounds)
+            cls = np.searchsorted(bounds, arr, "left") + np.searchsorted(bounds, arr, "right")
+            cls = np.where(np.isnan(arr), 2 * k + 1, cls)
+            size = 2 * k + 2
+        else:
+            cls = arr.astype(np.int64) + 1
+            size = (len(f.tested_values) if f.kind == "enum" else 2) + 1
+        if span * size >= 1 << 62:
+            key = pd.factorize(key)[0].astype(np.int64)
+            span = int(key.max()) + 1 if n else 1
+        key = key * size + cls
+        span *= size
+    inverse = pd.factorize(key)[0].astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    return inverse, first_rows(inverse)
+
+
+def evaluate(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """Guideline status and modality set of every profile for every key of model.guideline_keys.
+
+    Returns (status[n, G] int8 with SILENT/POSSIBLE/COVERED/AMBIGUOUS, modalities[n, G] int64 bit
+    sets over model.modality_keys)."""
+    n = len(cols)
+    dp = cols.decision_point
+    cache: dict[str, np.ndarray] = {}
+
+    def atom(a) -> np.ndarray:
+        if a.iri not in cache:
+            cache[a.iri] = atom_status(a, cols)
+        return cache[a.iri]
+
+    bit = {m: 1 << i for i, m in enumerate(model.modality_keys)}
+    gi = {k: i for i, k in enumerate(model.guideline_keys)}
+    G = len(gi)
+    full = np.int64((1 << len(model.modality_keys)) - 1)
+    any_app = [np.zeros(n, dtype=bool) for _ in range(G)]
+    or_app = [np.zeros(n, dtype=np.int64) for _ in range(G)]
+    and_app = [np.full(n, full, dtype=np.int64) for _ in range(G)]
+    any_pos = [np.zeros(n, dtype=bool) for _ in range(G)]
+    or_pos = [np.zeros(n, dtype=np.int64) for _ in range(G)]
+    dp_codes = {d: i for i, d in enumerate(DECISION_POINTS)}
+    for s in model.statements.values():
+        if not s.counts_for_status or not s.criteria:
+            continue
+        mask = np.int64(sum(bit[m] for m in s.modalities))
+        status = np.ones(n, dtype=np.int8)
+        for c in s.criteria:
+            flip = np.int8(-1 if c.negated else 1)
+            crit = atom(c.atoms[0]) * flip
+            for a in c.atoms[1:]:
+                crit = np.maximum(crit, atom(a) * flip)
+            np.minimum(status, crit * np.int8(c.sign), out=status)
+        codes = [dp_codes[d] for d in s.decision_points if d in dp_codes]
+        if not codes:
+            continue
+        at_dp = (dp == codes[0]) if len(codes) == 1 else np.isin(dp, codes)
+        g = gi[s.guideline]
+        applies = (status == 1) & at_dp
+        possible = (status == 0) & at_dp
+        any_app[g] |= applies
+        or_app[g] |= applies * mask
+        and_app[g] &= np.where(applies, mask, full)
+        any_pos[g] |= possible
+        or_pos[g] |= possible * mask
+    st = np.empty((n, G), dtype=np.int8)
+    mods = np.empty((n, G), dtype=np.int64)
+    for g in range(G):
+        st[:, g] = np.where(any_app[g], np.where(or_app[g] != and_app[g], AMBIGUOUS, COVERED),
+                            np.where(any_pos[g], POSSIBLE, SILENT))
+        mods[:, g] = np.where(any_app[g], or_app[g], np.where(any_pos[g], or_pos[g], 0))
+    return st, mods
+
+
+def combination_answer(model: Model, statuses: Sequence[int], mods: Sequence[int]) -> dict[str, Any]:
+    """The answer (statuses, modalities, disagreements) of one row of ``evaluate``'s output."""
+    guidelines = [{"guideline": k, "status": STATUS_NAMES[int(s)],
+                   "modalities": [m for j, m in enumerate(model.modality_keys) if int(mk) >> j & 1]}
+                  for k, s, mk in zip(model.guideline_keys, statuses, mods)]
+    dis = disagreements((g["guideline"], g["status"], g["modalities"]) for g in guidelines)
+    return {"profile": "", "guidelines": guidelines, "disagreements": dis}
+
+
+def factorize_rows(status: np.ndarray, mods: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (status, modality set) combinations: (inverse index per row, first row of each)."""
+    n, G = status.shape
+    key = np.zeros(n, dtype=np.int64)
+    for g in range(G):
+        key = key * (4 << width) + (status[:, g].astype(np.int64) << width) + mods[:, g]
+        key, _ = pd.factorize(key)
+        key = key.astype(np.int64)
+    return key, first_rows(key)
+
+
+def columns_from_profiles(profiles: Sequence[Any]) -> Columns:
+    """Columns for validated profiles (rnetkg.profile.Profile), from their criteria values."""
+    values: dict[str, np.ndarray] = {}
+    rows = [p.criteria_values() for p in profiles]
+    for name in (rows[0] if rows else {}):
+        f = FIELDS[name]
+        vals = [r[name] for r in rows]
+        if f.kind == "number":
+            values[name] = np.array([np.nan if v is None else v for v in vals], dtype=np.float64)
+        elif f.kind == "boolean":
+            values[name] = np.array([-1 if v is None else int(v) for v in vals], dtype=np.int8)
+        else:
+            index = {k: i for i, k in enumerate(f.tested_values)}
+            values[name] = np.array([-1 if v is None else index[v] for v in vals], dtype=np.int8)
+    dp = np.array([DECISION_POINTS.index(p.decision_point) for p in profiles], dtype=np.int8)
+    return Columns(values, dp)

@@ -1,0 +1,73 @@
+"""The errors rnetkg reports to a user: one base class carrying its exit code.
+
+The command line catches RnetkgError only, prints its message as one line on stderr and exits with
+``exit_code`` (2: bad input or usage). Anything else that escapes is a defect of rnetkg itself.
+"""
+
+from __future__ import annotations
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class RnetkgError(Exception):
+    """Bad input or usage, reported as one line; ``exit_code`` is what the command exits with."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(RnetkgError):
+    """A command line that cannot be carried out as given."""
+
+
+class ProfileError(RnetkgError, ValueError):
+    """A profile that cannot be evaluated; the message names the field and what is allowed."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class CohortError(RnetkgError):
+    """A cohort file that cannot be read at all (unknown column, not UTF-8, ...)."""
+
+
+class QueryError(RnetkgError, ValueError):
+    """A query that does not exist, or a parameter that it does not take."""
+
+
+class EndpointError(RnetkgError):
+    """An endpoint that cannot be reached, times out or answers with an HTTP error."""
+
+
+class ReasonerUnavailable(RnetkgError):
+    """The OWL reasoner cannot run (no Java runtime on PATH)."""
+
+
+class ServeError(RnetkgError):
+    """The server cannot start (no oxigraph binary, the address is taken, ...)."""
+
+
+class ModelError(RnetkgError):
+    """Criteria in the graph that rnetkg cannot evaluate (a field no profile has, an unknown kind)."""
+
+
+MAX_LINE = 300
+
+
+def one_line(message: str, limit: int = MAX_LINE) -> str:
+    """A message as one line of at most ``limit`` characters: control characters and lone
+    surrogates escaped, long values shortened in the middle."""
+    out = []
+    for ch in str(message):
+        code = ord(ch)
+        if ch in "\n\r\t":
+            out.append(" ")
+        elif code < 32 or code == 127 or 0x80 <= code < 0xA0 or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    text = "".join(out)
+    if len(text) > limit:
+        keep = limit - 5
+        text = text[: keep * 2 // 3] + " ... " + text[-(keep - keep * 2 // 3):]
+    return text

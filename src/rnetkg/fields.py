@@ -1,0 +1,146 @@
+"""The profile fields of DESIGN.md, stated once: type, allowed values, range, and how each maps to
+the SPARQL profile rows and to OWL; and the WHO 2019 and AJCC 8th cut points the derivations use.
+
+Every reader of a profile (one JSON profile, a cohort column, the OWL individuals, the SPARQL
+VALUES rows, the check's grids, the generator) takes its facts from this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .namespaces import RNET
+
+GRADES = ("G1", "G2", "G3")
+DEPTHS = ("mucosa", "submucosa", "muscularis_propria", "subserosa", "serosa_or_adjacent_organs")
+T_STAGES = ("T1", "T1a", "T1b", "T2", "T3", "T4")
+T_CATEGORIES = ("T1", "T2", "T3", "T4")   # what criteria test: T1a and T1b count as T1
+NODES = ("N0", "N1")
+MARGINS = ("not_resected", "negative", "indeterminate", "positive")
+DECISION_POINTS = ("initial_management", "after_local_resection", "metastatic_disease")
+DECISION_POINT_IRI = {"initial_management": RNET + "InitialManagement",
+                      "after_local_resection": RNET + "AfterLocalResection",
+                      "metastatic_disease": RNET + "MetastaticDisease"}
+
+# WHO 2019 grade: value < low G1, low..high G2, > high G3 (the higher of the two grades wins)
+KI67_GRADE_CUTS = (3.0, 20.0)
+MITOSES_GRADE_CUTS = (2.0, 20.0)
+# AJCC 8th, mucosa/submucosa: < 10 mm T1a, 10-20 mm T1b, > 20 mm T2
+T_SIZE_CUTS = (10.0, 20.0)
+DEPTH_T_STAGE = {"muscularis_propria": "T2", "subserosa": "T3", "serosa_or_adjacent_organs": "T4"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One profile field.
+
+    ``kind`` is string, number, enum or boolean. A number has ``minimum``/``maximum`` (None: no
+    bound) with inclusive flags. ``variable`` is its column in the VALUES rows of the profile
+    queries, ``owl_property`` the ontology property of a case profile, and ``value_iri`` the IRI
+    prefix of an enum value (the value's key appended). ``criteria_value`` names the profile
+    attribute that criteria test (the derived grade, the T category)."""
+
+    name: str
+    kind: str
+    required: bool = False
+    values: tuple[str, ...] = ()
+    minimum: float | None = None
+    minimum_inclusive: bool = True
+    maximum: float | None = None
+    maximum_inclusive: bool = True
+    unit: str = ""
+    variable: str = ""
+    owl_property: str = ""
+    value_iri: str = RNET
+    criteria_value: str = ""
+    criteria_values: tuple[str, ...] = ()
+    help: str = ""
+
+    @property
+    def range_text(self) -> str:
+        lo, hi = self.minimum, self.maximum
+        if lo is not None and hi is not None:
+            return f"{lo:g}-{hi:g}"
+        if lo is not None:
+            return f"{'>=' if self.minimum_inclusive else '>'} {lo:g}"
+        return f"{'<=' if self.maximum_inclusive else '<'} {hi:g}" if hi is not None else "any number"
+
+    def in_range(self, v: float) -> bool:
+        if self.minimum is not None and not (v > self.minimum or (self.minimum_inclusive and v == self.minimum)):
+            return False
+        return self.maximum is None or v < self.maximum or (self.maximum_inclusive and v == self.maximum)
+
+    def iri(self, key: str) -> str:
+        """The IRI of an enum value (what the queries and the OWL individuals use)."""
+        return self.value_iri + key
+
+    @property
+    def tested_values(self) -> tuple[str, ...]:
+        """The values criteria see for an enum field (T categories for t_stage)."""
+        return self.criteria_values or self.values
+
+
+_FIELD_LIST = (
+    Field("id", "string", help="any text; never pasted into a query"),
+    Field("size_mm", "number", required=True, minimum=0.0, minimum_inclusive=False, unit="mm",
+          variable="sizeMm", owl_property="sizeMm", criteria_value="size_mm", help="greatest diameter"),
+    Field("grade", "enum", values=GRADES, variable="grade", owl_property="grade", criteria_value="derived_grade",
+          help="WHO 2019 grade (derived from Ki-67 and mitoses when absent)"),
+    Field("ki67_percent", "number", minimum=0.0, maximum=100.0, unit="%", variable="ki67",
+          owl_property="ki67Percent", criteria_value="ki67_percent", help="Ki-67 index"),
+    Field("mitoses_per_2mm2", "number", minimum=0.0, unit="per 2 mm²", variable="mitoses",
+          owl_property="mitosesPer2mm2", criteria_value="mitoses_per_2mm2", help="mitotic count"),
+    Field("invasion_depth", "enum", values=DEPTHS, variable="depth", owl_property="invasionDepth",
+          value_iri=RNET + "depth_", criteria_value="invasion_depth", help="deepest layer invaded"),
+    Field("t_stage", "enum", values=T_STAGES, variable="tstage", owl_property="tStage",
+          criteria_value="t_category", criteria_values=T_CATEGORIES,
+          help="AJCC 8th T category (derived from size and depth when absent)"),
+    Field("lymphovascular_invasion", "boolean", variable="lvi", owl_property="lymphovascularInvasion",
+          criteria_value="lymphovascular_invasion"),
+    Field("lymph_nodes", "enum", values=NODES, variable="nodes", owl_property="nodalStatus",
+          criteria_value="lymph_nodes", help="regional lymph nodes"),
+    Field("distant_metastasis", "boolean", variable="metastasis", owl_property="distantMetastasis",
+          criteria_value="distant_metastasis"),
+    Field("margin", "enum", required=True, values=MARGINS, variable="margin", owl_property="marginStatus",
+          value_iri=RNET + "margin_", criteria_value="margin", help="resection margin (not_resected: no resection yet)"),
+    Field("atypical_surface", "boolean", variable="atypical", owl_property="atypicalSurface",
+          criteria_value="atypical_surface", help="endoscopic surface changes, depression"),
+)
+FIELDS: dict[str, Field] = {f.name: f for f in _FIELD_LIST}
+FIELD_NAMES = tuple(FIELDS)
+NUMBER_FIELDS = tuple(f.name for f in _FIELD_LIST if f.kind == "number")
+ENUM_FIELDS = tuple(f.name for f in _FIELD_LIST if f.kind == "enum")
+BOOLEAN_FIELDS = tuple(f.name for f in _FIELD_LIST if f.kind == "boolean")
+CRITERIA_FIELDS = tuple(f.name for f in _FIELD_LIST if f.criteria_value)
+# the columns of the profile queries' VALUES rows: the case IRI, the fields, the decision point
+ROW_VARIABLES = ("case", *(FIELDS[n].variable for n in CRITERIA_FIELDS), "dp")
+# the cut points of the derivations, per numeric field (cells of a grid must not straddle them)
+DERIVATION_CUTS = {"size_mm": T_SIZE_CUTS, "ki67_percent": KI67_GRADE_CUTS, "mitoses_per_2mm2": MITOSES_GRADE_CUTS}
+
+
+def grade_from(value: float, cuts: tuple[float, float]) -> str:
+    """WHO 2019: below the low cut G1, up to the high cut G2, above it G3."""
+    return "G1" if value < cuts[0] else ("G2" if value <= cuts[1] else "G3")
+
+
+def grade_from_ki67(ki67: float) -> str:
+    return grade_from(ki67, KI67_GRADE_CUTS)
+
+
+def grade_from_mitoses(mitoses: float) -> str:
+    return grade_from(mitoses, MITOSES_GRADE_CUTS)
+
+
+def t_from_size_and_depth(size_mm: float, depth: str) -> str:
+    """AJCC 8th T category from size and depth of invasion."""
+    if depth in ("mucosa", "submucosa"):
+        if size_mm > T_SIZE_CUTS[1]:
+            return "T2"
+        return "T1a" if size_mm < T_SIZE_CUTS[0] else "T1b"
+    return DEPTH_T_STAGE[depth]
+
+
+def decision_point(margin: str, distant_metastasis: bool | None) -> str:
+    if distant_metastasis is True:
+        return "metastatic_disease"
+    return "initial_management" if margin == "not_resected" else "after_local_resection"

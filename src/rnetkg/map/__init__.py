@@ -1,0 +1,37 @@
+"""The disagreement map: its data (data.py, from the criteria model) and its drawing (draw.py)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from ..errors import UsageError
+from ..outputs import check_output, write_atomic
+from .data import RISK_PROFILES, Bound, MapData, data_columns, map_data, size_bounds
+
+SUFFIXES = (".png", ".svg")
+
+
+def draw(out: Path, data: Path | None = None) -> MapData:
+    """Draw the disagreement map to OUT (.png at 150 dpi, or .svg); with DATA, also write the data
+    table behind it. Both are written atomically, after every check has passed."""
+    from .plot import figure
+
+    out = Path(out)
+    if out.suffix.lower() not in SUFFIXES:
+        raise UsageError(f"map: --out must end in .png or .svg, got {out.name!r}")
+    check_output(out, "--out")
+    if data is not None:
+        data = check_output(Path(data), "--data")
+        if data.resolve() == out.resolve():
+            raise UsageError(f"map: --out and --data name the same file {str(out)!r}; give two files")
+    md = map_data()
+    buf = io.BytesIO()
+    figure(md).savefig(buf, dpi=150, format=out.suffix.lower()[1:])
+    if data is not None:
+        write_atomic(data, [md.csv_text()], "--data")
+    write_atomic(out, [buf.getvalue()], "--out")
+    return md
+
+
+__all__ = ["RISK_PROFILES", "SUFFIXES", "Bound", "MapData", "data_columns", "draw", "map_data", "size_bounds"]

@@ -1,0 +1,149 @@
+"""Issue 10: the package's shape. No import cycle (every import, lazy ones included), no module over
+about 400 lines, `python -m rnetkg` works, and the one field table agrees with the queries and the
+graph."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rnetkg import fields, queries
+from rnetkg.engine import StoreEngine
+from rnetkg.namespaces import RNET
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "rnetkg"
+MAX_LINES = 420
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the rnetkg modules it imports anywhere in its text (module level or inside functions)."""
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join(anchor + ([base] if base else []))
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    targets.append(sub if sub in modules else base)
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            graph[name] |= {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                return stack[stack.index(n):] + [n]
+            if n not in state and (c := visit(n)):
+                return c
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state and (c := visit(m)):
+            return c
+    return None
+
+
+def test_no_import_cycle():
+    graph = import_graph()
+    assert len(graph) > 30 and graph["rnetkg.compare"] >= {"rnetkg.queries", "rnetkg.criteria.model"}
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_the_library_never_imports_the_command_line():
+    graph = import_graph()
+    users = sorted(m for m, deps in graph.items() if any(d.startswith("rnetkg.cli") for d in deps)
+                   and not m.startswith("rnetkg.cli") and m != "rnetkg.__main__")
+    assert users == []
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_over_about_400_lines(path):
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES
+
+
+def test_python_dash_m_rnetkg():
+    out = subprocess.run([sys.executable, "-m", "rnetkg", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("rnetkg ")
+    out = subprocess.run([sys.executable, "-m", "rnetkg"], capture_output=True, text=True)
+    assert out.returncode == 2 and "give a command" in out.stderr
+
+
+# ---------------------------------------------------------------- the one field table
+
+def test_row_variables_are_the_values_header_of_every_profile_query():
+    for name, q in queries.catalogue().items():
+        if q.takes_profiles:
+            m = re.search(r"VALUES \(([^)]*)\) \{\s*# <profiles>", q.text)
+            assert m, name
+            assert tuple(v.lstrip("?") for v in m.group(1).split()) == fields.ROW_VARIABLES, name
+
+
+def test_value_iris_of_the_field_table_name_the_graph_values():
+    """Criteria compare value keys; the queries compare the IRIs that queries.profile_row writes from
+    the field table. Both must name the same things."""
+    rows = StoreEngine().select("""PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
+        SELECT DISTINCT ?field ?value ?key WHERE {
+          ?atom rnet:onField/rnet:fieldName ?field ; rnet:allowedValue ?value . ?value rnet:key ?key }""")
+    assert {r["field"] for r in rows} >= {"grade", "t_stage", "lymph_nodes", "invasion_depth", "margin"}
+    for r in rows:
+        f = fields.FIELDS[r["field"]]
+        assert f.iri(r["key"]) == r["value"] and r["key"] in f.tested_values, r
+    dps = StoreEngine().select("""PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
+        SELECT DISTINCT ?dp ?key WHERE { ?rec rnet:decisionPoint ?dp . ?dp rnet:key ?key }""")
+    assert {r["key"]: r["dp"] for r in dps} == fields.DECISION_POINT_IRI
+
+
+def test_owl_properties_of_the_field_table_exist_in_the_ontology():
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import OWL, RDF
+
+    from rnetkg import paths
+
+    g = Graph().parse(paths.ontology_file())
+    for f in fields.FIELDS.values():
+        if f.owl_property:
+            prop = URIRef(RNET + f.owl_property)
+            kind = OWL.DatatypeProperty if f.kind in ("number", "boolean") else OWL.ObjectProperty
+            assert (prop, RDF.type, kind) in g, f.name
+
+
+def test_derivations_use_the_cut_points():
+    assert fields.grade_from_ki67(2.999) == "G1" and fields.grade_from_ki67(3) == "G2"
+    assert fields.grade_from_ki67(20) == "G2" and fields.grade_from_ki67(20.01) == "G3"
+    assert fields.grade_from_mitoses(1.9) == "G1" and fields.grade_from_mitoses(2) == "G2"
+    assert fields.t_from_size_and_depth(9.9, "mucosa") == "T1a" and fields.t_from_size_and_depth(10, "submucosa") == "T1b"
+    assert fields.t_from_size_and_depth(20.1, "submucosa") == "T2"
+    assert fields.t_from_size_and_depth(5, "subserosa") == "T3"
