@@ -7,7 +7,6 @@ say whether its categories are clinical or pathologic.
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -27,12 +26,6 @@ def _code(*pairs: tuple[str, str]) -> dict[str, Any]:
 
 def _num(x: float) -> float | int:
     return int(x) if float(x).is_integer() else x
-
-
-def _fhir_id(text: str) -> str:
-    """A FHIR id ([A-Za-z0-9-.]{1,64}) made from a profile id (the exact id goes in Patient.identifier)."""
-    out = re.sub(r"[^A-Za-z0-9\-.]", "-", text)[:64]
-    return out or "patient"
 
 
 def bundle_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
