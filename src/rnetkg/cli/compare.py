@@ -17,9 +17,11 @@ def register(sub) -> None:
                        description="Compare the guidelines for one profile (JSON, DESIGN.md fields) "
                        "or a cohort (CSV or JSON Lines).", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("profile", nargs="?", metavar="PROFILE.json")
+    c.add_argument("profile", nargs="?", metavar="PROFILE.json",
+                   help="a profile (DESIGN.md fields) or a FHIR R4 Bundle (detected by resourceType)")
     c.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    c.add_argument("--cohort", metavar="FILE", help="a cohort: FILE.csv (header of profile fields) or FILE.jsonl")
+    c.add_argument("--cohort", metavar="FILE", help="a cohort: FILE.csv (header of profile fields), FILE.jsonl, "
+                   "or a FHIR bulk-export folder (Observation.ndjson, optionally Procedure.ndjson)")
     c.add_argument("--out", metavar="OUT.csv", help="with --cohort: where to write one row per profile")
     c.add_argument("--cohort-engine", choices=["fast", "sparql"], default="fast",
                    help="with --cohort: vectorised evaluation of the criteria (fast, default) or the SPARQL "
@@ -44,6 +46,13 @@ def read_profile(path: str):
         raise UsageError(f"compare: {path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     except UnicodeDecodeError:
         raise UsageError(f"compare: {path} is not UTF-8 text") from None
+    if isinstance(data, dict) and "resourceType" in data:
+        from ..fhir import read_bundle
+
+        fhir = read_bundle(data)  # a FhirError names the resource and what is wrong
+        for note in fhir.assumptions:
+            print(f"rnetkg: note: {note}", file=sys.stderr)
+        data = fhir.profile
     try:
         return parse_profile(data, default_id=p.stem)
     except ProfileError as e:

@@ -208,11 +208,31 @@ def read_jsonl(path: Path) -> RawCohort:
                      pre_errors=pre_errors)
 
 
+def read_bulk_export(path: Path) -> RawCohort:
+    """A FHIR bulk-data export folder (Observation.ndjson, optionally Procedure.ndjson): one record per
+    patient (rnetkg.fhir.read_bulk, in a stable order), numbered 1, 2, ...; a patient or a line that
+    cannot make a profile is a rejected row."""
+    from ..fhir import read_bulk
+
+    records, lines, pre_errors = [], [], []
+    for n, entry in enumerate(read_bulk(path), start=1):
+        if isinstance(entry.result, Exception):
+            pre_errors.append((entry.line or n, str(entry.result)))
+        else:
+            records.append({"id": entry.patient, **entry.result.profile} if entry.patient and
+                           "id" not in entry.result.profile else dict(entry.result.profile))
+            lines.append(n)
+    return RawCohort(path=path, fmt="jsonl", lines=np.asarray(lines, dtype=np.int64), records=records,
+                     pre_errors=pre_errors)
+
+
 def read_cohort(path: Path) -> RawCohort:
     path = Path(path)
+    if path.is_dir():
+        return read_bulk_export(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise CohortError(f"compare: cohort {path}: expected FILE.csv or FILE.jsonl")
+        raise CohortError(f"compare: cohort {path}: expected FILE.csv, FILE.jsonl or a FHIR bulk-export folder")
     if not path.is_file():
         raise CohortError(f"compare: cohort file {str(path)!r} not found")
     return read_csv(path) if fmt == "csv" else read_jsonl(path)

@@ -1,0 +1,98 @@
+"""The rnetkg case profile -> a FHIR R4 Bundle (what `rnetkg fhir export PROFILE.json` writes).
+
+The Bundle reads back to the same profile (tests/test_fhir.py checks it on every case fixture).
+T, N and M are written as clinical categories (LOINC 21905-5, 21906-3, 21907-1): a profile does not
+say whether its categories are clinical or pathologic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from . import codes as C
+
+
+def _coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
+    out = {"system": system, "code": code}
+    if display:
+        out["display"] = display
+    return out
+
+
+def _code(*pairs: tuple[str, str]) -> dict[str, Any]:
+    return {"coding": [_coding(s, c, C.DISPLAY.get((s, c))) for s, c in pairs]}
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
+
+
+def bundle_from_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """A FHIR R4 Bundle (type collection) with a Patient, one Observation per known field and, for a
+    resected lesion, a Procedure. The profile is validated first (ProfileError on a bad profile)."""
+    from ..profile import parse_profile  # noqa: PLC0415
+
+    p = parse_profile(profile, default_id="profile")
+    pid = p.id
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"{C.PROFILE_ID_SYSTEM}/{pid}")
+
+    def uid(part: str) -> str:
+        return str(uuid.uuid5(namespace, part))
+
+    patient_uid = uid("patient")
+    subject = {"reference": f"urn:uuid:{patient_uid}"}
+    entries: list[dict[str, Any]] = [{
+        "fullUrl": f"urn:uuid:{patient_uid}",
+        "resource": {"resourceType": "Patient", "id": patient_uid,
+                     "identifier": [{"system": C.PROFILE_ID_SYSTEM, "value": pid}]},
+    }]
+
+    def observation(part: str, code: dict[str, Any], **value: Any) -> None:
+        rid = uid(part)
+        entries.append({"fullUrl": f"urn:uuid:{rid}", "resource": {
+            "resourceType": "Observation", "id": rid, "status": "final", "code": code,
+            "subject": subject, **value}})
+
+    def concept(system: str, code: str, display: str | None = None, text: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"coding": [_coding(system, code, display)]}
+        if text:
+            out["text"] = text
+        return out
+
+    def yes_no(flag: bool) -> dict[str, Any]:
+        return {"valueCodeableConcept": concept(*(C.PRESENT if flag else C.ABSENT))}
+
+    observation("size", _code(C.TUMOUR_SIZE), component=[{
+        "code": _code(C.TUMOUR_SIZE_LONGEST),
+        "valueQuantity": {"value": _num(p.size_mm), "unit": "mm", "system": C.UCUM, "code": "mm"}}])
+    if p.grade is not None:
+        observation("grade", _code(C.GRADE), valueCodeableConcept=concept(*C.GRADE_WRITE[p.grade], text=p.grade))
+    if p.ki67_percent is not None:
+        observation("ki67", _code(C.KI67), valueQuantity={
+            "value": _num(p.ki67_percent), "unit": "%", "system": C.UCUM, "code": "%"})
+    if p.mitoses_per_2mm2 is not None:
+        observation("mitoses", _code(C.MITOTIC_COUNT), valueQuantity={"value": _num(p.mitoses_per_2mm2), "unit": "/2 mm2"})
+    if p.invasion_depth is not None:
+        observation("depth", _code(C.INVASION_DEPTH),
+                    valueCodeableConcept=concept(C.RNET_DEPTH, p.invasion_depth, text=p.invasion_depth))
+    if p.t_stage is not None:
+        observation("t", _code((C.LOINC, "21905-5")), valueCodeableConcept=concept(C.AJCC, "c" + p.t_stage,
+                                                                                     text=p.t_stage))
+    if p.lymph_nodes is not None:
+        observation("n", _code((C.LOINC, "21906-3")), valueCodeableConcept=concept(C.AJCC, "c" + p.lymph_nodes,
+                                                                                     text=p.lymph_nodes))
+    if p.distant_metastasis is not None:
+        m = "M1" if p.distant_metastasis else "M0"
+        observation("m", _code((C.LOINC, "21907-1")), valueCodeableConcept=concept(C.AJCC, "c" + m, text=m))
+    if p.lymphovascular_invasion is not None:
+        observation("lvi", _code(*C.LVI_CODES), **yes_no(p.lymphovascular_invasion))
+    if p.atypical_surface is not None:
+        observation("surface", _code(C.ATYPICAL_SURFACE), **yes_no(p.atypical_surface))
+    if p.margin != "not_resected":
+        observation("margin", _code(C.MARGIN), valueCodeableConcept=concept(*C.MARGIN_WRITE[p.margin], text=p.margin))
+        rid = uid("procedure")
+        entries.append({"fullUrl": f"urn:uuid:{rid}", "resource": {
+            "resourceType": "Procedure", "id": rid, "status": "completed",
+            "code": concept(*C.LOCAL_EXCISION), "subject": subject}})
+    return {"resourceType": "Bundle", "id": uid("bundle"), "type": "collection", "entry": entries}
