@@ -81,7 +81,7 @@ def _json_value(cell: dict | None) -> Any:
     if dt.endswith(("#decimal", "#double", "#float")):
         return float(v)
     if dt.endswith("#boolean"):
-        return v == "true"
+        return v in ("true", "1")  # Virtuoso writes booleans as 1/0
     return v
 
 

@@ -1,0 +1,310 @@
+"""Issue 14: every .rq runs unchanged on four SPARQL engines with the same answers.
+
+pyoxigraph (the embedded store) is the reference; rdflib's own engine, Apache Jena ARQ (strict
+SPARQL 1.1 syntax, one JVM for every query) and a Virtuoso server started for the session on loopback
+must give the same rows, compared by value (20.0 = 20, booleans as 1/0, GROUP_CONCAT lists as sorted
+sets, rows as multisets, plus the sequence of ORDER BY keys). Each engine loads ontology/ and kg/ itself
+and expands the referrals with queries/expand-referrals.rq, as rnetkg.graph does. The queries: every
+catalogue query as shipped and with example parameters, the profile queries with the case fixtures,
+and queries/qc/. Also: `rnetkg compare --endpoint` on Virtuoso answers every case fixture exactly as
+the embedded store, the shapes give the same results on Jena SHACL as on pySHACL, and the OWL API
+finds the ontology in the OWL 2 DL profile.
+
+Jena, Virtuoso and the OWL API come from Debian's packages (.ci/run); without them these tests skip
+locally and fail in CI.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import rdflib
+
+import engines
+from engines import differences, need
+from rnetkg import cli, compare, engine, graph, namespaces, paths, queries
+from rnetkg.profile import parse_profile
+
+CATALOGUE = queries.catalogue()
+CASE_FILES = sorted((Path(__file__).parent / "fixtures" / "cases").glob("*.json"))
+PROFILES = [parse_profile(json.loads(p.read_text(encoding="utf-8"))["profile"]) for p in CASE_FILES]
+EXAMPLE_PARAMS = {"guideline": "NCCN-2025", "decisionPoint": "initial_management", "modality": "radical_surgery",
+                  "factor": "rnet:Ki67Index", "procedure": "rnet:EndoscopicSubmucosalDissection",
+                  "minSize": "9.5", "maxSize": "10.5", "rec": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>"}
+EXPANSION = CATALOGUE["expand-referrals"]
+
+
+def _query_cases() -> dict[str, str]:
+    out = {}
+    for name, q in CATALOGUE.items():
+        if q is EXPANSION:
+            continue
+        out[name] = q.text
+        if q.takes_profiles:
+            out[f"{name}[cases]"] = queries.with_profiles(q, PROFILES)
+        elif q.params:
+            out[f"{name}[params]"] = queries.with_params(
+                q, queries.bind_params(q, {p: EXAMPLE_PARAMS[p] for p in q.params}))
+    return out
+
+
+QUERIES = _query_cases()
+OTHER_ENGINES = ["rdflib", "jena", "virtuoso"]
+
+
+def test_order_keys_are_read():
+    assert engines.order_keys(CATALOGUE["studies-for-risk-factor"].text)[-2:] == ["measure", "quote"]
+    assert all(engines.order_keys(q.text) for n, q in CATALOGUE.items() if q is not EXPANSION and n != "graph-summary")
+
+
+def test_every_query_file_is_covered():
+    names = {q.split("[")[0] for q in QUERIES} | {"expand-referrals"}
+    assert names == set(CATALOGUE)
+    assert {f"{n}[cases]" for n in ("applicable-recommendations", "guideline-status", "disagreements")} <= set(QUERIES)
+
+
+# ------------------------------------------------------------------ the engines
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("engines")
+
+
+@pytest.fixture(scope="session")
+def reference(store_engine):
+    return {qid: store_engine.select(text) for qid, text in QUERIES.items()}
+
+
+class _Lazy(dict):
+    """Rows per query id, computed on first use (rdflib is slow on the profile queries)."""
+
+    def __init__(self, run):
+        super().__init__()
+        self.run = run
+
+    def __missing__(self, qid):
+        try:
+            self[qid] = self.run(QUERIES[qid])
+        except Exception as e:  # the engine's own error, reported by the test
+            self[qid] = f"{type(e).__name__}: {e}"
+        return self[qid]
+
+
+@pytest.fixture(scope="session")
+def rdflib_results(rdflib_engine):
+    return _Lazy(rdflib_engine.select)
+
+
+@pytest.fixture(scope="session")
+def jena(workdir):
+    need(engines.have_jena(), "Apache Jena (Debian libapache-jena-java) with javac")
+    classpath = engines.compile_java("JenaRunner", engines.jena_classpath(workdir), workdir)
+    out = workdir / "jena"
+    out.mkdir()
+    script = [f"load {f}" for f in graph.source_files()]
+    script.append(f"construct {EXPANSION.path} {out / 'derived.nt'}")
+    for i, (qid, text) in enumerate(QUERIES.items()):
+        (out / f"{i}.rq").write_text(text, encoding="utf-8")
+        script.append(f"select {out / f'{i}.rq'} {out / f'{i}.json'}")
+    engines.run_jena(classpath, script, workdir)
+    return {"classpath": classpath, "out": out}
+
+
+@pytest.fixture(scope="session")
+def jena_results(jena):
+    results = {}
+    for i, qid in enumerate(QUERIES):
+        error = jena["out"] / f"{i}.json.error"
+        results[qid] = (error.read_text(encoding="utf-8") if error.exists() else
+                        engines.json_rows(json.loads((jena["out"] / f"{i}.json").read_text(encoding="utf-8"))))
+    return results
+
+
+@pytest.fixture(scope="session")
+def virtuoso(workdir):
+    """A Virtuoso server for the session: ontology + kg loaded, referrals expanded by Virtuoso itself."""
+    need(engines.have_virtuoso(), "Virtuoso (Debian virtuoso-opensource-7-bin)")
+    server = engines.Virtuoso(workdir / "virtuoso")
+    try:
+        for f in graph.source_files():
+            server.load(f)
+        derived = workdir / "virtuoso-derived.nt"
+        derived.write_bytes(server.query(EXPANSION.text, accept="text/plain"))
+        server.load(derived)
+        server.derived = derived
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_results(virtuoso):
+    return _Lazy(engine.EndpointEngine(virtuoso.graph_url, timeout=300).select)
+
+
+# ------------------------------------------------------------------ same rows everywhere
+
+def test_reference_answers_are_not_empty(reference):
+    """Every query case gives rows on the reference engine, so agreeing means something."""
+    assert [qid for qid, rows in reference.items() if not rows] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine_name", OTHER_ENGINES)
+@pytest.mark.parametrize("qid", sorted(QUERIES))
+def test_same_rows_as_pyoxigraph(qid, engine_name, reference, request):
+    got = request.getfixturevalue(f"{engine_name}_results")[qid]
+    if isinstance(got, str):
+        pytest.fail(f"{engine_name} cannot run {qid}: {got[:300]}", pytrace=False)
+    assert differences(reference[qid], got, QUERIES[qid]) == []
+
+
+def _triples(source) -> set:
+    g = rdflib.Graph()
+    g.parse(data=source, format="nt") if isinstance(source, str) else g.parse(source, format="nt")
+    return {(str(s), str(p), engines.canonical(o.toPython()) if isinstance(o, rdflib.Literal) else str(o))
+            for s, p, o in g}
+
+
+@pytest.fixture(scope="session")
+def derived_reference():
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    for f in graph.source_files():
+        store.load(path=str(f), format=ox.RdfFormat.TURTLE)
+    text = "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in store.query(EXPANSION.text))
+    return _triples(text)
+
+
+@pytest.mark.parametrize("engine_name", ["jena", "virtuoso"])
+def test_expand_referrals_same_triples(engine_name, derived_reference, request):
+    """The load-time CONSTRUCT derives the same triples on each engine."""
+    if engine_name == "jena":
+        path = request.getfixturevalue("jena")["out"] / "derived.nt"
+    else:
+        path = request.getfixturevalue("virtuoso").derived
+    got = _triples(Path(path))
+    assert len(derived_reference) > 100
+    assert got == derived_reference
+
+
+def test_rdflib_expands_the_same_triples(derived_reference):
+    g = rdflib.Graph()
+    for f in graph.source_files():
+        g.parse(f, format="turtle")
+    text = "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in g.query(EXPANSION.text))
+    assert _triples(text) == derived_reference
+
+
+# ------------------------------------------------------------------ rnetkg compare --endpoint on Virtuoso
+
+def test_compare_on_virtuoso_endpoint_same_as_embedded(virtuoso):
+    """`compare_profiles` (what `rnetkg compare --endpoint` runs) on every case fixture at once."""
+    embedded = compare.compare_profiles(PROFILES)
+    remote = compare.compare_profiles(PROFILES, engine.EndpointEngine(virtuoso.url, timeout=300))
+    assert remote == embedded
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_cli_compare_endpoint_on_virtuoso(path, virtuoso, tmp_path, capsys):
+    """`rnetkg compare FILE --format json --endpoint http://127.0.0.1:PORT/sparql` per case fixture."""
+    profile = tmp_path / f"{path.stem}.json"
+    profile.write_text(json.dumps(json.loads(path.read_text(encoding="utf-8"))["profile"]), encoding="utf-8")
+    assert cli.main(["compare", str(profile), "--format", "json"]) == 0
+    embedded = json.loads(capsys.readouterr().out)
+    assert cli.main(["compare", str(profile), "--format", "json", "--endpoint", virtuoso.url]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    assert remote == embedded
+    assert len(remote["guidelines"]) == len(compare.GUIDELINE_KEYS)
+
+
+# ------------------------------------------------------------------ SHACL on Jena
+
+def _shacl_data(tmp: Path) -> tuple[rdflib.Graph, Path]:
+    """The data graph rnetkg.validate builds: ontology + kg + the seed texts, as N-Triples."""
+    from rnetkg.validate import add_seed_texts
+
+    data = rdflib.Graph()
+    for f in [paths.ontology_file(), *paths.kg_files()]:
+        data.parse(f, format="turtle")
+    add_seed_texts(data, paths.seeds_dir())
+    out = tmp / "shacl-data.nt"
+    data.serialize(out, format="nt", encoding="utf-8")
+    return data, out
+
+
+def _results(report: rdflib.Graph) -> set:
+    SH = rdflib.namespace.SH
+    out = set()
+    for r in report.subjects(rdflib.RDF.type, SH.ValidationResult):
+        focus = report.value(r, SH.focusNode)
+        out.add(("_:blank" if isinstance(focus, rdflib.BNode) else str(focus), str(report.value(r, SH.sourceShape)),
+                 str(report.value(r, SH.resultSeverity))))
+    return out
+
+
+def test_shapes_same_results_on_jena_shacl_and_pyshacl(jena, workdir):
+    import pyshacl
+
+    need(paths.seeds_dir() is not None, "the seed articles (../shared/seeds)")
+    data, nt = _shacl_data(workdir)
+    shapes = rdflib.Graph()
+    for f in paths.shape_files():
+        shapes.parse(f, format="turtle")
+    _conforms, py_report, _text = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=True,
+                                                  allow_warnings=True)
+    report = workdir / "jena-shacl-report.ttl"
+    engines.run_jena(jena["classpath"], [f"load {nt}", *(f"shapes {f}" for f in paths.shape_files()),
+                                         f"validate {report}"], workdir)
+    assert not Path(f"{report}.error").exists(), Path(f"{report}.error").read_text()
+    jena_report = rdflib.Graph().parse(report, format="turtle")
+    assert _results(jena_report) == _results(py_report)
+
+
+def test_jena_shacl_finds_a_quote_not_in_the_source(jena, workdir):
+    """The quote check fails on Jena too when a quote is not in its source (and only then)."""
+    need(paths.seeds_dir() is not None, "the seed articles (../shared/seeds)")
+    data, _ = _shacl_data(workdir)
+    excerpt = next(s for s, q in data.subject_objects(rdflib.URIRef(namespaces.RNET + "quote"))
+                   if "≤" in str(q))
+    data.set((excerpt, rdflib.URIRef(namespaces.RNET + "quote"), rdflib.Literal("Size ≤ 2 cm: a sentence no seed has")))
+    nt = workdir / "shacl-data-bad-quote.nt"
+    data.serialize(nt, format="nt", encoding="utf-8")
+    report = workdir / "jena-shacl-bad-quote.ttl"
+    engines.run_jena(jena["classpath"], [f"load {nt}", *(f"shapes {f}" for f in paths.shape_files()),
+                                         f"validate {report}"], workdir)
+    results = _results(rdflib.Graph().parse(report, format="turtle"))
+    quote_shape = namespaces.SHAPES + "SourceExcerptShape-quoteInSource"
+    assert {r[0] for r in results if r[1] == quote_shape} == {str(excerpt)}
+
+
+# ------------------------------------------------------------------ OWL 2 DL profile by the OWL API
+
+@pytest.fixture(scope="session")
+def owl_profile_check(workdir):
+    need(engines.have_owlapi(), "the OWL API (Debian libowlapi-java) with javac")
+    classpath = engines.compile_java("OwlProfileCheck", engines.owlapi_classpath(), workdir)
+
+    def run(path: Path):
+        return subprocess.run(["java", "-cp", classpath, "OwlProfileCheck", str(path)],
+                              capture_output=True, text=True, timeout=300)
+    return run
+
+
+def test_ontology_is_in_owl2_dl_by_the_owl_api(owl_profile_check):
+    done = owl_profile_check(paths.ontology_file())
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.strip().endswith("violations: 0")
+    axioms = int(done.stdout.split("axioms: ", 1)[1].split()[0])
+    assert axioms > 500
+
+
+def test_owl_api_reports_a_construct_outside_dl(owl_profile_check):
+    done = owl_profile_check(Path(__file__).parent / "fixtures" / "ontology" / "not-owl2-dl.ttl")
+    assert done.returncode == 1
+    assert "UseOfNonSimplePropertyInCardinalityRestriction" in done.stdout
+    assert done.stdout.strip().endswith("violations: 1")
