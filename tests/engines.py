@@ -7,7 +7,6 @@ variable CI is set: CI installs every engine (.ci/run), and a skip there would p
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil

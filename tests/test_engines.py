@@ -26,6 +26,7 @@ import rdflib
 import engines
 from engines import differences, need
 from rnetkg import cli, compare, engine, graph, namespaces, paths, queries
+from rnetkg.criteria.model import model_for
 from rnetkg.profile import parse_profile
 
 CATALOGUE = queries.catalogue()
@@ -219,14 +220,14 @@ def test_cli_compare_endpoint_on_virtuoso(path, virtuoso, tmp_path, capsys):
     assert cli.main(["compare", str(profile), "--format", "json", "--endpoint", virtuoso.url]) == 0
     remote = json.loads(capsys.readouterr().out)
     assert remote == embedded
-    assert len(remote["guidelines"]) == len(compare.GUIDELINE_KEYS)
+    assert len(remote["guidelines"]) == len(model_for(engine.StoreEngine()).guideline_keys)
 
 
 # ------------------------------------------------------------------ SHACL on Jena
 
 def _shacl_data(tmp: Path) -> tuple[rdflib.Graph, Path]:
-    """The data graph rnetkg.validate builds: ontology + kg + the seed texts, as N-Triples."""
-    from rnetkg.validate import add_seed_texts
+    """The data graph rnetkg.check.shacl builds: ontology + kg + the seed texts, as N-Triples."""
+    from rnetkg.check.shacl import add_seed_texts
 
     data = rdflib.Graph()
     for f in [paths.ontology_file(), *paths.kg_files()]:
