@@ -153,9 +153,16 @@ def cmd_check(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    import logging
+
     from . import serve
 
-    return serve.serve(args.bind)
+    logging.basicConfig(format="rnetkg: serve: %(message)s", level=logging.INFO)
+    try:
+        return serve.run(args.bind, query_timeout=args.query_timeout, memory_limit_mb=args.memory_limit,
+                         on_ready=lambda handle: print(serve.banner(handle), flush=True))
+    except serve.ServeError as e:
+        raise UsageError(f"serve: {e}") from None
 
 
 def cmd_map(args) -> int:
@@ -226,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="serve the graph read-only with the Oxigraph server and its query UI")
     s.add_argument("--bind", default="127.0.0.1:7878", metavar="HOST:PORT")
+    s.add_argument("--query-timeout", type=float, default=10.0, metavar="S", help="time limit of one query (10)")
+    s.add_argument("--memory-limit", type=int, default=2048, metavar="MIB",
+                   help="address-space limit of the Oxigraph server process (2048)")
     s.set_defaults(func=cmd_serve)
 
     m = sub.add_parser("map", help="draw where the guidelines part ways across tumour size and risk profile")
