@@ -319,7 +319,9 @@ class Supervisor:
                     [self.binary, "serve-read-only", "--location", str(self.store),
                      "--bind", f"127.0.0.1:{port}", "--timeout-s", f"{max(1, round(self.query_timeout))}"],
                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                    start_new_session=True, preexec_fn=self._preexec)
+                    start_new_session=True, preexec_fn=self._preexec,
+                    # few malloc arenas: each reserves 64 MiB of address space, which RLIMIT_AS counts
+                    env={**os.environ, "MALLOC_ARENA_MAX": "2"})
             child = Child(process, port, self._generation, logfile)
             try:
                 child.wait_ready(self.ready_timeout)
