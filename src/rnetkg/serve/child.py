@@ -1,8 +1,8 @@
 """The Oxigraph server as a child process: built, sandboxed, watched, restarted, never left behind.
 
 - `build_store` loads the expanded graph into a store folder once (`oxigraph load`).
-- `Supervisor` runs `oxigraph serve-read-only` on that folder on a private loopback port, with
-  `--timeout-s` (Oxigraph's own query time limit) and, set in the child before it starts:
+- `Supervisor` runs `oxigraph serve-read-only` on that folder on a private loopback port, with, set
+  in the child before it starts:
   * PR_SET_PDEATHSIG = SIGKILL: the kernel kills the child when its parent goes, even on SIGKILL of
     `rnetkg serve` (checked against the race where the parent died before the call);
   * RLIMIT_AS: a hard limit on the child's address space (a runaway query fails the allocation and
@@ -11,7 +11,12 @@
     cannot open a connection anywhere, so no query can make it fetch from the network.
 - A supervisor thread (the parent of every child, as PR_SET_PDEATHSIG is tied to the thread that
   forked) restarts the child when it exits unexpectedly or when the web front asks (a query that
-  overran its time limit and ignored Oxigraph's own cancellation).
+  overran its time limit).
+
+Oxigraph's own `--timeout-s` is not used: in oxigraph 0.5.13 it keeps one sleeping thread per query
+for the whole limit (600 threads after 600 requests at a 10 s limit, each with its stack reserved,
+which exhausts RLIMIT_AS under load), it does not stop a sort that keeps allocating, and when it
+fires after the answer has started it appends its message to an HTTP 200 answer.
 """
 
 from __future__ import annotations
@@ -317,7 +322,7 @@ class Supervisor:
             with open(logfile, "wb") as out:
                 process = subprocess.Popen(
                     [self.binary, "serve-read-only", "--location", str(self.store),
-                     "--bind", f"127.0.0.1:{port}", "--timeout-s", f"{max(1, round(self.query_timeout))}"],
+                     "--bind", f"127.0.0.1:{port}"],
                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                     start_new_session=True, preexec_fn=self._preexec,
                     # few malloc arenas: each reserves 64 MiB of address space, which RLIMIT_AS counts
