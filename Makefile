@@ -28,8 +28,9 @@ run: $(STAMP) ## compare the example 1-2 cm profile across all eight guidelines
 check: $(STAMP) ## SHACL, OWL reasoning and QC checks over ontology + kg
 	$(BIN)/rnetkg check
 
-bench: $(STAMP) ## benchmark: cohorts of 1k to 1M profiles, cold compare, check
+bench: $(STAMP) ## benchmark: cohorts of 1k to 1M profiles, cold compare, check; rnetkg serve under bounded load
 	$(BIN)/python -m rnetkg.bench
+	$(BIN)/python -m rnetkg.bench_server
 
 serve: $(STAMP) ## serve the graph read-only with the Oxigraph server and its query UI
 	$(BIN)/rnetkg serve

@@ -25,7 +25,7 @@ import rdflib
 
 import engines
 from engines import differences, need
-from rnetkg import cli, compare, engine, graph, namespaces, paths, queries
+from rnetkg import cli, compare, endpoint, engine, graph, namespaces, paths, queries
 from rnetkg.criteria.model import model_for
 from rnetkg.profile import parse_profile
 
@@ -143,7 +143,7 @@ def virtuoso(workdir):
 
 @pytest.fixture(scope="session")
 def virtuoso_results(virtuoso):
-    return _Lazy(engine.EndpointEngine(virtuoso.graph_url, timeout=300).select)
+    return _Lazy(endpoint.EndpointEngine(virtuoso.graph_url, timeout=300).select)
 
 
 # ------------------------------------------------------------------ same rows everywhere
@@ -206,7 +206,7 @@ def test_rdflib_expands_the_same_triples(derived_reference):
 def test_compare_on_virtuoso_endpoint_same_as_embedded(virtuoso):
     """`compare_profiles` (what `rnetkg compare --endpoint` runs) on every case fixture at once."""
     embedded = compare.compare_profiles(PROFILES)
-    remote = compare.compare_profiles(PROFILES, engine.EndpointEngine(virtuoso.url, timeout=300))
+    remote = compare.compare_profiles(PROFILES, endpoint.EndpointEngine(virtuoso.url, timeout=300))
     assert remote == embedded
 
 

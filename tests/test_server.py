@@ -1,7 +1,7 @@
 """The graph served by a real Oxigraph server on 127.0.0.1, and the query library over HTTP.
 
 One read-only server per module (rnetkg.serve.start_server on a free port), stopped by its process
-id in a finalizer. Over HTTP (rnetkg.engine.EndpointEngine, SPARQL 1.1 Protocol) every catalogue
+id in a finalizer. Over HTTP (rnetkg.endpoint.EndpointEngine, SPARQL 1.1 Protocol) every catalogue
 query that takes no profile, and compare() for several profiles, give the same answers as the
 embedded pyoxigraph store; writes are refused; the UI page and its script come from the server
 itself; unreachable, silent and failing endpoints are one-line errors with exit code 2.
@@ -30,7 +30,8 @@ import pytest
 
 from rnetkg import cli, graph, queries, serve
 from rnetkg.compare import compare, compare_profiles
-from rnetkg.engine import EndpointEngine, EndpointError, StoreEngine
+from rnetkg.endpoint import EndpointEngine, EndpointError
+from rnetkg.engine import StoreEngine
 from rnetkg.profile import parse_profile
 
 pytestmark = pytest.mark.server
@@ -54,12 +55,9 @@ def server(request):
     handle = serve.start_server(f"127.0.0.1:{free_port()}")
 
     def stop():
-        try:
-            os.kill(handle.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        handle.stop()  # waits for the process and removes the temporary store
+        handle.stop()  # stops the front and the Oxigraph child, removes the temporary store
         assert handle.process.poll() is not None
+        assert not handle.workdir.exists()
 
     request.addfinalizer(stop)
     return handle
@@ -259,14 +257,15 @@ class _Scripts(html.parser.HTMLParser):
 
 
 def test_ui_page_and_its_script_are_served_locally(server):
-    status, body, ctype = get(server.url)
+    assert get(server.url)[0] == 200  # / leads to the UI for now
+    status, body, ctype = get(server.ui_url)
     assert status == 200 and "html" in ctype
     parser = _Scripts()
     parser.feed(body.decode("utf-8"))
     assert parser.srcs, "the UI page references no script"
     origin = urllib.parse.urlsplit(server.url)
     for src in parser.srcs:
-        url = urllib.parse.urljoin(server.url, src)
+        url = urllib.parse.urljoin(server.ui_url, src)
         assert urllib.parse.urlsplit(url).netloc == origin.netloc, f"script from elsewhere: {url}"
         status, script, ctype = get(url)
         assert status == 200 and "javascript" in ctype and len(script) > 1000
@@ -376,11 +375,11 @@ def test_serve_runs_and_stops_cleanly_on_sigterm(tmp_path):
             except queue.Empty:
                 if proc.poll() is not None:
                     break
-        m = re.search(r"\(pid (\d+)\)", out)
+        m = re.search(r"Oxigraph server pid (\d+)\)", out)
         server_pid = int(m.group(1)) if m else None
         assert f"http://127.0.0.1:{port}/query" in out and "default graph" in out, out + proc.stderr.read()
         assert "disagreements" in out and "qc/" not in out
-        assert EndpointEngine(f"http://127.0.0.1:{port}/query").select("ASK {}") == []
+        assert EndpointEngine(f"http://127.0.0.1:{port}/query").select("SELECT (1 AS ?one) {}") == [{"one": 1}]
         assert list(tmp_path.glob("rnetkg-serve-*"))
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
@@ -399,4 +398,4 @@ def test_serve_runs_and_stops_cleanly_on_sigterm(tmp_path):
                 pass
     assert not list(tmp_path.glob("rnetkg-serve-*"))  # the temporary store is gone
     with pytest.raises(EndpointError, match="cannot connect"):
-        EndpointEngine(f"http://127.0.0.1:{port}/query", timeout=2).select("ASK {}")
+        EndpointEngine(f"http://127.0.0.1:{port}/query", timeout=2).select("SELECT (1 AS ?one) {}")

@@ -20,7 +20,8 @@ from rnetkg import compare, serve
 from rnetkg.criteria import owl
 from rnetkg.criteria.model import model_for
 from rnetkg.criteria.vectorised import STATUS_NAMES, columns_from_profiles, evaluate, profile_classes
-from rnetkg.engine import EndpointEngine, RdflibEngine, StoreEngine
+from rnetkg.endpoint import EndpointEngine
+from rnetkg.engine import RdflibEngine, StoreEngine
 
 from .profiles import CASES, boundary_profiles, extreme_profiles, load_case, parse_all, random_profiles
 

@@ -23,7 +23,8 @@ def endpoint_options(sp) -> None:
 
 def engine_from(args):
     """The engine the options name: an endpoint, or the embedded store."""
-    from ..engine import EndpointEngine, StoreEngine
+    from ..endpoint import EndpointEngine
+    from ..engine import StoreEngine
 
     if getattr(args, "endpoint", None):
         return EndpointEngine(args.endpoint, timeout=args.timeout)

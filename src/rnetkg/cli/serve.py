@@ -1,15 +1,31 @@
-"""`rnetkg serve`: the graph read-only behind one address (see rnetkg.serve)."""
+"""`rnetkg serve`: the graph read-only behind one address (rnetkg.serve), or `--dump` the expanded graph."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
+from ..errors import EXIT_OK
+
 
 def register(sub) -> None:
-    s = sub.add_parser("serve", help="serve the graph read-only with the Oxigraph server and its query UI")
+    s = sub.add_parser("serve", help="serve the graph read-only: SPARQL endpoint and query UI behind one address")
     s.add_argument("--bind", default="127.0.0.1:7878", metavar="HOST:PORT")
+    s.add_argument("--query-timeout", type=float, default=10.0, metavar="S", help="time limit of one query (10)")
+    s.add_argument("--memory-limit", type=int, default=2048, metavar="MIB",
+                   help="address-space limit of the Oxigraph server process (2048)")
+    s.add_argument("--dump", metavar="FILE.nt|FILE.ttl", help="write ontology + kg + derived referral "
+                   "recommendations to one file (default graph), to load into another triple store, and exit")
     s.set_defaults(func=run)
 
 
 def run(args) -> int:
     from .. import serve
 
-    return serve.serve(args.bind)
+    if args.dump:
+        out = serve.dump(Path(args.dump))
+        print(f"wrote {out}")
+        return EXIT_OK
+    logging.basicConfig(format="rnetkg: serve: %(message)s", level=logging.INFO)
+    return serve.run(args.bind, query_timeout=args.query_timeout, memory_limit_mb=args.memory_limit,
+                     on_ready=lambda handle: print(serve.banner(handle), flush=True))
