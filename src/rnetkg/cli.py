@@ -166,6 +166,14 @@ def cmd_map(args) -> int:
     return EXIT_OK
 
 
+def cmd_describe(args) -> int:
+    from . import describe
+
+    d = describe.describe(args.id, _engine(args))
+    print(describe.to_json(d) if args.format == "json" else describe.to_table(d))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -228,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bind", default="127.0.0.1:7878", metavar="HOST:PORT")
     s.set_defaults(func=cmd_serve)
 
+    de = sub.add_parser("describe", help="everything the graph says about one node (recommendation, study, term)")
+    de.add_argument("id", metavar="ID", help="a short id (nccn-2025/rec-t1), rnet:Term, kg:..., or <IRI>")
+    de.add_argument("--format", choices=["table", "json"], default="table")
+    endpoint_opts(de)
+    de.set_defaults(func=cmd_describe)
+
     m = sub.add_parser("map", help="draw where the guidelines part ways across tumour size and risk profile")
     m.add_argument("--out", default="disagreement-map.png", metavar="FILE.png|FILE.svg")
     m.add_argument("--data", metavar="FILE.csv", help="also write the data table behind the map")
@@ -237,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .engine import EndpointError
+    from .describe import DescribeError
     from .queries import QueryError
 
     parser = build_parser()
@@ -249,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"rnetkg: {e}" if not str(e).startswith("rnetkg") else str(e), file=sys.stderr)
         return EXIT_USAGE
-    except (QueryError, EndpointError) as e:
+    except (QueryError, EndpointError, DescribeError) as e:
         print(f"rnetkg: {e}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
