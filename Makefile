@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROFILE ?= examples/profile-15mm-g1.json
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test run check bench serve map clean
+.PHONY: help setup test run check bench serve map docs release clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,12 @@ serve: $(STAMP) ## serve the graph read-only with the Oxigraph server and its qu
 
 map: $(STAMP) ## draw the disagreement map to out/disagreement-map.png
 	$(BIN)/rnetkg map --out out/disagreement-map.png --data out/disagreement-map.csv
+
+docs: $(STAMP) ## ontology reference docs/ontology.html (pyLODE) and the generated lists of docs/data-model.md
+	$(BIN)/python -m rnetkg.release docs --out docs/ontology.html --data-model docs/data-model.md
+
+release: $(STAMP) ## ontology as RDF/XML, whole graph as Turtle and JSON-LD, in out/release/
+	$(BIN)/python -m rnetkg.release release --out out/release
 
 clean: ## remove the virtual environment and generated output
 	rm -rf $(VENV) out build dist src/*.egg-info

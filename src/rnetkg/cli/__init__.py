@@ -16,14 +16,14 @@ from .common import EPILOG, Parser
 
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
-    from . import check, cohort, compare, fhir, map, query, serve
+    from . import check, cohort, compare, describe, fhir, map, query, serve
 
     p = Parser(prog="rnetkg", description="Which rNET guidelines disagree for a case profile: a knowledge "
                "graph of ENETS, NCCN, PNNT, JNETS, CNETS, CSCO, ASCO and NICE recommendations.",
                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"rnetkg {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in (compare, query, cohort, check, serve, map, fhir):
+    for module in (compare, query, describe, cohort, check, serve, map, fhir):
         module.register(sub)
     return p
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
-            print("rnetkg: give a command (compare, query, queries, cohort, check, serve, map, fhir)", file=sys.stderr)
+            print("rnetkg: give a command (compare, query, queries, describe, cohort, check, serve, map, fhir)", file=sys.stderr)
             return EXIT_USAGE
         return args.func(args)
     except RnetkgError as e:

@@ -1,0 +1,285 @@
+"""Publishing: the ontology reference page (pyLODE) and the release files.
+
+    python -m rnetkg.release docs [--out docs/ontology.html] [--data-model docs/data-model.md]
+    python -m rnetkg.release release [--out out/release]
+
+`docs` renders ontology/rnet.ttl with pyLODE's OntPub profile into one self-contained HTML page (its
+CSS inline, no script or style loaded from elsewhere) and rewrites the generated lists of
+docs/data-model.md (between its `<!-- generated: NAME -->` and `<!-- /generated: NAME -->` markers)
+from the graph. Both outputs depend only on their inputs: no date, no path, no random order, so the
+committed copies can be tested up to date.
+
+`release` writes, for version V of pyproject.toml (which must equal the ontology's owl:versionInfo
+and the last segment of its owl:versionIRI):
+
+    rnet-V.owl        the ontology alone as RDF/XML (opens in Protégé)
+    rnetkg-V.ttl      the whole graph as loaded (ontology + kg + derived referral branches), Turtle
+    rnetkg-V.jsonld   the same graph as JSON-LD
+    SHA256SUMS        checksums of the three files
+
+Each file carries the version in the ontology header it contains. Library functions raise
+ReleaseError with a one-line message; they never print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from . import paths
+from .namespaces import KG, ONTOLOGY_IRI, OWL, PREFIXES
+
+PYLODE_PROFILE = "ontpub"
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+class ReleaseError(RuntimeError):
+    """A release or documentation build that cannot be made: a one-line message."""
+
+
+# ---------------------------------------------------------------- version
+
+def project_version() -> str:
+    """The version of pyproject.toml in a checkout, else the installed package's version."""
+    root = paths.checkout_root()
+    if root is not None:
+        import tomllib
+
+        with (root / "pyproject.toml").open("rb") as f:
+            return tomllib.load(f)["project"]["version"]
+    from . import __version__
+
+    return __version__
+
+
+def ontology_version(store=None) -> tuple[str | None, str | None]:
+    """(owl:versionInfo, owl:versionIRI) of the ontology header."""
+    import pyoxigraph as ox
+
+    if store is None:
+        store = ox.Store()
+        store.load(path=str(paths.ontology_file()), format=ox.RdfFormat.TURTLE)
+    onto = ox.NamedNode(ONTOLOGY_IRI)
+    info = next(iter(store.quads_for_pattern(onto, ox.NamedNode(OWL + "versionInfo"), None)), None)
+    viri = next(iter(store.quads_for_pattern(onto, ox.NamedNode(OWL + "versionIRI"), None)), None)
+    return (info.object.value if info else None, viri.object.value if viri else None)
+
+
+def checked_version() -> str:
+    """The one version, after checking that pyproject.toml and the ontology header agree."""
+    version = project_version()
+    info, viri = ontology_version()
+    expected_iri = f"{ONTOLOGY_IRI}/{version}"
+    if info != version or viri != expected_iri:
+        raise ReleaseError(f"release: version mismatch: pyproject.toml says {version}, ontology/rnet.ttl has "
+                           f"owl:versionInfo {info!r} and owl:versionIRI {viri!r} (expected {expected_iri})")
+    return version
+
+
+# ---------------------------------------------------------------- ontology reference page
+
+def ontology_html() -> str:
+    """docs/ontology.html: pyLODE's OntPub page of ontology/rnet.ttl, subjects sorted."""
+    import logging
+
+    import rdflib
+
+    # importing pyLODE calls logging.basicConfig(level=DEBUG) (its supermodel loader): undo that
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    from pylode import OntPub
+
+    root.setLevel(level)
+    for h in root.handlers[:]:
+        if h not in handlers:
+            root.removeHandler(h)
+    g = rdflib.Graph(bind_namespaces="core")
+    g.parse(paths.ontology_file(), format="turtle")
+    html = OntPub(g, sort_subjects=True).make_html(include_css=True)
+    return html if html.endswith("\n") else html + "\n"
+
+
+def external_loads(html: str) -> list[str]:
+    """Resources the page would fetch when opened (scripts, style sheets, images, frames, CSS url()),
+    other than data: URIs and links within the page."""
+    found = re.findall(r"<(?:script|img|iframe|embed|source|audio|video)\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)", html, re.I)
+    found += [m.group(2) for m in re.finditer(r"<link\b([^>]*)\bhref\s*=\s*[\"']([^\"']+)", html, re.I)]
+    found += re.findall(r"url\(\s*[\"']?([^\"')]+)", html)
+    found += re.findall(r"@import\s+[\"']([^\"']+)", html)
+    return sorted({u for u in found if not u.startswith(("data:", "#"))})
+
+
+# ---------------------------------------------------------------- generated lists of data-model.md
+
+GENERATED = re.compile(r"(<!-- generated: (?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /generated: (?P=name) -->)", re.S)
+
+
+def _curie(iri: str) -> str:
+    if iri.startswith(KG):
+        return "kg:" + iri[len(KG):]
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and ns != KG:
+            return f"{prefix}:{iri[len(ns):]}"
+    return f"<{iri}>"
+
+
+def enumerations_markdown(engine=None) -> str:
+    """One table per enumerated class of the ontology (decision points, modalities, profile fields,
+    grades, T categories, depths, nodal and margin statuses): IRI, key, label."""
+    from . import queries
+    from .engine import StoreEngine
+
+    engine = engine or StoreEngine()
+    rows = engine.select(queries.get("enumerations").text)
+    out: list[str] = []
+    current = None
+    for r in rows:
+        if r["class"] != current:
+            current = r["class"]
+            if out:
+                out.append("")
+            out += [f"**{r['classLabel']}** (`{_curie(r['class'])}`)", "",
+                    "| IRI | key | label |", "|---|---|---|"]
+        out.append(f"| `{_curie(r['member'])}` | `{r['key']}` | {r['label']} |")
+    return "\n".join(out) + "\n"
+
+
+GENERATORS = {"enumerations": enumerations_markdown}
+
+
+def fill_generated(text: str) -> str:
+    """The markdown with every generated block rewritten from the graph."""
+    def repl(m: re.Match) -> str:
+        name = m.group("name")
+        if name not in GENERATORS:
+            raise ReleaseError(f"docs: unknown generated block {name!r}; known: {', '.join(GENERATORS)}")
+        return m.group(1) + GENERATORS[name]() + m.group(4)
+    return GENERATED.sub(repl, text)
+
+
+def _write_atomic(dest: Path, data: bytes) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix="." + dest.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # an ordinary file, not mkstemp's private one
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_docs(html_dest: Path, data_model: Path | None = None) -> list[Path]:
+    """Write the ontology page and refresh the generated blocks of the data-model guide."""
+    html = ontology_html()
+    loads = external_loads(html)
+    if loads:
+        raise ReleaseError(f"docs: the pyLODE page would load {loads[0]} from elsewhere; it must be self-contained")
+    _write_atomic(html_dest, html.encode("utf-8"))
+    written = [html_dest]
+    if data_model is not None:
+        text = data_model.read_text(encoding="utf-8")
+        new = fill_generated(text)
+        if new != text:
+            _write_atomic(data_model, new.encode("utf-8"))
+        written.append(data_model)
+    return written
+
+
+# ---------------------------------------------------------------- release files
+
+def release_names(version: str) -> dict[str, str]:
+    return {"ontology": f"rnet-{version}.owl", "turtle": f"rnetkg-{version}.ttl",
+            "jsonld": f"rnetkg-{version}.jsonld"}
+
+
+def graph_prefixes(iris) -> dict[str, str]:
+    """The project's prefixes plus one per folder of the instance data that the graph uses
+    (``nccn-2025:`` for ``https://w3id.org/rnetkg/kg/nccn-2025/``), so that Turtle and JSON-LD show
+    short names; the kg: prefix itself is left out (a local name may not contain a slash)."""
+    out = {p: ns for p, ns in PREFIXES.items() if ns != KG}
+    for iri in iris:
+        if iri.startswith(KG) and "/" in iri[len(KG):]:
+            folder = iri[len(KG):].split("/", 1)[0]
+            if re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]", folder) and folder not in out:
+                out[folder] = f"{KG}{folder}/"
+    return dict(sorted(out.items()))
+
+
+def build_release(outdir: Path) -> dict[str, Path]:
+    """Write the release files into outdir (created if needed); returns them by kind."""
+    import pyoxigraph as ox
+    import rdflib
+
+    from . import graph
+
+    version = checked_version()
+    names = release_names(version)
+    outdir.mkdir(parents=True, exist_ok=True)
+
+    onto = ox.Store()
+    onto.load(path=str(paths.ontology_file()), format=ox.RdfFormat.TURTLE)
+    whole = graph.load_store()
+    prefixes = graph_prefixes(q.subject.value for q in whole if isinstance(q.subject, ox.NamedNode))
+
+    # the ontology as RDF/XML for Protégé (pyoxigraph writes plain RDF/XML, lists as rdf:first/rest)
+    files = {"ontology": onto.dump(format=ox.RdfFormat.RDF_XML, from_graph=ox.DefaultGraph(),
+                                   prefixes={p: ns for p, ns in PREFIXES.items() if ns != KG})}
+    # the whole graph through rdflib, whose Turtle and JSON-LD writers sort subjects and use the prefixes
+    g = rdflib.Graph(bind_namespaces="none")
+    for p, ns in prefixes.items():
+        g.bind(p, ns)
+    g.parse(data=whole.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()), format="nt")
+    if len(g) != len(whole):
+        raise ReleaseError(f"release: {len(whole)} triples loaded but {len(g)} converted")
+    files["turtle"] = g.serialize(format="turtle", encoding="utf-8")
+    files["jsonld"] = g.serialize(format="json-ld", context=prefixes, indent=1, encoding="utf-8")
+
+    written: dict[str, Path] = {}
+    for kind, data in files.items():
+        dest = outdir / names[kind]
+        _write_atomic(dest, data)
+        written[kind] = dest
+    sums = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in written.values())
+    _write_atomic(outdir / "SHA256SUMS", sums.encode("ascii"))
+    written["checksums"] = outdir / "SHA256SUMS"
+    return written
+
+
+# ---------------------------------------------------------------- command line
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m rnetkg.release", description="Build the ontology page or the release files.")
+    sub = p.add_subparsers(dest="what", required=True)
+    d = sub.add_parser("docs", help="docs/ontology.html (pyLODE) and the generated lists of docs/data-model.md")
+    d.add_argument("--out", default="docs/ontology.html", metavar="FILE.html")
+    d.add_argument("--data-model", default="docs/data-model.md", metavar="FILE.md")
+    r = sub.add_parser("release", help="the ontology as RDF/XML, the whole graph as Turtle and JSON-LD")
+    r.add_argument("--out", default="out/release", metavar="DIR")
+    args = p.parse_args(argv)
+    try:
+        if args.what == "docs":
+            dm = Path(args.data_model) if args.data_model else None
+            if dm is not None and not dm.is_file():
+                raise ReleaseError(f"docs: --data-model {args.data_model!r} is not a file")
+            for f in build_docs(Path(args.out), dm):
+                print(f"wrote {f} ({f.stat().st_size:,} bytes)")
+        else:
+            for kind, f in build_release(Path(args.out)).items():
+                print(f"wrote {f} ({f.stat().st_size:,} bytes)")
+    except ReleaseError as e:
+        print(f"rnetkg: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
