@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rnetkg import serve
-from rnetkg.engine import EndpointEngine
+from rnetkg.endpoint import EndpointEngine
 
 pytestmark = pytest.mark.server
 

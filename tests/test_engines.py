@@ -34,7 +34,8 @@ CASE_FILES = sorted((Path(__file__).parent / "fixtures" / "cases").glob("*.json"
 PROFILES = [parse_profile(json.loads(p.read_text(encoding="utf-8"))["profile"]) for p in CASE_FILES]
 EXAMPLE_PARAMS = {"guideline": "NCCN-2025", "decisionPoint": "initial_management", "modality": "radical_surgery",
                   "factor": "rnet:Ki67Index", "procedure": "rnet:EndoscopicSubmucosalDissection",
-                  "minSize": "9.5", "maxSize": "10.5", "rec": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>"}
+                  "minSize": "9.5", "maxSize": "10.5", "rec": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>",
+                  "node": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>"}
 EXPANSION = CATALOGUE["expand-referrals"]
 
 
