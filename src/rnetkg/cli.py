@@ -251,7 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .engine import EndpointError
-    from .describe import DescribeError
     from .queries import QueryError
 
     parser = build_parser()
@@ -264,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"rnetkg: {e}" if not str(e).startswith("rnetkg") else str(e), file=sys.stderr)
         return EXIT_USAGE
-    except (QueryError, EndpointError, DescribeError) as e:
+    except (QueryError, EndpointError) as e:
         print(f"rnetkg: {e}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

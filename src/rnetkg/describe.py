@@ -26,8 +26,9 @@ FIRST = (RDF + "type", RDFS + "label", SKOS + "definition")  # shown before the 
 MAX_MESSAGE = 300
 
 
-class DescribeError(ValueError):
-    """An ID that is not an IRI, or a node that the graph does not hold: one line."""
+class DescribeError(queries.QueryError):
+    """An ID that is not an IRI, or a node that the graph does not hold: one line (a QueryError, so the
+    command line reports it like a bad query parameter, exit code 2)."""
 
 
 @dataclass
