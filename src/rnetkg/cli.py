@@ -157,7 +157,10 @@ def cmd_serve(args) -> int:
 
     from . import serve
 
-    logging.basicConfig(format="rnetkg: serve: %(message)s", level=logging.INFO)
+    events = logging.StreamHandler()  # the rnetkg.serve logger only (not httpx's per-request lines)
+    events.setFormatter(logging.Formatter("rnetkg: serve: %(message)s"))
+    logging.getLogger("rnetkg.serve").addHandler(events)
+    logging.getLogger("rnetkg.serve").setLevel(logging.INFO)
     try:
         return serve.run(args.bind, query_timeout=args.query_timeout, memory_limit_mb=args.memory_limit,
                          on_ready=lambda handle: print(serve.banner(handle), flush=True))

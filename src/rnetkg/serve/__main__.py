@@ -23,7 +23,10 @@ def main(argv: list[str] | None = None) -> int:
             out = dump(Path(args.dump))
             print(f"wrote {out}")
             return 0
-        logging.basicConfig(format="rnetkg: serve: %(message)s", level=logging.INFO)
+        events = logging.StreamHandler()  # the rnetkg.serve logger only (not httpx's per-request lines)
+        events.setFormatter(logging.Formatter("rnetkg: serve: %(message)s"))
+        logging.getLogger("rnetkg.serve").addHandler(events)
+        logging.getLogger("rnetkg.serve").setLevel(logging.INFO)
         return run(args.bind, on_ready=lambda h: print(banner(h), flush=True))
     except ServeError as e:
         print(f"rnetkg: {e}", file=sys.stderr)
