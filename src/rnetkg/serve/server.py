@@ -193,7 +193,7 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
                                 memory_limit_mb=memory_limit_mb, ready_timeout=ready_timeout)
         child = supervisor.start()
         app = build_app(supervisor, limits, fetch_ui_assets(child.base))
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
+        config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="on",
                                 timeout_keep_alive=5, timeout_graceful_shutdown=3, limit_concurrency=256)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rnetkg-web", daemon=True)
