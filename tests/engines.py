@@ -188,7 +188,7 @@ class Virtuoso:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise RuntimeError("virtuoso-t did not answer within {timeout} s")
+        raise RuntimeError(f"virtuoso-t did not answer within {timeout} s")
 
     def query(self, text: str, accept: str = "application/sparql-results+json") -> bytes:
         body = urllib.parse.urlencode({"query": text}).encode()
