@@ -270,9 +270,9 @@ def canonical_row(row: dict[str, Any]) -> tuple:
 
 
 def order_keys(query_text: str) -> list[str] | None:
-    """The variables of a trailing `ORDER BY ?a STR(?b)` (None when there is none)."""
+    """The variables of a trailing `ORDER BY ?a STR(?b) LCASE(?c)` (None when there is none)."""
     body = re.sub(r"#[^\n]*", "", query_text)
-    m = re.search(r"ORDER\s+BY((?:\s+(?:\?\w+|STR\(\?\w+\)))+)\s*$", body)
+    m = re.search(r"ORDER\s+BY((?:\s+(?:\?\w+|(?:STR|LCASE)\(\?\w+\)))+)\s*$", body)
     return re.findall(r"\?(\w+)", m.group(1)) if m else None
 
 

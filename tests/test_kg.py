@@ -18,16 +18,18 @@ R = rdflib.Namespace(RNET)
 
 PINNED_RECOMMENDATIONS = {  # guideline key -> (management, staging, referral) recommendations
     "ENETS-2023": (4, 0, 0),
-    "NCCN-2025": (8, 1, 2),
+    "NCCN-2025": (10, 1, 2),  # issue 11: + the node-positive branch for any T, + T2-T4 to radical surgery
     "PNNT-2022": (3, 0, 0),
     "JNETS-2019": (1, 0, 0),
     "CNETS": (2, 0, 0),
     "CSCO-2022": (1, 0, 0),
-    "ASCO-2023": (1, 0, 0),
-    "NICE-2024": (1, 0, 0),
+    "ASCO-2023": (2, 0, 0),  # issue 11: the joint reading and the reading by the cited title
+    "NICE-2024": (2, 0, 0),
 }
 PINNED_EDITORIAL = {"ConsensusSummary": 4, "AuthorPosition": 1, "TieredCareProposal": 2}
-PINNED_RISK_FACTOR_DEFINITIONS = {"ENETS-2023": 3, "PNNT-2022": 4, "CNETS": 0}
+# definition -> number of components; CNETS's unlisted risk factors and the two lists it is read with
+PINNED_RISK_FACTOR_DEFINITIONS = {"enets-2023/risk-factors": 3, "pnnt-2022/risk-factors": 4, "cnets/risk-factors": 0,
+                                  "cnets/risk-factors-as-enets": 3, "cnets/risk-factors-as-pnnt": 4}
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +65,10 @@ def test_risk_factor_definitions(kg):
         owner = kg.value(d, R.definedBy)
         key = kg.value(owner, R.guidelineKey)
         if key is not None:
-            found[str(key)] = len(list(kg.objects(d, R.component)))
+            name = str(d).split("/kg/", 1)[1]
+            found[name] = len(list(kg.objects(d, R.component)))
             lists = kg.value(d, R.listsRiskFactors).toPython()
-            assert lists == (found[str(key)] > 0)
+            assert lists == (found[name] > 0)
     assert found == PINNED_RISK_FACTOR_DEFINITIONS
     # PNNT keeps its strict sign: Ki-67 above 2 %
     ki67 = rdflib.URIRef("https://w3id.org/rnetkg/kg/pnnt-2022/rf-ki67")
@@ -143,7 +146,15 @@ def test_referrals_expand_into_one_branch_each(kg):
     derived = [str(r[0].value) for r in store.query(
         "SELECT ?d WHERE { ?d a <https://w3id.org/rnetkg/ontology#DerivedRecommendation> }")]
     branches = Counter(d.split("--via--")[1] for d in derived)
-    assert branches == Counter({b: 2 for b in ("rec-t1", "rec-t2-t4-workup", "rec-le2cm", "rec-gt2cm", "rec-node-positive")})
+    assert branches == Counter({b: 2 for b in ("rec-t1", "rec-t2-t4-workup", "rec-le2cm", "rec-gt2cm", "rec-node-positive",
+                                               "rec-node-positive-any-t", "rec-t2-t4-radical")})
+    # a derived recommendation holds under the reading its branch holds under (issue 11)
+    tied = {str(r[0].value).rsplit("/", 1)[1]: str(r[1].value).rsplit("/", 1)[1] for r in store.query(
+        "SELECT ?d ?r WHERE { ?d a <https://w3id.org/rnetkg/ontology#DerivedRecommendation> ; "
+        "<https://w3id.org/rnetkg/ontology#holdsUnderReading> ?r }")}
+    assert tied["rec-lt1cm-positive-margin--via--rec-node-positive-any-t"] == "reading-node-positive-any-t"
+    assert tied["rec-lt1cm-positive-margin--via--rec-le2cm"] == "reading-size-branches-as-laid-out"
+    assert "rec-lt1cm-positive-margin--via--rec-t1" not in tied
 
 
 def test_same_expansion_on_both_engines():

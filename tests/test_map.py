@@ -12,7 +12,7 @@ from rnetkg import map as diagram
 from rnetkg.answer import answer_to_row, csv_columns
 from rnetkg.cli import main
 from rnetkg.compare import compare_profiles
-from rnetkg.criteria.model import model_for
+from rnetkg.criteria.load import model_for
 from rnetkg.engine import StoreEngine
 from rnetkg.map import data as map_data
 from rnetkg.map.plot import _boundary_lines

@@ -30,8 +30,10 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any
         entries = sorted(by_guideline.get(g.key, []), key=lambda se: se[1]["id"])
         shown = [e for _, e in entries if e["status"] in wanted or g.status in ("covered", "ambiguous")]
         mdt = any(s.mdt for s, e in entries if e["status"] in wanted and s.kind == "management")
+        readings = reading_entries(model, evaluation, g)
         guidelines.append({"guideline": g.key, "status": g.status, "modalities": list(g.modalities),
-                           "mdt": mdt, "recommendations": shown})
+                           "mdt": mdt, "reading_dependent": bool(readings), "readings": readings,
+                           "recommendations": shown})
     return {
         "profile": profile.id,
         "derived": profile.derived(),
@@ -40,6 +42,24 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any
                                 key=lambda x: (x["guidelines"], x["kind"])),
         "editorial_statements": sorted(editorial, key=lambda e: e["id"]),
     }
+
+
+def reading_entries(model: Model, evaluation: Evaluation, default) -> list[dict[str, Any]]:
+    """For a guideline whose answer changes under another reading of a passage: the default reading
+    of each such passage and every other reading whose answer differs, each with its answer."""
+    differing = [(model.readings[c], g) for c, answers in evaluation.contexts for g in answers
+                 if g.key == default.key and (g.status, g.modalities) != (default.status, default.modalities)]
+    out = []
+    for passage in dict.fromkeys(r.passage for r, _ in differing):
+        first = next(r for r in model.readings.values() if r.passage == passage and r.default)
+        out.append(_reading(first, default))
+        out += [_reading(r, g) for r, g in differing if r.passage == passage]
+    return out
+
+
+def _reading(r, g) -> dict[str, Any]:
+    return {"reading": r.id, "label": r.label, "default": r.default, "status": g.status,
+            "modalities": list(g.modalities), "passage": r.passage_label, "rationale": r.rationale}
 
 
 def _entry(profile, r) -> dict[str, Any]:
@@ -62,22 +82,29 @@ def _entry(profile, r) -> dict[str, Any]:
 
 def answer(profile, model: Model) -> dict[str, Any]:
     """The answer computed by the criteria model itself (the scalar reference evaluator)."""
-    return build_answer(profile, model, model.evaluate(profile))
+    return build_answer(profile, model, model.evaluate_readings(profile))
 
 
 # ---------------------------------------------------------------- the cohort row of an answer
 
+KINDS = ("conflict", "partial", "complementary")
+PAIR_COLUMNS = ("conflicts", "partial", "complementary")
+
+
 def csv_columns(guideline_keys) -> list[str]:
     """The cohort output columns of DESIGN.md: id, K.status and K.modalities per guideline key in
-    the graph's order, then conflicts and partial (sorted pairs A|B joined with ';')."""
-    return ["id"] + [f"{k}.{c}" for k in guideline_keys for c in ("status", "modalities")] + ["conflicts", "partial"]
+    the graph's order, then conflicts, partial and complementary (sorted pairs A|B joined with ';')
+    and reading_dependent (sorted guideline keys joined with ';')."""
+    return (["id"] + [f"{k}.{c}" for k in guideline_keys for c in ("status", "modalities")]
+            + list(PAIR_COLUMNS) + ["reading_dependent"])
 
 
 def answer_to_row(answer: dict[str, Any]) -> list[str]:
     row = [answer["profile"]]
     for g in answer["guidelines"]:
         row += [g["status"], ";".join(sorted(g["modalities"]))]
-    for kind in ("conflict", "partial"):
+    for kind in KINDS:
         pairs = sorted("|".join(sorted(x["guidelines"])) for x in answer["disagreements"] if x["kind"] == kind)
         row.append(";".join(pairs))
+    row.append(";".join(sorted(g["guideline"] for g in answer["guidelines"] if g.get("reading_dependent"))))
     return row

@@ -107,18 +107,21 @@ def format_summary(summary: dict[str, Any]) -> str:
              f"{summary['output']}, {summary['rejected']} rejected ({summary['engine']} engine, "
              f"{summary['seconds']:.2f} s)"]
     lines.append("")
-    head = f"{'guideline':<12}" + "".join(f"{s:>11}" for s in STATUSES)
+    head = f"{'guideline':<12}" + "".join(f"{s:>11}" for s in STATUSES) + f"{'reading-dependent':>19}"
     lines.append(head)
     for k in summary["guidelines"]:
         counts = summary["status_counts"][k]
-        lines.append(f"{k:<12}" + "".join(f"{counts[s]:>11}" for s in STATUSES))
+        lines.append(f"{k:<12}" + "".join(f"{counts[s]:>11}" for s in STATUSES)
+                     + f"{summary['reading_dependent'].get(k, 0):>19}")
     lines.append("")
-    pairs = sorted(set(summary["conflicts"]) | set(summary["partial"]))
+    kinds = ("conflicts", "partial", "complementary")
+    pairs = sorted(set().union(*(summary[k] for k in kinds)))
     if pairs:
         width = max(len("guideline pair"), *(len(p) for p in pairs))
-        lines.append(f"{'guideline pair':<{width}}   conflict    partial")
+        lines.append(f"{'guideline pair':<{width}}   conflict    partial   complementary")
         for p in pairs:
-            lines.append(f"{p:<{width}}   {summary['conflicts'].get(p, 0):>8}   {summary['partial'].get(p, 0):>8}")
+            lines.append(f"{p:<{width}}   {summary['conflicts'].get(p, 0):>8}   {summary['partial'].get(p, 0):>8}"
+                         f"   {summary['complementary'].get(p, 0):>13}")
     else:
         lines.append("disagreements: none")
     return "\n".join(lines)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .. import namespaces
-from ..criteria.model import Atom, Criterion, Model, Statement, load_model, rec_id
+from ..criteria.model import Atom, Criterion, Model, Statement, rec_id
+from ..criteria.load import load_model
 from ..namespaces import short_iri
 from .findings import ERROR, WARNING, Finding
 from .grid import FIELD_ORDER, FIELD_VALUES, NUMERIC_FIELDS, Cell, Grid, build_grid, cells_text, merge_regions

@@ -20,8 +20,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ..answer import answer_to_row, csv_columns
-from ..criteria.model import STATUSES, model_for
-from ..criteria.vectorised import combination_answer, evaluate, factorize_rows, profile_classes
+from ..criteria.model import STATUSES
+from ..criteria.load import model_for
+from ..criteria.vectorised import combination_answer, evaluate_readings, factorize_rows, profile_classes
 from ..errors import CohortError
 from ..outputs import check_output
 from .read import RawCohort, read_cohort
@@ -33,23 +34,26 @@ BATCH_SIZE = 2000
 Progress = Callable[[float, str], None]
 
 
-def summarise(keys, rows: list[list[str]], counts: np.ndarray) -> tuple[dict, dict, dict]:
-    """Status counts per guideline and disagreement counts per pair, from the distinct output rows."""
+def summarise(keys, rows: list[list[str]], counts: np.ndarray) -> dict[str, dict]:
+    """Status counts per guideline, disagreement counts per pair and kind, and how many profiles each
+    guideline answers differently under another reading, from the distinct output rows."""
     cols = csv_columns(keys)
-    status_counts = {k: {s: 0 for s in STATUSES} for k in keys}
-    conflicts: dict[str, int] = {}
-    partial: dict[str, int] = {}
+    out: dict[str, dict] = {"status_counts": {k: {s: 0 for s in STATUSES} for k in keys},
+                            "conflicts": {}, "partial": {}, "complementary": {},
+                            "reading_dependent": {k: 0 for k in keys}}
     for row, c in zip(rows, counts):
         c = int(c)
         if not c:
             continue
         for k in keys:
-            status_counts[k][row[cols.index(f"{k}.status")]] += c
-        for name, target in (("conflicts", conflicts), ("partial", partial)):
+            out["status_counts"][k][row[cols.index(f"{k}.status")]] += c
+        for name in ("conflicts", "partial", "complementary", "reading_dependent"):
             cell = row[cols.index(name)]
-            for pair in (cell.split(";") if cell else []):
-                target[pair] = target.get(pair, 0) + c
-    return status_counts, dict(sorted(conflicts.items())), dict(sorted(partial.items()))
+            for item in (cell.split(";") if cell else []):
+                out[name][item] = out[name].get(item, 0) + c
+    for name in ("conflicts", "partial", "complementary"):
+        out[name] = dict(sorted(out[name].items()))
+    return out
 
 
 def _nothing(*_args) -> None:
@@ -67,10 +71,10 @@ def _run_fast(raw: RawCohort, out: Path, engine, progress: Progress, on_rejected
     # evaluate one representative profile per class of profiles that the criteria cannot tell apart
     cols = columns(v, kept)
     classes, reps = profile_classes(model, cols)
-    status, mods = evaluate(model, cols.take(reps))
-    answer_of_class, first = factorize_rows(status, mods, len(model.modality_keys))
+    status, mods, dependent = evaluate_readings(model, cols.take(reps))
+    answer_of_class, first = factorize_rows(status, mods, len(model.modality_keys), dependent)
     inverse = answer_of_class[classes]
-    rows = [answer_to_row(combination_answer(model, status[i], mods[i])) for i in first]
+    rows = [answer_to_row(combination_answer(model, status[i], mods[i], dependent[i])) for i in first]
     counts = np.bincount(inverse, minlength=len(rows)) if len(rows) else np.zeros(0, dtype=np.int64)
     progress(0.7, "writing")
     write_rows(out, csv_columns(model.guideline_keys), v.ids[kept], [tail(r) for r in rows], inverse,
@@ -133,12 +137,12 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
     else:
         result = _run_sparql(raw, Path(out), engine, progress, on_rejected, batch_size)
     progress(1.0, "done")
-    status_counts, conflicts, partial = summarise(result["keys"], result["rows"], result["counts"])
+    counted = summarise(result["keys"], result["rows"], result["counts"])
     url = getattr(engine, "url", None)
     return {
         "input": str(inp), "output": str(out),
         "engine": engine_name if not url else f"{engine_name} on {url}",
         "read": raw.n + len(raw.pre_errors), "written": result["written"], "rejected": len(result["errors"]),
-        "errors": result["errors"], "guidelines": list(result["keys"]), "status_counts": status_counts,
-        "conflicts": conflicts, "partial": partial, "seconds": time.perf_counter() - started,
+        "errors": result["errors"], "guidelines": list(result["keys"]), **counted,
+        "seconds": time.perf_counter() - started,
     }

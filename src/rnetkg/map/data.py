@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..answer import answer, answer_to_row, csv_columns
-from ..criteria.model import Model, model_for
+from ..criteria.model import Model
+from ..criteria.load import model_for
 from ..profile import parse_profile
 
 DECISION_POINT = "initial_management"
