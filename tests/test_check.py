@@ -197,3 +197,27 @@ def test_cli_without_java_is_one_line_and_exit_2(monkeypatch, capsys):
 def test_cli_missing_seeds_folder_is_exit_2(tmp_path, capsys):
     assert cli.main(["check", "--seeds", str(tmp_path / "nowhere")]) == 2
     assert "--seeds" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- issue 11: consensus and readings
+
+def test_consensus_contradictions_are_warnings_about_the_source(shipped):
+    """Seed 001's consensus for T2 or beyond (radical resection) against NCCN's size branches read as
+    laid out (default): 'Size ≤ 2 cm' gives endoscopic or transanal resection to a T2-T4 N0 tumour."""
+    findings, _ = shipped
+    found = [f for f in findings if f.kind == "consensus_contradiction"]
+    assert all(f.severity == WARNING for f in found)
+    nccn = [f.message for f in found if f.subject.endswith("guideline/nccn-2025")]
+    assert any("size ≤ 20 mm, t_stage T2/T3/T4, lymph_nodes N0" in m and "consensus-t2-plus" in m
+               and "(endoscopic_resection, transanal_excision)" in m for m in nccn)
+    # a guideline whose answers all lie within the consensus has no such finding
+    assert not [f for f in found if f.subject.endswith(("guideline/jnets-2019", "guideline/pnnt-2022"))]
+
+
+def test_readings_keep_the_alternative_branches_out_of_the_overlap_check(shipped):
+    """Two statements that hold under different readings of one passage never apply together: no
+    boundary_overlap between 'Size ≤ 2 cm' (as laid out) and 'T2-T4 to radical surgery'."""
+    findings, _ = shipped
+    overlaps = [f.message for f in findings if f.kind == "boundary_overlap"]
+    assert not [m for m in overlaps if "rec-t2-t4-radical" in m]
+    assert [m for m in overlaps if "rec-node-positive-any-t" in m and "rec-le2cm" in m]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .. import namespaces
-from ..criteria.model import Atom, Criterion, Model, Statement, rec_id
+from ..criteria.model import DEFAULT_CONTEXT, Atom, Criterion, Model, Statement, rec_id
 from ..criteria.load import load_model
 from ..namespaces import short_iri
 from .findings import ERROR, WARNING, Finding
@@ -275,10 +275,11 @@ def conflict_findings(found: list[_Conflict], ctx: Context) -> list[Finding]:
     return findings
 
 
-def grids(model: Model) -> list[Grid]:
-    """One grid per guideline and decision point, over its management recommendations."""
+def grids(model: Model, context: str = DEFAULT_CONTEXT) -> list[Grid]:
+    """One grid per guideline and decision point, over its management recommendations that hold in a
+    reading context."""
     groups: dict[tuple[str, str], list[Statement]] = defaultdict(list)
-    for s in model.with_criteria():
+    for s in model.with_criteria(context):
         if s.guideline and s.kind == "management":
             for dp in s.decision_points:
                 groups[(s.guideline, dp)].append(s)
@@ -286,14 +287,19 @@ def grids(model: Model) -> list[Grid]:
 
 
 def criteria_findings(store: ox.Store) -> list[Finding]:
-    """coverage_gap and intra_guideline_conflict findings."""
+    """coverage_gap (under the default readings), intra_guideline_conflict (in every reading context)
+    and consensus_contradiction findings."""
     from ..engine import StoreEngine
+    from .consensus import consensus_findings
 
     model = load_model(StoreEngine(store))
     ctx = load_context(store, model)
     findings: list[Finding] = []
-    found: list[_Conflict] = []
-    for grid in grids(model):
-        findings += coverage_gaps(grid, ctx)
-        found += conflicts(grid, ctx)
-    return findings + conflict_findings(found, ctx)
+    found: dict[tuple[str, str], _Conflict] = {}
+    for context in model.contexts:
+        for grid in grids(model, context):
+            if context == DEFAULT_CONTEXT:
+                findings += coverage_gaps(grid, ctx)
+            for c in conflicts(grid, ctx):
+                found.setdefault((c.a, c.b), c)
+    return findings + conflict_findings(list(found.values()), ctx) + consensus_findings(model, ctx)
