@@ -186,3 +186,49 @@ def _to_rdflib(term):
             return rdflib.Literal(term.value)
         return rdflib.Literal(term.value, datatype=rdflib.URIRef(dt) if dt else None)
     return rdflib.BNode(term.value)
+
+
+# ---------------------------------------------------------------- issue 11: fidelity fixes
+
+KG_NS = rdflib.Namespace("https://w3id.org/rnetkg/kg/")
+ED = rdflib.Namespace("https://w3id.org/rnetkg/kg/wjg-2025-114263/")
+
+
+def test_nccn_1_2cm_follow_up_is_endoscopic_and_imaging(kg):
+    """Seed 001: 'including both endoscopic and imaging follow-up'."""
+    plan = KG_NS["nccn-2025/rec-1-2cm-follow-up"]
+    assert set(kg.objects(plan, R.followUpBy)) == {R.Endoscopy, R.Imaging}
+    assert "both endoscopic and imaging follow-up" in str(kg.value(plan, R.followUpText))
+
+
+def test_tiered_care_medium_branch_is_a_referral_not_esd(kg):
+    """Seed 001: 'centralize their management at regional medical centers equipped with ESD capabilities'."""
+    rec = ED["tiered-medium-referral"]
+    assert list(kg.objects(rec, R.recommendsAction)) == []
+    assert kg.value(rec, R.refersToCareSetting) == R.RegionalMedicalCentre
+    assert "node-positive" in str(kg.value(rec, R.vaguenessNote))
+
+
+def test_editorial_position_rests_on_the_editorials_own_words(kg):
+    """Issue 11: the quotes describing how Kim et al selected their patients belong to the study, not to
+    the editorial's position."""
+    pos = ED["position-1-2cm-endoscopic"]
+    quotes = [str(q) for q in kg.objects(kg.value(pos, R.source), R.quote)]
+    assert quotes and not any("Kim et al" in q or "unwilling" in q for q in quotes)
+    assert any(q.startswith("Therefore, we advocate a risk-based strategy") for q in quotes)
+    assert any("remains controversial" in q for q in quotes)
+    assert set(kg.objects(pos, R.recommendsAction)) == {R.EndoscopicResection, R.ModifiedEMR}
+    fields = {str(kg.value(c, R.onField)).split("#")[1] for c in kg.objects(pos, R.hasCriterion)}
+    assert fields == {"field_size_mm", "field_t_stage", "field_lymph_nodes", "field_distant_metastasis"}
+
+
+def test_editorial_prognosis_and_lnm_risk_sentences_are_recorded(kg):
+    det = ED["prognostic-determinants"]
+    assert set(kg.objects(det, R.aboutFactor)) == {R.TumourSize, R.DepthOfInvasion, R.TumourGrade, R.MitoticCount,
+                                                   R.LymphovascularInvasion}
+    assert str(kg.value(det, R.outcome)) == "prognosis"
+    approach = ED["therapeutic-approach-localized"]
+    assert set(kg.objects(approach, R.aboutFactor)) == {R.TumourSize}
+    assert str(kg.value(approach, R.outcome)) == "lymph-node metastasis"
+    for s in (det, approach):
+        assert list(kg.objects(kg.value(s, R.source), R.quote)), s

@@ -152,4 +152,4 @@ def test_ontology_size_is_pinned(tbox):
 
 
 PINNED_CLASSES = 90
-PINNED_PROPERTIES = 102
+PINNED_PROPERTIES = 104  # issue 11: rnet:refersToCareSetting, rnet:subgroupOf
