@@ -304,6 +304,27 @@ def test_issue13_rejected_row_lines_are_escaped_and_short(capsys, tmp_path):
     assert len(line) <= MAX_LINE
 
 
+HOSTILE_JSONL_LINES = {
+    "integer of 5,000 digits": '{"size_mm": 1' + "0" * 5000 + ', "margin": "negative"}',
+    "nested 100,000 deep": "[" * 100_000 + "]" * 100_000,
+}
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13, src/rnetkg/cohort/read.py (read_jsonl): a JSON Lines cohort "
+                   "with an integer of more than 4,300 digits (ValueError) or a line nested 100,000 deep "
+                   "(RecursionError) ends in a traceback instead of one rejected line; "
+                   "rnetkg.profile.json_value decodes a line with both refused")
+@pytest.mark.parametrize("engine", ["fast", "sparql"])
+@pytest.mark.parametrize("name", list(HOSTILE_JSONL_LINES))
+def test_issue13_hostile_jsonl_line_is_one_rejected_row(capsys, tmp_path, name, engine):
+    cohort = write(tmp_path, "h.jsonl", HOSTILE_JSONL_LINES[name] + "\n" + json.dumps(VALID) + "\n")
+    code, _, err = run(capsys, "compare", "--cohort", cohort, "--out", tmp_path / "o.csv", "--quiet",
+                       "--cohort-engine", engine)
+    assert code == 0
+    (line,) = err.splitlines()
+    assert line.startswith("line 1: ") and len(line) <= MAX_LINE
+
+
 # ---------------------------------------------------------------- query parameters
 
 @pytest.mark.parametrize("argv,message", [
@@ -367,6 +388,7 @@ def test_issue13_no_subcommand_prints_usage_on_stderr_and_exits_2(capsys, argv, 
     (["compare", "/"], "is a folder"),
     (["compare", "\x1b[31m.json"], "'\\x1b[31m.json' not found"),
     (["compare", "--cohort", "x.csv"], "--cohort needs --out"),
+    (["compare", str(EXAMPLE), "--out", "x.csv"], "--out is for --cohort"),
     (["query", "guidelines", "--timeout", "inf"], "--timeout 'inf': must be a positive, finite number"),
     (["query", "guidelines", "--timeout", "nan"], "--timeout 'nan'"),
     (["describe", "nccn-2025/rec-t1", "--timeout", "-1"], "--timeout '-1'"),

@@ -217,10 +217,22 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def json_value(text: str) -> Any:
+    """One JSON document as a Python value, for every reader of profiles (a profile file, a line of
+    a cohort): NaN and Infinity refused, integers of any length and nesting of any depth refused.
+    ValueError (a json.JSONDecodeError for bad syntax) with a one-line reason; never RecursionError."""
+    try:
+        value = json.loads(text, parse_int=_parse_int, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
+    return value
+
+
 def load_json(data: bytes | str, source: str) -> Any:
-    """The JSON document of a profile (or FHIR Bundle) file: UTF-8 with or without a byte-order mark;
-    NaN and Infinity refused; integers of any length and nesting of any depth refused with one line
-    (UsageError naming ``source``), never a traceback."""
+    """The JSON document of a profile (or FHIR Bundle) file, UTF-8 with or without a byte-order
+    mark, by json_value; UsageError naming ``source`` when it cannot be read."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
@@ -229,16 +241,11 @@ def load_json(data: bytes | str, source: str) -> Any:
     else:
         text = data[1:] if data.startswith("\ufeff") else data
     try:
-        value = json.loads(text, parse_int=_parse_int, parse_constant=_refuse_constant)
+        return json_value(text)
     except json.JSONDecodeError as e:
         raise UsageError(f"{source} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except RecursionError:
-        raise UsageError(f"{source}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
     except ValueError as e:
-        raise UsageError(f"{source} is not valid JSON ({e})") from None
-    if _depth(value) > MAX_JSON_DEPTH:
-        raise UsageError(f"{source}: JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
-    return value
+        raise UsageError(f"{source}: {e}") from None
 
 
 def plausibility_warnings(p: Profile) -> list[str]:

@@ -93,6 +93,9 @@ def run(args) -> int:
         return EXIT_OK
     if not args.profile:
         raise UsageError("compare: give PROFILE.json or --cohort FILE.csv|FILE.jsonl --out OUT.csv")
+    if args.out:
+        raise UsageError("compare: --out is for --cohort; one profile's answer goes to standard output "
+                         "(`--format json > FILE`)")
     profile = read_profile(args.profile)
     from ..compare import compare
 
