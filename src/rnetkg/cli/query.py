@@ -14,7 +14,8 @@ def register(sub) -> None:
                        description="Run a query of queries/ by its file stem; `rnetkg queries` lists them.")
     q.add_argument("name")
     q.add_argument("--param", action="append", metavar="KEY=VALUE",
-                   help="bind ?_KEY to VALUE (an RDF term: <iri>, rnet:Name, a number, true/false, or text)")
+                   help="bind ?_KEY to VALUE, as the type the query's header declares: a number, an IRI (<iri> or "
+                   "rnet:Name) that names a node of the graph, a key that the graph lists, or text")
     q.add_argument("--format", choices=["table", "json", "csv"], default="table")
     endpoint_options(q)
     q.set_defaults(func=run)
@@ -42,7 +43,9 @@ def run(args) -> int:
     bindings = queries.bind_params(q, _parse_params(args.param))
     if q.text.lstrip().upper().startswith("CONSTRUCT") or "\nCONSTRUCT" in q.text:
         raise UsageError(f"query: {q.name} is a CONSTRUCT run at load time, not a SELECT")
-    rows = engine_from(args).select(queries.with_params(q, bindings))
+    engine = engine_from(args)
+    queries.check_params(q, bindings, engine)
+    rows = engine.select(queries.with_params(q, bindings))
     columns = list(rows[0].keys()) if rows else _select_vars(q.text)
     table = [[r.get(c) for c in columns] for r in rows]
     fmt = {"table": render.rows_table, "csv": render.rows_csv, "json": render.rows_json}[args.format]
@@ -62,6 +65,6 @@ def run_list(args) -> int:
     cat = queries.catalogue()
     width = max(len(n) for n in cat)
     for name, q in cat.items():
-        params = f"  [params: {', '.join(q.params)}]" if q.params else ""
+        params = f"  [params: {', '.join(f'{p.name} ({p.kind})' for p in q.param_types)}]" if q.params else ""
         print(f"{name:<{width}}  {q.summary}{params}")
     return EXIT_OK
