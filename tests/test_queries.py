@@ -141,6 +141,8 @@ def test_parameters_bind_on_both_engines(name, store_engine, rdflib_engine):
                "factor": "rnet:Ki67Index", "procedure": "rnet:EndoscopicSubmucosalDissection", "minSize": "9.5",
                "maxSize": "10.5", "rec": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>",
                "node": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>"}
+    if name == "caveats":  # a statement with notes recorded on it
+        example["rec"] = "<https://w3id.org/rnetkg/kg/nccn-2025/rec-le2cm>"
     q = CATALOGUE[name]
     text = queries.with_params(q, queries.bind_params(q, {p: example[p] for p in q.params}))
     a, b = store_engine.select(text), rdflib_engine.select(text)
