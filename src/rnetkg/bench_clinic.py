@@ -16,7 +16,6 @@ import json
 import sys
 import tempfile
 import urllib.parse
-import uuid
 from pathlib import Path
 
 from .bench_server import _free_port, _peak_rss_mib, run_load, start
@@ -38,24 +37,13 @@ def profiles(n: int = 200, seed: int = 7) -> list[list[tuple[str, str]]]:
 
 def cds_request(items: list[tuple[str, str]], patient: str) -> bytes:
     """A patient-view call whose prefetch holds the profile's Observations and Procedures."""
-    from .fhir import bundle_from_profile
+    from .serve.cds import request_for_profile
     from .serve.page import read_form
 
     _, data, errors = read_form(items)
-    assert not errors, errors
-    bundle = bundle_from_profile({**data, "id": patient})
-    found: dict[str, list] = {"Observation": [], "Procedure": []}
-    for e in bundle["entry"]:
-        res = dict(e["resource"])
-        if res["resourceType"] in found:
-            res["subject"] = {"reference": f"Patient/{patient}"}
-            found[res["resourceType"]].append({"fullUrl": f"Patient/{patient}/{res['resourceType']}/{res['id']}",
-                                               "resource": res})
-    prefetch = {key: ({"resourceType": "Bundle", "type": "searchset", "entry": found[kind]} if found[kind] else None)
-                for key, kind in (("observations", "Observation"), ("procedures", "Procedure"))}
-    return json.dumps({"hook": "patient-view", "hookInstance": str(uuid.uuid4()),
-                       "context": {"userId": "Practitioner/bench", "patientId": patient},
-                       "prefetch": prefetch}).encode()
+    if errors:
+        raise ValueError(f"generated profile {patient}: {errors[0]}")
+    return json.dumps(request_for_profile(data, patient)).encode()
 
 
 def run(clients: int = 8, total: int = 2000, n_profiles: int = 200) -> dict[str, dict]:

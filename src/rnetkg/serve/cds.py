@@ -142,6 +142,25 @@ def _has_tumour_size(bundle: dict[str, Any]) -> bool:
     return False
 
 
+def request_for_profile(profile: dict[str, Any], patient: str, *, hook_instance: str | None = None) -> dict[str, Any]:
+    """The patient-view call an EHR would send for a profile (its Observations and Procedures as
+    prefetch searchset Bundles, as rnetkg.fhir.bundle_from_profile writes them): for tests, the
+    benchmark and trying the service out."""
+    from ..fhir import bundle_from_profile
+
+    found: dict[str, list] = {"Observation": [], "Procedure": []}
+    for e in bundle_from_profile({**profile, "id": patient})["entry"]:
+        res = dict(e["resource"])
+        if res["resourceType"] in found:
+            res["subject"] = {"reference": f"Patient/{patient}"}
+            found[res["resourceType"]].append({"fullUrl": f"{res['resourceType']}/{res['id']}", "resource": res})
+    prefetch = {key: ({"resourceType": "Bundle", "type": "searchset", "total": len(found[kind]),
+                       "entry": found[kind]} if found[kind] else None)
+                for key, kind in (("observations", "Observation"), ("procedures", "Procedure"))}
+    return {"hook": HOOK, "hookInstance": hook_instance or str(uuid.uuid4()),
+            "context": {"userId": "Practitioner/example", "patientId": patient}, "prefetch": prefetch}
+
+
 # ---------------------------------------------------------------- the cards
 
 def fit(text: str, limit: int = SUMMARY_MAX) -> str:
