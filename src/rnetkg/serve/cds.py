@@ -164,8 +164,14 @@ def request_for_profile(profile: dict[str, Any], patient: str, *, hook_instance:
 # ---------------------------------------------------------------- the cards
 
 def fit(text: str, limit: int = SUMMARY_MAX) -> str:
+    """One line of at most ``limit`` characters, cut at a word boundary with an ellipsis."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;:") + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
 
 
 def md(text: Any) -> str:
