@@ -64,6 +64,9 @@ def test_the_page_of_the_example_profile(capsys, engine):
         assert s.attrs["data-modalities"].split() == g["modalities"]
         for m in g["modalities"]:
             assert model.modality_labels[m] in s.text  # in words, from queries/modalities.rq
+        glance = doc.find("tr", data_glance=g["guideline"]).text
+        assert glance.startswith(f"{g['guideline']} {g['status']}")
+        assert glance.endswith(", ".join(model.modality_labels[m] for m in g["modalities"]) or "—") or g["mdt"]
         for r in g["recommendations"]:
             rec = s.find("div", data_rec=r["id"])
             assert " ".join(r["source"]["quote"].split()) in rec.find("blockquote").text

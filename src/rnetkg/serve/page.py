@@ -128,7 +128,10 @@ def form_view(raw: dict[str, str], errors: list[FormError]) -> list[dict[str, An
         out.append({"name": f.name, "label": "Case id" if f.name == "id" else field_label(f.name), "unit": f.unit,
                     "required": f.required, "kind": f.kind, "value": current,
                     "choices": _choices(f, current), "help": f"{f.name} · {rule}",
-                    "error": by_field.get(f.name, "")})
+                    "error": by_field.get(f.name, ""), "autofocus": False})
+    first = next((x for x in out if x["error"]), None)
+    if first is not None:
+        first["autofocus"] = True  # keyboard users land on the first field to correct
     return out
 
 
