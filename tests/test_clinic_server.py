@@ -69,6 +69,12 @@ def engine():
     return StoreEngine()
 
 
+def server_model():
+    from rnetkg.criteria.model import model_for
+
+    return model_for(StoreEngine())
+
+
 def case(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -198,6 +204,8 @@ def test_discovery(client):
     assert (service["id"], service["hook"]) == ("rnet-guideline-comparison", "patient-view")
     assert service["prefetch"] == {"observations": "Observation?patient={{context.patientId}}",
                                    "procedures": "Procedure?patient={{context.patientId}}"}
+    keys = server_model().guideline_keys
+    assert f"({', '.join(keys)})" in service["description"] and "2 review articles" in service["description"]
 
 
 def test_the_schemas_reject_what_the_spec_forbids():

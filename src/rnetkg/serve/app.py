@@ -303,7 +303,7 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
     async def cds_discovery(request):
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=CORS)
-        return JSONResponse(cds.discovery(), headers=CORS)
+        return JSONResponse(cds.discovery(clinic.model.guideline_keys, clinic.context), headers=CORS)
 
     async def cds_call(request):
         if request.method == "OPTIONS":

@@ -42,16 +42,17 @@ class CdsError(Exception):
         self.status = status
 
 
-def discovery() -> dict[str, Any]:
-    """The discovery document (GET /cds-services)."""
+def discovery(guideline_keys, ctx) -> dict[str, Any]:
+    """The discovery document (GET /cds-services); the guidelines and sources named from the graph."""
+    n = len(ctx.sources)
     return {"services": [{
         "hook": HOOK,
         "id": SERVICE_ID,
         "title": "Rectal NET guideline comparison",
-        "description": "What each international guideline for rectal neuroendocrine tumours (ENETS, NCCN, PNNT, "
-                       "JNETS, CNETS, CSCO, ASCO, NICE) recommends for this patient, with its source quote, and "
-                       "where the guidelines conflict. Content from two review articles, not the guideline "
-                       "documents themselves.",
+        "description": f"What each guideline for rectal neuroendocrine tumours ({', '.join(guideline_keys)}) "
+                       "recommends for this patient, with its source quote, and where the guidelines conflict. "
+                       f"Content from {n} review article{'s' if n != 1 else ''}, not the guideline documents "
+                       "themselves.",
         "prefetch": dict(PREFETCH),
         "usageRequirements": "Needs the patient's tumour Observations (size, grade, Ki-67, TNM categories, margin; "
                              "codes in docs/fhir.md) and Procedures as prefetch; no FHIR server access is used.",
