@@ -19,7 +19,8 @@ def register(sub) -> None:
     c.add_argument("profile", nargs="?", metavar="PROFILE.json",
                    help="a profile (DESIGN.md fields) or a FHIR R4 Bundle (detected by resourceType); "
                    "- reads standard input")
-    c.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    c.add_argument("--format", choices=["table", "json", "csv", "html"], default="table",
+                   help="table (default), json, csv (one cohort row) or html (one self-contained page)")
     c.add_argument("--cohort", metavar="FILE", help="a cohort: FILE.csv (header of profile fields), FILE.jsonl, "
                    "or a FHIR bulk-export folder (Observation.ndjson, optionally Procedure.ndjson); "
                    "a rejected row is reported with its line and left out; when every row is rejected "
@@ -99,7 +100,8 @@ def run(args) -> int:
     profile = read_profile(args.profile)
     from ..compare import compare
 
-    answer = compare(profile, engine_from(args))
+    engine = engine_from(args)
+    answer = compare(profile, engine)
     if args.reasoner:
         from ..criteria.owl import side_by_side
 
@@ -108,6 +110,11 @@ def run(args) -> int:
         return EXIT_OK
     if args.format == "json":
         print(render.to_json(answer))
+    elif args.format == "html":
+        from ..report import context_for
+        from ..report.html import render_report
+
+        sys.stdout.write(render_report(answer, profile, context_for(engine)))
     elif args.format == "csv":
         sys.stdout.write(render.answer_csv(answer))
     else:
