@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .criteria.model import STATEMENT_STATUS, Evaluation, Model
+from .explain import missing_inputs, recommendation_explanation, relation, silence
 
 
 def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any]:
@@ -14,11 +15,12 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any
     editorial statements that apply."""
     by_guideline: dict[str, list[tuple[Any, dict]]] = {}
     editorial = []
+    values = profile.criteria_values()
     for r in evaluation.statements:
         s = r.statement
         if s.source is None:
             continue  # no label, decision point or source: nothing to show (SHACL reports it)
-        entry = _entry(profile, r)
+        entry = {**_entry(profile, r), **recommendation_explanation(s, values)}
         if s.guideline:
             by_guideline.setdefault(s.guideline, []).append((s, entry))
         else:
@@ -33,15 +35,50 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any
         readings = reading_entries(model, evaluation, g)
         guidelines.append({"guideline": g.key, "status": g.status, "modalities": list(g.modalities),
                            "mdt": mdt, "reading_dependent": bool(readings), "readings": readings,
-                           "recommendations": shown})
+                           "recommendations": shown,
+                           "silence": silence(model, profile, g.key) if g.status == "silent" else None})
+    mods = {g["guideline"]: g["modalities"] for g in guidelines}
+    applying = {}
+    for r in evaluation.statements:
+        if r.status == 1 and r.statement.counts_for_status:
+            applying.setdefault(r.statement.guideline, []).append(r.statement)
+    disagreements = []
+    for d in sorted(evaluation.disagreements, key=lambda x: (x["guidelines"], x["kind"])):
+        a, b = d["guidelines"]
+        rel, separating = relation(model, profile.decision_point, applying.get(a, []), applying.get(b, []))
+        disagreements.append({**d, "modalities": {k: mods[k] for k in d["guidelines"]}, "relation": rel,
+                              "separating_criteria": separating})
     return {
         "profile": profile.id,
         "derived": profile.derived(),
+        "summary": summary_line(guidelines, disagreements),
         "guidelines": guidelines,
-        "disagreements": sorted((dict(d) for d in evaluation.disagreements),
-                                key=lambda x: (x["guidelines"], x["kind"])),
+        "disagreements": disagreements,
+        "missing_inputs": missing_inputs(model, profile, evaluation),
         "editorial_statements": sorted(editorial, key=lambda e: e["id"]),
     }
+
+
+def summary_line(guidelines: list[dict[str, Any]], disagreements: list[dict[str, Any]]) -> str:
+    """One line above the details: how many answer, how many pairs conflict, the main split."""
+    answering = [g for g in guidelines if g["status"] in ("covered", "ambiguous")]
+    possible = [g for g in guidelines if g["status"] == "possible"]
+    conflicts = [d for d in disagreements if d["kind"] == "conflict"]
+    parts = [f"{len(answering)} of {len(guidelines)} guidelines answer"]
+    if possible:
+        parts.append(f"{len(possible)} may answer once more is known")
+    parts.append(f"{len(conflicts)} pair{'s' if len(conflicts) != 1 else ''} in conflict")
+    sets: dict[tuple[str, ...], list[str]] = {}
+    for g in answering:
+        sets.setdefault(tuple(g["modalities"]), []).append(g["guideline"])
+    if len(sets) > 1:
+        split = sorted(sets.items(), key=lambda kv: -len(kv[1]))[:2]
+        parts.append("main split: " + " vs ".join(f"{', '.join(k)} ({' + '.join(m).replace('_', ' ')})"
+                                                   for m, k in split))
+    elif sets:
+        ((m, k),) = sets.items()
+        parts.append(f"all that answer say {' + '.join(m).replace('_', ' ')}")
+    return "; ".join(parts)
 
 
 def reading_entries(model: Model, evaluation: Evaluation, default) -> list[dict[str, Any]]:

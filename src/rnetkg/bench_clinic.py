@@ -72,7 +72,7 @@ def meets_target(r: dict) -> bool:
 def main() -> int:
     res = run()
     print(f"| rnetkg serve, 8 clients, 2,000 requests each, 200 distinct profiles (loopback) | page `/` | "
-          f"CDS Hooks call |\n|---|---|---|")
+          "CDS Hooks call |\n|---|---|---|")
     page, cds = res["page"], res["cds"]
     print(f"| throughput | {page['throughput']:,.0f} requests/s | {cds['throughput']:,.0f} requests/s |")
     print(f"| latency p50 / p99 | {page['p50_ms']:.1f} ms / {page['p99_ms']:.1f} ms | "

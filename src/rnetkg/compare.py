@@ -28,8 +28,9 @@ def evaluate_profiles(profiles: Sequence[Profile], engine: Engine) -> list[Evalu
     rows = {name: engine.select(queries.with_profiles(queries.get(name), profiles))
             for name in ("applicable-recommendations", "guideline-status", "disagreements")}
     recs: dict[int, list[StatementResult]] = defaultdict(list)
+    statements = model.statements_in(DEFAULT_CONTEXT)
     for r in rows["applicable-recommendations"]:
-        s = model.statements.get(r["rec"])
+        s = statements.get(r["rec"])
         if s is not None and r["status"] in _STATUS:
             recs[_index(r["case"])].append(StatementResult(s, _STATUS[r["status"]], tuple(split_list(r["missing"], " "))))
     # guideline status per case and reading context

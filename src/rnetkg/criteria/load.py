@@ -60,7 +60,7 @@ def load_model(engine) -> Model:
     # a criterion's parts: (rec, crit, part) -> atoms; a risk-factor criterion has one part per
     # definition, each possibly tied to a reading
     part_atoms: dict[tuple[str, str, str], dict[str, None]] = defaultdict(dict)
-    part_info: dict[tuple[str, str, str], tuple[int, bool, str | None]] = {}
+    part_info: dict[tuple[str, str, str], tuple[int, bool, str | None, str, str]] = {}
     info: dict[str, dict[str, Any]] = defaultdict(lambda: {"kinds": set(), "dps": set(), "guideline": "",
                                                             "reading": None})
     rec_parts: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
@@ -77,7 +77,8 @@ def load_model(engine) -> Model:
         part = r.get("part") or r["crit"]
         key = (r["rec"], r["crit"], part)
         part_atoms[key][r["atom"]] = None
-        part_info[key] = (int(r["sign"]), bool(_flag(r.get("negated"))), r.get("partReading"))
+        part_info[key] = (int(r["sign"]), bool(_flag(r.get("negated"))), r.get("partReading"),
+                          r.get("critWritten") or "", r.get("partLabel") or "")
         i = info[r["rec"]]
         i["kinds"].add(r["kind"])
         i["dps"].add(r["decisionPoint"])
@@ -91,11 +92,16 @@ def load_model(engine) -> Model:
     def criteria_of(iri: str) -> tuple[Criterion, ...]:
         out = []
         for crit, part in sorted(rec_parts.get(iri, {})):
-            sign, negated, reading = part_info[(iri, crit, part)]
+            sign, negated, reading, written, label = part_info[(iri, crit, part)]
             out.append(Criterion(crit, sign, tuple(atom_objs[a] for a in sorted(part_atoms[(iri, crit, part)])),
-                                 negated, part, reading))
+                                 negated, part, reading, written, label))
         return tuple(out)
 
+    notes: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"aim": [], "notes": []})
+    for r in engine.select(queries.get("caveats").text):
+        target = notes[r["rec"]]["aim" if r["kind"] == "aim" else "notes"]
+        if r["note"] not in target:
+            target.append(r["note"])
     statements: dict[str, Statement] = {}
     for r in engine.select(queries.get("recommendation-details").text):
         iri = r["rec"]
@@ -108,7 +114,7 @@ def load_model(engine) -> Model:
             workup=tuple(split_list(r["workup"])), follow_up=" | ".join(split_list(r["followUp"])),
             assumptions=tuple(split_list(r["assumptions"])),
             source=Source(r["document"], r["locator"], " … ".join(split_list(r["quotes"])), r["reference"] or None),
-            reading=i["reading"] if i else None)
+            reading=i["reading"] if i else None, caveats=tuple(notes[iri]["notes"]), aims=tuple(notes[iri]["aim"]))
     # a statement with criteria but without a label, decision point or source (a defect that SHACL
     # reports): evaluated like the others, shown in no answer
     for iri in sorted(set(info) - set(statements)):

@@ -88,6 +88,8 @@ class Criterion:
     negated: bool = False
     part: str = ""              # the atom, the risk-factor definition or the precedence rule
     reading: str | None = None  # the reading the part holds under (None: every reading)
+    as_written: str = ""        # the criterion's own text as written
+    label: str = ""             # the part's label (a risk-factor definition's, a rule's)
 
     def status(self, values: dict[str, Any]) -> int:
         flip = -1 if self.negated else 1
@@ -139,6 +141,8 @@ class Statement:
     assumptions: tuple[str, ...] = ()
     source: Source | None = None
     reading: str | None = None  # the reading the statement holds under (None: every reading)
+    caveats: tuple[str, ...] = ()  # the notes on where its source is vague, and how it is encoded
+    aims: tuple[str, ...] = ()     # aims it states, which are not actions
 
     @property
     def id(self) -> str:
