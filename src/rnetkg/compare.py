@@ -1,14 +1,20 @@
 """The SPARQL path: compare the guidelines for case profiles with queries/applicable-recommendations,
 guideline-status and disagreements on any engine; the answer dict is built by rnetkg.answer from
-their rows and the criteria model's details of each statement."""
+their rows and the criteria model's details of each statement.
+
+Profiles whose VALUES rows are identical (the same criteria values and decision point; only the id
+differs) get identical rows from the queries, so each distinct row is sent once and its evaluation
+is shared. A cohort row (`cohort_rows`) needs only guideline-status and disagreements."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from typing import Any, Sequence
 
 from . import queries
-from .answer import build_answer
+from .answer import answer_to_row, build_answer
 from .criteria.model import (APPLIES, DEFAULT_CONTEXT, POSSIBLE, Evaluation, GuidelineResult, StatementResult,
                              split_list)
 from .criteria.load import model_for
@@ -22,15 +28,44 @@ def _index(case: str) -> int:
     return int(case.rsplit("/", 1)[1])
 
 
-def evaluate_profiles(profiles: Sequence[Profile], engine: Engine) -> list[Evaluation]:
-    """The three profile queries for every profile, as evaluations (in input order)."""
+def _select_text(engine: Engine, text: str) -> list[dict[str, Any]]:
+    """The rows of a SELECT whose columns are read as text (IRIs, keys, statuses). On the embedded
+    store the results are serialised as SPARQL CSV by Oxigraph and read back, which is many times
+    cheaper than converting every term to a Python object (an unbound cell reads as "")."""
+    if isinstance(engine, StoreEngine):
+        import pyoxigraph as ox
+
+        data = engine.store.query(text).serialize(format=ox.QueryResultsFormat.CSV)
+        reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+        names = next(reader, [])
+        return [dict(zip(names, row)) for row in reader]
+    return engine.select(text)
+
+
+def distinct_rows(profiles: Sequence[Profile]) -> tuple[list[Profile], list[int]]:
+    """One profile per distinct VALUES row (first seen) and, for each profile, the index of its row."""
+    first: dict[str, int] = {}
+    unique: list[Profile] = []
+    inverse = []
+    for p in profiles:
+        key = queries.profile_row(0, p)
+        k = first.get(key)
+        if k is None:
+            k = first[key] = len(unique)
+            unique.append(p)
+        inverse.append(k)
+    return unique, inverse
+
+
+def _evaluate_distinct(profiles: Sequence[Profile], engine: Engine, statements: bool) -> list[Evaluation]:
+    """The profile queries for profiles whose rows are all distinct, as evaluations (in order)."""
     model = model_for(engine)
-    rows = {name: engine.select(queries.with_profiles(queries.get(name), profiles))
-            for name in ("applicable-recommendations", "guideline-status", "disagreements")}
+    names = ("applicable-recommendations",) * statements + ("guideline-status", "disagreements")
+    rows = {name: _select_text(engine, queries.with_profiles(queries.get(name), profiles)) for name in names}
     recs: dict[int, list[StatementResult]] = defaultdict(list)
-    statements = model.statements_in(DEFAULT_CONTEXT)
-    for r in rows["applicable-recommendations"]:
-        s = statements.get(r["rec"])
+    by_statement = model.statements_in(DEFAULT_CONTEXT)
+    for r in rows.get("applicable-recommendations", ()):
+        s = by_statement.get(r["rec"])
         if s is not None and r["status"] in _STATUS:
             recs[_index(r["case"])].append(StatementResult(s, _STATUS[r["status"]], tuple(split_list(r["missing"], " "))))
     # guideline status per case and reading context
@@ -40,6 +75,7 @@ def evaluate_profiles(profiles: Sequence[Profile], engine: Engine) -> list[Evalu
     dis: dict[int, list[dict]] = defaultdict(list)
     for r in rows["disagreements"]:
         dis[_index(r["case"])].append({"guidelines": [r["guideline1"], r["guideline2"]], "kind": r["kind"]})
+
     def answers(by_key: dict[str, dict]) -> tuple[GuidelineResult, ...]:
         return tuple(GuidelineResult(k, by_key.get(k, {}).get("status", "silent"),
                                      tuple(split_list(by_key.get(k, {}).get("modalities"), " ")))
@@ -52,6 +88,15 @@ def evaluate_profiles(profiles: Sequence[Profile], engine: Engine) -> list[Evalu
     return out
 
 
+def evaluate_profiles(profiles: Sequence[Profile], engine: Engine, *, statements: bool = True) -> list[Evaluation]:
+    """The three profile queries for every distinct profile row, as evaluations (in input order).
+    Without ``statements`` applicable-recommendations is not run (the evaluations list no statements:
+    enough for statuses, modalities, readings and disagreements)."""
+    unique, inverse = distinct_rows(profiles)
+    evaluations = _evaluate_distinct(unique, engine, statements)
+    return [evaluations[k] for k in inverse]
+
+
 def compare_profiles(profiles: Sequence[Profile], engine: Engine | None = None) -> list[dict[str, Any]]:
     """The DESIGN.md answer for each profile, in input order."""
     engine = engine or StoreEngine()
@@ -61,3 +106,23 @@ def compare_profiles(profiles: Sequence[Profile], engine: Engine | None = None) 
 
 def compare(profile: Profile, engine: Engine | None = None) -> dict[str, Any]:
     return compare_profiles([profile], engine)[0]
+
+
+def evaluation_row(evaluation: Evaluation) -> list[str]:
+    """The cohort row of an evaluation but for its id (first cell ""): answer_to_row of the answer that
+    build_answer gives, from the parts that the row shows (statuses, modalities, disagreements, and
+    reading dependence: another reading context gives the guideline another status or modality set)."""
+    differs = {g.key for _, answers in evaluation.contexts for g, d in zip(answers, evaluation.guidelines)
+               if (g.status, g.modalities) != (d.status, d.modalities)}
+    guidelines = [{"guideline": g.key, "status": g.status, "modalities": list(g.modalities),
+                   "reading_dependent": g.key in differs} for g in evaluation.guidelines]
+    return answer_to_row({"profile": "", "guidelines": guidelines, "disagreements": list(evaluation.disagreements)})
+
+
+def cohort_rows(profiles: Sequence[Profile], engine: Engine | None = None) -> list[list[str]]:
+    """The cohort row (answer_to_row of the answer) of each profile, in input order: guideline-status
+    and disagreements once per distinct profile row; the explanations are not built."""
+    engine = engine or StoreEngine()
+    unique, inverse = distinct_rows(profiles)
+    tails = [evaluation_row(e)[1:] for e in _evaluate_distinct(unique, engine, statements=False)]
+    return [[p.id, *tails[k]] for p, k in zip(profiles, inverse)]

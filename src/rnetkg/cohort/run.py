@@ -84,7 +84,7 @@ def _run_fast(raw: RawCohort, out: Path, engine, progress: Progress, on_rejected
 
 
 def _run_sparql(raw: RawCohort, out: Path, engine, progress: Progress, on_rejected, batch_size: int) -> dict[str, Any]:
-    from ..compare import compare_profiles
+    from ..compare import cohort_rows
 
     profiles, _, errors = parse_rows(raw)
     on_rejected(errors)
@@ -95,8 +95,7 @@ def _run_sparql(raw: RawCohort, out: Path, engine, progress: Progress, on_reject
     ids = np.empty(len(profiles), dtype=object)
     for start in range(0, len(profiles), batch_size):
         batch = profiles[start:start + batch_size]
-        for j, answer in enumerate(compare_profiles(batch, engine)):
-            row = answer_to_row(answer)
+        for j, row in enumerate(cohort_rows(batch, engine)):
             t = tail(row)
             k = tail_index.get(t)
             if k is None:
