@@ -13,20 +13,22 @@ Progress goes to an optional callback ``progress(fraction, label)``; nothing her
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import pyarrow as pa
 
 from ..answer import answer_to_row, csv_columns
 from ..criteria.model import STATUSES, model_for
-from ..criteria.vectorised import combination_answer, evaluate, factorize_rows, profile_classes
+from ..criteria.vectorised import Columns, combination_answer, evaluate, factorize_rows, profile_classes
 from ..errors import CohortError
 from ..outputs import check_output
-from .read import RawCohort, read_cohort
+from .read import RawCohort, iter_cohort, read_cohort
 from .validate import columns, parse_rows, validate
-from .write import tail, write_rows
+from .write import Tails, header_line, row_bytes, write_blocks, write_rows
 
 ENGINES = ("fast", "sparql")
 BATCH_SIZE = 2000
@@ -56,56 +58,98 @@ def _nothing(*_args) -> None:
     return None
 
 
-def _run_fast(raw: RawCohort, out: Path, engine, progress: Progress, on_rejected) -> dict[str, Any]:
-    progress(0.2, "validating")
-    v = validate(raw)
-    on_rejected(v.errors)
-    progress(0.35, "reading the criteria")
+class _Answers:
+    """The distinct answers of a run (``tails``), each evaluated once per block: one profile per
+    class of profiles that the criteria cannot tell apart (profile_classes)."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.tails = Tails()
+        self._of_answer: dict[bytes, int] = {}     # (statuses, modalities) -> index into tails
+
+    def of(self, cols: Columns) -> np.ndarray:
+        """The index into ``tails`` of each profile's answer."""
+        model = self.model
+        classes, reps = profile_classes(model, cols)
+        status, mods = evaluate(model, cols.take(reps))
+        answer_of, first = factorize_rows(status, mods, len(model.modality_keys))
+        tail_of = np.empty(len(first), dtype=np.int64)
+        for j, i in enumerate(first):
+            key = status[i].tobytes() + mods[i].tobytes()
+            k = self._of_answer.get(key)
+            if k is None:
+                k = self._of_answer[key] = self.tails.add(answer_to_row(combination_answer(model, status[i], mods[i])))
+            tail_of[j] = k
+        return tail_of[answer_of][classes]
+
+
+def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any]:
+    """Block by block: read, validate, evaluate one profile per class, write; memory stays that of
+    one block (plus the distinct answers and the rejected rows)."""
+    progress(0.02, "reading the criteria")
     model = model_for(engine)
-    progress(0.45, "evaluating")
-    kept = np.flatnonzero(v.ok)
-    # evaluate one representative profile per class of profiles that the criteria cannot tell apart
-    cols = columns(v, kept)
-    classes, reps = profile_classes(model, cols)
-    status, mods = evaluate(model, cols.take(reps))
-    answer_of_class, first = factorize_rows(status, mods, len(model.modality_keys))
-    inverse = answer_of_class[classes]
-    rows = [answer_to_row(combination_answer(model, status[i], mods[i])) for i in first]
-    counts = np.bincount(inverse, minlength=len(rows)) if len(rows) else np.zeros(0, dtype=np.int64)
-    progress(0.7, "writing")
-    write_rows(out, csv_columns(model.guideline_keys), v.ids[kept], [tail(r) for r in rows], inverse,
-               raw.maybe_special_ids, lambda done, total: progress(0.7 + 0.3 * done / max(total, 1), "writing"),
-               inputs=[raw.path])
-    return {"written": len(kept), "errors": v.errors, "rows": rows, "counts": counts, "keys": model.guideline_keys}
+    keys = model.guideline_keys
+    width = len(model.modality_keys)
+    answers = _Answers(model)
+    counts = np.zeros(0, dtype=np.int64)
+    errors: list[tuple[int, str]] = []
+    totals = {"read": 0, "written": 0}
+    size = max(inp.stat().st_size, 1) if inp.is_file() else 0
+
+    def blocks():
+        nonlocal counts
+        yield header_line(csv_columns(keys))
+        for raw in iter_cohort(inp):
+            totals["read"] += raw.n + len(raw.pre_errors)
+            v = validate(raw)
+            errors.extend(v.errors)
+            kept = np.flatnonzero(v.ok)
+            if len(kept):
+                inverse = answers.of(columns(v, kept))
+                here = np.bincount(inverse, minlength=len(answers.tails.rows))
+                here[:len(counts)] += counts
+                counts = here
+                totals["written"] += len(kept)
+                ids = v.id_array if len(kept) == raw.n else v.id_array.take(pa.array(kept))
+                yield row_bytes(ids, answers.tails.array, inverse, quote=not raw.ids_plain)
+            if size and raw.end_offset:
+                progress(0.05 + 0.95 * raw.end_offset / size, "comparing")
+
+    # the records of a JSON Lines block are many small containers that live as long as their block and
+    # form no cycles: the cyclic collector would only walk them over and over (a quarter of the time)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        write_blocks(out, blocks(), inputs=[inp])
+    finally:
+        if collecting:
+            gc.enable()
+    errors.sort(key=lambda e: e[0])
+    return {"read": totals["read"], "written": totals["written"], "errors": errors, "rows": answers.tails.rows,
+            "counts": np.pad(counts, (0, len(answers.tails.rows) - len(counts))), "keys": keys}
 
 
-def _run_sparql(raw: RawCohort, out: Path, engine, progress: Progress, on_rejected, batch_size: int) -> dict[str, Any]:
+def _run_sparql(raw: RawCohort, out: Path, engine, progress: Progress, batch_size: int) -> dict[str, Any]:
     from ..compare import compare_profiles
 
     profiles, _, errors = parse_rows(raw)
-    on_rejected(errors)
     keys = model_for(engine).guideline_keys
-    tail_index: dict[str, int] = {}
-    rows: list[list[str]] = []
+    tails = Tails()
     inverse = np.zeros(len(profiles), dtype=np.int64)
     ids = np.empty(len(profiles), dtype=object)
     for start in range(0, len(profiles), batch_size):
         batch = profiles[start:start + batch_size]
         for j, answer in enumerate(compare_profiles(batch, engine)):
             row = answer_to_row(answer)
-            t = tail(row)
-            k = tail_index.get(t)
-            if k is None:
-                k = tail_index[t] = len(rows)
-                rows.append(row)
-            inverse[start + j] = k
+            inverse[start + j] = tails.add(row)
             ids[start + j] = row[0]
         done = min(len(profiles), start + batch_size)
         progress(0.1 + 0.8 * done / max(len(profiles), 1), f"SPARQL {done}/{len(profiles)}")
     progress(0.9, "writing")
-    write_rows(out, csv_columns(keys), ids, list(tail_index), inverse, True, inputs=[raw.path])
-    counts = np.bincount(inverse, minlength=len(rows)) if len(rows) else np.zeros(0, dtype=np.int64)
-    return {"written": len(profiles), "errors": errors, "rows": rows, "counts": counts, "keys": keys}
+    write_rows(out, csv_columns(keys), ids, tails, inverse, inputs=[raw.path])
+    counts = np.bincount(inverse, minlength=len(tails.rows)) if len(tails.rows) else np.zeros(0, dtype=np.int64)
+    return {"read": raw.n + len(raw.pre_errors), "written": len(profiles), "errors": errors, "rows": tails.rows,
+            "counts": counts, "keys": keys}
 
 
 def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", progress: Progress | None = None,
@@ -114,8 +158,8 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
     """Compare the guidelines for every profile of a cohort file and write OUT.csv.
 
     ``engine`` is where the criteria (fast) or the queries (sparql) are read (default: the embedded
-    store). Bad rows are left out of OUT and passed to ``on_rejected`` as (line, message) once the
-    file is validated; a file that cannot be read at all raises CohortError and writes nothing.
+    store). Bad rows are left out of OUT and passed to ``on_rejected`` as (line, message) once OUT
+    is written (the fast path reads the file once, block by block); a file that cannot be read at all raises CohortError and writes nothing.
     Returns the summary (counts per status and per disagreeing pair, rejected rows, seconds)."""
     from ..engine import StoreEngine
 
@@ -127,18 +171,18 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
     started = time.perf_counter()
     progress(0.0, "reading")
     check_output(Path(out), "--out", [Path(inp)])
-    raw = read_cohort(Path(inp))
     if engine_name == "fast":
-        result = _run_fast(raw, Path(out), engine, progress, on_rejected)
+        result = _run_fast(Path(inp), Path(out), engine, progress)
     else:
-        result = _run_sparql(raw, Path(out), engine, progress, on_rejected, batch_size)
+        result = _run_sparql(read_cohort(Path(inp)), Path(out), engine, progress, batch_size)
+    on_rejected(result["errors"])
     progress(1.0, "done")
     status_counts, conflicts, partial = summarise(result["keys"], result["rows"], result["counts"])
     url = getattr(engine, "url", None)
     return {
         "input": str(inp), "output": str(out),
         "engine": engine_name if not url else f"{engine_name} on {url}",
-        "read": raw.n + len(raw.pre_errors), "written": result["written"], "rejected": len(result["errors"]),
+        "read": result["read"], "written": result["written"], "rejected": len(result["errors"]),
         "errors": result["errors"], "guidelines": list(result["keys"]), "status_counts": status_counts,
         "conflicts": conflicts, "partial": partial, "seconds": time.perf_counter() - started,
     }

@@ -1,14 +1,21 @@
-"""Writing the cohort output: RFC 4180 cells, atomically (a temporary file renamed over OUT)."""
+"""Writing the cohort output: RFC 4180 cells, atomically (a temporary file renamed over OUT).
+
+A row of OUT is its id (quoted when it holds , " CR or LF) followed by the rendered tail of its
+answer (answer.answer_to_row without the id); rows are built block by block with pyarrow's string
+kernels and written as bytes, so that no Python string is made per row."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..outputs import write_atomic
+
+_SPECIAL = r'[,"\r\n]'
 
 
 def csv_field(value: str) -> str:
@@ -18,37 +25,89 @@ def csv_field(value: str) -> str:
     return value
 
 
-def _quote_ids(ids: np.ndarray, maybe_special: bool) -> np.ndarray:
-    if not maybe_special or not len(ids):
-        return ids
-    special = pd.Series(ids, dtype=object).str.contains(r'[,"\r\n]', regex=True).to_numpy(dtype=bool)
-    if special.any():
-        ids = ids.copy()
-        for i in np.nonzero(special)[0]:
-            ids[i] = csv_field(ids[i])
-    return ids
-
-
-def write_rows(out: Path, columns: Sequence[str], ids: np.ndarray, tails: list[str], inverse: np.ndarray,
-               maybe_special: bool, progress: Callable[[int, int], None] | None = None,
-               inputs: Sequence[Path] = ()) -> None:
-    """OUT: the header, then for each row its (quoted) id and the rendered tail of its answer;
-    ``progress(done, total)`` after each chunk."""
-    ids = _quote_ids(ids, maybe_special)
-    tail_arr = np.array([t + "\n" for t in tails], dtype=object)
-    header = ",".join(csv_field(c) for c in columns) + "\n"
-    step = 200_000
-    n = len(ids)
-
-    def chunks():
-        yield header
-        for start in range(0, n, step):
-            stop = min(n, start + step)
-            yield "".join((ids[start:stop] + tail_arr[inverse[start:stop]]).tolist())
-            if progress is not None:
-                progress(stop, n)
-    write_atomic(out, chunks(), "--out", inputs)
+def header_line(columns: Sequence[str]) -> bytes:
+    return (",".join(csv_field(c) for c in columns) + "\n").encode("utf-8")
 
 
 def tail(row: Sequence[str]) -> str:
-    return "," + ",".join(csv_field(c) for c in row[1:])
+    """A row of answer.answer_to_row without its id: what follows the id in OUT, with the line end."""
+    return "," + ",".join(csv_field(c) for c in row[1:]) + "\n"
+
+
+def quote_ids(ids: pa.Array) -> pa.Array:
+    """csv_field on every id."""
+    special = pc.match_substring_regex(ids, _SPECIAL)
+    if not pc.any(special).as_py():
+        return ids
+    quote = pa.scalar('"', ids.type)
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(ids, '"', '""'), quote, pa.scalar("", ids.type))
+    return pc.if_else(special, quoted, ids)
+
+
+def row_bytes(ids: pa.Array, tails: pa.Array, inverse: np.ndarray, quote: bool = True) -> pa.Buffer | bytes:
+    """The lines of OUT for rows with these ids whose answers are tails[inverse] (``quote``: some id
+    may need quoting)."""
+    if not len(ids):
+        return b""
+    ids = ids.cast(pa.large_string())
+    if quote:
+        ids = quote_ids(ids)
+    lines = pc.binary_join_element_wise(ids, tails.take(pa.array(inverse)), pa.scalar("", pa.large_string()))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
+    start, stop = int(offsets[0]), int(offsets[-1])
+    return lines.buffers()[2].slice(start, stop - start)
+
+
+class Tails:
+    """The distinct tails of a run, numbered in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.rows: list[list[str]] = []
+        self._array: pa.Array | None = None
+
+    def add(self, row: Sequence[str]) -> int:
+        t = tail(row)
+        k = self.index.get(t)
+        if k is None:
+            k = self.index[t] = len(self.rows)
+            self.rows.append(list(row))
+            self._array = None
+        return k
+
+    @property
+    def array(self) -> pa.Array:
+        if self._array is None:
+            self._array = pa.array(list(self.index), type=pa.large_string())
+        return self._array
+
+
+def write_blocks(out: Path, blocks: Iterable[pa.Buffer | bytes], inputs: Sequence[Path] = ()) -> None:
+    """OUT from blocks of bytes (the header first), atomically."""
+    def chunks() -> Iterator[bytes | pa.Buffer]:
+        for block in blocks:
+            if len(block):
+                yield block
+    write_atomic(out, _as_bytes_first(chunks()), "--out", inputs)
+
+
+def _as_bytes_first(chunks: Iterator) -> Iterator:
+    # write_atomic opens the file in binary mode when the first chunk is bytes
+    for i, chunk in enumerate(chunks):
+        yield bytes(chunk) if i == 0 and not isinstance(chunk, bytes) else chunk
+
+
+def write_rows(out: Path, columns: Sequence[str], ids: np.ndarray, tails: Tails, inverse: np.ndarray,
+               progress: Callable[[int, int], None] | None = None, inputs: Sequence[Path] = ()) -> None:
+    """OUT at once: the header, then for each row its (quoted) id and the tail of its answer."""
+    step = 200_000
+    n = len(ids)
+
+    def blocks():
+        yield header_line(columns)
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            yield row_bytes(pa.array(ids[start:stop], type=pa.string()), tails.array, inverse[start:stop])
+            if progress is not None:
+                progress(stop, n)
+    write_blocks(out, blocks(), inputs)
