@@ -318,13 +318,19 @@ def _raw_csv(path: Path, header: list[str], delimiter: str, columns: list[list[s
     raw = RawCohort(path=path, fmt="csv", lines=lines, columns=tuple(header), cells=cells,
                     pre_errors=pre_errors, decimal_comma=delimiter == ";", ids_plain=ids_plain)
     if len(lines):
-        blank = np.ones(len(lines), dtype=bool)
-        for name in header:
+        # a blank row: every cell empty (the required size_mm first: it rules out nearly every row)
+        order = sorted(header, key=lambda name: name != "size_mm")
+        blank = None
+        for name in order:
             if name == "id":
-                blank &= pc.equal(cells[name], "").to_numpy(zero_copy_only=False)
+                empty = pc.equal(cells[name], "").to_numpy(zero_copy_only=False)
             else:
                 codes, values = raw.codes(name)
-                blank &= np.array([v == "" for v in values] or [True])[codes]
+                where = [i for i, v in enumerate(values) if v == ""]
+                empty = codes == where[0] if where else np.zeros(len(codes), dtype=bool)
+            blank = empty if blank is None else blank & empty
+            if not blank.any():
+                break
         if blank.any():
             keep = ~blank
             where = pa.array(np.flatnonzero(keep))
