@@ -469,20 +469,33 @@ def _json_problem(line: str) -> str:
     return "row: not valid JSON"
 
 
+def _json_all(texts: list[str], scan) -> list[Any] | None:
+    """The JSON value of every text, when each is one JSON value and nothing else; else None."""
+    try:
+        parsed = [scan(t, 0) for t in texts]
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    if list(map(len, texts)) != [end for _, end in parsed]:
+        return None
+    return [value for value, _ in parsed]
+
+
 def _json_lines(pieces: list[str], before: int, scan) -> tuple[list[Any], list[int], list[tuple[int, str]]]:
-    """The JSON value of each non-blank line (stripped) of a block whose first line is before + 1."""
+    """The JSON value of each non-blank line of a block whose first line is before + 1 (a line with
+    blanks around its value, a blank line or a line that is not JSON: line by line)."""
+    values = _json_all(pieces, scan)   # the common case: every line a bare JSON value
+    if values is not None:
+        return values, list(range(before + 1, before + 1 + len(pieces))), []
+    pieces = [p.strip(_JSON_WS) for p in pieces]
     if all(pieces):
         lines = list(range(before + 1, before + 1 + len(pieces)))
         texts = pieces
     else:
         lines = [before + 1 + i for i, p in enumerate(pieces) if p]
         texts = [p for p in pieces if p]
-    try:
-        parsed = [scan(t, 0) for t in texts]    # every line at once; any error: line by line below
-        if list(map(len, texts)) == [end for _, end in parsed]:
-            return [value for value, _ in parsed], lines, []
-    except (StopIteration, ValueError, RecursionError):
-        pass
+    values = _json_all(texts, scan)
+    if values is not None:
+        return values, lines, []
     records, kept, errors = [], [], []
     for line, text in zip(lines, texts):
         try:
@@ -507,7 +520,7 @@ def iter_jsonl(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[RawCohort
         for block in _blocks(f, block_bytes, quotes=False):
             _utf8_check(path, block, offset)
             offset += len(block)
-            pieces = [p.strip(_JSON_WS) for p in block.decode("utf-8").split("\n")]
+            pieces = block.decode("utf-8").split("\n")
             if block.endswith(b"\n"):
                 pieces.pop()   # the empty piece after the block's last LF: the next block's first line
             records, lines, pre_errors = _json_lines(pieces, line_no, scan)

@@ -32,6 +32,9 @@ from .write import Tails, header_line, row_bytes, write_blocks, write_rows
 
 ENGINES = ("fast", "sparql")
 BATCH_SIZE = 2000
+# profiles evaluated together on the fast path: the validated rows of blocks of the file are gathered
+# up to this many (their ids and criteria values only, a few dozen bytes each)
+EVALUATION_ROWS = 1 << 17
 Progress = Callable[[float, str], None]
 
 
@@ -56,6 +59,13 @@ def summarise(keys, rows: list[list[str]], counts: np.ndarray) -> tuple[dict, di
 
 def _nothing(*_args) -> None:
     return None
+
+
+def _concat(parts: list[Columns]) -> Columns:
+    if len(parts) == 1:
+        return parts[0]
+    return Columns({k: np.concatenate([p.values[k] for p in parts]) for k in parts[0].values},
+                   np.concatenate([p.decision_point for p in parts]))
 
 
 class _Answers:
@@ -98,24 +108,41 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
     totals = {"read": 0, "written": 0}
     size = max(inp.stat().st_size, 1) if inp.is_file() else 0
 
-    def blocks():
+    def flush(pending: list[tuple[pa.Array, Columns, bool]]):
+        """OUT's lines for the validated rows of a few blocks, evaluated together (a larger batch has
+        fewer classes of profiles per row), written block by block."""
         nonlocal counts
+        inverse = answers.of(_concat([cols for _, cols, _ in pending]))
+        here = np.bincount(inverse, minlength=len(answers.tails.rows))
+        here[:len(counts)] += counts
+        counts = here
+        start = 0
+        for ids, cols, plain in pending:
+            stop = start + len(cols)
+            yield row_bytes(ids, answers.tails.array, inverse[start:stop], quote=not plain)
+            start = stop
+
+    def blocks():
         yield header_line(csv_columns(keys))
+        pending, rows = [], 0
         for raw in iter_cohort(inp):
             totals["read"] += raw.n + len(raw.pre_errors)
             v = validate(raw)
             errors.extend(v.errors)
             kept = np.flatnonzero(v.ok)
             if len(kept):
-                inverse = answers.of(columns(v, kept))
-                here = np.bincount(inverse, minlength=len(answers.tails.rows))
-                here[:len(counts)] += counts
-                counts = here
-                totals["written"] += len(kept)
                 ids = v.id_array if len(kept) == raw.n else v.id_array.take(pa.array(kept))
-                yield row_bytes(ids, answers.tails.array, inverse, quote=not raw.ids_plain)
+                pending.append((ids, columns(v, kept), raw.ids_plain))
+                rows += len(kept)
+                totals["written"] += len(kept)
             if size and raw.end_offset:
                 progress(0.05 + 0.95 * raw.end_offset / size, "comparing")
+            raw = v = ids = None   # not kept while the next block is read
+            if rows >= EVALUATION_ROWS:
+                yield from flush(pending)
+                pending, rows = [], 0
+        if pending:
+            yield from flush(pending)
 
     # the records of a JSON Lines block are many small containers that live as long as their block and
     # form no cycles: the cyclic collector would only walk them over and over (a quarter of the time)

@@ -118,10 +118,15 @@ class _TypeCodes(dict):
         return _OTHER
 
 
-_NONE, _STR, _INT, _FLOAT, _BOOL, _OTHER = range(6)
+class _Absent:
+    """The value of a field that a JSON record does not have."""
+
+
+_ABSENT = _Absent()
+_MISSING, _NONE, _STR, _INT, _FLOAT, _BOOL, _DICT, _OTHER = range(8)
 # the exact type of a JSON value (bool is not int here)
-_TYPE_CODE = _TypeCodes({type(None): _NONE, str: _STR, int: _INT, float: _FLOAT, bool: _BOOL})
-_FIELD_SET = frozenset(FIELDS)
+_TYPE_CODE = _TypeCodes({_Absent: _MISSING, type(None): _NONE, str: _STR, int: _INT, float: _FLOAT, bool: _BOOL,
+                         dict: _DICT})
 
 
 def id_problem(value: str) -> str | None:
@@ -156,17 +161,28 @@ def row_problem(raw: RawCohort, i: int, line: int) -> str:
 def _typed_jsonl(raw: RawCohort):
     n = raw.n
     records = raw.records or []
-    row_bad = np.fromiter(map(type, records), dtype=object, count=n) != dict
+    row_bad = np.fromiter(map(_TYPE_CODE.__getitem__, map(type, records)), dtype=np.int8, count=n) != _DICT
     if row_bad.any():
         records = [{} if bad else r for r, bad in zip(records, row_bad)]
-    row_bad |= ~np.fromiter(map(_FIELD_SET.issuperset, records), dtype=bool, count=n)   # an unknown field
+    n_keys = np.fromiter(map(len, records), dtype=np.int64, count=n)   # keys that are fields: counted below
     numbers, num_present, codes, bools = {}, {}, {}, {}
     ids = pa.array([], type=pa.string())
     for name, f in FIELDS.items():
         kind, allowed = f.kind, f.values
-        vals = np.fromiter(map(dict.get, records, repeat(name)), dtype=object, count=n)
+        vals = np.fromiter(map(dict.get, records, repeat(name), repeat(_ABSENT)), dtype=object, count=n)
+        if kind == "enum":
+            table = {_ABSENT: -3, None: -1, **{v: j for j, v in enumerate(allowed)}}   # -2: any other value
+            try:
+                code = np.fromiter(map(table.get, vals, repeat(-2)), dtype=np.int8, count=n)
+            except TypeError:   # an unhashable value (a list, an object): not allowed
+                code = np.array([table.get(v, -2) if type(v) is str or v is None or v is _ABSENT else -2
+                                 for v in vals], dtype=np.int8)
+            n_keys -= code != -3
+            codes[name] = np.where(code == -3, np.int8(-1), code)
+            continue
         types = np.fromiter(map(_TYPE_CODE.__getitem__, map(type, vals)), dtype=np.int8, count=n)
-        present = types != _NONE
+        n_keys -= types != _MISSING
+        present = types > _NONE
         if name == "id":
             is_str = types == _STR
             text = np.where(is_str, vals, "").astype(object)
@@ -202,13 +218,7 @@ def _typed_jsonl(raw: RawCohort):
             isbool = types == _BOOL
             code[isbool] = vals[isbool].astype(bool).astype(np.int8)
             bools[name] = code
-        else:
-            code = np.where(present, -2, -1).astype(np.int8)
-            is_str = np.flatnonzero(types == _STR)
-            if len(is_str):
-                table = {v: j for j, v in enumerate(allowed)}
-                code[is_str] = np.fromiter(map(table.get, vals[is_str], repeat(-2)), dtype=np.int8, count=len(is_str))
-            codes[name] = code
+    row_bad |= n_keys != 0   # a key that is no field
     return row_bad, numbers, num_present, codes, bools, ids
 
 

@@ -83,18 +83,15 @@ class Tails:
 
 
 def write_blocks(out: Path, blocks: Iterable[pa.Buffer | bytes], inputs: Sequence[Path] = ()) -> None:
-    """OUT from blocks of bytes (the header first), atomically."""
+    """OUT from blocks of bytes (the header, as bytes, first), atomically. Each block is followed by an
+    empty one, so that the writer lets go of a block before the next one is made."""
     def chunks() -> Iterator[bytes | pa.Buffer]:
         for block in blocks:
             if len(block):
                 yield block
-    write_atomic(out, _as_bytes_first(chunks()), "--out", inputs)
-
-
-def _as_bytes_first(chunks: Iterator) -> Iterator:
-    # write_atomic opens the file in binary mode when the first chunk is bytes
-    for i, chunk in enumerate(chunks):
-        yield bytes(chunk) if i == 0 and not isinstance(chunk, bytes) else chunk
+                block = None
+                yield b""
+    write_atomic(out, chunks(), "--out", inputs)
 
 
 def write_rows(out: Path, columns: Sequence[str], ids: np.ndarray, tails: Tails, inverse: np.ndarray,
