@@ -274,7 +274,9 @@ def test_a_lone_surrogate_id_rejects_its_row_only(tmp_path):
     assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "sparql.csv").read_bytes()
 
 
-def test_json_python_cannot_build_is_a_rejected_row(tmp_path):
+@pytest.mark.parametrize("block", [1, 1 << 21])
+def test_json_python_cannot_build_is_a_rejected_row(tmp_path, small_blocks, block):
+    small_blocks(block)
     path = tmp_path / "deep.jsonl"
     path.write_text('{"id": "a", "size_mm": 15, "margin": "negative"}\n'
                     + "[" * 100_000 + "]" * 100_000 + "\n"
@@ -312,11 +314,103 @@ def test_jsonl_lines_across_blocks(tmp_path, small_blocks):
 
 def test_generated_cohort_in_many_blocks_fast_equals_sparql(tmp_path, small_blocks):
     path = tmp_path / "gen.csv"
-    cohort.generate(1500, 21, path)
+    cohort.generate(800, 21, path)
     run(path, tmp_path / "one-block.csv")
     small_blocks(4096)
     summary, err = run(path, tmp_path / "fast.csv")
-    assert err == "" and summary["written"] == 1500
+    assert err == "" and summary["written"] == 800
     run(path, tmp_path / "sparql.csv", "sparql")
     one = (tmp_path / "one-block.csv").read_bytes()
     assert (tmp_path / "fast.csv").read_bytes() == one == (tmp_path / "sparql.csv").read_bytes()
+
+
+# ---------------------------------------------------------------- JSON Lines read by pyarrow
+
+# values of each field's JSON type (in range or not), and values of another type
+JSON_FUZZ = {
+    "id": (["a", "", "x,y", 'q"q', "\u00e9\n", "7"], [7, True]),
+    "size_mm": ([5, 9.9, 10, 15.0, 20, 20.1, -3, 0, float("nan"), float("inf"), 10 ** 400, 1e-400,
+                 12345678901234567891, -0.0], ["5", True]),
+    "grade": (["G1", "G2", "G3", "G4", ""], [1]),
+    "ki67_percent": ([0, 2.9, 3, 20, 20.1, 100, 101], ["x", False]),
+    "mitoses_per_2mm2": ([0, 1.9, 2, 20, 21], [[2]]),
+    "invasion_depth": (["mucosa", "submucosa", "muscularis_propria", "muscle"], [{"a": 1}]),
+    "t_stage": (["T1", "T1a", "T1b", "T2", "T0", ""], [2]),
+    "lymphovascular_invasion": ([True, False], ["true", 1, 1.0]),
+    "lymph_nodes": (["N0", "N1"], [0]),
+    "distant_metastasis": ([True, False], [0]),
+    "margin": (["not_resected", "negative", "indeterminate", "positive", "clear", ""], [None]),
+    "atypical_surface": ([True, False], ["", [True]]),
+}
+
+
+def _json_fuzz_file(path: Path, n: int, seed: int) -> Path:
+    rnd = random.Random(seed)
+    lines = []
+    for i in range(n):
+        d = {}
+        for k, (typed, other) in JSON_FUZZ.items():
+            r = rnd.random()
+            if r < 0.03:
+                d[k] = rnd.choice(other)
+            elif r < 0.06:
+                d[k] = None
+            elif r < 0.75 or k in ("size_mm", "margin"):
+                d[k] = rnd.choice(typed)
+        if rnd.random() < 0.02:
+            d["colour"] = "blue"
+        text = json.dumps(d)
+        r = rnd.random()
+        if r < 0.03:
+            text = text.replace('"id"', '"id": "dup", "id"', 1) if '"id"' in text else text
+        elif r < 0.05:
+            text = text + "\r"
+        elif r < 0.06:
+            text = "  " + text
+        elif r < 0.07:
+            text = ""
+        elif r < 0.08:
+            text = text + text
+        elif r < 0.09:
+            text = text.replace('"margin": "', '"margin": "\\ud800', 1)
+        lines.append(text)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("block", [1, 512, 1 << 21])
+def test_jsonl_blocks_read_by_pyarrow_validate_as_parse_profile(tmp_path, small_blocks, block):
+    path = _json_fuzz_file(tmp_path / "fuzz.jsonl", 700, 8)
+    small_blocks(block)
+    texts = path.read_text(encoding="utf-8").split("\n")
+    arrow_blocks = 0
+    for raw in cohort_read.iter_cohort(path):
+        arrow_blocks += raw.source is not None
+        v = cohort.validate(raw)
+        messages = dict(v.errors)
+        ids = v.ids
+        for i in range(raw.n):
+            line = int(raw.lines[i])
+            try:
+                p = parse_profile(json.loads(texts[line - 1]), default_id=str(line))
+            except Exception:
+                assert not v.ok[i] and line in messages
+                continue
+            if p.id.encode("utf-8", "surrogatepass") != p.id.encode("utf-8", "replace"):
+                assert not v.ok[i]
+                continue
+            assert v.ok[i], (line, texts[line - 1])
+            assert ids[i] == p.id
+    if block == 1:
+        assert arrow_blocks > 250   # many lines are read by pyarrow on their own
+
+
+@pytest.mark.parametrize("block", [1, 700, 1 << 21])
+def test_jsonl_fast_path_equals_sparql_path(tmp_path, small_blocks, block):
+    path = _json_fuzz_file(tmp_path / "fuzz.jsonl", 600, 9)
+    small_blocks(block)
+    fast, err_fast = run(path, tmp_path / "fast.csv")
+    sparql, err_sparql = run(path, tmp_path / "sparql.csv", "sparql")
+    assert err_fast == err_sparql
+    assert (fast["read"], fast["written"]) == (sparql["read"], sparql["written"])
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "sparql.csv").read_bytes()

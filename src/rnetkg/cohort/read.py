@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 
 from ..errors import CohortError
 from ..fields import FIELD_NAMES, FIELDS
@@ -63,6 +64,9 @@ class RawCohort:
     decimal_comma: bool = False
     end_offset: int = 0   # byte offset of the file after this block (0: not known)
     ids_plain: bool = False   # no id holds , " CR or LF (nothing to quote in OUT)
+    # JSON Lines read by pyarrow: the block and where each record's line starts and ends (the JSON value
+    # of a row is parsed again, by Python, only for a row that is rejected)
+    source: tuple[bytes, np.ndarray, np.ndarray] | None = None
     _codes: dict[str, tuple[np.ndarray, list[str]]] = field(default_factory=dict, repr=False)
 
     @property
@@ -79,10 +83,15 @@ class RawCohort:
             self._codes[name] = got
         return got
 
+    def source_line(self, i: int) -> str:
+        """The text of record i of a JSON Lines block that pyarrow read."""
+        block, starts, ends = self.source
+        return block[starts[i]:ends[i]].decode("utf-8")
+
     def row_dict(self, i: int) -> Any:
         """Row i as the JSON-like value that profile.parse_profile validates."""
         if self.fmt == "jsonl":
-            return self.records[i]
+            return self.records[i] if self.records is not None else json.loads(self.source_line(i))
         d: dict[str, Any] = {}
         for name in self.columns:
             cell = self.cells[name][i].as_py()
@@ -510,7 +519,44 @@ def _json_lines(pieces: list[str], before: int, scan) -> tuple[list[Any], list[i
     return records, kept, errors
 
 
-def iter_jsonl(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[RawCohort]:
+_JSON_TYPES = {"string": pa.string(), "enum": pa.string(), "number": pa.float64(), "boolean": pa.bool_()}
+_JSON_OPTIONS = pajson.ParseOptions(
+    explicit_schema=pa.schema([(name, _JSON_TYPES[f.kind]) for name, f in FIELDS.items()]),
+    unexpected_field_behavior="error", newlines_in_values=False)
+
+
+def _arrow_json_block(path: Path, block: bytes, first_line: int) -> RawCohort | None:
+    """A block of JSON Lines read by pyarrow, when every line is one JSON object (it starts with '{'
+    and ends with '}') whose fields are profile fields of their JSON types: a string id, numbers,
+    strings, true/false (or null). None otherwise (a blank line, another type, an unknown or a
+    repeated field, a lone surrogate ...): Python's json module reads that block."""
+    arr = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    if not block.endswith(b"\n"):
+        ends = np.append(ends, len(block))
+    if not len(ends):
+        return None
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    last = ends - 1
+    last -= arr[np.maximum(last, 0)] == 13   # a CRLF line end
+    if (last < starts).any() or (arr[np.minimum(starts, len(arr) - 1)] != 123).any() or (arr[last] != 125).any():
+        return None
+    try:
+        table = pajson.read_json(pa.py_buffer(block),
+                                 read_options=pajson.ReadOptions(use_threads=False, block_size=len(block) + 1),
+                                 parse_options=_JSON_OPTIONS)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != len(ends):   # two objects on one line
+        return None
+    cells = {name: table.column(name).combine_chunks() for name in FIELDS}
+    return RawCohort(path=path, fmt="jsonl", lines=first_line + np.arange(len(ends), dtype=np.int64),
+                     cells=cells, source=(block, starts, last + 1))
+
+
+def iter_jsonl(path: Path, block_bytes: int = BLOCK_BYTES, arrow: bool = True) -> Iterator[RawCohort]:
+    """The records of a JSON Lines cohort, block by block: with pyarrow's JSON reader where it reads a
+    block exactly as Python's json module does (``arrow``), with the json module otherwise."""
     scan = json.JSONDecoder().scan_once   # json.loads without its Python-level wrapper
     line_no = 0
     with open(path, "rb") as f:
@@ -520,13 +566,19 @@ def iter_jsonl(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[RawCohort
         for block in _blocks(f, block_bytes, quotes=False):
             _utf8_check(path, block, offset)
             offset += len(block)
-            pieces = block.decode("utf-8").split("\n")
-            if block.endswith(b"\n"):
-                pieces.pop()   # the empty piece after the block's last LF: the next block's first line
-            records, lines, pre_errors = _json_lines(pieces, line_no, scan)
-            line_no += len(pieces)
-            yield RawCohort(path=path, fmt="jsonl", lines=np.asarray(lines, dtype=np.int64), records=records,
-                            pre_errors=pre_errors, end_offset=offset)
+            raw = _arrow_json_block(path, block, line_no + 1) if arrow else None
+            if raw is not None:
+                line_no += len(raw.lines)
+            else:
+                pieces = block.decode("utf-8").split("\n")
+                if block.endswith(b"\n"):
+                    pieces.pop()   # the empty piece after the block's last LF: the next block's first line
+                records, lines, pre_errors = _json_lines(pieces, line_no, scan)
+                line_no += len(pieces)
+                raw = RawCohort(path=path, fmt="jsonl", lines=np.asarray(lines, dtype=np.int64), records=records,
+                                pre_errors=pre_errors)
+            raw.end_offset = offset
+            yield raw
 
 
 def read_bulk_export(path: Path) -> RawCohort:
@@ -549,7 +601,7 @@ def read_bulk_export(path: Path) -> RawCohort:
 
 # ---------------------------------------------------------------- a whole cohort
 
-def iter_cohort(path: Path, block_bytes: int | None = None) -> Iterator[RawCohort]:
+def iter_cohort(path: Path, block_bytes: int | None = None, arrow_json: bool = True) -> Iterator[RawCohort]:
     """The records of a cohort file (or FHIR bulk-export folder), one block at a time; the file's
     own problems (not found, not UTF-8, a bad header) are CohortErrors, raised before the first
     block of records is given (a byte that is not UTF-8 further on: when its block is read)."""
@@ -563,7 +615,7 @@ def iter_cohort(path: Path, block_bytes: int | None = None) -> Iterator[RawCohor
     if not path.is_file():
         raise CohortError(f"compare: cohort file {str(path)!r} not found")
     block_bytes = block_bytes or BLOCK_BYTES
-    yield from (iter_csv(path, block_bytes) if fmt == "csv" else iter_jsonl(path, block_bytes))
+    yield from (iter_csv(path, block_bytes) if fmt == "csv" else iter_jsonl(path, block_bytes, arrow_json))
 
 
 def concat(path: Path, parts: list[RawCohort]) -> RawCohort:
@@ -586,6 +638,6 @@ def concat(path: Path, parts: list[RawCohort]) -> RawCohort:
 
 
 def read_cohort(path: Path) -> RawCohort:
-    """The whole cohort at once (the SPARQL path and the tests)."""
+    """The whole cohort at once (the SPARQL path and the tests), JSON Lines read by the json module."""
     path = Path(path)
-    return concat(path, list(iter_cohort(path)))
+    return concat(path, list(iter_cohort(path, arrow_json=False)))

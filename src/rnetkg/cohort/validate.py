@@ -4,6 +4,7 @@ goes through parse_profile itself, which gives the message."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
@@ -18,7 +19,7 @@ from ..criteria.vectorised import Columns
 from ..errors import ProfileError
 from ..fields import (DECISION_POINTS, DEPTH_T_STAGE, DEPTHS, FIELDS, KI67_GRADE_CUTS, MARGINS, MITOSES_GRADE_CUTS,
                       NUMBER_FIELDS, T_CATEGORIES, T_SIZE_CUTS, T_STAGES, Field)
-from .read import CSV_BOOLEANS, RawCohort
+from .read import CSV_BOOLEANS, RawCohort, _json_problem
 
 # index into T_STAGES ("T1", "T1a", "T1b", "T2", "T3", "T4") -> index into T_CATEGORIES
 _T_CATEGORY_OF = np.array([T_CATEGORIES.index(t[:2]) for t in T_STAGES], dtype=np.int8)
@@ -144,7 +145,14 @@ def id_problem(value: str) -> str | None:
 
 def row_problem(raw: RawCohort, i: int, line: int) -> str:
     """The message for a rejected record: parse_profile's, or the id's."""
-    data = raw.row_dict(i)
+    if raw.source is not None:   # a JSON line that pyarrow read
+        text = raw.source_line(i)
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):   # an integer of more digits than Python converts
+            return _json_problem(text)
+    else:
+        data = raw.row_dict(i)
     try:
         prof.parse_profile(data, default_id=str(line))
     except ProfileError as e:
@@ -156,6 +164,35 @@ def row_problem(raw: RawCohort, i: int, line: int) -> str:
         return problem
     raise RuntimeError(f"rnetkg internal error: line {line} of {raw.path} was rejected by the vectorised "
                        "checks but accepted by profile.parse_profile; please report it")
+
+
+def _typed_arrow_json(raw: RawCohort):
+    """The typed columns of a JSON Lines block that pyarrow read: each value is of its field's JSON
+    type already, or null (absent)."""
+    n = raw.n
+    bad = np.zeros(n, dtype=bool)
+    numbers, num_present, codes, bools = {}, {}, {}, {}
+    ids = line_ids(raw.lines)
+    for name, f in FIELDS.items():
+        col = raw.cells[name]
+        present = col.is_valid().to_numpy(zero_copy_only=False)
+        if name == "id":
+            if present.any():
+                ids = pc.if_else(pa.array(present), col, ids)
+        elif f.kind == "number":
+            v = col.to_numpy(zero_copy_only=False)   # null: NaN
+            bad |= present & np.isnan(v)   # JSON NaN: not a finite number
+            numbers[name] = np.where(present, v, np.nan)
+            num_present[name] = present
+        elif f.kind == "boolean":
+            bools[name] = np.where(present, col.fill_null(False).to_numpy(zero_copy_only=False), -1).astype(np.int8)
+        else:
+            enc = pc.dictionary_encode(col)
+            table = np.array([{v: j for j, v in enumerate(f.values)}.get(u, -2) for u in enc.dictionary.to_pylist()]
+                             + [-1], dtype=np.int8)
+            idx = enc.indices.fill_null(len(table) - 1).to_numpy(zero_copy_only=False)
+            codes[name] = table[idx]
+    return bad, numbers, num_present, codes, bools, ids
 
 
 def _typed_jsonl(raw: RawCohort):
@@ -238,6 +275,8 @@ def validate(raw: RawCohort) -> Validated:
     """The rules of profile.parse_profile on every record at once; messages from parse_profile."""
     if raw.fmt == "csv":
         bad, numbers, num_present, codes, bools, ids = _typed_csv(raw)
+    elif raw.records is None:
+        bad, numbers, num_present, codes, bools, ids = _typed_arrow_json(raw)
     else:
         bad, numbers, num_present, codes, bools, ids = _typed_jsonl(raw)
     bad = bad.copy()
