@@ -122,6 +122,25 @@ def parse_numbers(cells: list[str] | np.ndarray, decimal_comma: bool = False) ->
     return parsed.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+class NumberCache:
+    """parse_numbers over the blocks of one file: a cell met before is not parsed again (up to
+    ``limit`` distinct cells, so that memory stays bounded)."""
+
+    def __init__(self, decimal_comma: bool, limit: int = 1 << 17) -> None:
+        self.decimal_comma, self.limit, self.known = decimal_comma, limit, {}
+
+    def parse(self, cells: list[str]) -> np.ndarray:
+        got = [self.known.get(c) for c in cells]
+        new = [i for i, x in enumerate(got) if x is None]
+        if new:
+            parsed = parse_numbers([cells[i] for i in new], self.decimal_comma)
+            for i, x in zip(new, parsed.tolist()):
+                got[i] = x
+            if len(self.known) < self.limit:
+                self.known.update((cells[i], x) for i, x in zip(new, parsed.tolist()))
+        return np.array(got, dtype=np.float64)
+
+
 # ---------------------------------------------------------------- bytes, lines and the header
 
 def _utf8_check(path: Path, data: bytes, offset: int) -> None:
@@ -287,9 +306,10 @@ def _parse_block(block: bytes, header: list[str], delimiter: str, has_quotes: bo
             pa.py_buffer(block),
             read_options=pacsv.ReadOptions(column_names=header, block_size=len(block) + 1, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=has_quotes),
+            # the block's UTF-8 is checked before (_utf8_check), where the byte can be named
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() if n == "id" else _DICT for n in header}, null_values=[],
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
+                strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):   # a row of another width, ...
         return None
 
@@ -318,7 +338,8 @@ def _records_exactly(path: Path, reader, header: list[str], start_line: int) -> 
 
 
 def _raw_csv(path: Path, header: list[str], delimiter: str, columns: list[list[str]] | dict[str, pa.Array],
-             lines: np.ndarray, pre_errors: list[tuple[int, str]], ids_plain: bool = False) -> RawCohort:
+             lines: np.ndarray, pre_errors: list[tuple[int, str]], ids_plain: bool = False,
+             numbers: NumberCache | None = None) -> RawCohort:
     """A CSV block from its cells; blank rows (every cell empty) left out, numbers parsed."""
     if isinstance(columns, dict):
         cells = columns
@@ -349,7 +370,7 @@ def _raw_csv(path: Path, header: list[str], delimiter: str, columns: list[list[s
     for name in header:
         if FIELDS[name].kind == "number":
             codes, values = raw.codes(name)
-            table = parse_numbers(values, raw.decimal_comma)
+            table = numbers.parse(values) if numbers is not None else parse_numbers(values, raw.decimal_comma)
             raw.numbers[name] = table[codes] if len(codes) else np.empty(0, dtype=np.float64)
     return raw
 
@@ -430,6 +451,7 @@ def iter_csv(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[RawCohort]:
 def _csv_body(path: Path, f: BinaryIO, layout: CsvLayout, block_bytes: int) -> Iterator[RawCohort]:
     header, delimiter = layout.header, layout.delimiter
     delim = ord(delimiter)
+    numbers = NumberCache(delimiter == ";")
     offset, line = layout.body_offset, layout.body_line
     for block in _blocks(f, block_bytes):
         _utf8_check(path, block, offset)
@@ -452,7 +474,8 @@ def _csv_body(path: Path, f: BinaryIO, layout: CsvLayout, block_bytes: int) -> I
             if table is not None and table.num_rows == len(lines):
                 cols = {name: table.column(j).combine_chunks() for j, name in enumerate(header)}
                 # a cell can hold the delimiter, a quote or a line end only when quoted
-                raw = _raw_csv(path, header, delimiter, cols, lines, [], ids_plain=not has_quotes and delim == 44)
+                raw = _raw_csv(path, header, delimiter, cols, lines, [], ids_plain=not has_quotes and delim == 44,
+                               numbers=numbers)
         if raw is None:
             raw = _exact_block(path, block.decode("utf-8"), header, delimiter, line)
         offset += len(block)

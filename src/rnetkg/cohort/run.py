@@ -14,11 +14,9 @@ Progress goes to an optional callback ``progress(fraction, label)``; nothing her
 from __future__ import annotations
 
 import gc
-import queue
-import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 import pyarrow as pa
@@ -37,7 +35,6 @@ BATCH_SIZE = 2000
 # profiles evaluated together on the fast path: the validated rows of blocks of the file are gathered
 # up to this many (their ids and criteria values only, a few dozen bytes each)
 EVALUATION_ROWS = 1 << 17
-PREFETCH = True
 Progress = Callable[[float, str], None]
 
 
@@ -62,46 +59,6 @@ def summarise(keys, rows: list[list[str]], counts: np.ndarray) -> tuple[dict, di
 
 def _nothing(*_args) -> None:
     return None
-
-
-def prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
-    """The items of ``items``, made by a thread of their own up to ``depth`` ahead: reading and
-    parsing the next block of the file (file reads and pyarrow's parser release the GIL) overlaps the
-    work on this one, on a second core. An exception of the thread is raised here, in its place;
-    leaving early stops the thread."""
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end = object()
-
-    def work() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        box.put((item, None), timeout=0.05)
-                        break
-                    except queue.Full:
-                        continue
-                item = None
-                if stop.is_set():
-                    return
-            box.put((end, None))
-        except BaseException as e:  # handed over to the consumer
-            box.put((end, e))
-
-    thread = threading.Thread(target=work, name="rnetkg-cohort-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = box.get()
-            if item is end:
-                if error is not None:
-                    raise error
-                return
-            yield item
-            item = None
-    finally:
-        stop.set()
 
 
 def _concat(parts: list[Columns]) -> Columns:
@@ -168,7 +125,7 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
     def blocks():
         yield header_line(csv_columns(keys))
         pending, rows = [], 0
-        for raw in (prefetch(iter_cohort(inp)) if PREFETCH else iter_cohort(inp)):
+        for raw in iter_cohort(inp):
             totals["read"] += raw.n + len(raw.pre_errors)
             v = validate(raw)
             errors.extend(v.errors)

@@ -15,8 +15,6 @@ import pyarrow.compute as pc
 
 from ..outputs import write_atomic
 
-_SPECIAL = r'[,"\r\n]'
-
 
 def csv_field(value: str) -> str:
     """One CSV cell (RFC 4180): quoted, with doubled quotes, when it holds , " CR or LF."""
@@ -34,14 +32,27 @@ def tail(row: Sequence[str]) -> str:
     return "," + ",".join(csv_field(c) for c in row[1:]) + "\n"
 
 
+_SPECIAL_BYTES = np.array([ord(c) for c in ',"\r\n'], dtype=np.uint8)
+
+
 def quote_ids(ids: pa.Array) -> pa.Array:
-    """csv_field on every id."""
-    special = pc.match_substring_regex(ids, _SPECIAL)
-    if not pc.any(special).as_py():
+    """csv_field on every id (a large_string array without nulls): the ids that hold , " CR or LF
+    are found in the bytes of the array, and only those are rewritten."""
+    if not len(ids):
         return ids
-    quote = pa.scalar('"', ids.type)
-    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(ids, '"', '""'), quote, pa.scalar("", ids.type))
-    return pc.if_else(special, quoted, ids)
+    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int64)[ids.offset:ids.offset + len(ids) + 1]
+    data = ids.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:
+        return ids
+    text = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    hit = np.isin(text, _SPECIAL_BYTES)
+    if not hit.any():
+        return ids
+    rows = np.unique(np.searchsorted(offsets, np.flatnonzero(hit) + offsets[0], "right") - 1)
+    mask = np.zeros(len(ids), dtype=bool)
+    mask[rows] = True
+    quoted = pa.array([csv_field(v) for v in ids.take(pa.array(rows)).to_pylist()], type=ids.type)
+    return pc.replace_with_mask(ids, pa.array(mask), quoted)
 
 
 def row_bytes(ids: pa.Array, tails: pa.Array, inverse: np.ndarray, quote: bool = True) -> pa.Buffer | bytes:
