@@ -188,14 +188,17 @@ def test_excel_csv_semicolons_true_false_decimal_comma_bom_crlf(tmp_path):
     assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "sparql.csv").read_bytes()
 
 
-def test_excel_true_false_in_a_comma_file_and_true_still_rejected(tmp_path):
+def test_booleans_in_any_case_in_a_comma_file(tmp_path):
+    """DESIGN.md: CSV booleans are true/false, case-insensitive (Excel writes TRUE and FALSE)."""
     path = tmp_path / "upper.csv"
-    path.write_text("id,size_mm,margin,atypical_surface\na,15,not_resected,TRUE\nb,15,not_resected,True\n",
-                    encoding="utf-8")
-    summary, err = run(path, tmp_path / "out.csv")
-    assert err == "line 3: atypical_surface: must be true or false, got 'True'\n"
-    assert read_out(tmp_path / "out.csv")[1:] == answers(
-        {"id": "a", "size_mm": 15, "margin": "not_resected", "atypical_surface": True})
+    path.write_text("id,size_mm,margin,atypical_surface\na,15,not_resected,TRUE\nb,15,not_resected,False\n"
+                    "c,15,not_resected,yes\n", encoding="utf-8")
+    for engine in ("fast", "sparql"):
+        summary, err = run(path, tmp_path / f"{engine}.csv", engine)
+        assert err == "line 4: atypical_surface: must be true or false, got 'yes'\n"
+        assert read_out(tmp_path / f"{engine}.csv")[1:] == answers(
+            {"id": "a", "size_mm": 15, "margin": "not_resected", "atypical_surface": True},
+            {"id": "b", "size_mm": 15, "margin": "not_resected", "atypical_surface": False})
 
 
 def test_a_tab_separated_file_is_refused_with_the_hint(tmp_path, capsys):

@@ -137,14 +137,15 @@ def _measure(args: list[str]) -> tuple[float, float, float]:
 
 
 def write_jsonl(csv_path: Path, out: Path) -> None:
-    """The profiles of a cohort CSV as JSON Lines (an empty cell: the field left out)."""
+    """The profiles of a cohort CSV as JSON Lines (an empty cell: the field left out; a row without an
+    id gets its CSV line number, the id it has in the CSV, so that both give the same OUT)."""
     import csv
 
     from .fields import FIELDS
 
     with open(csv_path, encoding="utf-8", newline="") as f, open(out, "w", encoding="utf-8") as o:
-        for row in csv.DictReader(f):
-            d = {}
+        for line, row in enumerate(csv.DictReader(f), start=2):
+            d = {"id": row["id"] or str(line)}
             for name, cell in row.items():
                 if cell == "":
                     continue
@@ -297,7 +298,13 @@ def main(argv: list[str] | None = None) -> int:
         cohort.run_cohort(files[n_check], fast_out, engine_name="fast")
         same = fast_out.read_bytes() == (tmp / f"sparql-{n_check}.csv").read_bytes()
         rows.append(("fast == SPARQL (byte-identical OUT)", f"{n_check:,}", "yes" if same else "NO", "", ""))
-        if not same:
+        jsonl = tmp / f"check-{n_check}.jsonl"
+        write_jsonl(files[n_check], jsonl)
+        cohort.run_cohort(jsonl, tmp / "fast-check-jsonl.csv", engine_name="fast")
+        same_jsonl = (tmp / "fast-check-jsonl.csv").read_bytes() == (tmp / f"sparql-{n_check}.csv").read_bytes()
+        rows.append(("fast, the same profiles as JSON Lines == SPARQL (byte-identical OUT)", f"{n_check:,}",
+                     "yes" if same_jsonl else "NO", "", ""))
+        if not (same and same_jsonl):
             failed = True
             log("MISMATCH: the fast path's rows differ from the SPARQL path's")
         # rdflib's own SPARQL engine

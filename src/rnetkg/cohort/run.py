@@ -101,7 +101,6 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
     progress(0.02, "reading the criteria")
     model = model_for(engine)
     keys = model.guideline_keys
-    width = len(model.modality_keys)
     answers = _Answers(model)
     counts = np.zeros(0, dtype=np.int64)
     errors: list[tuple[int, str]] = []

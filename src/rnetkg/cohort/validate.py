@@ -19,7 +19,8 @@ from ..criteria.vectorised import Columns
 from ..errors import ProfileError
 from ..fields import (DECISION_POINTS, DEPTH_T_STAGE, DEPTHS, FIELDS, KI67_GRADE_CUTS, MARGINS, MITOSES_GRADE_CUTS,
                       NUMBER_FIELDS, T_CATEGORIES, T_SIZE_CUTS, T_STAGES, Field)
-from .read import CSV_BOOLEANS, RawCohort, _json_problem
+from .raw import RawCohort, csv_boolean
+from .read_jsonl import _json_problem
 
 # index into T_STAGES ("T1", "T1a", "T1b", "T2", "T3", "T4") -> index into T_CATEGORIES
 _T_CATEGORY_OF = np.array([T_CATEGORIES.index(t[:2]) for t in T_STAGES], dtype=np.int8)
@@ -69,7 +70,6 @@ def _table(values: list[str], mapping: dict[str, int]) -> np.ndarray:
     return np.array([-1 if u == "" else mapping.get(u, -2) for u in values] or [-1], dtype=np.int8)
 
 
-_CSV_BOOLEAN_CODES = {cell: int(value) for cell, value in CSV_BOOLEANS.items()}
 
 
 def line_ids(lines: np.ndarray) -> pa.Array:
@@ -101,7 +101,8 @@ def _typed_csv(raw: RawCohort):
             numbers[name] = np.where(isnum, v, np.nan)
             num_present[name] = present
         elif kind == "boolean":
-            bools[name] = _table(values, _CSV_BOOLEAN_CODES)[cell_codes]
+            table = [-1 if u == "" else -2 if csv_boolean(u) is None else int(csv_boolean(u)) for u in values]
+            bools[name] = np.array(table or [-1], dtype=np.int8)[cell_codes]
         else:
             codes[name] = _table(values, {v: i for i, v in enumerate(allowed)})[cell_codes]
     if "id" in raw.cells:
