@@ -129,7 +129,7 @@ class NumberCache:
 
 # ---------------------------------------------------------------- bytes, lines and the header
 
-def _utf8_check(path: Path, data: bytes, offset: int) -> None:
+def check_utf8(path: Path, data: bytes, offset: int) -> None:
     if not data.isascii():
         try:
             data.decode("utf-8")
@@ -155,7 +155,7 @@ def _cut(buf: bytes, eof: bool, quotes: bool = True) -> int:
     return 0
 
 
-def _blocks(f: BinaryIO, size: int, quotes: bool = True) -> Iterator[bytes]:
+def byte_blocks(f: BinaryIO, size: int, quotes: bool = True) -> Iterator[bytes]:
     """The rest of ``f`` in blocks of about ``size`` bytes, each ending after a record (a LF outside
     quotes, with ``quotes``; any LF without)."""
     buf = b""

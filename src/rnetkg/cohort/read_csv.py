@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 
 from ..errors import CohortError
 from ..fields import FIELD_NAMES, FIELDS
-from .raw import BOM, NumberCache, RawCohort, _blocks, _utf8_check, parse_numbers
+from .raw import BOM, NumberCache, RawCohort, byte_blocks, check_utf8, parse_numbers
 
 _FIELD_LIMIT = (1 << 31) - 1
 _TEXT_BLOCK = 1 << 21   # what the csv module is fed at a time
@@ -75,7 +75,7 @@ def csv_layout(path: Path, head: bytes, start: int) -> CsvLayout:
 
     The delimiter is ',' or, for a header that only makes sense split at ';' (Excel in many
     locales), ';'."""
-    _utf8_check(path, head, start)
+    check_utf8(path, head, start)
     text = head.decode("utf-8")
     first = _header_row(text, ",")
     if not first or all(c == "" for c in first):
@@ -147,7 +147,7 @@ def _parse_block(block: bytes, header: list[str], delimiter: str, has_quotes: bo
             pa.py_buffer(block),
             read_options=pacsv.ReadOptions(column_names=header, block_size=len(block) + 1, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=has_quotes),
-            # the block's UTF-8 is checked before (_utf8_check), where the byte can be named
+            # the block's UTF-8 is checked before (check_utf8), where the byte can be named
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() if n == "id" else _DICT for n in header}, null_values=[],
                 strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=False))
@@ -235,8 +235,8 @@ def _exact_rest(path: Path, f: BinaryIO, offset: int, layout: CsvLayout, first_l
 
     def text_lines() -> Iterator[str]:
         at = offset
-        for block in _blocks(f, _TEXT_BLOCK, quotes=False):
-            _utf8_check(path, block, at)
+        for block in byte_blocks(f, _TEXT_BLOCK, quotes=False):
+            check_utf8(path, block, at)
             at += len(block)
             yield from io.StringIO(block.decode("utf-8"), newline="")
 
@@ -294,8 +294,8 @@ def _csv_body(path: Path, f: BinaryIO, layout: CsvLayout, block_bytes: int) -> I
     delim = ord(delimiter)
     numbers = NumberCache(delimiter == ";")
     offset, line = layout.body_offset, layout.body_line
-    for block in _blocks(f, block_bytes):
-        _utf8_check(path, block, offset)
+    for block in byte_blocks(f, block_bytes):
+        check_utf8(path, block, offset)
         has_quotes = b'"' in block
         lone_cr = b"\r" in block and block.count(b"\r") != block.count(b"\r\n")
         n_lf = block.count(b"\n")

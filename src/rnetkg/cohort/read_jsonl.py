@@ -12,13 +12,13 @@ import pyarrow as pa
 import pyarrow.json as pajson
 
 from ..fields import FIELDS
-from .raw import BOM, RawCohort, _blocks, _utf8_check
+from .raw import BOM, RawCohort, byte_blocks, check_utf8
 
 
 _JSON_WS = " \t\r"
 
 
-def _json_problem(line: str) -> str:
+def json_problem(line: str) -> str:
     try:
         json.loads(line)
     except json.JSONDecodeError as e:
@@ -64,7 +64,7 @@ def _json_lines(pieces: list[str], before: int, scan) -> tuple[list[Any], list[i
             if end != len(text):
                 raise ValueError
         except (StopIteration, ValueError, RecursionError):
-            errors.append((line, _json_problem(text)))
+            errors.append((line, json_problem(text)))
             continue
         records.append(value)
         kept.append(line)
@@ -115,8 +115,8 @@ def iter_jsonl(path: Path, block_bytes: int, arrow: bool = True) -> Iterator[Raw
         start = 3 if f.read(3) == BOM else 0
         f.seek(start)
         offset = start
-        for block in _blocks(f, block_bytes, quotes=False):
-            _utf8_check(path, block, offset)
+        for block in byte_blocks(f, block_bytes, quotes=False):
+            check_utf8(path, block, offset)
             offset += len(block)
             raw = _arrow_json_block(path, block, line_no + 1) if arrow else None
             if raw is not None:

@@ -4,9 +4,10 @@ Two evaluation paths give exactly the same rows:
 
 - ``sparql``: every row through profile.parse_profile, then compare.compare_profiles in batches on
   the embedded store (or an endpoint);
-- ``fast`` (default): validation and derivation vectorised (cohort.validate), then the criteria
-  model compiled to numpy (criteria.vectorised), one profile per class of profiles that the
-  criteria cannot tell apart.
+- ``fast`` (default): the file read block by block (cohort.read), validation and derivation
+  vectorised (cohort.validate), then the criteria model compiled to numpy (criteria.vectorised), one
+  profile per class of profiles that the criteria cannot tell apart, in batches of a few blocks;
+  OUT written block by block (cohort.write), so that memory does not grow with the file.
 
 Progress goes to an optional callback ``progress(fraction, label)``; nothing here prints.
 """
@@ -69,10 +70,10 @@ def _concat(parts: list[Columns]) -> Columns:
 
 
 class _Answers:
-    """The distinct answers of a run (``tails``), evaluated block by block: one profile per class of
-    profiles that the criteria cannot tell apart (profile_classes). (Matching a block's classes to
-    the classes of earlier blocks, to evaluate each class once per run, was measured: no faster, as
-    evaluate costs about as much per call as per profile at these sizes.)"""
+    """The distinct answers of a run (``tails``), evaluated batch by batch: one profile per class of
+    profiles that the criteria cannot tell apart (profile_classes). (Matching a batch's classes to
+    those of earlier batches, to evaluate each class once per run, was measured: no faster, as
+    profile_classes on the known classes costs about what it saves.)"""
 
     def __init__(self, model) -> None:
         self.model = model
@@ -96,8 +97,8 @@ class _Answers:
 
 
 def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any]:
-    """Block by block: read, validate, evaluate one profile per class, write; memory stays that of
-    one block (plus the distinct answers and the rejected rows)."""
+    """Block by block: read, validate; every EVALUATION_ROWS rows, evaluate one profile per class and
+    write. Memory stays that of a block and a batch (plus the distinct answers and the rejected rows)."""
     progress(0.02, "reading the criteria")
     model = model_for(engine)
     keys = model.guideline_keys

@@ -10,7 +10,6 @@ from functools import cached_property
 from itertools import repeat
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,7 +19,7 @@ from ..errors import ProfileError
 from ..fields import (DECISION_POINTS, DEPTH_T_STAGE, DEPTHS, FIELDS, KI67_GRADE_CUTS, MARGINS, MITOSES_GRADE_CUTS,
                       NUMBER_FIELDS, T_CATEGORIES, T_SIZE_CUTS, T_STAGES, Field)
 from .raw import RawCohort, csv_boolean
-from .read_jsonl import _json_problem
+from .read_jsonl import json_problem
 
 # index into T_STAGES ("T1", "T1a", "T1b", "T2", "T3", "T4") -> index into T_CATEGORIES
 _T_CATEGORY_OF = np.array([T_CATEGORIES.index(t[:2]) for t in T_STAGES], dtype=np.int8)
@@ -55,14 +54,6 @@ class Validated:
     def ids(self) -> np.ndarray:
         """The ids as an object array of str."""
         return self.id_array.to_numpy(zero_copy_only=False).astype(object)
-
-
-def _codes_from_text(col: np.ndarray, mapping: dict[str, int], empty: int = -1) -> np.ndarray:
-    """Strings -> codes: '' -> empty (-1: absent, a CSV empty cell), a key of mapping -> its value,
-    anything else -> -2 (not allowed)."""
-    codes, uniques = pd.factorize(col, use_na_sentinel=False)
-    table = np.array([empty if u == "" else mapping.get(u, -2) for u in uniques] or [-1], dtype=np.int8)
-    return table[codes] if len(codes) else np.empty(0, dtype=np.int8)
 
 
 def _table(values: list[str], mapping: dict[str, int]) -> np.ndarray:
@@ -151,7 +142,7 @@ def row_problem(raw: RawCohort, i: int, line: int) -> str:
         try:
             data = json.loads(text)
         except (ValueError, RecursionError):   # an integer of more digits than Python converts
-            return _json_problem(text)
+            return json_problem(text)
     else:
         data = raw.row_dict(i)
     try:
