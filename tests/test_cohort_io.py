@@ -417,3 +417,54 @@ def test_jsonl_fast_path_equals_sparql_path(tmp_path, small_blocks, block):
     assert err_fast == err_sparql
     assert (fast["read"], fast["written"]) == (sparql["read"], sparql["written"])
     assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "sparql.csv").read_bytes()
+
+
+# ---------------------------------------------------------------- any text: the csv module's reading
+
+def _reference_with_errors(path: Path, delimiter: str = ","):
+    """(records, errors) as the csv module reads the file: what every block size must give."""
+    text = path.read_bytes().decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader)
+    width = len(header)
+    out, errors, start = [], [], reader.line_num + 1
+    for rec in reader:
+        line, start = start, reader.line_num + 1
+        if len(rec) > width and any(rec[width:]):
+            extra = [c for c in rec[width:] if c != ""]
+            errors.append((line, f"row: {len(rec)} cells, but the header has {width} columns "
+                                 f"(extra: {', '.join(repr(c) for c in extra[:3])})"))
+            continue
+        rec = (rec + [""] * width)[:width]
+        if any(rec):
+            out.append((line, rec))
+    return out, errors
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_csv_text_reads_as_the_csv_module_reads_it(tmp_path, small_blocks, seed):
+    rnd = random.Random(seed)
+    pieces = ["a", "15", "x y", ",", '"', '""', "\n", "\r\n", "\r", "é", "", "not_resected"]
+    header = "id,size_mm,margin\n" if rnd.random() < 0.8 else '"id","size_mm","margin"\r\n'
+    rows = []
+    for _ in range(rnd.randint(0, 40)):
+        cells = []
+        for _ in range(rnd.choice([1, 2, 3, 3, 3, 3, 4])):
+            if rnd.random() < 0.3:   # a quoted cell, RFC 4180
+                cells.append('"' + "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 3))).replace('"', '""')
+                             + '"')
+            elif rnd.random() < 0.05:   # anything, quotes and line ends included
+                cells.append("".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 3))))
+            else:
+                cells.append(rnd.choice(["a", "15", "", "not_resected", "x y", "é"]))
+        rows.append(",".join(cells) + rnd.choice(["\n", "\n", "\n", "\r\n", "\n\n"]))
+    path = tmp_path / "random.csv"
+    path.write_bytes((header + "".join(rows)).encode("utf-8"))
+    try:
+        expected = _reference_with_errors(path)
+    except csv.Error:   # the csv module cannot read it either (an open quote at the end)
+        return
+    for block in (1, 7, 64, 1 << 21):
+        small_blocks(block)
+        raw = cohort.read_cohort(path)
+        assert (records(raw), sorted(raw.pre_errors)) == expected, block

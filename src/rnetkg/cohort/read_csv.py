@@ -300,6 +300,12 @@ def _csv_body(path: Path, f: BinaryIO, layout: CsvLayout, block_bytes: int) -> I
         lone_cr = b"\r" in block and block.count(b"\r") != block.count(b"\r\n")
         n_lf = block.count(b"\n")
         raw = None
+        if lone_cr and has_quotes:
+            arr = np.frombuffer(block, dtype=np.uint8)
+            if not _regular_quotes(arr, np.flatnonzero(arr == 34), delim):
+                f.seek(offset)   # as below: the csv module reads the rest
+                yield from _exact_rest(path, f, offset, layout, line, max(1, block_bytes // 64))
+                return
         if not lone_cr:
             table = _parse_block(block, header, delimiter, has_quotes)
             n_lines = n_lf + (not block.endswith(b"\n"))
