@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -104,6 +103,8 @@ def parse_numbers(cells: list[str] | np.ndarray, decimal_comma: bool = False) ->
     parser; with ``decimal_comma`` (a ';'-separated file) '1,5' is 1.5."""
     values = [c.replace(",", ".") if decimal_comma and "," in c and _DECIMAL_COMMA.fullmatch(c) else c
               for c in cells]
+    import pandas as pd   # here: a JSON Lines cohort does not need pandas
+
     parsed = pd.to_numeric(pd.Series(values, dtype=str), errors="coerce")
     return parsed.to_numpy(dtype=np.float64, na_value=np.nan)
 
