@@ -70,7 +70,7 @@ def engine():
 
 
 def server_model():
-    from rnetkg.criteria.model import model_for
+    from rnetkg.criteria.load import model_for
 
     return model_for(StoreEngine())
 

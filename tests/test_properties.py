@@ -303,7 +303,7 @@ def valid_profiles(draw, model_bounds: dict[str, list[float]]):
 
 @pytest.fixture(scope="module")
 def model():
-    from rnetkg.criteria.model import model_for
+    from rnetkg.criteria.load import model_for
     from rnetkg.engine import StoreEngine
 
     return model_for(StoreEngine())

@@ -21,7 +21,7 @@ from htmlpage import assert_self_contained, parse
 from rnetkg import __version__
 from rnetkg.cli import main
 from rnetkg.compare import compare
-from rnetkg.criteria.model import model_for
+from rnetkg.criteria.load import model_for
 from rnetkg.engine import StoreEngine
 from rnetkg.profile import parse_profile
 from rnetkg.report import context_for
