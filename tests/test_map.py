@@ -66,7 +66,8 @@ def test_the_data_table_equals_compare_at_sampled_sizes_and_every_bound(drawn, b
     assert len(picked) == len(wanted) * len(diagram.RISK_PROFILES)
     by_key = {rp.key: rp for rp in diagram.RISK_PROFILES}
     profiles = [parse_profile(by_key[r["risk_profile"]].fields(float(r["size_mm"]))) for r in picked]
-    assert all(p.decision_point == "initial_management" for p in profiles)
+    assert {p.decision_point for p in profiles} == {"initial_management", "after_local_resection",
+                                                    "metastatic_disease"}
     for r, answer in zip(picked, compare_profiles(profiles)):
         # statuses, modality sets, conflicting and partial pairs of every guideline
         assert [r[c] for c in CSV_COLUMNS] == answer_to_row(answer), r["id"]
@@ -138,3 +139,32 @@ def test_the_committed_map_is_up_to_date(drawn):
     new, old = mpimg.imread(out), mpimg.imread(docs / "disagreement-map.png")
     assert new.shape == old.shape
     assert float(np.abs(new - old).mean()) < 0.01
+
+
+def test_the_map_marks_reading_dependent_answers_and_names_the_conflicting_pairs(drawn):
+    """Issue 12: reading-dependent cells, the pairs in conflict by name, panels for after local
+    resection and metastatic disease."""
+    _, _, rows = drawn
+    at = {(r["risk_profile"], r["size_mm"]): r for r in rows}
+    assert "NCCN-2025" in at[("node-positive", "15")]["reading_dependent"].split(";")
+    assert "CNETS" in at[("g1-ki67-2.5", "15")]["reading_dependent"].split(";")
+    assert {"resected-negative", "resected-indeterminate-g2", "resected-positive", "metastatic"} <= {
+        r["risk_profile"] for r in rows}
+    meta = at[("metastatic", "15")]
+    assert (meta["ASCO-2023.modalities"], meta["NICE-2024.modalities"], meta["complementary"]) == (
+        "systemic_therapy", "liver_directed_therapy", "ASCO-2023|NICE-2024")
+
+
+def test_cli_map_places_one_patient(tmp_path):
+    """`rnetkg map --profile P`: the patient's own panel first, at every size, their size included."""
+    profile = tmp_path / "p.json"
+    profile.write_text('{"id": "pt", "size_mm": 12.3, "invasion_depth": "submucosa", "lymph_nodes": "N1", '
+                       '"margin": "not_resected"}')
+    out, data = tmp_path / "m.png", tmp_path / "m.csv"
+    assert main(["map", "--out", str(out), "--data", str(data), "--profile", str(profile)]) == 0
+    _, rows = _read(data)
+    mine = [r for r in rows if r["risk_profile"] == "patient"]
+    assert rows[0]["risk_profile"] == "patient" and "12.3" in {r["size_mm"] for r in mine}
+    at = {r["size_mm"]: r for r in mine}
+    assert at["12.3"]["NCCN-2025.modalities"] == "chemoradiation;radical_surgery"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
