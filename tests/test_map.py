@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from rnetkg.profile import parse_profile
 MODEL = model_for(StoreEngine())
 CSV_COLUMNS = csv_columns(MODEL.guideline_keys)
 
+ROOT = Path(__file__).resolve().parents[1]
 SAMPLED = (0.5, 3.0, 7.5, 9.5, 12.5, 15.0, 17.5, 22.5, 30.0, 40.0)
 
 
@@ -168,3 +170,16 @@ def test_cli_map_places_one_patient(tmp_path):
     at = {r["size_mm"]: r for r in mine}
     assert at["12.3"]["NCCN-2025.modalities"] == "chemoradiation;radical_surgery"
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_html_report_places_the_patient_on_the_map(tmp_path, capsys):
+    """Issue 12: `compare --format html` shows the patient on the disagreement map, inlined (no network)."""
+    import base64
+    import re
+
+    assert main(["compare", str(ROOT / "examples" / "profile-12mm-t1-node-positive.json"), "--format", "html"]) == 0
+    page = capsys.readouterr().out
+    assert "This patient on the disagreement map" in page and "the patient's size marked (12 mm)" in page
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page).group(1))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert "<script" not in page and 'src="http' not in page

@@ -35,4 +35,14 @@ def draw(out: Path, data: Path | None = None, patient: dict | None = None) -> Ma
     return md
 
 
-__all__ = ["RISK_PROFILES", "SUFFIXES", "Bound", "MapData", "data_columns", "draw", "map_data", "size_bounds"]
+def patient_png(patient: dict) -> bytes:
+    """The map of one patient alone: their findings at every size, their size marked (for a report)."""
+    from .plot import figure
+
+    md = map_data(patient=patient, only_patient=True)
+    buf = io.BytesIO()
+    figure(md).savefig(buf, dpi=90, format="png")
+    return buf.getvalue()
+
+
+__all__ = ["patient_png", "RISK_PROFILES", "SUFFIXES", "Bound", "MapData", "data_columns", "draw", "map_data", "size_bounds"]

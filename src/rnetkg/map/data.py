@@ -137,7 +137,7 @@ def patient_profile(profile: dict[str, Any]) -> tuple[RiskProfile, float]:
         float(profile["size_mm"])
 
 
-def map_data(model: Model | None = None, patient: dict[str, Any] | None = None) -> MapData:
+def map_data(model: Model | None = None, patient: dict[str, Any] | None = None, only_patient: bool = False) -> MapData:
     """One row per (risk profile, size), in risk-profile then size order; with a patient (a profile
     dict), their own panel first, with their size in the sweep."""
     if model is None:
@@ -149,7 +149,7 @@ def map_data(model: Model | None = None, patient: dict[str, Any] | None = None) 
     profiles, placed, extra = RISK_PROFILES, None, set()
     if patient is not None:
         rp, size = patient_profile(patient)
-        profiles, placed, extra = (rp, *RISK_PROFILES), (rp.key, size), {_mm(size)}
+        profiles, placed, extra = ((rp,) if only_patient else (rp, *RISK_PROFILES)), (rp.key, size), {_mm(size)}
     rows = []
     for rp in profiles:
         for s in sorted(set(sweep_sizes(bounds)) | extra):
