@@ -11,7 +11,6 @@ assertions run against all of them.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 
 import pytest
@@ -22,6 +21,8 @@ from rnetkg.criteria.load import model_for
 from rnetkg.criteria.vectorised import columns_from_profiles, combination_answer, evaluate_readings, profile_classes
 from rnetkg.endpoint import EndpointEngine
 from rnetkg.engine import RdflibEngine, StoreEngine
+
+from conftest import free_port
 
 from .profiles import CASES, boundary_profiles, extreme_profiles, load_case, parse_all, random_profiles
 
@@ -97,12 +98,6 @@ class Owl:
         return [Outcome(None, None, None, frozenset(self.statements[i].id for i in a)) for a in result.applies]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def model():
     return model_for(StoreEngine())
@@ -110,7 +105,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def endpoint_url(request):
-    handle = serve.start_server(f"127.0.0.1:{_free_port()}")
+    handle = serve.start_server(f"127.0.0.1:{free_port()}")
     request.addfinalizer(handle.stop)
     return handle.query_url
 
