@@ -158,6 +158,10 @@ def test_reference_answers_are_not_empty(reference):
 @pytest.mark.parametrize("engine_name", OTHER_ENGINES)
 @pytest.mark.parametrize("qid", sorted(QUERIES))
 def test_same_rows_as_pyoxigraph(qid, engine_name, reference, request):
+    if engine_name == "virtuoso" and qid.split("[")[0] == "describe":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "Virtuoso 7.2.5 answers describe.rq with the literal values of its grouped rows unbound "
+            "(GROUP BY over a literal ?value), without any error; rnetkg describe --endpoint needs another store")))
     got = request.getfixturevalue(f"{engine_name}_results")[qid]
     if isinstance(got, str):
         pytest.fail(f"{engine_name} cannot run {qid}: {got[:300]}", pytrace=False)
@@ -316,11 +320,9 @@ def test_owl_api_reports_a_construct_outside_dl(owl_profile_check):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("copies", [
-    5,  # 135 profiles, 785 rows: right
-    pytest.param(8, marks=pytest.mark.xfail(strict=True, reason=(  # 216 profiles, 1,256 rows
-        "Virtuoso 7.2.5 answers disagreements.rq wrongly, without any error, once one query holds a few "
-        "hundred profiles (here 216; pairs missing, 'conflict' for 'partial'; more buffers, MaxQueryMem or "
-        "ThreadsPerQuery = 1 do not help); 135 are right, so a cohort on Virtuoso needs small batches"))),
+    5,  # 135 profiles
+    8,  # 216 profiles: wrong on Virtuoso 7.2.5 with the earlier form of disagreements.rq (pairs missing,
+        # 'conflict' for 'partial'); right since the pairs and their scopes are joined as plain patterns
 ])
 def test_disagreements_for_many_profiles_at_once_on_virtuoso(copies, virtuoso, store_engine):
     text = queries.with_profiles(CATALOGUE["disagreements"], PROFILES * copies)
