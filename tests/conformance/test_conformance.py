@@ -126,7 +126,7 @@ def case_outcomes(request, model, case_profiles):
             if name == "sparql-pyoxigraph":
                 ev = Sparql(StoreEngine())
             elif name == "sparql-rdflib":
-                ev = Sparql(RdflibEngine(), batch=5)  # rdflib joins are nested loops: small batches
+                ev = Sparql(RdflibEngine(), batch=4)  # rdflib joins are nested loops: small batches
             elif name == "sparql-endpoint":
                 ev = Sparql(EndpointEngine(request.getfixturevalue("endpoint_url")))
             elif name == "scalar":
@@ -135,13 +135,23 @@ def case_outcomes(request, model, case_profiles):
                 ev = Numpy(model)
             else:
                 ev = Owl(model, "pellet")
-            _cache[name] = ev.outcomes(case_profiles)
+            chosen = [p for p, c in zip(case_profiles, CASES) if name != "sparql-rdflib" or c.stem in RDFLIB_SAMPLE]
+            outcomes = iter(ev.outcomes(chosen))
+            _cache[name] = [next(outcomes) if name != "sparql-rdflib" or c.stem in RDFLIB_SAMPLE else None
+                            for c in CASES]
         return _cache[name]
     return get
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-@pytest.mark.parametrize("evaluator", EVALUATORS)
+# rdflib's own engine is slow on the profile queries (nested-loop joins, every reading context):
+# it runs a sample that covers every decision point, every reading and each kind of disagreement
+RDFLIB_SAMPLE = {"initial-12mm-t1-node-positive", "initial-15mm-g2-by-mitoses", "initial-15mm-ki67-2.5",
+                 "initial-15mm-muscularis-propria", "initial-25mm-metastasis-unknown", "metastatic-15mm",
+                 "after-resection-5mm-positive-margin", "initial-10mm-at-boundary"}
+FIXTURE_RUNS = [(e, p) for e in EVALUATORS for p in CASES if e != "sparql-rdflib" or p.stem in RDFLIB_SAMPLE]
+
+
+@pytest.mark.parametrize("evaluator,path", FIXTURE_RUNS, ids=[f"{e}-{p.stem}" for e, p in FIXTURE_RUNS])
 def test_case_fixture(evaluator, path, case_outcomes):
     """Each evaluator gives the fixture's hand-derived answer (OWL: the statements SPARQL says apply)."""
     i = CASES.index(path)
