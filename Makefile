@@ -28,11 +28,12 @@ run: $(STAMP) ## compare the example 1-2 cm profile across all eight guidelines
 check: $(STAMP) ## SHACL, OWL reasoning and QC checks over ontology + kg
 	$(BIN)/rnetkg check
 
-bench: $(STAMP) ## benchmark: cohorts of 1k to 1M profiles, cold compare, check; rnetkg serve under bounded load
+bench: $(STAMP) ## benchmark: cohorts of 1k to 1M profiles, cold compare, check; rnetkg serve (queries, page, CDS Hooks) under bounded load
 	$(BIN)/python -m rnetkg.bench
 	$(BIN)/python -m rnetkg.bench_server
+	$(BIN)/python -m rnetkg.bench_clinic
 
-serve: $(STAMP) ## serve the graph read-only with the Oxigraph server and its query UI
+serve: $(STAMP) ## serve the clinician page, the CDS Hooks service and the graph read-only (SPARQL endpoint and UI)
 	$(BIN)/rnetkg serve
 
 map: $(STAMP) ## draw the disagreement map to out/disagreement-map.png

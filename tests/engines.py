@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -112,10 +111,7 @@ def run_jena(classpath: str, script: list[str], workdir: Path, timeout: float = 
 
 # ------------------------------------------------------------------ Virtuoso on loopback
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import free_port  # noqa: E402,F401  (the engines start servers too)
 
 
 VIRTUOSO_INI = """\
@@ -188,7 +184,7 @@ class Virtuoso:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise RuntimeError("virtuoso-t did not answer within {timeout} s")
+        raise RuntimeError(f"virtuoso-t did not answer within {timeout} s")
 
     def query(self, text: str, accept: str = "application/sparql-results+json") -> bytes:
         body = urllib.parse.urlencode({"query": text}).encode()
@@ -270,9 +266,9 @@ def canonical_row(row: dict[str, Any]) -> tuple:
 
 
 def order_keys(query_text: str) -> list[str] | None:
-    """The variables of a trailing `ORDER BY ?a STR(?b)` (None when there is none)."""
+    """The variables of a trailing `ORDER BY ?a STR(?b) LCASE(?c)` (None when there is none)."""
     body = re.sub(r"#[^\n]*", "", query_text)
-    m = re.search(r"ORDER\s+BY((?:\s+(?:\?\w+|STR\(\?\w+\)))+)\s*$", body)
+    m = re.search(r"ORDER\s+BY((?:\s+(?:\?\w+|(?:STR|LCASE)\(\?\w+\)))+)\s*$", body)
     return re.findall(r"\?(\w+)", m.group(1)) if m else None
 
 

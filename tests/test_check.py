@@ -197,3 +197,86 @@ def test_cli_without_java_is_one_line_and_exit_2(monkeypatch, capsys):
 def test_cli_missing_seeds_folder_is_exit_2(tmp_path, capsys):
     assert cli.main(["check", "--seeds", str(tmp_path / "nowhere")]) == 2
     assert "--seeds" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- issue 11: consensus and readings
+
+def test_consensus_contradictions_are_warnings_about_the_source(shipped):
+    """Seed 001's consensus for T2 or beyond (radical resection) against NCCN's size branches read as
+    laid out (default): 'Size ≤ 2 cm' gives endoscopic or transanal resection to a T2-T4 N0 tumour."""
+    findings, _ = shipped
+    found = [f for f in findings if f.kind == "consensus_contradiction"]
+    assert all(f.severity == WARNING for f in found)
+    nccn = [f.message for f in found if f.subject.endswith("guideline/nccn-2025")]
+    assert any("size ≤ 20 mm, t_stage T2/T3/T4, lymph_nodes N0" in m and "consensus-t2-plus" in m
+               and "(endoscopic_resection, transanal_excision)" in m for m in nccn)
+    # a guideline whose answers all lie within the consensus has no such finding
+    assert not [f for f in found if f.subject.endswith(("guideline/jnets-2019", "guideline/pnnt-2022"))]
+
+
+def test_readings_keep_the_alternative_branches_out_of_the_overlap_check(shipped):
+    """Two statements that hold under different readings of one passage never apply together: no
+    boundary_overlap between 'Size ≤ 2 cm' (as laid out) and 'T2-T4 to radical surgery'."""
+    findings, _ = shipped
+    overlaps = [f.message for f in findings if f.kind == "boundary_overlap"]
+    assert not [m for m in overlaps if "rec-t2-t4-radical" in m]
+    assert [m for m in overlaps if "rec-node-positive-any-t" in m and "rec-le2cm" in m]
+
+
+# ---------------------------------------------------------------- denominator_mismatch (issue 11)
+
+DENOMINATOR_QUERY = "qc/denominator-mismatch-violation"
+STUDY = KG + "study/"
+
+# The source's own slips, as rnetkg check reports them (kg/studies/wjgo-2026-114818-table2.ttl):
+# Sohn's 28 (43.8%) and 15 (23.4%) fit 64 patients, the sum of the three groups, but 21 (31.8%) fits 66;
+# Takaoka's 20 (39.2%) and 4 (7.8%) of "28 patients" both fit 51.
+SHIPPED_DENOMINATOR_MISMATCHES = {
+    (STUDY + "sohn-2017", "Sohn et al. 2017 (seed 000, Table 2, ref. [87]): 15 (23.4 %, emr-or-esd-patients) fits a "
+     "denominator of 64 patients and 21 (31.8 %, radical-resection-patients) one of 66 patients: the two percentages "
+     "cannot be of one population."),
+    (STUDY + "sohn-2017", "Sohn et al. 2017 (seed 000, Table 2, ref. [87]): 21 (31.8 %, radical-resection-patients) "
+     "fits a denominator of 66 patients and 28 (43.8 %, transanal-excision-patients) one of 64 patients: the two "
+     "percentages cannot be of one population."),
+    (STUDY + "takaoka-2025", "Takaoka et al. 2025 (seed 000, Table 2, ref. [92]): 4 (7.8 %, lateral-lnm) and 20 "
+     "(39.2 %, lnm) both fit a denominator of 51 patients, not the stated 28."),
+}
+
+
+def test_shipped_denominator_mismatches_are_the_sources_slips(shipped):
+    findings, _ = shipped
+    hits = of_kind(findings, "denominator_mismatch")
+    assert {(f.subject, f.message) for f in hits} == SHIPPED_DENOMINATOR_MISMATCHES
+    assert {f.severity for f in hits} == {WARNING}
+
+
+def _denominator_rows(*fixtures):
+    store = check.load_store(fx(*fixtures))
+    return {(r["subject"][len(T):], r["message"]) for r in queries.run_store(store, queries.get(DENOMINATOR_QUERY).text)
+            if r["subject"].startswith(T)}
+
+
+def test_denominator_fixture_trips_every_kind_of_row():
+    rows = _denominator_rows("denominator-mismatch")
+    assert {s for s, _ in rows} == {"denom-bad-1", "denom-bad-2", "denom-bad-3", "denom-bad-4", "denom-bad-5/whole",
+                                    "denom-bad-6"}
+    text = dict(rows)
+    assert "5 (50 %, a) fits a denominator of 10 patients and 3 (20 %, b) one of 15 patients" in text["denom-bad-1"]
+    assert "both fit a denominator of 20 patients, not the stated 40" in text["denom-bad-2"]
+    assert "subgroups add up to 11, more than the cohort (10)" in text["denom-bad-3"]
+    assert "add up to 105 %, more than 100 %" in text["denom-bad-4"]
+    assert "add up to 55 %, more than the whole's 50 %" in text["denom-bad-5/whole"]
+    assert "50 % of 7 (a) is 3.5" in text["denom-bad-6"]
+
+
+def test_denominator_fixture_that_adds_up_gives_no_row():
+    """Each figure at the edge of rounding (Sohn's 28 of 64 written 43.8 %, Concors' 79.3 + 11.0 + 9.7,
+    Storino's 42.6 + 39.3 + 11.5 = 93.4, Kojima's 12.7 % of 79), another unit, a subgroup's own denominator."""
+    assert _denominator_rows("denominator-consistent") == set()
+
+
+def test_denominator_check_runs_in_rnetkg_check_as_a_warning():
+    findings, _ = check.run_check(extra=fx("denominator-mismatch"))
+    hits = [f for f in of_kind(findings, "denominator_mismatch") if f.subject.startswith(T)]
+    assert len(hits) == 6 and {f.severity for f in hits} == {WARNING}
+    assert [f for f in findings if f.subject.startswith(T + "denom-") and f.severity == ERROR] == []

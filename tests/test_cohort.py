@@ -15,7 +15,7 @@ from rnetkg import cli, cohort, compare, render
 from rnetkg import fields as F
 from rnetkg import profile as prof
 from rnetkg.answer import answer_to_row, csv_columns
-from rnetkg.criteria.model import model_for
+from rnetkg.criteria.load import model_for
 from rnetkg.engine import StoreEngine
 from rnetkg.fields import FIELDS
 

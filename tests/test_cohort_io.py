@@ -16,7 +16,7 @@ from rnetkg import cli, cohort
 from rnetkg.answer import answer_to_row
 from rnetkg.cohort import read as cohort_read
 from rnetkg.compare import compare_profiles
-from rnetkg.profile import parse_profile
+from rnetkg.profile import json_value, parse_profile
 
 
 def run(inp: Path, out: Path, engine: str = "fast"):
@@ -271,8 +271,9 @@ def test_a_lone_surrogate_id_rejects_its_row_only(tmp_path):
                     '{"id": "\\udfff", "size_mm": -1, "margin": "negative"}\n', encoding="utf-8")
     for engine in ("fast", "sparql"):
         summary, err = run(path, tmp_path / f"{engine}.csv", engine)
-        assert err.splitlines() == ["line 2: id: must be Unicode text, but character 1 is a lone surrogate (\\ud800)",
-                                    "line 4: size_mm: must be > 0, got -1"]
+        assert err.splitlines() == [
+            "line 2: id: must be Unicode text; it holds a lone surrogate \\ud800 at character 1",
+            "line 4: id: must be Unicode text; it holds a lone surrogate \\udfff at character 1"]
         assert [r[0] for r in read_out(tmp_path / f"{engine}.csv")[1:]] == ["a", "pair \U0001F600"]
     assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "sparql.csv").read_bytes()
 
@@ -286,9 +287,9 @@ def test_json_python_cannot_build_is_a_rejected_row(tmp_path, small_blocks, bloc
                     + '{"id": "b", "size_mm": ' + "9" * 5000 + ', "margin": "negative"}\n'
                     + '{"id": "c", "size_mm": 15, "margin": "negative"}\n', encoding="utf-8")
     summary, err = run(path, tmp_path / "out.csv")
-    lines = err.splitlines()
-    assert lines[0] == "line 2: row: not valid JSON (nested too deeply)"
-    assert lines[1].startswith("line 3: row: not valid JSON (Exceeds the limit")
+    lines = err.splitlines()   # as profile.json_value reads a profile
+    assert lines[0] == "line 2: row: JSON nested too deeply (at most 64 levels)"
+    assert lines[1] == "line 3: size_mm: must be > 0, got a number beyond the range of a double"
     assert [r[0] for r in read_out(tmp_path / "out.csv")[1:]] == ["a", "c"]
 
 
@@ -395,7 +396,7 @@ def test_jsonl_blocks_read_by_pyarrow_validate_as_parse_profile(tmp_path, small_
         for i in range(raw.n):
             line = int(raw.lines[i])
             try:
-                p = parse_profile(json.loads(texts[line - 1]), default_id=str(line))
+                p = parse_profile(json_value(texts[line - 1]), default_id=str(line))
             except Exception:
                 assert not v.ok[i] and line in messages
                 continue

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rnetkg import compare, queries
-from rnetkg.criteria.model import model_for
+from rnetkg.criteria.load import model_for
 from rnetkg.profile import parse_profile
 
 CASES = sorted((Path(__file__).parent / "fixtures" / "cases").glob("*.json"))
@@ -38,6 +38,14 @@ def test_case(path, answers):
     assert got == case["expect"], case["why"]
     assert [x["guidelines"] for x in answer["disagreements"] if x["kind"] == "conflict"] == case["conflicts"]
     assert [x["guidelines"] for x in answer["disagreements"] if x["kind"] == "partial"] == case["partial"]
+    assert [x["guidelines"] for x in answer["disagreements"] if x["kind"] == "complementary"] == \
+        case.get("complementary", [])
+    # issue 11: the guidelines whose answer changes under another reading, and each reading's answer
+    assert [g["guideline"] for g in answer["guidelines"] if g["reading_dependent"]] == \
+        sorted(case.get("reading_dependent", []), key=lambda k: [g["guideline"] for g in answer["guidelines"]].index(k))
+    for key, readings in case.get("readings", {}).items():
+        got_readings = {r["reading"]: [r["status"], r["modalities"]] for r in by_key_of(answer)[key]["readings"]}
+        assert got_readings == readings, key
     by_key = {g["guideline"]: g for g in answer["guidelines"]}
     for key, ids in case.get("recommendations", {}).items():
         shown = sorted(r["id"] for r in by_key[key]["recommendations"] if r["status"] == "applies")
@@ -47,16 +55,25 @@ def test_case(path, answers):
         assert missing == sorted(fields), key
 
 
+def by_key_of(answer):
+    return {g["guideline"]: g for g in answer["guidelines"]}
+
+
 def test_fixtures_cover_every_recommendation(answers, store_engine):
-    """Every management and staging recommendation (referrals through their derived branches) applies
-    in at least one fixture — except derived branches that no < 1 cm lesion can reach."""
-    statements = model_for(store_engine).statements
+    """Every management and staging recommendation that holds under the default readings (referrals
+    through their derived branches) applies in at least one fixture — except derived branches that no
+    < 1 cm lesion can reach, and management rows that state an aim and no action (they decide no
+    status); every other reading of a passage changes some fixture's answer (issue 11)."""
+    model = model_for(store_engine)
     applied = {r["id"] for a in answers.values() for g in a["guidelines"] for r in g["recommendations"]
                if r["status"] == "applies"}
-    all_recs = {s.id for s in statements.values() if s.guideline and "--via--" not in s.id}
+    all_recs = {s.id for s in model.statements_in().values()
+                if s.guideline and "--via--" not in s.id and (s.modalities or s.kind != "management")}
     assert all_recs - applied == set()
     referrals = {"nccn-2025/rec-lt1cm-positive-margin", "nccn-2025/rec-lt1cm-indeterminate-g2"}
     assert {i.split("--via--")[0] for i in applied if "--via--" in i} == referrals
+    shown = {r["reading"] for a in answers.values() for g in a["guidelines"] for r in g["readings"]}
+    assert {r.id for r in model.readings.values()} - shown == set()
 
 
 GRAPH_ORDER = ["ENETS-2023", "NCCN-2025", "PNNT-2022", "JNETS-2019", "CNETS", "CSCO-2022", "ASCO-2023", "NICE-2024"]

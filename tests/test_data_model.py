@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 from pathlib import Path
 
 import pytest
 
 from rnetkg import serve
 from rnetkg.endpoint import EndpointEngine
+from conftest import free_port
 
 pytestmark = pytest.mark.server
 
@@ -49,12 +49,6 @@ def cell(value) -> str:
     return str(value)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(request):
     handle = serve.start_server(f"127.0.0.1:{free_port()}")
@@ -83,3 +77,16 @@ def test_a_worked_query_gives_the_rows_the_guide_shows(index, server):
     query, columns, rows = WORKED[index]
     got = EndpointEngine(server.query_url, timeout=30).select(query)
     assert [[cell(r[c]) for c in columns] for r in got] == rows
+
+
+def test_describe_gives_the_same_answer_over_http(server):
+    """`rnetkg describe ID --endpoint URL`: the served graph describes a node as the embedded store does."""
+    from dataclasses import asdict
+
+    from rnetkg import describe
+    from rnetkg.engine import StoreEngine
+
+    remote = describe.describe("nccn-2025/rec-t1", EndpointEngine(server.query_url, timeout=30))
+    local = describe.describe("nccn-2025/rec-t1", StoreEngine())
+    assert asdict(remote) == asdict(local)
+    assert len(remote.statements) >= 10 and remote.referenced_by

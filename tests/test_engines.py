@@ -26,7 +26,7 @@ import rdflib
 import engines
 from engines import differences, need
 from rnetkg import cli, compare, endpoint, engine, graph, namespaces, paths, queries
-from rnetkg.criteria.model import model_for
+from rnetkg.criteria.load import model_for
 from rnetkg.profile import parse_profile
 
 CATALOGUE = queries.catalogue()
@@ -59,7 +59,7 @@ OTHER_ENGINES = ["rdflib", "jena", "virtuoso"]
 
 def test_order_keys_are_read():
     assert engines.order_keys(CATALOGUE["studies-for-risk-factor"].text)[-2:] == ["measure", "quote"]
-    assert all(engines.order_keys(q.text) for n, q in CATALOGUE.items() if q is not EXPANSION and n != "graph-summary")
+    assert all(engines.order_keys(q.text) for n, q in CATALOGUE.items() if q is not EXPANSION and n not in ("graph-summary", "graph-check"))  # one row each
 
 
 def test_every_query_file_is_covered():
@@ -154,10 +154,20 @@ def test_reference_answers_are_not_empty(reference):
     assert [qid for qid, rows in reference.items() if not rows] == []
 
 
+# rdflib's own engine joins by nested loops: the profile queries over every case fixture take it minutes
+# (guideline-status evaluates every reading context), so rdflib runs them on the example row here and
+# on a sample of the case fixtures in tests/conformance/ (every fixture there on the other evaluators)
+CASES_OFF_RDFLIB = {q for q in QUERIES if q.endswith("[cases]")}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("engine_name", OTHER_ENGINES)
-@pytest.mark.parametrize("qid", sorted(QUERIES))
+@pytest.mark.parametrize("qid,engine_name", [(q, e) for q in sorted(QUERIES) for e in OTHER_ENGINES
+                                             if not (e == "rdflib" and q in CASES_OFF_RDFLIB)])
 def test_same_rows_as_pyoxigraph(qid, engine_name, reference, request):
+    if engine_name == "virtuoso" and qid.split("[")[0] == "describe":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "Virtuoso 7.2.5 answers describe.rq with the literal values of its grouped rows unbound "
+            "(GROUP BY over a literal ?value), without any error; rnetkg describe --endpoint needs another store")))
     got = request.getfixturevalue(f"{engine_name}_results")[qid]
     if isinstance(got, str):
         pytest.fail(f"{engine_name} cannot run {qid}: {got[:300]}", pytrace=False)
@@ -310,3 +320,18 @@ def test_owl_api_reports_a_construct_outside_dl(owl_profile_check):
     assert done.returncode == 1
     assert "UseOfNonSimplePropertyInCardinalityRestriction" in done.stdout
     assert done.stdout.strip().endswith("violations: 1")
+
+
+# ------------------------------------------------------------------ many profiles in one query
+
+@pytest.mark.slow
+@pytest.mark.parametrize("copies", [
+    5,  # 135 profiles
+    8,  # 216 profiles: wrong on Virtuoso 7.2.5 with the earlier form of disagreements.rq (pairs missing,
+        # 'conflict' for 'partial'); right since the pairs and their scopes are joined as plain patterns
+])
+def test_disagreements_for_many_profiles_at_once_on_virtuoso(copies, virtuoso, store_engine):
+    text = queries.with_profiles(CATALOGUE["disagreements"], PROFILES * copies)
+    expected = store_engine.select(text)
+    assert len(expected) > 10 * copies
+    assert differences(expected, endpoint.EndpointEngine(virtuoso.graph_url, timeout=300).select(text), text) == []

@@ -53,8 +53,9 @@ def test_compare_table_and_csv_show_it(small):
     table = rnetkg("compare", str(small)).stdout
     assert any(line.startswith("TEST-EXTRA") and "COVERED" in line for line in table.splitlines())
     rows = list(csv.reader(rnetkg("compare", str(small), "--format", "csv").stdout.splitlines()))
-    assert rows[0][-4:] == ["TEST-EXTRA.status", "TEST-EXTRA.modalities", "conflicts", "partial"]
-    assert rows[1][-4:-2] == ["covered", "endoscopic_resection"]
+    assert rows[0][-6:] == ["TEST-EXTRA.status", "TEST-EXTRA.modalities", "conflicts", "partial", "complementary",
+                            "reading_dependent"]
+    assert rows[1][-6:-4] == ["covered", "endoscopic_resection"]
 
 
 @pytest.mark.parametrize("engine", ["fast", "sparql"])
@@ -65,7 +66,8 @@ def test_cohort_columns(tmp_path, engine):
     r = rnetkg("compare", "--cohort", str(inp), "--out", str(out), "--cohort-engine", engine)
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(out.open(newline="")))
-    assert list(rows[0])[-4:] == ["TEST-EXTRA.status", "TEST-EXTRA.modalities", "conflicts", "partial"]
+    assert list(rows[0])[-6:] == ["TEST-EXTRA.status", "TEST-EXTRA.modalities", "conflicts", "partial",
+                                  "complementary", "reading_dependent"]
     assert [(x["TEST-EXTRA.status"], x["TEST-EXTRA.modalities"]) for x in rows] == [
         ("covered", "endoscopic_resection"), ("silent", ""), ("covered", "radical_surgery")]
     assert "TEST-EXTRA" in r.stdout  # the summary counts it too

@@ -18,16 +18,18 @@ R = rdflib.Namespace(RNET)
 
 PINNED_RECOMMENDATIONS = {  # guideline key -> (management, staging, referral) recommendations
     "ENETS-2023": (4, 0, 0),
-    "NCCN-2025": (8, 1, 2),
+    "NCCN-2025": (10, 1, 2),  # issue 11: + the node-positive branch for any T, + T2-T4 to radical surgery
     "PNNT-2022": (3, 0, 0),
     "JNETS-2019": (1, 0, 0),
     "CNETS": (2, 0, 0),
     "CSCO-2022": (1, 0, 0),
-    "ASCO-2023": (1, 0, 0),
-    "NICE-2024": (1, 0, 0),
+    "ASCO-2023": (2, 0, 0),  # issue 11: the joint reading and the reading by the cited title
+    "NICE-2024": (2, 0, 0),
 }
 PINNED_EDITORIAL = {"ConsensusSummary": 4, "AuthorPosition": 1, "TieredCareProposal": 2}
-PINNED_RISK_FACTOR_DEFINITIONS = {"ENETS-2023": 3, "PNNT-2022": 4, "CNETS": 0}
+# definition -> number of components; CNETS's unlisted risk factors and the two lists it is read with
+PINNED_RISK_FACTOR_DEFINITIONS = {"enets-2023/risk-factors": 3, "pnnt-2022/risk-factors": 4, "cnets/risk-factors": 0,
+                                  "cnets/risk-factors-as-enets": 3, "cnets/risk-factors-as-pnnt": 4}
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +65,10 @@ def test_risk_factor_definitions(kg):
         owner = kg.value(d, R.definedBy)
         key = kg.value(owner, R.guidelineKey)
         if key is not None:
-            found[str(key)] = len(list(kg.objects(d, R.component)))
+            name = str(d).split("/kg/", 1)[1]
+            found[name] = len(list(kg.objects(d, R.component)))
             lists = kg.value(d, R.listsRiskFactors).toPython()
-            assert lists == (found[str(key)] > 0)
+            assert lists == (found[name] > 0)
     assert found == PINNED_RISK_FACTOR_DEFINITIONS
     # PNNT keeps its strict sign: Ki-67 above 2 %
     ki67 = rdflib.URIRef("https://w3id.org/rnetkg/kg/pnnt-2022/rf-ki67")
@@ -143,7 +146,15 @@ def test_referrals_expand_into_one_branch_each(kg):
     derived = [str(r[0].value) for r in store.query(
         "SELECT ?d WHERE { ?d a <https://w3id.org/rnetkg/ontology#DerivedRecommendation> }")]
     branches = Counter(d.split("--via--")[1] for d in derived)
-    assert branches == Counter({b: 2 for b in ("rec-t1", "rec-t2-t4-workup", "rec-le2cm", "rec-gt2cm", "rec-node-positive")})
+    assert branches == Counter({b: 2 for b in ("rec-t1", "rec-t2-t4-workup", "rec-le2cm", "rec-gt2cm", "rec-node-positive",
+                                               "rec-node-positive-any-t", "rec-t2-t4-radical")})
+    # a derived recommendation holds under the reading its branch holds under (issue 11)
+    tied = {str(r[0].value).rsplit("/", 1)[1]: str(r[1].value).rsplit("/", 1)[1] for r in store.query(
+        "SELECT ?d ?r WHERE { ?d a <https://w3id.org/rnetkg/ontology#DerivedRecommendation> ; "
+        "<https://w3id.org/rnetkg/ontology#holdsUnderReading> ?r }")}
+    assert tied["rec-lt1cm-positive-margin--via--rec-node-positive-any-t"] == "reading-node-positive-any-t"
+    assert tied["rec-lt1cm-positive-margin--via--rec-le2cm"] == "reading-size-branches-as-laid-out"
+    assert "rec-lt1cm-positive-margin--via--rec-t1" not in tied
 
 
 def test_same_expansion_on_both_engines():
@@ -175,3 +186,49 @@ def _to_rdflib(term):
             return rdflib.Literal(term.value)
         return rdflib.Literal(term.value, datatype=rdflib.URIRef(dt) if dt else None)
     return rdflib.BNode(term.value)
+
+
+# ---------------------------------------------------------------- issue 11: fidelity fixes
+
+KG_NS = rdflib.Namespace("https://w3id.org/rnetkg/kg/")
+ED = rdflib.Namespace("https://w3id.org/rnetkg/kg/wjg-2025-114263/")
+
+
+def test_nccn_1_2cm_follow_up_is_endoscopic_and_imaging(kg):
+    """Seed 001: 'including both endoscopic and imaging follow-up'."""
+    plan = KG_NS["nccn-2025/rec-1-2cm-follow-up"]
+    assert set(kg.objects(plan, R.followUpBy)) == {R.Endoscopy, R.Imaging}
+    assert "both endoscopic and imaging follow-up" in str(kg.value(plan, R.followUpText))
+
+
+def test_tiered_care_medium_branch_is_a_referral_not_esd(kg):
+    """Seed 001: 'centralize their management at regional medical centers equipped with ESD capabilities'."""
+    rec = ED["tiered-medium-referral"]
+    assert list(kg.objects(rec, R.recommendsAction)) == []
+    assert kg.value(rec, R.refersToCareSetting) == R.RegionalMedicalCentre
+    assert "node-positive" in str(kg.value(rec, R.vaguenessNote))
+
+
+def test_editorial_position_rests_on_the_editorials_own_words(kg):
+    """Issue 11: the quotes describing how Kim et al selected their patients belong to the study, not to
+    the editorial's position."""
+    pos = ED["position-1-2cm-endoscopic"]
+    quotes = [str(q) for q in kg.objects(kg.value(pos, R.source), R.quote)]
+    assert quotes and not any("Kim et al" in q or "unwilling" in q for q in quotes)
+    assert any(q.startswith("Therefore, we advocate a risk-based strategy") for q in quotes)
+    assert any("remains controversial" in q for q in quotes)
+    assert set(kg.objects(pos, R.recommendsAction)) == {R.EndoscopicResection, R.ModifiedEMR}
+    fields = {str(kg.value(c, R.onField)).split("#")[1] for c in kg.objects(pos, R.hasCriterion)}
+    assert fields == {"field_size_mm", "field_t_stage", "field_lymph_nodes", "field_distant_metastasis"}
+
+
+def test_editorial_prognosis_and_lnm_risk_sentences_are_recorded(kg):
+    det = ED["prognostic-determinants"]
+    assert set(kg.objects(det, R.aboutFactor)) == {R.TumourSize, R.DepthOfInvasion, R.TumourGrade, R.MitoticCount,
+                                                   R.LymphovascularInvasion}
+    assert str(kg.value(det, R.outcome)) == "prognosis"
+    approach = ED["therapeutic-approach-localized"]
+    assert set(kg.objects(approach, R.aboutFactor)) == {R.TumourSize}
+    assert str(kg.value(approach, R.outcome)) == "lymph-node metastasis"
+    for s in (det, approach):
+        assert list(kg.objects(kg.value(s, R.source), R.quote)), s

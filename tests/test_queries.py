@@ -35,10 +35,17 @@ def test_header_and_prefixes(name):
     assert used - {"http", "https"} <= declared, f"{name} uses undeclared prefixes"
 
 
+CONTEXT_LINE = re.compile(r"\n[ \t]*(\{ SELECT \?context \?contextPassage[^\n]*|VALUES \(\?context \?contextPassage\)[^\n]*)")
+
+
 def test_profile_queries_share_one_applicability_block():
-    blocks = {re.search(r"# --- applicability \(shared.*?# --- applicability: end ---", CATALOGUE[n].text, re.S)
+    """The same block in the three queries, but for the line that names the reading contexts: every
+    context in guideline-status (readings), the default readings only in the other two (issue 11)."""
+    blocks = {n: re.search(r"# --- applicability \(shared.*?# --- applicability: end ---", CATALOGUE[n].text, re.S)
               .group(0) for n in PROFILE_QUERIES}
-    normalised = {re.sub(r"\s+", " ", b) for b in blocks}
+    contexts = {n: CONTEXT_LINE.search(b).group(1).startswith("{") for n, b in blocks.items()}
+    assert contexts == {"applicable-recommendations": False, "disagreements": False, "guideline-status": True}
+    normalised = {re.sub(r"\s+", " ", CONTEXT_LINE.sub("", b)) for b in blocks.values()}
     assert len(normalised) == 1
 
 
@@ -90,10 +97,15 @@ def test_procedures_by_modality(store_engine):
 def test_risk_factor_definitions_side_by_side(store_engine):
     rows = run(store_engine, "risk-factor-definitions")
     ki67 = [r for r in rows if r["field"] == "ki67_percent"]
-    assert [(r["definedBy"], r["bound"], r["strict"]) for r in ki67] == [("PNNT-2022", 2.0, True)]
+    # PNNT's own list, and CNETS read with PNNT's list (a reading, not the default)
+    assert [(r["definedBy"], r["bound"], r["strict"], r["reading"]) for r in ki67] == [
+        ("CNETS", 2.0, True, "https://w3id.org/rnetkg/kg/cnets/reading-rf-pnnt"), ("PNNT-2022", 2.0, True, None)]
     assert any(r["definedBy"] == "WHO-2019" and r["asWritten"].startswith("G2: ") and "3-20 %" in r["asWritten"] for r in rows)
-    cnets = [r for r in rows if r["definedBy"] == "CNETS"]
-    assert len(cnets) == 1 and cnets[0]["listsRiskFactors"] is False
+    cnets = {r["definition"].rsplit("/", 1)[1]: (r["listsRiskFactors"], r["reading"]) for r in rows
+             if r["definedBy"] == "CNETS"}
+    assert cnets == {"risk-factors": (False, "https://w3id.org/rnetkg/kg/cnets/reading-rf-union"),
+                     "risk-factors-as-enets": (True, "https://w3id.org/rnetkg/kg/cnets/reading-rf-enets"),
+                     "risk-factors-as-pnnt": (True, "https://w3id.org/rnetkg/kg/cnets/reading-rf-pnnt")}
 
 
 def test_studies_for_risk_factor(store_engine):
@@ -129,6 +141,8 @@ def test_parameters_bind_on_both_engines(name, store_engine, rdflib_engine):
                "factor": "rnet:Ki67Index", "procedure": "rnet:EndoscopicSubmucosalDissection", "minSize": "9.5",
                "maxSize": "10.5", "rec": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>",
                "node": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>"}
+    if name == "caveats":  # a statement with notes recorded on it
+        example["rec"] = "<https://w3id.org/rnetkg/kg/nccn-2025/rec-le2cm>"
     q = CATALOGUE[name]
     text = queries.with_params(q, queries.bind_params(q, {p: example[p] for p in q.params}))
     a, b = store_engine.select(text), rdflib_engine.select(text)
@@ -155,7 +169,7 @@ def test_unknown_parameter_is_refused():
 
 def test_graph_summary(store_engine):
     (row,) = run(store_engine, "graph-summary")
-    assert (row["recommendations"], row["derived"], row["editorial"], row["studies"]) == (24, 10, 7, 21)
+    assert (row["recommendations"], row["derived"], row["editorial"], row["studies"]) == (28, 14, 7, 21)
     assert row["quotes"] >= 280 and row["triples"] > 5000
 
 

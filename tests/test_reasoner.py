@@ -9,7 +9,7 @@ import pytest
 from rnetkg import reasoner
 from rnetkg.compare import compare
 from rnetkg.criteria import owl
-from rnetkg.criteria.model import model_for
+from rnetkg.criteria.load import model_for
 from rnetkg.engine import StoreEngine
 from rnetkg.errors import ReasonerUnavailable
 from rnetkg.profile import parse_profile

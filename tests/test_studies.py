@@ -35,15 +35,16 @@ STUDIES_PER_FILE = {TABLE2: 15, WJG: 6}
 # 15 Ref. cells; the O'Neill et al[82] entry spans three sub-rows with their own cells -> 17.
 TABLE2_ROWS = 17
 FIGURES_PER_FILE = {
-    TABLE2: {"ReportedProportion": 38, "EffectEstimate": 31, "CutPoint": 3, "RiskFactorFinding": 52,
+    # issue 11: Kojima's LOH is a proportion only (its quote states no association with LNM): 52 -> 51
+    TABLE2: {"ReportedProportion": 38, "EffectEstimate": 31, "CutPoint": 3, "RiskFactorFinding": 51,
              "OutcomeEvidence": 1, "ReportedFigure": 1},
     WJG: {"ReportedProportion": 4, "OutcomeEvidence": 11},
 }
 # Seed 001 items that cannot be a study or a reported figure under the shapes (no design / no study
-# given by the seed): the two references listed without in-text numbers, the group evidence and the
-# biomarker statements.
+# given by the seed): the two references listed without in-text numbers, the group evidence (with ESD's
+# indication, issue 11) and the biomarker statements.
 WJG_LISTED_REFERENCES = {"hamada-2023", "li-2024"}
-WJG_STATEMENTS = 7
+WJG_STATEMENTS = 8
 
 TABLE2_LEVELS = {
     "hyun-2015": "AtBaseline", "wang-2021-ref81": "AtBaseline", "oneill-2021": "AtBaseline",
@@ -410,3 +411,85 @@ def test_links_point_to_the_right_kinds(g, onto):
     biomarkers = {str(o).split("#")[1] for o in g.objects(None, RNET.aboutBiomarker)}
     assert biomarkers == {"Ki67", "ChromograninA", "Synaptophysin", "CDX2", "DLL3", "MGMTMethylation",
                           "SomatostatinReceptorSubtypes"}
+
+
+# ---------------------------------------------------------------- issue 11: fidelity fixes
+
+_NUMBERS = (RNET["count"], RNET.denominator, RNET.percentage, RNET.percentageLow, RNET.percentageHigh,
+            RNET.estimate, RNET.ciLower, RNET.ciUpper, RNET.pValue, RNET.cutPointValue)
+
+
+def test_every_number_of_a_figure_is_in_its_quotes_or_its_note_says_where_it_comes_from(g):
+    """Issue 11: Hyun's multivariate P values and O'Neill's denominator were in no quote of theirs.
+    A number that the quotes do not carry as digits ('Two cases', 'none') is named in an encoding note."""
+    from_notes = set()
+    for f in {s for s in g.subjects(RNET.reportedIn, None)}:
+        quoted = set()
+        for x in g.objects(f, RNET.source):
+            for q in g.objects(x, RNET.quote):
+                quoted |= set(re.findall(r"\d+(?:\.\d+)?", str(q)))
+        notes = " ".join(str(n) for n in g.objects(f, RNET.encodingNote))
+        for p in _NUMBERS:
+            for o in g.objects(f, p):
+                if str(o) in quoted:
+                    continue
+                assert re.search(rf"\b{re.escape(str(o))}\b", notes), f"{_key(f)}: {p.split('#')[1]} {o} is in no quote"
+                from_notes.add((_key(f), p.split("#")[1], str(o)))
+    assert from_notes == {("oneill-2021/distant-metastasis", "count", "2"),
+                          ("oneill-2021/perineural-invasion", "count", "0")}
+
+
+def test_hyun_multivariate_findings_quote_their_p_values(g):
+    for factor, p in ((RNET.TumourSize, "P = 0.002"), (RNET.AtypicalSurface, "P < 0.001")):
+        r = _one(g, f"""SELECT ?f WHERE {{ ?f a rnet:RiskFactorFinding ; rnet:reportedIn <{STUDY}hyun-2015> ;
+                        rnet:analysis "multivariate" ; rnet:aboutFactor <{factor}> . }}""")
+        quotes = [str(q) for x in g.objects(r.f, RNET.source) for q in g.objects(x, RNET.quote)]
+        assert any(p in q for q in quotes) and any("Multivariate analysis:" in q for q in quotes), quotes
+
+
+def test_oneill_denominator_is_quoted_from_sub_row_1(g):
+    for key in ("grade-1", "distant-metastasis", "perineural-invasion"):
+        f = URIRef(STUDY + "oneill-2021/" + key)
+        assert g.value(f, RNET.denominator).toPython() == 32
+        located = {(str(g.value(x, RNET.locator)), str(q)) for x in g.objects(f, RNET.source)
+                   for q in g.objects(x, RNET.quote)}
+        assert ("Table 2, row O’Neill et al[82], 2021, sub-row 1 of 3", "32 patients had small lymph nodes (≤ 10 mm)") in located
+
+
+def test_kojima_loh_is_no_lnm_risk_factor_finding(g):
+    """Issue 11: 'LOH of PHLDA3 and MEN1 tumor suppressor genes at Lymph nodes of RNET' states no association."""
+    findings = set(g.subjects(RNET.aboutFactor, RNET.LossOfHeterozygosity)) & set(g.subjects(RDF.type, RNET.RiskFactorFinding))
+    assert findings == set()
+    loh = {str(g.value(f, RNET.asWritten)): g.value(f, RNET.percentage).toPython()
+           for f in g.subjects(RNET.aboutFactor, RNET.LossOfHeterozygosity)}
+    assert loh == {"PHLDA3": Decimal("60"), "MEN1": Decimal("66.7")}
+    for f in g.subjects(RNET.aboutFactor, RNET.LossOfHeterozygosity):
+        assert g.value(f, RNET.outcome) is None
+        assert "no association" in str(g.value(f, RNET.encodingNote))
+
+
+def test_esd_indication_is_recorded(g):
+    r = _one(g, """SELECT ?aw ?v WHERE { ?s a rnet:Statement ; rnet:aboutProcedure rnet:EndoscopicSubmucosalDissection ;
+                   rnet:measure "indication" ; rnet:asWritten ?aw ; rnet:valueText ?v . }""")
+    assert (str(r.aw), str(r.v)) == ("larger lesions (approaching 20 mm) or those with suspected submucosal fibrosis",
+                                     "remains a cornerstone")
+
+
+# the groups the seed divides a population into (rnet:subgroupOf; rnetkg check's denominator_mismatch)
+SUBGROUPS = {
+    "sohn-2017": {"transanal-excision-patients", "emr-or-esd-patients", "radical-resection-patients"},
+    "concors-2018": {"well-differentiated", "moderately-differentiated", "poorly-differentiated"},
+    "storino-2021/local-excision": {"polypectomy", "emr", "transanal-excision"},
+    "tie-2024": {"esd-patients", "emr-patients"},
+    "tsang-2018": {"local-ablation", "local-excision", "surgical-resection", "pelvic-radiation"},
+}
+
+
+def test_subgroups_are_those_the_seed_lists(g):
+    got = {}
+    for part, whole in g.subject_objects(RNET.subgroupOf):
+        assert (part, RDF.type, RNET.ReportedProportion) in g, part
+        study = g.value(part, RNET.reportedIn)
+        assert whole == study or g.value(whole, RNET.reportedIn) == study, part
+        got.setdefault(_key(whole), set()).add(_key(part).split("/", 1)[1])
+    assert got == SUBGROUPS

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .criteria.model import STATEMENT_STATUS, Evaluation, Model
+from .explain import missing_inputs, recommendation_explanation, relation, silence
 
 
 def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any]:
@@ -14,11 +15,12 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any
     editorial statements that apply."""
     by_guideline: dict[str, list[tuple[Any, dict]]] = {}
     editorial = []
+    values = profile.criteria_values()
     for r in evaluation.statements:
         s = r.statement
         if s.source is None:
             continue  # no label, decision point or source: nothing to show (SHACL reports it)
-        entry = _entry(profile, r)
+        entry = {**_entry(profile, r), **recommendation_explanation(s, values)}
         if s.guideline:
             by_guideline.setdefault(s.guideline, []).append((s, entry))
         else:
@@ -30,16 +32,71 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any
         entries = sorted(by_guideline.get(g.key, []), key=lambda se: se[1]["id"])
         shown = [e for _, e in entries if e["status"] in wanted or g.status in ("covered", "ambiguous")]
         mdt = any(s.mdt for s, e in entries if e["status"] in wanted and s.kind == "management")
+        readings = reading_entries(model, evaluation, g)
         guidelines.append({"guideline": g.key, "status": g.status, "modalities": list(g.modalities),
-                           "mdt": mdt, "recommendations": shown})
+                           "mdt": mdt, "reading_dependent": bool(readings), "readings": readings,
+                           "recommendations": shown,
+                           "silence": silence(model, profile, g.key) if g.status == "silent" else None})
+    mods = {g["guideline"]: g["modalities"] for g in guidelines}
+    applying = {}
+    for r in evaluation.statements:
+        if r.status == 1 and r.statement.counts_for_status:
+            applying.setdefault(r.statement.guideline, []).append(r.statement)
+    disagreements = []
+    for d in sorted(evaluation.disagreements, key=lambda x: (x["guidelines"], x["kind"])):
+        a, b = d["guidelines"]
+        rel, separating = relation(model, profile.decision_point, applying.get(a, []), applying.get(b, []))
+        disagreements.append({**d, "modalities": {k: mods[k] for k in d["guidelines"]}, "relation": rel,
+                              "separating_criteria": separating})
     return {
         "profile": profile.id,
         "derived": profile.derived(),
+        "summary": summary_line(guidelines, disagreements),
         "guidelines": guidelines,
-        "disagreements": sorted((dict(d) for d in evaluation.disagreements),
-                                key=lambda x: (x["guidelines"], x["kind"])),
+        "disagreements": disagreements,
+        "missing_inputs": missing_inputs(model, profile, evaluation),
         "editorial_statements": sorted(editorial, key=lambda e: e["id"]),
     }
+
+
+def summary_line(guidelines: list[dict[str, Any]], disagreements: list[dict[str, Any]]) -> str:
+    """One line above the details: how many answer, how many pairs conflict, the main split."""
+    answering = [g for g in guidelines if g["status"] in ("covered", "ambiguous")]
+    possible = [g for g in guidelines if g["status"] == "possible"]
+    conflicts = [d for d in disagreements if d["kind"] == "conflict"]
+    parts = [f"{len(answering)} of {len(guidelines)} guidelines answer"]
+    if possible:
+        parts.append(f"{len(possible)} may answer once more is known")
+    parts.append(f"{len(conflicts)} pair{'s' if len(conflicts) != 1 else ''} in conflict")
+    sets: dict[tuple[str, ...], list[str]] = {}
+    for g in answering:
+        sets.setdefault(tuple(g["modalities"]), []).append(g["guideline"])
+    if len(sets) > 1:
+        split = sorted(sets.items(), key=lambda kv: -len(kv[1]))[:2]
+        parts.append("main split: " + " vs ".join(f"{', '.join(k)} ({' + '.join(m).replace('_', ' ')})"
+                                                   for m, k in split))
+    elif sets:
+        ((m, k),) = sets.items()
+        parts.append(f"all that answer say {' + '.join(m).replace('_', ' ')}")
+    return "; ".join(parts)
+
+
+def reading_entries(model: Model, evaluation: Evaluation, default) -> list[dict[str, Any]]:
+    """For a guideline whose answer changes under another reading of a passage: the default reading
+    of each such passage and every other reading whose answer differs, each with its answer."""
+    differing = [(model.readings[c], g) for c, answers in evaluation.contexts for g in answers
+                 if g.key == default.key and (g.status, g.modalities) != (default.status, default.modalities)]
+    out = []
+    for passage in dict.fromkeys(r.passage for r, _ in differing):
+        first = next(r for r in model.readings.values() if r.passage == passage and r.default)
+        out.append(_reading(first, default))
+        out += [_reading(r, g) for r, g in differing if r.passage == passage]
+    return out
+
+
+def _reading(r, g) -> dict[str, Any]:
+    return {"reading": r.id, "label": r.label, "default": r.default, "status": g.status,
+            "modalities": list(g.modalities), "passage": r.passage_label, "rationale": r.rationale}
 
 
 def _entry(profile, r) -> dict[str, Any]:
@@ -60,24 +117,41 @@ def _entry(profile, r) -> dict[str, Any]:
     }
 
 
+def row_answer(profile, model: Model) -> dict[str, Any]:
+    """Only what a cohort row holds (statuses, modalities, reading dependence, disagreements), from
+    the criteria model: for the many profiles of the map."""
+    e = model.evaluate_readings(profile)
+    return {"profile": profile.id,
+            "guidelines": [{"guideline": g.key, "status": g.status, "modalities": list(g.modalities),
+                            "reading_dependent": bool(reading_entries(model, e, g))} for g in e.guidelines],
+            "disagreements": [dict(d) for d in e.disagreements]}
+
+
 def answer(profile, model: Model) -> dict[str, Any]:
     """The answer computed by the criteria model itself (the scalar reference evaluator)."""
-    return build_answer(profile, model, model.evaluate(profile))
+    return build_answer(profile, model, model.evaluate_readings(profile))
 
 
 # ---------------------------------------------------------------- the cohort row of an answer
 
+KINDS = ("conflict", "partial", "complementary")
+PAIR_COLUMNS = ("conflicts", "partial", "complementary")
+
+
 def csv_columns(guideline_keys) -> list[str]:
     """The cohort output columns of DESIGN.md: id, K.status and K.modalities per guideline key in
-    the graph's order, then conflicts and partial (sorted pairs A|B joined with ';')."""
-    return ["id"] + [f"{k}.{c}" for k in guideline_keys for c in ("status", "modalities")] + ["conflicts", "partial"]
+    the graph's order, then conflicts, partial and complementary (sorted pairs A|B joined with ';')
+    and reading_dependent (sorted guideline keys joined with ';')."""
+    return (["id"] + [f"{k}.{c}" for k in guideline_keys for c in ("status", "modalities")]
+            + list(PAIR_COLUMNS) + ["reading_dependent"])
 
 
 def answer_to_row(answer: dict[str, Any]) -> list[str]:
     row = [answer["profile"]]
     for g in answer["guidelines"]:
         row += [g["status"], ";".join(sorted(g["modalities"]))]
-    for kind in ("conflict", "partial"):
+    for kind in KINDS:
         pairs = sorted("|".join(sorted(x["guidelines"])) for x in answer["disagreements"] if x["kind"] == kind)
         row.append(";".join(pairs))
+    row.append(";".join(sorted(g["guideline"] for g in answer["guidelines"] if g.get("reading_dependent"))))
     return row

@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"generated {n:,} profiles in {time.perf_counter() - t:.1f} s")
         # what a process pays once: load the graph, read the criteria (the runs below reuse them)
         from . import graph
-        from .criteria.model import load_model
+        from .criteria.load import load_model
         from .engine import StoreEngine
 
         t = time.perf_counter()

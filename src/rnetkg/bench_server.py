@@ -46,9 +46,11 @@ def _bodies() -> list[bytes]:
     return out
 
 
-def load_test(port: int, *, clients: int = 8, total: int = 2000) -> dict:
-    """Send `total` requests from `clients` threads to 127.0.0.1:port/query; latencies and errors."""
-    bodies = _bodies()
+def run_load(port: int, requests: list[tuple[str, str, bytes | None, dict[str, str]]], check, *,
+             clients: int = 8, total: int = 2000) -> dict:
+    """Send `total` requests (method, path, body, headers), cycling through `requests`, from `clients`
+    threads (one kept-alive connection each) to 127.0.0.1:port; ``check(status, body)`` says whether an
+    answer is right. Latencies (p50, p99), throughput and errors."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -61,14 +63,13 @@ def load_test(port: int, *, clients: int = 8, total: int = 2000) -> dict:
                 i = next(counter, None)
             if i is None:
                 break
-            body = bodies[i % len(bodies)]
+            method, path, body, headers = requests[i % len(requests)]
             t = time.perf_counter()
             try:
-                conn.request("POST", "/query", body, {"Content-Type": "application/x-www-form-urlencoded",
-                                                       "Accept": "application/sparql-results+json"})
+                conn.request(method, path, body, headers)
                 resp = conn.getresponse()
                 data = resp.read()
-                ok = resp.status == 200 and data.startswith(b"{")
+                ok = check(resp.status, data)
             except (OSError, http.client.HTTPException) as e:
                 ok, data = False, str(e).encode()
                 conn.close()
@@ -94,21 +95,36 @@ def load_test(port: int, *, clients: int = 8, total: int = 2000) -> dict:
             "errors": len(errors), "first_error": errors[0] if errors else ""}
 
 
-def run(clients: int = 8, total: int = 2000) -> dict:
-    port = _free_port()
+def load_test(port: int, *, clients: int = 8, total: int = 2000) -> dict:
+    """Send `total` requests from `clients` threads to 127.0.0.1:port/query; latencies and errors."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"}
+    requests = [("POST", "/query", body, headers) for body in _bodies()]
+    return run_load(port, requests, lambda status, data: status == 200 and data.startswith(b"{"),
+                    clients=clients, total=total)
+
+
+def start(port: int) -> tuple[subprocess.Popen, int]:
+    """`rnetkg serve` on 127.0.0.1:port as its own process, once it answers: (process, Oxigraph child pid)."""
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.Popen([sys.executable, "-m", "rnetkg.cli", "serve", "--bind", f"127.0.0.1:{port}"],
+    proc = subprocess.Popen([sys.executable, "-m", "rnetkg", "serve", "--bind", f"127.0.0.1:{port}"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    out = ""
+    while "Ctrl-C stops the server." not in out:
+        line = proc.stdout.readline()
+        if not line:
+            proc.kill()
+            proc.wait()
+            raise RuntimeError("rnetkg serve did not start")
+        out += line
+    return proc, int(re.search(r"Oxigraph server pid (\d+)", out).group(1))
+
+
+def run(clients: int = 8, total: int = 2000) -> dict:
+    port = _free_port()
+    proc, child = start(port)
     try:
-        out = ""
-        while "Ctrl-C stops the server." not in out:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError("rnetkg serve did not start")
-            out += line
-        child = int(re.search(r"Oxigraph server pid (\d+)", out).group(1))
         result = load_test(port, clients=clients, total=total)
         result["peak_rss_front_mib"] = _peak_rss_mib(proc.pid)
         result["peak_rss_oxigraph_mib"] = _peak_rss_mib(child)

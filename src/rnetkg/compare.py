@@ -9,7 +9,9 @@ from typing import Any, Sequence
 
 from . import queries
 from .answer import build_answer
-from .criteria.model import APPLIES, POSSIBLE, Evaluation, GuidelineResult, StatementResult, model_for, split_list
+from .criteria.model import (APPLIES, DEFAULT_CONTEXT, POSSIBLE, Evaluation, GuidelineResult, StatementResult,
+                             split_list)
+from .criteria.load import model_for
 from .engine import Engine, StoreEngine
 from .profile import Profile
 
@@ -26,22 +28,27 @@ def evaluate_profiles(profiles: Sequence[Profile], engine: Engine) -> list[Evalu
     rows = {name: engine.select(queries.with_profiles(queries.get(name), profiles))
             for name in ("applicable-recommendations", "guideline-status", "disagreements")}
     recs: dict[int, list[StatementResult]] = defaultdict(list)
+    statements = model.statements_in(DEFAULT_CONTEXT)
     for r in rows["applicable-recommendations"]:
-        s = model.statements.get(r["rec"])
+        s = statements.get(r["rec"])
         if s is not None and r["status"] in _STATUS:
             recs[_index(r["case"])].append(StatementResult(s, _STATUS[r["status"]], tuple(split_list(r["missing"], " "))))
-    status: dict[int, dict[str, dict]] = defaultdict(dict)
+    # guideline status per case and reading context
+    status: dict[int, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows["guideline-status"]:
-        status[_index(r["case"])][r["guideline"]] = r
+        status[_index(r["case"])][r["context"]][r["guideline"]] = r
     dis: dict[int, list[dict]] = defaultdict(list)
     for r in rows["disagreements"]:
         dis[_index(r["case"])].append({"guidelines": [r["guideline1"], r["guideline2"]], "kind": r["kind"]})
+    def answers(by_key: dict[str, dict]) -> tuple[GuidelineResult, ...]:
+        return tuple(GuidelineResult(k, by_key.get(k, {}).get("status", "silent"),
+                                     tuple(split_list(by_key.get(k, {}).get("modalities"), " ")))
+                     for k in model.guideline_keys)
     out = []
     for i in range(len(profiles)):
-        gl = tuple(GuidelineResult(k, status[i].get(k, {}).get("status", "silent"),
-                                   tuple(split_list(status[i].get(k, {}).get("modalities"), " ")))
-                   for k in model.guideline_keys)
-        out.append(Evaluation(tuple(sorted(recs[i], key=lambda x: x.statement.iri)), gl, tuple(dis[i])))
+        others = tuple((c, answers(status[i][c])) for c in model.contexts[1:])
+        out.append(Evaluation(tuple(sorted(recs[i], key=lambda x: x.statement.iri)),
+                              answers(status[i][DEFAULT_CONTEXT]), tuple(dis[i]), others))
     return out
 
 

@@ -13,7 +13,6 @@ that point to the node, and the number of instances when the node is a class.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -29,7 +28,7 @@ MAX_MESSAGE = 300
 
 
 class DescribeError(RnetkgError, ValueError):
-    """An ID that is not an IRI, or a node that the graph does not hold: one line."""
+    """An ID that is not an IRI, or a node that the graph does not hold: one line, exit code 2."""
 
 
 @dataclass
@@ -181,6 +180,8 @@ def describe(node_id: str, engine=None) -> Description:
 
 
 def _unknown_message(node_id: str, tried: list[str], engine) -> str:
+    import difflib
+
     index = [r["node"] for r in engine.select(queries.get("labelled-nodes").text)]
     ids = [short_id(n) for n in index]
     typed = node_id.strip().strip("<>")

@@ -262,13 +262,14 @@ class EndpointEngine(Engine):
         rows = self._select(queries.get("graph-check").text)
         row = rows[0] if len(rows) == 1 else {}
         where = f"endpoint {_show(self.url, 120)}"
-        if row.get("ontology") is not True:
+        # EXISTS is a boolean; some engines (Virtuoso) answer it as the integer 1 or 0
+        if row.get("ontology") not in (True, 1):
             raise EndpointError(f"{where}: it does not hold the rnetkg graph (no ontology header); load "
-                                "it first: `python -m rnetkg.serve --dump rnetkg.nt` (docs/serving.md)")
-        if row.get("derived") is not True:
+                                "it first: `rnetkg serve --dump rnetkg.nt` (docs/serving.md)")
+        if row.get("derived") not in (True, 1):
             raise EndpointError(f"{where}: it holds the rnetkg graph without the derived referral "
                                 "recommendations (queries/expand-referrals.rq); load the dump "
-                                "`python -m rnetkg.serve --dump rnetkg.nt` instead (docs/serving.md)")
+                                "`rnetkg serve --dump rnetkg.nt` instead (docs/serving.md)")
 
     def select(self, text: str) -> list[dict[str, Any]]:
         if self.verify_graph and not self._checked:

@@ -38,7 +38,9 @@ class Field:
     bound) with inclusive flags. ``variable`` is its column in the VALUES rows of the profile
     queries, ``owl_property`` the ontology property of a case profile, and ``value_iri`` the IRI
     prefix of an enum value (the value's key appended). ``criteria_value`` names the profile
-    attribute that criteria test (the derived grade, the T category)."""
+    attribute that criteria test (the derived grade, the T category). A value below
+    ``plausible_minimum`` is valid but looks like the wrong unit: the command line warns with
+    ``implausible_hint`` and answers for the value as given."""
 
     name: str
     kind: str
@@ -55,6 +57,8 @@ class Field:
     criteria_value: str = ""
     criteria_values: tuple[str, ...] = ()
     help: str = ""
+    plausible_minimum: float | None = None
+    implausible_hint: str = ""
 
     @property
     def range_text(self) -> str:
@@ -83,7 +87,9 @@ class Field:
 _FIELD_LIST = (
     Field("id", "string", help="any text; never pasted into a query"),
     Field("size_mm", "number", required=True, minimum=0.0, minimum_inclusive=False, unit="mm",
-          variable="sizeMm", owl_property="sizeMm", criteria_value="size_mm", help="greatest diameter"),
+          variable="sizeMm", owl_property="sizeMm", criteria_value="size_mm", help="greatest diameter",
+          plausible_minimum=1.0, implausible_hint="a tumour under 1 mm looks like a size in centimetres "
+          "(1.2 cm is 12 mm)"),
     Field("grade", "enum", values=GRADES, variable="grade", owl_property="grade", criteria_value="derived_grade",
           help="WHO 2019 grade (derived from Ki-67 and mitoses when absent)"),
     Field("ki67_percent", "number", minimum=0.0, maximum=100.0, unit="%", variable="ki67",

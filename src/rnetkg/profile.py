@@ -14,11 +14,13 @@ Rules (DESIGN.md):
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ProfileError
+from .errors import ProfileError, UsageError
 from .fields import (CRITERIA_FIELDS, FIELD_NAMES, FIELDS, T_SIZE_CUTS, decision_point, grade_from_ki67, grade_from_mitoses,
                      t_from_size_and_depth)
 
@@ -65,25 +67,54 @@ def _allowed(values: tuple[str, ...]) -> str:
     return ", ".join(values)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+BEYOND_DOUBLE = "a number beyond the range of a double"
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A value as an error message shows it: short, whatever its size or nesting."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int):
+        digits = len(str(abs(value))) if abs(value) < 10 ** 60 else None
+        return str(value) if digits else "an integer of more than 60 digits"
+    if isinstance(value, float):
+        return f"{value:g}" if math.isfinite(value) else (BEYOND_DOUBLE if not math.isnan(value) else "NaN")
+    if isinstance(value, str):
+        return repr(value if len(value) <= limit else value[:limit] + "...")
+    if isinstance(value, list):
+        return f"a JSON array of {len(value)} items"
+    if isinstance(value, dict):
+        return f"a JSON object of {len(value)} members"
+    return type(value).__name__
+
+
 def _check_value(name: str, value: Any) -> Any:
     f = FIELDS[name]
     if f.kind == "string":
         if not isinstance(value, str):
-            raise ProfileError(name, f"must be a string, got {type(value).__name__}")
+            raise ProfileError(name, f"must be a string, got {show(value)}")
+        m = _SURROGATE.search(value)
+        if m:
+            raise ProfileError(name, f"must be Unicode text; it holds a lone surrogate \\u{ord(m.group()):04x} "
+                                     f"at character {m.start() + 1}")
         return value
     if f.kind == "boolean":
         if not isinstance(value, bool):
-            raise ProfileError(name, f"must be true or false, got {value!r}")
+            raise ProfileError(name, f"must be true or false, got {show(value)}")
         return value
     if f.kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ProfileError(name, f"must be a number ({f.range_text}), got {value!r}")
-        value = float(value)
-        if not math.isfinite(value) or not f.in_range(value):
-            raise ProfileError(name, f"must be {f.range_text}, got {value:g}")
-        return value
+            raise ProfileError(name, f"must be a number ({f.range_text}), got {show(value)}")
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond the range of a double
+            number = math.inf if value > 0 else -math.inf
+        if not math.isfinite(number) or not f.in_range(number):
+            raise ProfileError(name, f"must be {f.range_text}, got {show(number)}")
+        return number
     if not isinstance(value, str) or value not in f.values:
-        raise ProfileError(name, f"must be one of {_allowed(f.values)}, got {value!r}")
+        raise ProfileError(name, f"must be one of {_allowed(f.values)}, got {show(value)}")
     return value
 
 
@@ -149,6 +180,12 @@ def parse_profile(data: Any, default_id: str = "profile") -> Profile:
                 raise ProfileError(name, "is required")
             continue
         p[name] = _check_value(name, value)
+    return derive(p, default_id)
+
+
+def derive(p: dict[str, Any], default_id: str = "profile") -> Profile:
+    """Grade, T category and decision point of field values that are already valid (parse_profile's
+    second half; the check's grids call it directly). ProfileError when they contradict each other."""
     notes: list[str] = []
     grade = _derive_grade(p, notes)
     t = _derive_t(p)
@@ -156,3 +193,73 @@ def parse_profile(data: Any, default_id: str = "profile") -> Profile:
     return Profile(id=p.get("id", default_id), derived_grade=grade, derived_t_stage=t,
                    decision_point=dp, notes=tuple(notes),
                    **{k: v for k, v in p.items() if k != "id"})
+
+
+# ---------------------------------------------------------------- reading JSON, plausibility
+
+MAX_JSON_DEPTH = 64
+_MAX_INT_DIGITS = 4000   # below Python's 4,300-digit limit of int(str)
+
+
+def _parse_int(text: str) -> int | float:
+    # past the limit, the value is far beyond a double anyway: +-inf, refused by the range check
+    return int(text) if len(text) <= _MAX_INT_DIGITS else float(text)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest (iteratively: no recursion on hostile input)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, (list, dict)):
+            deepest = max(deepest, d)
+            if d > MAX_JSON_DEPTH:
+                break
+            stack.extend((c, d + 1) for c in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
+def json_value(text: str) -> Any:
+    """One JSON document as a Python value, for every reader of profiles (a profile file, a line of
+    a cohort): NaN and Infinity refused, integers of any length and nesting of any depth refused.
+    ValueError (a json.JSONDecodeError for bad syntax) with a one-line reason; never RecursionError."""
+    try:
+        value = json.loads(text, parse_int=_parse_int, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)")
+    return value
+
+
+def load_json(data: bytes | str, source: str) -> Any:
+    """The JSON document of a profile (or FHIR Bundle) file, UTF-8 with or without a byte-order
+    mark, by json_value; UsageError naming ``source`` when it cannot be read."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise UsageError(f"{source} is not UTF-8 text (byte {e.start + 1})") from None
+    else:
+        text = data[1:] if data.startswith("\ufeff") else data
+    try:
+        return json_value(text)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{source} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except ValueError as e:
+        raise UsageError(f"{source}: {e}") from None
+
+
+def plausibility_warnings(p: Profile) -> list[str]:
+    """Valid values that look like the wrong unit (fields.Field.plausible_minimum): one message per
+    field, naming it; the answer is unchanged."""
+    out = []
+    for f in FIELDS.values():
+        value = getattr(p, f.name, None) if f.kind == "number" else None
+        if value is not None and f.plausible_minimum is not None and value < f.plausible_minimum:
+            out.append(f"{f.name} {value:g} {f.unit}: {f.implausible_hint}; answered for {value:g} {f.unit} as given")
+    return out

@@ -6,6 +6,11 @@ each value written as an RDF term (an IRI, a typed literal or UNDEF): profile te
 pasted into a query. Catalogue parameters (?_name) are bound the same way, in the query's one
 VALUES block of ?_ variables (`VALUES (?_guideline) { (UNDEF) }`): each value becomes an RDF
 term object (pyoxigraph validates IRIs and escapes literals) and UNDEF stands for "not given".
+The `#+ params:` header declares each parameter's type first in its parentheses, e.g.
+`?_minSize (number: mm, optional)`: `number` (a numeric literal), `IRI` (a node of the graph),
+`text`, or `key of QUERY.COLUMN [if COLUMN=VALUE]` (a value of that column of that query's rows,
+e.g. `key of guidelines.guideline`). bind_params checks the form; check_params checks against the
+graph that an IRI names a node and a key is one of the listed values.
 The same text then runs on pyoxigraph, rdflib and any SPARQL 1.1 endpoint. (pyoxigraph's own
 `substitutions` only bind projected variables, and rdflib's `initBindings` do not reach into
 sub-selects, so neither can serve.)
@@ -33,6 +38,44 @@ PROFILE_BLOCK = re.compile(r"(?P<indent>[ \t]*)# <profiles>\n.*?\n[ \t]*# </prof
 
 
 @dataclass(frozen=True)
+class Param:
+    """A declared parameter: ``kind`` is number, iri, text, key or any (no type declared); a key's
+    values are column ``column`` of query ``source`` (rows where ``where[0]`` equals ``where[1]``)."""
+
+    name: str
+    kind: str = "any"
+    about: str = ""
+    source: str = ""
+    column: str = ""
+    where: tuple[str, str] | None = None
+
+    @property
+    def describe(self) -> str:
+        kind = {"iri": "an IRI", "number": "a number", "text": "text", "key": "a key", "any": "an RDF term"}[self.kind]
+        return f"{kind} ({self.about})" if self.about else kind
+
+
+_TYPE = re.compile(r"(?P<kind>number|IRI|text|key of (?P<source>[\w/-]+)\.(?P<column>\w+)"
+                   r"(?: if (?P<wcol>\w+)=(?P<wval>[^\s,]+))?)(?::\s+(?P<about>[^,]*))?$")
+
+
+def _param_types(spec: str) -> tuple[Param, ...]:
+    """The parameters of a `#+ params:` header with their declared types."""
+    out = []
+    for m in re.finditer(r"\?_(\w+)\s*(?:\(([^)]*)\))?", spec):
+        first = (m.group(2) or "").split(",")[0].strip()
+        t = _TYPE.match(first)
+        if t is None:
+            out.append(Param(m.group(1), about=first))
+            continue
+        kind = t.group("kind").split()[0].lower()
+        where = (t.group("wcol"), t.group("wval")) if t.group("wcol") else None
+        out.append(Param(m.group(1), kind, (t.group("about") or "").strip(), t.group("source") or "",
+                         t.group("column") or "", where))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Query:
     name: str
     path: Path
@@ -42,6 +85,10 @@ class Query:
     params: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     header: dict[str, str] = field(default_factory=dict)
+    param_types: tuple[Param, ...] = ()
+
+    def param(self, name: str) -> Param:
+        return next((p for p in self.param_types if p.name == name), Param(name))
 
     @property
     def takes_profiles(self) -> bool:
@@ -86,7 +133,7 @@ def catalogue() -> dict[str, Query]:
         out[name] = Query(name=name, path=path, text=text, summary=h.get("summary", ""),
                           description=h.get("description", ""), params=_params(h.get("params", "")),
                           tags=tuple(t.strip() for t in h.get("tags", "").split(",") if t.strip()),
-                          header=h)
+                          header=h, param_types=_param_types(h.get("params", "")))
     return out
 
 
@@ -169,18 +216,75 @@ def parse_term(value: str) -> ox.NamedNode | ox.Literal:
     return ox.Literal(value)
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _typed_term(p: Param, value: str) -> ox.NamedNode | ox.Literal:
+    if p.kind == "number":
+        if not _NUMBER.fullmatch(value.strip()) or not math.isfinite(float(value)):
+            raise QueryError(f"--param {p.name} {value!r}: must be a number ({p.about or 'e.g. 10 or 12.5'})")
+        v = value.strip()
+        kind = "double" if "e" in v.lower() else ("decimal" if "." in v else "integer")
+        return ox.Literal(v, datatype=ox.NamedNode(XSD + kind))
+    if p.kind == "iri":
+        term = parse_term(value)
+        if not isinstance(term, ox.NamedNode):
+            raise QueryError(f"--param {p.name} {value!r}: must be an IRI, <https://...> or rnet:Name "
+                             f"({p.about or 'a node of the graph'})")
+        return term
+    if p.kind in ("key", "text"):
+        return ox.Literal(value)
+    return parse_term(value)
+
+
 def bind_params(query: Query, params: dict[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
-    """Parameter values (--param KEY=VALUE) as RDF terms; unknown keys are refused."""
+    """Parameter values (--param KEY=VALUE) as RDF terms of their declared types; unknown keys and
+    values of the wrong form are refused (QueryError, one line)."""
     bound = {}
     for key, value in params.items():
         if key not in query.params:
             allowed = ", ".join(query.params) if query.params else "none"
             raise QueryError(f"--param {key}: query {query.name} takes no such parameter (it takes: {allowed})")
         try:
-            bound[key] = parse_term(value)
+            bound[key] = _typed_term(query.param(key), value)
         except (ValueError, SyntaxError) as e:
+            if isinstance(e, QueryError):
+                raise
             raise QueryError(f"--param {key}: {value!r} is not a valid RDF term ({e})") from None
     return bound
+
+
+def check_params(query: Query, bound: dict[str, ox.NamedNode | ox.Literal], engine) -> None:
+    """The bound values checked against the graph on ``engine``: an IRI parameter must name a node
+    (the describe query finds it), a key must be one of its listed values. QueryError names the
+    closest names."""
+    import difflib
+
+    from .namespaces import PREFIXES, short_iri
+
+    for name, term in bound.items():
+        p = query.param(name)
+        if p.kind == "iri" and isinstance(term, ox.NamedNode):
+            if engine.select(with_params(get("describe"), {"node": term})):
+                continue
+            nodes = [short_iri(r["node"]) for r in engine.select(get("labelled-nodes").text)]
+            close = difflib.get_close_matches(short_iri(term.value), nodes, n=3, cutoff=0.6)
+            hint = f"closest: {', '.join(close)}" if close else "`rnetkg query labelled-nodes` lists the nodes"
+            raise QueryError(f"--param {name} <{term.value}>: names nothing in the graph; {hint}")
+        if p.kind == "key" and isinstance(term, ox.Literal):
+            wcol, wval = p.where or ("", "")
+            if ":" in wval and wval.split(":", 1)[0] in PREFIXES:
+                wval = PREFIXES[wval.split(":", 1)[0]] + wval.split(":", 1)[1]
+            keys = list(dict.fromkeys(str(r.get(p.column)) for r in engine.select(get(p.source).text)
+                                      if not wcol or r.get(wcol) == wval))
+            if term.value in keys:
+                continue
+            listed = ", ".join(keys)
+            if len(listed) <= 120:
+                raise QueryError(f"--param {name} {term.value!r}: must be one of {listed}")
+            close = difflib.get_close_matches(term.value, keys, n=3, cutoff=0.5) or keys[:3]
+            raise QueryError(f"--param {name} {term.value!r}: not one of the {len(keys)} values that "
+                             f"`rnetkg query {p.source}` lists; closest: {', '.join(close)}")
 
 
 def with_params(query: Query | str, bound: dict[str, ox.NamedNode | ox.Literal]) -> str:

@@ -26,20 +26,52 @@ def _wrap(label: str, text: str, indent: int = 4) -> list[str]:
     return [prefix + lines[0]] + [" " * len(prefix) + line for line in lines[1:]]
 
 
+def _words(keys) -> str:
+    return ", ".join(k.replace("_", " ") for k in keys) or "-"
+
+
+def _criteria_text(criteria: list[dict[str, Any]], result: str) -> str:
+    def one(c):
+        value = "" if c["value"] is None else f" ({str(c['value']).lower() if isinstance(c['value'], bool) else c['value']})"
+        return f"{c['as_written']}{value}"
+    return "; ".join(one(c) for c in criteria if c["result"] == result and c["field"] != "precedence")
+
+
 def answer_table(answer: dict[str, Any]) -> str:
+    """The answer for a person: each guideline's answer in words with the reason beside it, where the
+    sources are unclear, the disagreements with their types, and what to measure next."""
     out = []
     d = answer["derived"]
     out.append(f"Profile {answer['profile']}: grade {d['grade'] or 'unknown'}, "
-               f"T category {d['t_stage'] or 'unknown'}, decision point {d['decision_point']}")
+               f"T category {d['t_stage'] or 'unknown'}, {d['decision_point'].replace('_', ' ')}")
+    if answer.get("summary"):
+        out.append(answer["summary"])
     out.append("")
     by_key = {g["guideline"]: g for g in answer["guidelines"]}
     for g in answer["guidelines"]:
         key = g["guideline"]
-        mods = ", ".join(g["modalities"]) or "-"
-        out.append(f"{key:<11} {g['status'].upper():<10} {mods}" + ("   [MDT decision]" if g["mdt"] else ""))
+        out.append(f"{key:<11} {g['status'].upper():<10} {_words(g['modalities'])}"
+                   + ("   [MDT decision]" if g["mdt"] else ""))
+        if g.get("silence"):
+            out.extend(_wrap("why", g["silence"]["reason"], 4))
+            for c in g["silence"]["closest"]:
+                failed = _criteria_text(c["failed"], "failed")
+                out.extend(_wrap("closest", c["id"] + (f": fails {failed}" if failed else ""), 4))
+        for r in g.get("readings", []):
+            mark = "default reading" if r["default"] else "other reading"
+            out.extend(_wrap("depends", f"{mark} '{r['label']}': {r['status']} {_words(r['modalities'])}", 4))
         for r in g["recommendations"]:
             mark = "" if r["status"] == "applies" else f"  (possible: missing {', '.join(r['missing'])})"
             out.append(f"    - {r['id']}{mark}")
+            met = _criteria_text(r.get("criteria", []), "met")
+            if met:
+                out.extend(_wrap("because", met, 6))
+            rf = r.get("risk_factors")
+            if rf:
+                parts = [f"{label}: {_criteria_text(rf[k], result)}" for label, k, result in
+                         (("present", "present", "met"), ("absent", "absent", "failed"), ("unknown", "unknown", "unknown"))
+                         if rf[k]]
+                out.extend(_wrap("risk", f"{rf['definition']}: " + "; ".join(parts), 6))
             if r["procedures"]:
                 out.extend(_wrap("actions", "; ".join(r["procedures"]), 6))
             if r["workup"]:
@@ -48,6 +80,8 @@ def answer_table(answer: dict[str, Any]) -> str:
                 out.extend(_wrap("follow-up", r["follow_up"], 6))
             for a in r["assumptions"]:
                 out.extend(_wrap("assumes", a, 6))
+            for c in r.get("caveats", []):
+                out.extend(_wrap("caveat", c, 6))
             src = r["source"]
             out.extend(_wrap("source", f"doi:{src['document']}, {src['locator']}", 6))
             out.extend(_wrap("quote", f"\"{src['quote']}\"", 6))
@@ -56,18 +90,27 @@ def answer_table(answer: dict[str, Any]) -> str:
         out.append("Disagreements:")
         for x in answer["disagreements"]:
             a, b = x["guidelines"]
-            out.append(f"  {x['kind']:<9} {a} vs {b}: "
-                       f"{', '.join(by_key[a]['modalities'])}  |  {', '.join(by_key[b]['modalities'])}")
+            rel = f" [{x['relation']}]" if x.get("relation") else ""
+            out.append(f"  {x['kind']:<13} {a} vs {b}{rel}: "
+                       f"{_words(by_key[a]['modalities'])}  |  {_words(by_key[b]['modalities'])}")
+            sep = "; ".join(f"{c['guideline']} '{c['as_written']}'" for c in x.get("separating_criteria", []))
+            if sep:
+                out.extend(_wrap("by", sep, 4))
     else:
         out.append("Disagreements: none")
     silent = [g["guideline"] for g in answer["guidelines"] if g["status"] == "silent"]
     if silent:
         out.append(f"Silent (coverage gap, not disagreement): {', '.join(silent)}")
+    if answer.get("missing_inputs"):
+        out.append("")
+        out.append("To measure next:")
+        for m in answer["missing_inputs"]:
+            out.append(f"  {m['field']}: settles {', '.join(m['affects'])}")
     if answer.get("editorial_statements"):
         out.append("")
         out.append("Editorial statements (seed 001, not guidelines):")
         for e in answer["editorial_statements"]:
-            out.append(f"  - {e['id']} [{e['kind']}, {e['status']}]: {', '.join(e['modalities']) or '-'}")
+            out.append(f"  - {e['id']} [{e['kind']}, {e['status']}]: {_words(e['modalities'])}")
     return "\n".join(out)
 
 
@@ -107,18 +150,21 @@ def format_summary(summary: dict[str, Any]) -> str:
              f"{summary['output']}, {summary['rejected']} rejected ({summary['engine']} engine, "
              f"{summary['seconds']:.2f} s)"]
     lines.append("")
-    head = f"{'guideline':<12}" + "".join(f"{s:>11}" for s in STATUSES)
+    head = f"{'guideline':<12}" + "".join(f"{s:>11}" for s in STATUSES) + f"{'reading-dependent':>19}"
     lines.append(head)
     for k in summary["guidelines"]:
         counts = summary["status_counts"][k]
-        lines.append(f"{k:<12}" + "".join(f"{counts[s]:>11}" for s in STATUSES))
+        lines.append(f"{k:<12}" + "".join(f"{counts[s]:>11}" for s in STATUSES)
+                     + f"{summary['reading_dependent'].get(k, 0):>19}")
     lines.append("")
-    pairs = sorted(set(summary["conflicts"]) | set(summary["partial"]))
+    kinds = ("conflicts", "partial", "complementary")
+    pairs = sorted(set().union(*(summary[k] for k in kinds)))
     if pairs:
         width = max(len("guideline pair"), *(len(p) for p in pairs))
-        lines.append(f"{'guideline pair':<{width}}   conflict    partial")
+        lines.append(f"{'guideline pair':<{width}}   conflict    partial   complementary")
         for p in pairs:
-            lines.append(f"{p:<{width}}   {summary['conflicts'].get(p, 0):>8}   {summary['partial'].get(p, 0):>8}")
+            lines.append(f"{p:<{width}}   {summary['conflicts'].get(p, 0):>8}   {summary['partial'].get(p, 0):>8}"
+                         f"   {summary['complementary'].get(p, 0):>13}")
     else:
         lines.append("disagreements: none")
     return "\n".join(lines)

@@ -28,13 +28,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _innermost(parser: argparse.ArgumentParser, args) -> tuple[argparse.ArgumentParser, list[str]]:
+    """The parser of the deepest command given (``rnetkg cohort``: cohort's) and its subcommands."""
+    while True:
+        sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if sub is None:
+            return parser, []
+        chosen = getattr(args, sub.dest, None)
+        if chosen is None or chosen not in sub.choices:
+            return parser, list(sub.choices)
+        parser = sub.choices[chosen]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
-            parser.print_help(sys.stderr)
-            print("rnetkg: give a command (compare, query, queries, describe, cohort, check, serve, map, fhir)", file=sys.stderr)
+            p, commands = _innermost(parser, args)
+            p.print_usage(sys.stderr)
+            print(f"{p.prog}: give a command ({', '.join(commands)})", file=sys.stderr)
             return EXIT_USAGE
         return args.func(args)
     except RnetkgError as e:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from ..errors import EXIT_OK, UsageError
-from .common import EPILOG, endpoint_options, engine_from
+from ..errors import EXIT_OK, EXIT_USAGE, UsageError, one_line
+from .common import EPILOG, endpoint_options, engine_from, read_input
 from .progress import progress_bar
 
 
@@ -18,10 +17,14 @@ def register(sub) -> None:
                        "or a cohort (CSV or JSON Lines).", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("profile", nargs="?", metavar="PROFILE.json",
-                   help="a profile (DESIGN.md fields) or a FHIR R4 Bundle (detected by resourceType)")
-    c.add_argument("--format", choices=["table", "json", "csv"], default="table")
+                   help="a profile (DESIGN.md fields) or a FHIR R4 Bundle (detected by resourceType); "
+                   "- reads standard input")
+    c.add_argument("--format", choices=["table", "json", "csv", "html"], default="table",
+                   help="table (default), json, csv (one cohort row) or html (one self-contained page)")
     c.add_argument("--cohort", metavar="FILE", help="a cohort: FILE.csv (header of profile fields), FILE.jsonl, "
-                   "or a FHIR bulk-export folder (Observation.ndjson, optionally Procedure.ndjson)")
+                   "or a FHIR bulk-export folder (Observation.ndjson, optionally Procedure.ndjson); "
+                   "a rejected row is reported with its line and left out; when every row is rejected "
+                   "the command exits 2 and OUT holds the header only (never an earlier run's answers)")
     c.add_argument("--out", metavar="OUT.csv", help="with --cohort: where to write one row per profile")
     c.add_argument("--cohort-engine", choices=["fast", "sparql"], default="fast",
                    help="with --cohort: vectorised evaluation of the criteria (fast, default) or the SPARQL "
@@ -33,35 +36,40 @@ def register(sub) -> None:
     c.set_defaults(func=run)
 
 
-def read_profile(path: str):
-    from ..errors import ProfileError
-    from ..profile import parse_profile
+def read_profile_data(path: str) -> tuple[object, str]:
+    """The JSON value of a profile file (``-``: standard input) and the name to show for it."""
+    from ..profile import load_json
 
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"compare: profile file {path!r} not found")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise UsageError(f"compare: {path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"compare: {path} is not UTF-8 text") from None
+    data, name = read_input(path, "compare: profile file")
+    return load_json(data, f"compare: {name}"), name
+
+
+def read_profile(path: str):
+    """A profile file (DESIGN.md fields, or a FHIR R4 Bundle) as a validated Profile; notes and
+    plausibility warnings on stderr."""
+    from ..errors import ProfileError
+    from ..profile import parse_profile, plausibility_warnings
+
+    data, name = read_profile_data(path)
     if isinstance(data, dict) and "resourceType" in data:
         from ..fhir import read_bundle
 
         fhir = read_bundle(data)  # a FhirError names the resource and what is wrong
         for note in fhir.assumptions:
-            print(f"rnetkg: note: {note}", file=sys.stderr)
+            print(one_line(f"rnetkg: note: {note}"), file=sys.stderr)
         data = fhir.profile
     try:
-        return parse_profile(data, default_id=p.stem)
+        profile = parse_profile(data, default_id="stdin" if path == "-" else Path(path).stem)
     except ProfileError as e:
-        raise UsageError(f"compare: invalid profile {path}: {e}") from None
+        raise UsageError(f"compare: invalid profile {name}: {e}") from None
+    for warning in plausibility_warnings(profile):
+        print(one_line(f"rnetkg: warning: {warning}"), file=sys.stderr)
+    return profile
 
 
 def _report_rejected(errors) -> None:
     if errors:
-        sys.stderr.write("".join(f"line {line}: {msg}\n" for line, msg in errors))
+        sys.stderr.write("".join(one_line(f"line {line}: {msg}") + "\n" for line, msg in errors))
         sys.stderr.flush()
 
 
@@ -79,13 +87,21 @@ def run(args) -> int:
             summary = run_cohort(Path(args.cohort), Path(args.out), engine_from(args),
                                  engine_name=args.cohort_engine, progress=progress, on_rejected=_report_rejected)
         print(render.format_summary(summary))
+        if summary["rejected"] and not summary["written"]:
+            print(one_line(f"rnetkg: compare: every profile of {args.cohort} was rejected; {args.out} holds the "
+                           "header only"), file=sys.stderr)
+            return EXIT_USAGE
         return EXIT_OK
     if not args.profile:
         raise UsageError("compare: give PROFILE.json or --cohort FILE.csv|FILE.jsonl --out OUT.csv")
+    if args.out:
+        raise UsageError("compare: --out is for --cohort; one profile's answer goes to standard output "
+                         "(`--format json > FILE`)")
     profile = read_profile(args.profile)
     from ..compare import compare
 
-    answer = compare(profile, engine_from(args))
+    engine = engine_from(args)
+    answer = compare(profile, engine)
     if args.reasoner:
         from ..criteria.owl import side_by_side
 
@@ -94,6 +110,15 @@ def run(args) -> int:
         return EXIT_OK
     if args.format == "json":
         print(render.to_json(answer))
+    elif args.format == "html":
+        from ..report import context_for
+        from ..report.html import render_report
+
+        from ..fields import FIELD_NAMES
+        from ..map import patient_png
+
+        patient = {n: getattr(profile, n) for n in FIELD_NAMES if getattr(profile, n) is not None}
+        sys.stdout.write(render_report(answer, profile, context_for(engine), patient_png(patient)))
     elif args.format == "csv":
         sys.stdout.write(render.answer_csv(answer))
     else:

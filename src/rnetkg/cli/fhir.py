@@ -15,23 +15,31 @@ def register(sub) -> None:
     f = sub.add_parser("fhir", help="FHIR R4: write the Bundle of a profile")
     fsub = f.add_subparsers(dest="fhir_command", metavar="COMMAND", parser_class=Parser)
     e = fsub.add_parser("export", help="the FHIR R4 Bundle (Observations, Procedure) of a profile JSON")
-    e.add_argument("profile", metavar="PROFILE.json")
+    e.add_argument("profile", metavar="PROFILE.json", help="a profile JSON; - reads standard input")
     e.add_argument("--out", metavar="BUNDLE.json", help="write here (atomically) instead of standard output")
     e.set_defaults(func=run_export)
 
 
 def run_export(args) -> int:
+    from ..errors import ProfileError
     from ..fhir import bundle_from_profile
-    from ..outputs import write_atomic
-    from .compare import read_profile
+    from ..outputs import check_output, write_atomic
+    from ..profile import parse_profile
+    from .compare import read_profile_data
 
-    read_profile(args.profile)  # one line, exit 2, for a profile that is not valid
-    data = json.loads(Path(args.profile).read_text(encoding="utf-8"))
-    if "resourceType" in data:
-        raise UsageError(f"fhir export: {args.profile} is already FHIR; give a profile JSON")
+    inputs = [] if args.profile == "-" else [Path(args.profile)]
+    if args.out:
+        check_output(Path(args.out), "--out", inputs)
+    data, name = read_profile_data(args.profile)
+    if isinstance(data, dict) and "resourceType" in data:
+        raise UsageError(f"fhir export: {name} is already FHIR; give a profile JSON")
+    try:
+        parse_profile(data)
+    except ProfileError as e:
+        raise UsageError(f"fhir export: invalid profile {name}: {e}") from None
     text = json.dumps(bundle_from_profile(data), indent=2, ensure_ascii=False) + "\n"
     if args.out:
-        write_atomic(Path(args.out), [text], "--out", [Path(args.profile)])
+        write_atomic(Path(args.out), [text], "--out", inputs)
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -26,6 +26,9 @@ def run(args) -> int:
         out = serve.dump(Path(args.dump))
         print(f"wrote {out}")
         return EXIT_OK
-    logging.basicConfig(format="rnetkg: serve: %(message)s", level=logging.INFO)
+    events = logging.StreamHandler()  # the rnetkg.serve logger only (not httpx's per-request lines)
+    events.setFormatter(logging.Formatter("rnetkg: serve: %(message)s"))
+    logging.getLogger("rnetkg.serve").addHandler(events)
+    logging.getLogger("rnetkg.serve").setLevel(logging.INFO)
     return serve.run(args.bind, query_timeout=args.query_timeout, memory_limit_mb=args.memory_limit,
                      on_ready=lambda handle: print(serve.banner(handle), flush=True))

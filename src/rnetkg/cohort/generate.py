@@ -7,7 +7,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..criteria.model import Model, model_for
+from ..criteria.model import Model
+from ..criteria.load import model_for
 from ..fields import (DEPTH_T_STAGE, DEPTHS, DERIVATION_CUTS, FIELD_NAMES, FIELDS, GRADES, KI67_GRADE_CUTS, MARGINS,
                       MITOSES_GRADE_CUTS, NODES, T_SIZE_CUTS, T_STAGES)
 from .validate import grade_codes

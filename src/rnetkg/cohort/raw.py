@@ -3,7 +3,6 @@ bytes of the file in blocks cut after a record, UTF-8 checked; number cells pars
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +74,11 @@ class RawCohort:
     def row_dict(self, i: int) -> Any:
         """Row i as the JSON-like value that profile.parse_profile validates."""
         if self.fmt == "jsonl":
-            return self.records[i] if self.records is not None else json.loads(self.source_line(i))
+            if self.records is not None:
+                return self.records[i]
+            from .. import profile
+
+            return profile.json_value(self.source_line(i))
         d: dict[str, Any] = {}
         for name in self.columns:
             cell = self.cells[name][i].as_py()

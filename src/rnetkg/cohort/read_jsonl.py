@@ -11,40 +11,56 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.json as pajson
 
+from .. import profile
 from ..fields import FIELDS
 from .raw import BOM, RawCohort, byte_blocks, check_utf8
 
 
 _JSON_WS = " \t\r"
+_CONTAINERS = (list, dict)
+# profile.json_value's reading of numbers and constants (integers of any length, NaN and Infinity
+# refused), in the C scanner for whole blocks; a line that fails goes through json_value itself
+_DECODER = json.JSONDecoder(parse_int=profile._parse_int, parse_constant=profile._refuse_constant)
 
 
-def json_problem(line: str) -> str:
+def parse_line(text: str) -> tuple[Any, str | None]:
+    """One line of a JSON Lines cohort as profile.json_value reads a profile: (value, None), or
+    (None, the message of a rejected row)."""
     try:
-        json.loads(line)
+        return profile.json_value(text), None
     except json.JSONDecodeError as e:
-        return f"row: not valid JSON (column {e.colno}: {e.msg})"
-    except RecursionError:
-        return "row: not valid JSON (nested too deeply)"
-    except ValueError as e:   # an integer of more digits than Python converts
-        return f"row: not valid JSON ({str(e).splitlines()[0]})"
-    return "row: not valid JSON"
+        return None, f"row: not valid JSON (column {e.colno}: {e.msg})"
+    except ValueError as e:   # NaN, Infinity, nesting deeper than profile.MAX_JSON_DEPTH
+        return None, f"row: {e}"
 
 
-def _json_all(texts: list[str], scan) -> list[Any] | None:
-    """The JSON value of every text, when each is one JSON value and nothing else; else None."""
+def json_problem(text: str) -> str:
+    """The message of a line that is not one JSON value as profile.json_value reads it."""
+    return parse_line(text)[1] or "row: not valid JSON"
+
+
+def _json_all(texts: list[str]) -> list[Any] | None:
+    """The JSON value of every text, when each is one JSON value and nothing else, nested no deeper
+    than json_value allows; else None."""
+    scan = _DECODER.scan_once
     try:
         parsed = [scan(t, 0) for t in texts]
     except (StopIteration, ValueError, RecursionError):
         return None
     if list(map(len, texts)) != [end for _, end in parsed]:
         return None
-    return [value for value, _ in parsed]
+    values = [value for value, _ in parsed]
+    for v in values:   # a record whose fields hold arrays or objects: its depth is checked
+        if type(v) is not dict or any(type(x) in _CONTAINERS for x in v.values()):
+            if profile._depth(v) > profile.MAX_JSON_DEPTH:
+                return None
+    return values
 
 
-def _json_lines(pieces: list[str], before: int, scan) -> tuple[list[Any], list[int], list[tuple[int, str]]]:
+def _json_lines(pieces: list[str], before: int) -> tuple[list[Any], list[int], list[tuple[int, str]]]:
     """The JSON value of each non-blank line of a block whose first line is before + 1 (a line with
     blanks around its value, a blank line or a line that is not JSON: line by line)."""
-    values = _json_all(pieces, scan)   # the common case: every line a bare JSON value
+    values = _json_all(pieces)   # the common case: every line a bare JSON value
     if values is not None:
         return values, list(range(before + 1, before + 1 + len(pieces))), []
     pieces = [p.strip(_JSON_WS) for p in pieces]
@@ -54,17 +70,14 @@ def _json_lines(pieces: list[str], before: int, scan) -> tuple[list[Any], list[i
     else:
         lines = [before + 1 + i for i, p in enumerate(pieces) if p]
         texts = [p for p in pieces if p]
-    values = _json_all(texts, scan)
+    values = _json_all(texts)
     if values is not None:
         return values, lines, []
     records, kept, errors = [], [], []
     for line, text in zip(lines, texts):
-        try:
-            value, end = scan(text, 0)
-            if end != len(text):
-                raise ValueError
-        except (StopIteration, ValueError, RecursionError):
-            errors.append((line, json_problem(text)))
+        value, problem = parse_line(text)
+        if problem is not None:
+            errors.append((line, problem))
             continue
         records.append(value)
         kept.append(line)
@@ -109,7 +122,6 @@ def _arrow_json_block(path: Path, block: bytes, first_line: int) -> RawCohort | 
 def iter_jsonl(path: Path, block_bytes: int, arrow: bool = True) -> Iterator[RawCohort]:
     """The records of a JSON Lines cohort, block by block: with pyarrow's JSON reader where it reads a
     block exactly as Python's json module does (``arrow``), with the json module otherwise."""
-    scan = json.JSONDecoder().scan_once   # json.loads without its Python-level wrapper
     line_no = 0
     with open(path, "rb") as f:
         start = 3 if f.read(3) == BOM else 0
@@ -125,7 +137,7 @@ def iter_jsonl(path: Path, block_bytes: int, arrow: bool = True) -> Iterator[Raw
                 pieces = block.decode("utf-8").split("\n")
                 if block.endswith(b"\n"):
                     pieces.pop()   # the empty piece after the block's last LF: the next block's first line
-                records, lines, pre_errors = _json_lines(pieces, line_no, scan)
+                records, lines, pre_errors = _json_lines(pieces, line_no)
                 line_no += len(pieces)
                 raw = RawCohort(path=path, fmt="jsonl", lines=np.asarray(lines, dtype=np.int64), records=records,
                                 pre_errors=pre_errors)

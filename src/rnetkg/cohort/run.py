@@ -23,8 +23,9 @@ import numpy as np
 import pyarrow as pa
 
 from ..answer import answer_to_row, csv_columns
-from ..criteria.model import STATUSES, model_for
-from ..criteria.vectorised import Columns, combination_answer, evaluate, factorize_rows, profile_classes
+from ..criteria.load import model_for
+from ..criteria.model import STATUSES
+from ..criteria.vectorised import Columns, combination_answer, evaluate_readings, factorize_rows, profile_classes
 from ..errors import CohortError
 from ..outputs import check_output
 from .read import RawCohort, iter_cohort, read_cohort
@@ -39,23 +40,26 @@ EVALUATION_ROWS = 1 << 17
 Progress = Callable[[float, str], None]
 
 
-def summarise(keys, rows: list[list[str]], counts: np.ndarray) -> tuple[dict, dict, dict]:
-    """Status counts per guideline and disagreement counts per pair, from the distinct output rows."""
+def summarise(keys, rows: list[list[str]], counts: np.ndarray) -> dict[str, dict]:
+    """Status counts per guideline, disagreement counts per pair and kind, and how many profiles each
+    guideline answers differently under another reading, from the distinct output rows."""
     cols = csv_columns(keys)
-    status_counts = {k: {s: 0 for s in STATUSES} for k in keys}
-    conflicts: dict[str, int] = {}
-    partial: dict[str, int] = {}
+    out: dict[str, dict] = {"status_counts": {k: {s: 0 for s in STATUSES} for k in keys},
+                            "conflicts": {}, "partial": {}, "complementary": {},
+                            "reading_dependent": {k: 0 for k in keys}}
     for row, c in zip(rows, counts):
         c = int(c)
         if not c:
             continue
         for k in keys:
-            status_counts[k][row[cols.index(f"{k}.status")]] += c
-        for name, target in (("conflicts", conflicts), ("partial", partial)):
+            out["status_counts"][k][row[cols.index(f"{k}.status")]] += c
+        for name in ("conflicts", "partial", "complementary", "reading_dependent"):
             cell = row[cols.index(name)]
-            for pair in (cell.split(";") if cell else []):
-                target[pair] = target.get(pair, 0) + c
-    return status_counts, dict(sorted(conflicts.items())), dict(sorted(partial.items()))
+            for item in (cell.split(";") if cell else []):
+                out[name][item] = out[name].get(item, 0) + c
+    for name in ("conflicts", "partial", "complementary"):
+        out[name] = dict(sorted(out[name].items()))
+    return out
 
 
 def _nothing(*_args) -> None:
@@ -78,20 +82,21 @@ class _Answers:
     def __init__(self, model) -> None:
         self.model = model
         self.tails = Tails()
-        self._of_answer: dict[bytes, int] = {}     # (statuses, modalities) -> index into tails
+        self._of_answer: dict[bytes, int] = {}     # (statuses, modalities, reading dependence) -> tail
 
     def of(self, cols: Columns) -> np.ndarray:
         """The index into ``tails`` of each profile's answer."""
         model = self.model
         classes, reps = profile_classes(model, cols)
-        status, mods = evaluate(model, cols.take(reps))
-        answer_of, first = factorize_rows(status, mods, len(model.modality_keys))
+        status, mods, dependent = evaluate_readings(model, cols.take(reps))
+        answer_of, first = factorize_rows(status, mods, len(model.modality_keys), dependent)
         tail_of = np.empty(len(first), dtype=np.int64)
         for j, i in enumerate(first):
-            key = status[i].tobytes() + mods[i].tobytes()
+            key = status[i].tobytes() + mods[i].tobytes() + dependent[i].tobytes()
             k = self._of_answer.get(key)
             if k is None:
-                k = self._of_answer[key] = self.tails.add(answer_to_row(combination_answer(model, status[i], mods[i])))
+                k = self._of_answer[key] = self.tails.add(
+                    answer_to_row(combination_answer(model, status[i], mods[i], dependent[i])))
             tail_of[j] = k
         return tail_of[answer_of][classes]
 
@@ -206,12 +211,12 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
         result = _run_sparql(read_cohort(Path(inp)), Path(out), engine, progress, batch_size)
     on_rejected(result["errors"])
     progress(1.0, "done")
-    status_counts, conflicts, partial = summarise(result["keys"], result["rows"], result["counts"])
+    counted = summarise(result["keys"], result["rows"], result["counts"])
     url = getattr(engine, "url", None)
     return {
         "input": str(inp), "output": str(out),
         "engine": engine_name if not url else f"{engine_name} on {url}",
         "read": result["read"], "written": result["written"], "rejected": len(result["errors"]),
-        "errors": result["errors"], "guidelines": list(result["keys"]), "status_counts": status_counts,
-        "conflicts": conflicts, "partial": partial, "seconds": time.perf_counter() - started,
+        "errors": result["errors"], "guidelines": list(result["keys"]), **counted,
+        "seconds": time.perf_counter() - started,
     }

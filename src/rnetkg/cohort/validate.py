@@ -4,7 +4,6 @@ goes through parse_profile itself, which gives the message."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
@@ -19,7 +18,7 @@ from ..errors import ProfileError
 from ..fields import (DECISION_POINTS, DEPTH_T_STAGE, DEPTHS, FIELDS, KI67_GRADE_CUTS, MARGINS, MITOSES_GRADE_CUTS,
                       NUMBER_FIELDS, T_CATEGORIES, T_SIZE_CUTS, T_STAGES, Field)
 from .raw import RawCohort, csv_boolean
-from .read_jsonl import json_problem
+from .read_jsonl import parse_line
 
 # index into T_STAGES ("T1", "T1a", "T1b", "T2", "T3", "T4") -> index into T_CATEGORIES
 _T_CATEGORY_OF = np.array([T_CATEGORIES.index(t[:2]) for t in T_STAGES], dtype=np.int8)
@@ -137,12 +136,10 @@ def id_problem(value: str) -> str | None:
 
 def row_problem(raw: RawCohort, i: int, line: int) -> str:
     """The message for a rejected record: parse_profile's, or the id's."""
-    if raw.source is not None:   # a JSON line that pyarrow read
-        text = raw.source_line(i)
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):   # an integer of more digits than Python converts
-            return json_problem(text)
+    if raw.source is not None:   # a JSON line that pyarrow read (NaN, Infinity: json_value refuses them)
+        data, problem = parse_line(raw.source_line(i))
+        if problem is not None:
+            return problem
     else:
         data = raw.row_dict(i)
     try:

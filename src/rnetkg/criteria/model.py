@@ -19,20 +19,18 @@ define the answer:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
-from .. import queries
-from ..errors import ModelError
-from ..fields import FIELDS
-from ..namespaces import KG
+from ..namespaces import KG, RNET
 
 APPLIES, POSSIBLE, DOES_NOT_APPLY = 1, 0, -1
 STATEMENT_STATUS = {APPLIES: "applies", POSSIBLE: "possible", DOES_NOT_APPLY: "does_not_apply"}
 STATUSES = ("covered", "ambiguous", "possible", "silent")
 ANSWERING = ("covered", "ambiguous")
 KINDS = ("management", "staging", "consensus_summary", "author_position", "tiered_care_proposal")
-_ATOM_FIELD_KIND = {"range": "number", "boolean": "boolean", "set": "enum"}
+# the reading context of every answer: each ambiguous passage read with its default reading
+DEFAULT_CONTEXT = RNET + "DefaultReadings"
 
 
 def rec_id(iri: str) -> str:
@@ -88,6 +86,10 @@ class Criterion:
     sign: int
     atoms: tuple[Atom, ...]
     negated: bool = False
+    part: str = ""              # the atom, the risk-factor definition or the precedence rule
+    reading: str | None = None  # the reading the part holds under (None: every reading)
+    as_written: str = ""        # the criterion's own text as written
+    label: str = ""             # the part's label (a risk-factor definition's, a rule's)
 
     def status(self, values: dict[str, Any]) -> int:
         flip = -1 if self.negated else 1
@@ -138,6 +140,9 @@ class Statement:
     follow_up: str = ""
     assumptions: tuple[str, ...] = ()
     source: Source | None = None
+    reading: str | None = None  # the reading the statement holds under (None: every reading)
+    caveats: tuple[str, ...] = ()  # the notes on where its source is vague, and how it is encoded
+    aims: tuple[str, ...] = ()     # aims it states, which are not actions
 
     @property
     def id(self) -> str:
@@ -163,11 +168,31 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """One reading of an ambiguous passage of a source."""
+
+    iri: str
+    passage: str
+    passage_label: str
+    label: str
+    default: bool
+    rationale: str
+    default_reason: str
+    quotes: tuple[str, ...]
+    guidelines: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return rec_id(self.iri)
+
+
+@dataclass(frozen=True)
 class Guideline:
     key: str
     document: str
     label: str
     position: int | None
+    scope: tuple[str, ...] = ()  # the modalities it addresses where its title narrows it; () = all
 
 
 @dataclass(frozen=True)
@@ -187,11 +212,15 @@ class GuidelineResult:
 @dataclass(frozen=True)
 class Evaluation:
     """One profile evaluated: the statements that apply or are possible, each guideline's status and
-    modalities (in the graph's order of guidelines) and the disagreements (sorted pairs)."""
+    modalities (in the graph's order of guidelines) and the disagreements (sorted pairs), under the
+    default readings; and each guideline's answer under every other reading."""
 
     statements: tuple[StatementResult, ...]
     guidelines: tuple[GuidelineResult, ...]
     disagreements: tuple[dict[str, Any], ...]
+    # each guideline's answer in every other reading context (one passage read otherwise); empty when
+    # the evaluator was asked for the default readings only
+    contexts: tuple[tuple[str, tuple[GuidelineResult, ...]], ...] = ()
 
 
 def guideline_status(applying: Sequence[tuple[str, ...]], possible: Sequence[tuple[str, ...]]
@@ -206,31 +235,48 @@ def guideline_status(applying: Sequence[tuple[str, ...]], possible: Sequence[tup
     return "silent", ()
 
 
-def disagreements(answers: Iterable[tuple[str, str, Iterable[str]]]) -> list[dict[str, Any]]:
+def disagreements(answers: Iterable[tuple[str, str, Iterable[str]]],
+                  scopes: dict[str, tuple[str, ...]] | None = None) -> list[dict[str, Any]]:
     """The rule of disagreements.rq over (guideline, status, modalities): two answering guidelines
-    with different sets conflict (disjoint) or are partial (overlapping). Sorted pairs."""
+    with different sets are complementary when each answer lies outside the other's scope (a guideline
+    without a recorded scope addresses every modality), else in conflict (disjoint) or partial
+    (overlapping). Sorted pairs."""
+    scopes = scopes or {}
     answering = sorted((k, frozenset(m)) for k, s, m in answers if s in ANSWERING)
+
+    def outside(mods: frozenset, key: str) -> bool:
+        return bool(scopes.get(key)) and not mods & set(scopes[key])
+
     out = []
     for i, (k1, m1) in enumerate(answering):
         for k2, m2 in answering[i + 1:]:
             if m1 != m2:
-                out.append({"guidelines": [k1, k2], "kind": "partial" if m1 & m2 else "conflict"})
+                kind = ("complementary" if outside(m1, k2) and outside(m2, k1)
+                        else "partial" if m1 & m2 else "conflict")
+                out.append({"guidelines": [k1, k2], "kind": kind})
     return out
 
 
 @dataclass
 class Model:
-    """Every statement with its criteria and details, the guidelines in order, the modality keys."""
+    """Every statement with its criteria and details, the guidelines in order, the modality keys, the
+    readings of the ambiguous passages."""
 
     guidelines: tuple[Guideline, ...]
     modality_keys: tuple[str, ...]
     modality_labels: dict[str, str]
     statements: dict[str, Statement]
     atoms: tuple[Atom, ...]
+    readings: dict[str, Reading] = field(default_factory=dict)
+    _in_context: dict[str, dict[str, Statement]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def guideline_keys(self) -> tuple[str, ...]:
         return tuple(g.key for g in self.guidelines)
+
+    @property
+    def scopes(self) -> dict[str, tuple[str, ...]]:
+        return {g.key: g.scope for g in self.guidelines if g.scope}
 
     def bounds(self, field_name: str) -> list[float]:
         """Every bound that a range criterion puts on a numeric field, sorted."""
@@ -240,20 +286,50 @@ class Model:
     def criteria_fields(self) -> set[str]:
         return {a.field for a in self.atoms}
 
-    def with_criteria(self) -> list[Statement]:
-        return [s for s in self.statements.values() if s.criteria]
+    def with_criteria(self, context: str = DEFAULT_CONTEXT) -> list[Statement]:
+        return [s for s in self.statements_in(context).values() if s.criteria]
+
+    # ------------------------------------------------------------ readings
+
+    @property
+    def contexts(self) -> tuple[str, ...]:
+        """The default readings, then each other reading (one passage at a time)."""
+        return (DEFAULT_CONTEXT, *sorted(r.iri for r in self.readings.values() if not r.default))
+
+    def active(self, reading: str | None, context: str) -> bool:
+        """Does a node tied to ``reading`` hold in ``context``? (The rule of the profile queries.)"""
+        if reading is None or reading == context:
+            return True
+        r = self.readings.get(reading)
+        if r is None or not r.default:
+            return False
+        other = self.readings.get(context)
+        return other is None or other.passage != r.passage
+
+    def statements_in(self, context: str = DEFAULT_CONTEXT) -> dict[str, Statement]:
+        """The statements that hold in a reading context, each with the parts of its criteria that
+        hold there."""
+        if context not in self._in_context:
+            out = {}
+            for iri, s in self.statements.items():
+                if self.active(s.reading, context):
+                    crits = tuple(c for c in s.criteria if self.active(c.reading, context))
+                    out[iri] = s if len(crits) == len(s.criteria) else replace(s, criteria=crits)
+            self._in_context[context] = out
+        return self._in_context[context]
 
     # ------------------------------------------------------------ the scalar reference evaluator
 
-    def evaluate(self, profile) -> Evaluation:
-        """The answer for one validated profile (rnetkg.profile.Profile)."""
-        return self.evaluate_values(profile.criteria_values(), profile.decision_point)
+    def evaluate(self, profile, context: str = DEFAULT_CONTEXT) -> Evaluation:
+        """The answer for one validated profile (rnetkg.profile.Profile) in a reading context."""
+        return self.evaluate_values(profile.criteria_values(), profile.decision_point, context)
 
-    def evaluate_values(self, values: dict[str, Any], decision_point: str) -> Evaluation:
+    def evaluate_values(self, values: dict[str, Any], decision_point: str,
+                        context: str = DEFAULT_CONTEXT) -> Evaluation:
         results = []
         applying: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         possible: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-        for s in self.statements.values():
+        for s in self.statements_in(context).values():
             st = s.status(values, decision_point)
             if st is None or st < 0:
                 continue
@@ -264,103 +340,18 @@ class Model:
         for key in self.guideline_keys:
             status, mods = guideline_status(applying.get(key, []), possible.get(key, []))
             guidelines.append(GuidelineResult(key, status, mods))
-        dis = disagreements((g.key, g.status, g.modalities) for g in guidelines)
+        dis = disagreements(((g.key, g.status, g.modalities) for g in guidelines), self.scopes)
         return Evaluation(tuple(sorted(results, key=lambda r: r.statement.iri)), tuple(guidelines), tuple(dis))
 
+    def evaluate_readings(self, profile) -> Evaluation:
+        """The answer under the default readings, with each guideline's answer in every other reading
+        context (what the answer's `readings` are made of)."""
+        values, dp = profile.criteria_values(), profile.decision_point
+        default = self.evaluate_values(values, dp)
+        others = tuple((c, self.evaluate_values(values, dp, c).guidelines) for c in self.contexts[1:])
+        return replace(default, contexts=others)
 
-# ---------------------------------------------------------------- reading the model
-
-def _flag(v: Any) -> bool | None:
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return v in ("true", "1")
-    return bool(v)
-
-
-def _check_atom(atom: Atom) -> None:
-    f = FIELDS.get(atom.field)
-    expected = _ATOM_FIELD_KIND.get(atom.kind)
-    if f is None or expected is None or not f.criteria_value:
-        return  # a field no profile has: the queries see it as unknown, and so does the model
-    if expected != f.kind or (atom.kind == "boolean" and atom.required is None):
-        raise ModelError(f"criteria: atom {atom.iri} ({atom.kind} on field {atom.field}) cannot be evaluated; "
-                         f"field {atom.field} is a {f.kind}")
-
-
-def load_model(engine) -> Model:
-    """Read the model from the graph behind ``engine`` (any rnetkg engine)."""
-    guidelines = tuple(Guideline(r["guideline"], r["document"], r["label"] or r["guideline"], r["position"])
-                       for r in engine.select(queries.get("guidelines").text))
-    mod_rows = engine.select(queries.get("modalities").text)
-    modality_keys = tuple(r["modality"] for r in mod_rows)
-    modality_labels = {r["modality"]: r["label"] or r["modality"].replace("_", " ") for r in mod_rows}
-
-    atoms: dict[str, dict[str, Any]] = {}
-    crit_atoms: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
-    crit_sign: dict[tuple[str, str], int] = {}
-    crit_negated: dict[tuple[str, str], bool] = {}
-    info: dict[str, dict[str, Any]] = defaultdict(lambda: {"kinds": set(), "dps": set(), "guideline": ""})
-    rec_crits: dict[str, dict[str, None]] = defaultdict(dict)
-    for r in engine.select(queries.get("criteria").text):
-        a = atoms.setdefault(r["atom"], {"iri": r["atom"], "kind": r["atomType"], "field": r["field"],
-                                         "min": None if r["min"] is None else float(r["min"]),
-                                         "min_inclusive": _flag(r["minInclusive"]),
-                                         "max": None if r["max"] is None else float(r["max"]),
-                                         "max_inclusive": _flag(r["maxInclusive"]),
-                                         "required": _flag(r["required"]), "allowed": set(),
-                                         "as_written": r["asWritten"] or ""})
-        if r["allowed"] is not None:
-            a["allowed"].add(r["allowed"])
-        key = (r["rec"], r["crit"])
-        crit_atoms[key][r["atom"]] = None
-        crit_sign[key] = int(r["sign"])
-        crit_negated[key] = bool(_flag(r.get("negated")))
-        i = info[r["rec"]]
-        i["kinds"].add(r["kind"])
-        i["dps"].add(r["decisionPoint"])
-        i["guideline"] = r["guideline"] or ""
-        rec_crits[r["rec"]][r["crit"]] = None
-    atom_objs = {iri: Atom(**{**a, "allowed": frozenset(a["allowed"])}) for iri, a in atoms.items()}
-    for atom in atom_objs.values():
-        _check_atom(atom)
-
-    statements: dict[str, Statement] = {}
-    for r in engine.select(queries.get("recommendation-details").text):
-        iri = r["rec"]
-        crits = tuple(Criterion(c, crit_sign[(iri, c)], tuple(atom_objs[a] for a in sorted(crit_atoms[(iri, c)])),
-                                crit_negated[(iri, c)]) for c in sorted(rec_crits.get(iri, {})))
-        i = info.get(iri)
-        dps = frozenset(i["dps"]) if i else frozenset({r["decisionPoint"]})
-        statements[iri] = Statement(
-            iri=iri, guideline=r["guideline"] or "", kind=r["kind"], decision_points=dps, criteria=crits,
-            label=r["label"] or "", mdt=bool(_flag(r["mdt"])),
-            modalities=tuple(split_list(r["modalities"])), procedures=tuple(split_list(r["procedures"])),
-            workup=tuple(split_list(r["workup"])), follow_up=" | ".join(split_list(r["followUp"])),
-            assumptions=tuple(split_list(r["assumptions"])),
-            source=Source(r["document"], r["locator"], " … ".join(split_list(r["quotes"])), r["reference"] or None))
-    # a statement with criteria but without a label, decision point or source (a defect that SHACL
-    # reports): evaluated like the others, shown in no answer
-    for iri in sorted(set(info) - set(statements)):
-        i = info[iri]
-        crits = tuple(Criterion(c, crit_sign[(iri, c)], tuple(atom_objs[a] for a in sorted(crit_atoms[(iri, c)])),
-                                crit_negated[(iri, c)]) for c in sorted(rec_crits[iri]))
-        kind = next(k for k in KINDS if k in i["kinds"])
-        statements[iri] = Statement(iri=iri, guideline=i["guideline"], kind=kind,
-                                    decision_points=frozenset(i["dps"]), criteria=crits)
-    known = set(guidelines_keys := [g.key for g in guidelines])
-    for s in statements.values():
-        if s.guideline and s.guideline not in known:
-            raise ModelError(f"criteria: statement {s.iri} names guideline {s.guideline!r}, which is not a "
-                             f"guideline document of the graph ({', '.join(guidelines_keys)})")
-        unknown = set(s.modalities) - set(modality_keys)
-        if unknown:
-            raise ModelError(f"criteria: statement {s.iri} has modality {sorted(unknown)[0]!r}, not a "
-                             "rnet:ManagementModality with a modality bit")
-    return Model(guidelines=guidelines, modality_keys=modality_keys, modality_labels=modality_labels,
-                 statements=dict(sorted(statements.items())), atoms=tuple(atom_objs[k] for k in sorted(atom_objs)))
-
-
-def model_for(engine) -> Model:
-    """The model of ``engine``'s graph, read once per engine (once per process for the shipped graph)."""
-    return engine.cached("criteria-model", load_model)
+    def guideline_answers(self, profile) -> dict[str, tuple[GuidelineResult, ...]]:
+        """Each guideline's status and modalities in every reading context."""
+        e = self.evaluate_readings(profile)
+        return {DEFAULT_CONTEXT: e.guidelines, **dict(e.contexts)}

@@ -34,7 +34,8 @@ from ..namespaces import RNET
 from ..profile import Profile
 from ..queries import case_iri
 from ..reasoner import all_classes, load_world, require_java, run_reasoner
-from .model import Atom, Criterion, Statement, model_for
+from .model import Atom, Criterion, Statement
+from .load import model_for
 
 APPLIES_SUFFIX = "--applies"
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..fields import DECISION_POINTS, FIELDS
-from .model import Model, disagreements
+from .model import DEFAULT_CONTEXT, Model, disagreements
 
 # guideline status codes
 SILENT, POSSIBLE, COVERED, AMBIGUOUS = 0, 1, 2, 3
@@ -100,8 +100,9 @@ def profile_classes(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray
     return inverse, first_rows(inverse)
 
 
-def evaluate(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
-    """Guideline status and modality set of every profile for every key of model.guideline_keys.
+def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT) -> tuple[np.ndarray, np.ndarray]:
+    """Guideline status and modality set of every profile for every key of model.guideline_keys, in a
+    reading context (default: the default readings).
 
     Returns (status[n, G] int8 with SILENT/POSSIBLE/COVERED/AMBIGUOUS, modalities[n, G] int64 bit
     sets over model.modality_keys)."""
@@ -124,7 +125,7 @@ def evaluate(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
     any_pos = [np.zeros(n, dtype=bool) for _ in range(G)]
     or_pos = [np.zeros(n, dtype=np.int64) for _ in range(G)]
     dp_codes = {d: i for i, d in enumerate(DECISION_POINTS)}
-    for s in model.statements.values():
+    for s in model.statements_in(context).values():
         if not s.counts_for_status or not s.criteria:
             continue
         mask = np.int64(sum(bit[m] for m in s.modalities))
@@ -156,21 +157,40 @@ def evaluate(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
     return st, mods
 
 
-def combination_answer(model: Model, statuses: Sequence[int], mods: Sequence[int]) -> dict[str, Any]:
-    """The answer (statuses, modalities, disagreements) of one row of ``evaluate``'s output."""
+def evaluate_readings(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``evaluate`` under the default readings, and which guidelines' answers change under another
+    reading (bool[n, G])."""
+    status, mods = evaluate(model, cols)
+    dependent = np.zeros(status.shape, dtype=bool)
+    for context in model.contexts[1:]:
+        s2, m2 = evaluate(model, cols, context)
+        dependent |= (s2 != status) | (m2 != mods)
+    return status, mods, dependent
+
+
+def combination_answer(model: Model, statuses: Sequence[int], mods: Sequence[int],
+                       dependent: Sequence[bool] | None = None) -> dict[str, Any]:
+    """The answer (statuses, modalities, reading dependence, disagreements) of one row of
+    ``evaluate_readings``' output."""
+    dependent = dependent if dependent is not None else [False] * len(statuses)
     guidelines = [{"guideline": k, "status": STATUS_NAMES[int(s)],
-                   "modalities": [m for j, m in enumerate(model.modality_keys) if int(mk) >> j & 1]}
-                  for k, s, mk in zip(model.guideline_keys, statuses, mods)]
-    dis = disagreements((g["guideline"], g["status"], g["modalities"]) for g in guidelines)
+                   "modalities": [m for j, m in enumerate(model.modality_keys) if int(mk) >> j & 1],
+                   "reading_dependent": bool(d)}
+                  for k, s, mk, d in zip(model.guideline_keys, statuses, mods, dependent)]
+    dis = disagreements(((g["guideline"], g["status"], g["modalities"]) for g in guidelines), model.scopes)
     return {"profile": "", "guidelines": guidelines, "disagreements": dis}
 
 
-def factorize_rows(status: np.ndarray, mods: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (status, modality set) combinations: (inverse index per row, first row of each)."""
+def factorize_rows(status: np.ndarray, mods: np.ndarray, width: int,
+                   dependent: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (status, modality set, reading dependence) combinations: (inverse index per row, first
+    row of each)."""
     n, G = status.shape
+    dependent = dependent if dependent is not None else np.zeros(status.shape, dtype=bool)
     key = np.zeros(n, dtype=np.int64)
     for g in range(G):
-        key = key * (4 << width) + (status[:, g].astype(np.int64) << width) + mods[:, g]
+        code = status[:, g].astype(np.int64) * 2 + dependent[:, g]
+        key = key * (8 << width) + (code << width) + mods[:, g]
         key, _ = pd.factorize(key)
         key = key.astype(np.int64)
     return key, first_rows(key)

@@ -10,7 +10,7 @@ port), guard.py (no SERVICE), app.py (the Starlette front: `/query`, `/sparql`, 
 (start_server, run, banner, dump). Nothing here prints: the CLI prints; events go to the
 `rnetkg.serve` logger.
 
-    python -m rnetkg.serve --dump FILE.nt   # the expanded graph, to load into another triple store
+    rnetkg serve --dump FILE.nt            # the expanded graph, to load into another triple store
 """
 
 from .child import BINARY_ENV, ServeError, build_store, find_oxigraph

@@ -1,5 +1,5 @@
-"""The web front of `rnetkg serve` (Starlette): one address for the SPARQL endpoint, its UI and, later,
-the pages and services built on the graph.
+"""The web front of `rnetkg serve` (Starlette): one address for the SPARQL endpoint, its UI, the
+clinician page (`/`, page.py) and the CDS Hooks service (`/cds-services`, cds.py).
 
 `/query` implements the SPARQL 1.1 Protocol query operation (GET `?query=`, POST form-encoded, POST
 `application/sparql-query`) and forwards each query to the Oxigraph child, after guard.check_query
@@ -201,16 +201,34 @@ async def _read_body(request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+PAGE_HEADERS = {  # the page loads nothing: no script, no image, no font, no frame
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type, Authorization", "Access-Control-Max-Age": "600"}
+MAX_FORM_BYTES = 64 << 10
+
+
+def _form_items(body: bytes) -> list[tuple[str, str]]:
+    """An application/x-www-form-urlencoded UTF-8 body as (name, value) pairs; ValueError when it is not."""
+    return urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100, errors="strict")
+
+
 READ_ONLY = ("this endpoint is read-only: SPARQL updates and Graph Store writes are refused")
 
 
-def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[bytes, str]]):
-    """The Starlette application of `rnetkg serve`."""
+def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[bytes, str]], clinic=None):
+    """The Starlette application of `rnetkg serve` (``clinic``: a page.Clinic; loaded here when not given)."""
     import contextlib
 
     from starlette.applications import Starlette
-    from starlette.responses import HTMLResponse, RedirectResponse, Response
+    from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import Route
+
+    from . import cds, page
+
+    clinic = clinic or page.Clinic.load()
 
     proxy = Proxy(supervisor, limits)
 
@@ -266,7 +284,48 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
         return Response(body, media_type=ctype, headers={"Cache-Control": "public, max-age=3600"})
 
     async def home(request):
-        return RedirectResponse("/sparql", status_code=307)
+        if request.method == "POST":
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype != "application/x-www-form-urlencoded":
+                return _error(415, "the form must be sent as application/x-www-form-urlencoded")
+            body = await _read_body(request, MAX_FORM_BYTES)
+            if body is None:
+                return _error(413, f"the form exceeds {MAX_FORM_BYTES >> 10} KiB")
+            try:
+                items = _form_items(body)
+            except (ValueError, UnicodeDecodeError):
+                return _error(400, "the form is not valid application/x-www-form-urlencoded UTF-8")
+        else:
+            items = list(request.query_params.multi_items())
+        status, text = page.render(clinic, items)
+        return HTMLResponse(text, status_code=status, headers=PAGE_HEADERS)
+
+    async def cds_discovery(request):
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=CORS)
+        return JSONResponse(cds.discovery(clinic.model.guideline_keys, clinic.context), headers=CORS)
+
+    async def cds_call(request):
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=CORS)
+        if request.path_params["service_id"] != cds.SERVICE_ID:
+            return _error(404, f"no CDS service {request.path_params['service_id'][:60]!r}; "
+                          f"this server has {cds.SERVICE_ID!r} (GET /cds-services)")
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json" and not ctype.endswith("+json"):
+            return _error(415, "a CDS Hooks request is JSON: Content-Type must be application/json")
+        body = await _read_body(request, limits.max_request_bytes)
+        if body is None:
+            return _error(413, f"the request exceeds {limits.max_request_bytes >> 20} MiB")
+        base = str(request.base_url)
+        try:
+            result = (cds.respond(clinic, body, base) if len(body) < PARSE_IN_THREAD_BYTES // 4
+                      else await asyncio.to_thread(cds.respond, clinic, body, base))
+        except cds.CdsError as e:
+            resp = _error(e.status, str(e))
+            resp.headers.update(CORS)
+            return resp
+        return JSONResponse(result, headers=CORS)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -277,7 +336,9 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
             await proxy.close()
 
     routes = [
-        Route("/", home, methods=["GET", "HEAD"]),
+        Route("/", home, methods=["GET", "HEAD", "POST"]),
+        Route("/cds-services", cds_discovery, methods=["GET", "OPTIONS"]),
+        Route("/cds-services/{service_id}", cds_call, methods=["POST", "OPTIONS"]),
         Route("/query", query, methods=["GET", "POST"]),
         Route("/sparql", ui, methods=["GET", "HEAD"]),
         *(Route(path, asset, methods=["GET", "HEAD"]) for path in UI_ASSETS),
@@ -286,4 +347,5 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.proxy = proxy
+    app.state.clinic = clinic
     return app

@@ -111,6 +111,7 @@ class ServerHandle:
 
     url: str
     query_url: str
+    cds_url: str
     update_url: str
     ui_url: str
     workdir: Path
@@ -192,13 +193,18 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
         supervisor = Supervisor(binary, store, workdir, query_timeout=query_timeout,
                                 memory_limit_mb=memory_limit_mb, ready_timeout=ready_timeout)
         child = supervisor.start()
-        app = build_app(supervisor, limits, fetch_ui_assets(child.base))
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
+        from .page import Clinic
+
+        clinic = Clinic.load()  # the criteria model and the report context, read once
+        clinic.warm()
+        app = build_app(supervisor, limits, fetch_ui_assets(child.base), clinic)
+        config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="on",
                                 timeout_keep_alive=5, timeout_graceful_shutdown=3, limit_concurrency=256)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rnetkg-web", daemon=True)
         base = f"http://{_url_host(host)}:{port}"
-        handle = ServerHandle(url=base + "/", query_url=base + "/query", update_url=base + "/update",
+        handle = ServerHandle(url=base + "/", query_url=base + "/query", cds_url=base + "/cds-services",
+                              update_url=base + "/update",
                               ui_url=base + "/sparql", workdir=workdir, binary=binary, limits=limits,
                               supervisor=supervisor, _server=server, _thread=thread, _sock=sock)
         thread.start()
@@ -265,6 +271,8 @@ def banner(handle: ServerHandle) -> str:
     lines = [
         f"rnetkg: serving the guideline graph read-only at {handle.url} "
         f"(pid {os.getpid()}; Oxigraph server pid {handle.pid})",
+        f"  clinician page   {handle.url}   (a form for one case; the answer explained, with its sources)",
+        f"  CDS Hooks 2.0    {handle.cds_url}   (service rnet-guideline-comparison on patient-view)",
         f"  query UI         {handle.ui_url}",
         f"  SPARQL endpoint  {handle.query_url}   (SPARQL 1.1 Protocol; updates are refused)",
         f"  limits           {lim.query_timeout:g} s per query, answers up to {lim.max_reply_bytes / (1 << 20):g} MiB, "

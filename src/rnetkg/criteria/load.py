@@ -1,0 +1,142 @@
+"""Reading the criteria model from the graph: queries/guidelines.rq, modalities.rq, readings.rq,
+criteria.rq and recommendation-details.rq, once per engine."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from .. import queries
+from ..errors import ModelError
+from ..fields import FIELDS
+from .model import KINDS, Atom, Criterion, Guideline, Model, Reading, Source, Statement, split_list
+
+_ATOM_FIELD_KIND = {"range": "number", "boolean": "boolean", "set": "enum"}
+
+
+def _flag(v: Any) -> bool | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v in ("true", "1")
+    return bool(v)
+
+
+def _check_atom(atom: Atom) -> None:
+    f = FIELDS.get(atom.field)
+    expected = _ATOM_FIELD_KIND.get(atom.kind)
+    if f is None or expected is None or not f.criteria_value:
+        return  # a field no profile has: the queries see it as unknown, and so does the model
+    if expected != f.kind or (atom.kind == "boolean" and atom.required is None):
+        raise ModelError(f"criteria: atom {atom.iri} ({atom.kind} on field {atom.field}) cannot be evaluated; "
+                         f"field {atom.field} is a {f.kind}")
+
+
+def _readings(engine) -> dict[str, Reading]:
+    rows = engine.select(queries.get("readings").text)
+    quotes: dict[str, dict[str, None]] = defaultdict(dict)
+    guidelines: dict[str, dict[str, None]] = defaultdict(dict)
+    first: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        first.setdefault(r["reading"], r)
+        if r["quote"]:
+            quotes[r["reading"]][r["quote"]] = None
+        guidelines[r["reading"]][r["guideline"]] = None
+    return {iri: Reading(iri, r["passage"], r["passageLabel"], r["label"], bool(_flag(r["default"])), r["rationale"],
+                         r["defaultReason"], tuple(quotes[iri]), tuple(sorted(guidelines[iri])))
+            for iri, r in sorted(first.items())}
+
+
+def load_model(engine) -> Model:
+    """Read the model from the graph behind ``engine`` (any rnetkg engine)."""
+    guidelines = tuple(Guideline(r["guideline"], r["document"], r["label"] or r["guideline"], r["position"],
+                                 tuple(split_list(r["scope"], " ")))
+                       for r in engine.select(queries.get("guidelines").text))
+    mod_rows = engine.select(queries.get("modalities").text)
+    modality_keys = tuple(r["modality"] for r in mod_rows)
+    modality_labels = {r["modality"]: r["label"] or r["modality"].replace("_", " ") for r in mod_rows}
+
+    atoms: dict[str, dict[str, Any]] = {}
+    # a criterion's parts: (rec, crit, part) -> atoms; a risk-factor criterion has one part per
+    # definition, each possibly tied to a reading
+    part_atoms: dict[tuple[str, str, str], dict[str, None]] = defaultdict(dict)
+    part_info: dict[tuple[str, str, str], tuple[int, bool, str | None, str, str]] = {}
+    info: dict[str, dict[str, Any]] = defaultdict(lambda: {"kinds": set(), "dps": set(), "guideline": "",
+                                                            "reading": None})
+    rec_parts: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
+    for r in engine.select(queries.get("criteria").text):
+        a = atoms.setdefault(r["atom"], {"iri": r["atom"], "kind": r["atomType"], "field": r["field"],
+                                         "min": None if r["min"] is None else float(r["min"]),
+                                         "min_inclusive": _flag(r["minInclusive"]),
+                                         "max": None if r["max"] is None else float(r["max"]),
+                                         "max_inclusive": _flag(r["maxInclusive"]),
+                                         "required": _flag(r["required"]), "allowed": set(),
+                                         "as_written": r["asWritten"] or ""})
+        if r["allowed"] is not None:
+            a["allowed"].add(r["allowed"])
+        part = r.get("part") or r["crit"]
+        key = (r["rec"], r["crit"], part)
+        part_atoms[key][r["atom"]] = None
+        part_info[key] = (int(r["sign"]), bool(_flag(r.get("negated"))), r.get("partReading"),
+                          r.get("critWritten") or "", r.get("partLabel") or "")
+        i = info[r["rec"]]
+        i["kinds"].add(r["kind"])
+        i["dps"].add(r["decisionPoint"])
+        i["guideline"] = r["guideline"] or ""
+        i["reading"] = r.get("recReading")
+        rec_parts[r["rec"]][(r["crit"], part)] = None
+    atom_objs = {iri: Atom(**{**a, "allowed": frozenset(a["allowed"])}) for iri, a in atoms.items()}
+    for atom in atom_objs.values():
+        _check_atom(atom)
+
+    def criteria_of(iri: str) -> tuple[Criterion, ...]:
+        out = []
+        for crit, part in sorted(rec_parts.get(iri, {})):
+            sign, negated, reading, written, label = part_info[(iri, crit, part)]
+            out.append(Criterion(crit, sign, tuple(atom_objs[a] for a in sorted(part_atoms[(iri, crit, part)])),
+                                 negated, part, reading, written, label))
+        return tuple(out)
+
+    notes: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"aim": [], "notes": []})
+    for r in engine.select(queries.get("caveats").text):
+        target = notes[r["rec"]]["aim" if r["kind"] == "aim" else "notes"]
+        if r["note"] not in target:
+            target.append(r["note"])
+    statements: dict[str, Statement] = {}
+    for r in engine.select(queries.get("recommendation-details").text):
+        iri = r["rec"]
+        i = info.get(iri)
+        dps = frozenset(i["dps"]) if i else frozenset({r["decisionPoint"]})
+        statements[iri] = Statement(
+            iri=iri, guideline=r["guideline"] or "", kind=r["kind"], decision_points=dps, criteria=criteria_of(iri),
+            label=r["label"] or "", mdt=bool(_flag(r["mdt"])),
+            modalities=tuple(split_list(r["modalities"])), procedures=tuple(split_list(r["procedures"])),
+            workup=tuple(split_list(r["workup"])), follow_up=" | ".join(split_list(r["followUp"])),
+            assumptions=tuple(split_list(r["assumptions"])),
+            source=Source(r["document"], r["locator"], " … ".join(split_list(r["quotes"])), r["reference"] or None),
+            reading=i["reading"] if i else None, caveats=tuple(notes[iri]["notes"]), aims=tuple(notes[iri]["aim"]))
+    # a statement with criteria but without a label, decision point or source (a defect that SHACL
+    # reports): evaluated like the others, shown in no answer
+    for iri in sorted(set(info) - set(statements)):
+        i = info[iri]
+        kind = next(k for k in KINDS if k in i["kinds"])
+        statements[iri] = Statement(iri=iri, guideline=i["guideline"], kind=kind,
+                                    decision_points=frozenset(i["dps"]), criteria=criteria_of(iri),
+                                    reading=i["reading"])
+    known = [g.key for g in guidelines]
+    for s in statements.values():
+        if s.guideline and s.guideline not in known:
+            raise ModelError(f"criteria: statement {s.iri} names guideline {s.guideline!r}, which is not a "
+                             f"guideline document of the graph ({', '.join(known)})")
+        unknown = set(s.modalities) - set(modality_keys)
+        if unknown:
+            raise ModelError(f"criteria: statement {s.iri} has modality {sorted(unknown)[0]!r}, not a "
+                             "rnet:ManagementModality with a modality bit")
+    return Model(guidelines=guidelines, modality_keys=modality_keys, modality_labels=modality_labels,
+                 statements=dict(sorted(statements.items())), atoms=tuple(atom_objs[k] for k in sorted(atom_objs)),
+                 readings=_readings(engine))
+
+
+def model_for(engine) -> Model:
+    """The model of ``engine``'s graph, read once per engine (once per process for the shipped graph)."""
+    return engine.cached("criteria-model", load_model)

@@ -1,0 +1,154 @@
+"""Why an answer is what it is, computed by the criteria model (DESIGN.md "Explanations"): each
+criterion of a recommendation with the profile's value and its result, the risk-factor components of
+the guideline's own definition, the caveats the graph records, why a silent guideline is silent, and
+which missing inputs would settle a "possible" answer and what each value would give.
+
+The statuses these explain come from the evaluation (the SPARQL path's or the model's own): they are
+tested identical, so the explanation is of the answer shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .criteria.model import POSSIBLE, Criterion, Model, Statement
+from .fields import DERIVATION_CUTS, FIELD_NAMES, FIELDS
+
+RESULT = {1: "met", -1: "failed", 0: "unknown"}
+# a missing value that the user cannot type in is asked for through the field it is derived from
+INPUT_OF = {"t_stage": "invasion_depth", "grade": "ki67_percent"}
+
+
+def _value(v: Any) -> Any:
+    return v if not isinstance(v, float) or not v.is_integer() else int(v)
+
+
+def atom_entry(atom, values: dict[str, Any], flip: int = 1) -> dict[str, Any]:
+    v = values.get(atom.field)
+    return {"as_written": atom.as_written, "field": atom.field, "value": _value(v) if v is not None else None,
+            "result": RESULT[flip * atom.status(v)]}
+
+
+def criterion_entry(c: Criterion, values: dict[str, Any]) -> dict[str, Any]:
+    result = RESULT[c.status(values)]
+    if c.direct:
+        return {**atom_entry(c.atoms[0], values), "result": result}
+    if c.negated:
+        return {"as_written": f"unless: {c.label}",
+                "field": "precedence", "value": None, "result": result}
+    return {"as_written": c.as_written, "field": "risk_factors", "value": None, "result": result}
+
+
+def risk_factors(s: Statement, values: dict[str, Any]) -> dict[str, Any] | None:
+    """The components of the guideline's risk-factor definition: present, absent or unknown."""
+    c = next((c for c in s.criteria if not c.direct and not c.negated), None)
+    if c is None:
+        return None
+    entries = [atom_entry(a, values) for a in c.atoms]
+    by = {r: [e for e in entries if e["result"] == r] for r in ("met", "failed", "unknown")}
+    return {"definition": c.label, "present": by["met"], "absent": by["failed"], "unknown": by["unknown"]}
+
+
+def recommendation_explanation(s: Statement, values: dict[str, Any]) -> dict[str, Any]:
+    return {"criteria": [criterion_entry(c, values) for c in s.criteria],
+            "risk_factors": risk_factors(s, values), "caveats": list(s.caveats)}
+
+
+def silence(model: Model, profile, key: str) -> dict[str, Any]:
+    """Why a guideline says nothing for this profile: its recommendation here states an aim only, it
+    has no recommendation at this decision point, or the closest recommendations and what they fail."""
+    values, dp = profile.criteria_values(), profile.decision_point
+    own = [s for s in model.with_criteria() if s.guideline == key and s.kind == "management"]
+    here = [s for s in own if dp in s.decision_points]
+    words = dp.replace("_", " ")
+    aims = [s for s in here if not s.modalities and s.aims and s.status(values, dp) == 1]
+    if aims:
+        return {"reason": f"its recommendation for {words} states an aim, not a treatment: "
+                          + "; ".join(f"'{a}'" for s in aims for a in s.aims),
+                "closest": [{"id": s.id, "failed": []} for s in aims]}
+    if not here:
+        where = sorted({d.replace("_", " ") for s in own for d in s.decision_points})
+        return {"reason": f"no recommendation for {words} in the sources"
+                          + (f" (it addresses {', '.join(where)})" if where else ""), "closest": []}
+    failing = {s.id: [criterion_entry(c, values) for c in s.criteria if c.status(values) < 0] for s in here}
+    fewest = min(len(f) for f in failing.values())
+    closest = [{"id": i, "failed": f} for i, f in sorted(failing.items()) if len(f) == fewest][:3]
+    return {"reason": f"none of its {len(here)} recommendation{'s' if len(here) > 1 else ''} for {words} "
+                      f"applies", "closest": closest}
+
+
+def _candidates(field: str, model: Model) -> list[Any]:
+    f = FIELDS[field]
+    if f.kind == "enum":
+        return list(f.values)
+    if f.kind == "boolean":
+        return [False, True]
+    bounds = sorted(set(model.bounds(field)) | set(DERIVATION_CUTS.get(field, ())))
+    lo = f.minimum if f.minimum is not None else 0.0
+    points = {round(bounds[0] / 2, 3) if bounds else 1.0}
+    for a, b in zip(bounds, bounds[1:]):
+        points |= {a, round((a + b) / 2, 3)}
+    if bounds:
+        points |= {bounds[-1], round(bounds[-1] * 1.5, 3)}
+    return sorted(_value(p) for p in points if f.in_range(p) and p >= lo)
+
+
+def missing_inputs(model: Model, profile, evaluation) -> list[dict[str, Any]]:
+    """Fields the user can supply that would settle a 'possible' answer, the guidelines each concerns,
+    and what each value would give them (under the default readings)."""
+    from .profile import parse_profile
+    from .errors import ProfileError
+
+    affects: dict[str, set[str]] = {}
+    for r in evaluation.statements:
+        if r.status == POSSIBLE and r.statement.guideline and r.statement.counts_for_status:
+            for f in r.missing:
+                affects.setdefault(INPUT_OF.get(f, f), set()).add(r.statement.guideline)
+    data = {n: getattr(profile, n) for n in FIELD_NAMES if n != "id" and getattr(profile, n) is not None}
+    out = []
+    for field in sorted(affects):
+        keys = [k for k in model.guideline_keys if k in affects[field]]
+        what_if = []
+        for v in _candidates(field, model):
+            try:
+                p = parse_profile({**data, field: v})
+            except ProfileError:
+                continue  # a value the other fields rule out (a stated grade, a stated T category)
+            e = model.evaluate(p)
+            what_if.append({"value": v, "answers": {g.key: {"status": g.status, "modalities": list(g.modalities)}
+                                                    for g in e.guidelines if g.key in keys}})
+        out.append({"field": field, "affects": keys, "what_if": what_if})
+    return out
+
+
+# ---------------------------------------------------------------- typed disagreements
+
+# per model (its id), the relations computed so far: a profile with the same applicable
+# recommendations has the same relations (a server or a map computes each once)
+_RELATIONS: dict[int, dict[tuple, tuple[str, list[dict[str, Any]]]]] = {}
+
+def relation(model: Model, decision_point: str, first: list[Statement], second: list[Statement]
+             ) -> tuple[str, list[dict[str, Any]]]:
+    """How the profiles where the first guideline's applicable recommendations hold relate to the
+    second's, exactly over the cells that every threshold of their criteria cuts the profile space into
+    (check.grid): equivalent, narrower, broader or overlapping; and the criteria, as written, that hold
+    on one side of the difference and fail on the other."""
+    from .check.grid import build_grid
+
+    cache = _RELATIONS.setdefault(id(model), {})
+    key = (decision_point, tuple(s.iri for s in first), tuple(s.iri for s in second))
+    if key not in cache:
+        grid = build_grid("", decision_point, [*first, *second], t_from_depth=True)
+        region = [{i for i, st in enumerate(grid.status) if any(st[s.iri] == 1 for s in side)}
+                  for side in (first, second)]
+        a, b = region
+        kind = ("equivalent" if a == b else "narrower" if a < b else "broader" if a > b else "overlapping")
+        separating: dict[tuple[str, str], None] = {}
+        for only, others in ((a - b, second), (b - a, first)):
+            for i in sorted(only):
+                for s in others:
+                    for c in s.criteria:
+                        if c.status(grid.values[i]) < 0:
+                            separating[(s.guideline, criterion_entry(c, grid.values[i])["as_written"])] = None
+        cache[key] = (kind, [{"guideline": g, "as_written": t} for g, t in sorted(separating)])
+    return cache[key]

@@ -1,0 +1,203 @@
+"""Render an answer (the dict of DESIGN.md) as HTML with Jinja2, autoescaping every value.
+
+``report_view`` turns the answer into what the templates show: modality keys as the graph's words,
+each criterion's value in words, the source document named from the graph. The explanation fields
+(per guideline ``reading_dependent``, ``readings``, ``silence``; per recommendation ``criteria``,
+``risk_factors``, ``caveats``; ``missing_inputs``; per disagreement ``kind``, ``relation``,
+``separating_criteria``) are shown when the answer has them, and left out when it does not.
+Jinja2 is imported on the first render only (``rnetkg compare`` in the other formats never loads it).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..fields import FIELDS
+from .context import ReportContext
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_ENV = None
+_ENV_LOCK = threading.Lock()
+_NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def show_value(value: Any) -> str:
+    """A profile or criterion value in words: unknown, yes/no, a number without a trailing .0."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).replace("_", " ")
+
+
+def field_label(name: str) -> str:
+    """What a person reads for a profile field: its help text from the field table, else its name in words."""
+    f = FIELDS.get(name)
+    text = (f.help if f is not None and f.help else name.replace("_", " "))
+    text = text.split(" (")[0]
+    return text[:1].upper() + text[1:]
+
+
+def environment():
+    """The Jinja2 environment of the report and page templates (autoescape on, strict undefined)."""
+    global _ENV
+    with _ENV_LOCK:
+        if _ENV is None:
+            import jinja2
+
+            env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+            env.filters["value"] = show_value
+            _ENV = env
+    return _ENV
+
+
+# ---------------------------------------------------------------- the view of an answer
+
+def _criterion(c: Any) -> dict[str, Any]:
+    if not isinstance(c, dict):
+        return {"as_written": str(c), "field": "", "field_label": "", "value": "", "result": ""}
+    field = c.get("field") or ""
+    return {"as_written": c.get("as_written") or "", "field": field, "field_label": field_label(field) if field else "",
+            "value": show_value(c.get("value")) if "value" in c else "", "result": c.get("result") or ""}
+
+
+def _risk_factors(rf: Any) -> dict[str, Any] | None:
+    if not isinstance(rf, dict):
+        return None
+    return {"definition": rf.get("definition") or "",
+            **{part: [_criterion(c) for c in rf.get(part) or []] for part in ("present", "absent", "unknown")}}
+
+
+def _source(src: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
+    doi = src.get("document") or ""
+    doc = ctx.source(doi)
+    return {"doi": doi, "url": doc.url if doc else (f"https://doi.org/{doi}" if doi else ""),
+            "document": (doc.citation or doc.label) if doc else doi, "locator": src.get("locator") or "",
+            "quote": src.get("quote") or "", "reference": src.get("reference") or ""}
+
+
+def _recommendation(r: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
+    return {"id": r["id"], "status": r["status"], "missing": [field_label(m) + f" ({m})" for m in r.get("missing") or []],
+            "modalities": ctx.modality_words(r.get("modalities")), "procedures": list(r.get("procedures") or []),
+            "workup": list(r.get("workup") or []), "follow_up": r.get("follow_up") or "",
+            "assumptions": list(r.get("assumptions") or []),
+            "criteria": [_criterion(c) for c in r.get("criteria") or []],
+            "risk_factors": _risk_factors(r.get("risk_factors")),
+            "caveats": [str(c) for c in r.get("caveats") or []],
+            "source": _source(r.get("source") or {}, ctx)}
+
+
+def _silence(s: Any) -> dict[str, Any] | None:
+    if not isinstance(s, dict):
+        return None
+    return {"reason": s.get("reason") or "",
+            "closest": [{"id": c.get("id", ""), "failed": [_criterion(x) for x in c.get("failed") or []]}
+                        for c in s.get("closest") or [] if isinstance(c, dict)]}
+
+
+def _guideline(g: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
+    readings = [{"reading": r.get("reading", ""), "label": r.get("label") or r.get("reading", ""),
+                 "default": bool(r.get("default")), "status": r.get("status", ""),
+                 "modalities": ctx.modality_words(r.get("modalities"))}
+                for r in g.get("readings") or [] if isinstance(r, dict)]
+    return {"key": g["guideline"], "label": ctx.guideline_labels.get(g["guideline"], g["guideline"]),
+            "status": g["status"], "modality_keys": list(g["modalities"]),
+            "modalities": ctx.modality_words(g["modalities"]), "mdt": bool(g.get("mdt")),
+            "reading_dependent": bool(g.get("reading_dependent")), "readings": readings,
+            "silence": _silence(g.get("silence")),
+            "recommendations": [_recommendation(r, ctx) for r in g.get("recommendations") or []]}
+
+
+def _disagreement(d: dict[str, Any], by_key: dict[str, dict], ctx: ReportContext) -> dict[str, Any]:
+    a, b = d["guidelines"]
+    mods = d.get("modalities") if isinstance(d.get("modalities"), dict) else {}
+    sides = [{"key": k, "modalities": ctx.modality_words(mods.get(k, by_key.get(k, {}).get("modalities")))}
+             for k in (a, b)]
+    return {"a": sides[0], "b": sides[1], "kind": d.get("kind", ""), "relation": d.get("relation") or "",
+            "separating": [_criterion(c) | {"guideline": c.get("guideline", "")} if isinstance(c, dict)
+                           else _criterion(c) | {"guideline": ""} for c in d.get("separating_criteria") or []]}
+
+
+def _summary(answer: dict[str, Any], ctx: ReportContext) -> str:
+    gl = answer["guidelines"]
+    answering = [g for g in gl if g["status"] in ("covered", "ambiguous")]
+    counts = {k: sum(d.get("kind") == k for d in answer["disagreements"]) for k in ("conflict", "partial", "complementary")}
+    parts = [f"{len(answering)} of {len(gl)} guidelines answer"]
+    parts += [f"{n} pair{'s' if n != 1 else ''} {'in ' if k == 'conflict' else ''}{k}" for k, n in counts.items() if n]
+    if not answer["disagreements"] and len(answering) > 1:
+        parts.append("those that answer agree")
+    possible = [g["guideline"] for g in gl if g["status"] == "possible"]
+    if possible:
+        parts.append(f"possible (data missing): {', '.join(possible)}")
+    silent = [g["guideline"] for g in gl if g["status"] == "silent"]
+    if silent:
+        parts.append(f"silent: {', '.join(silent)}")
+    return "; ".join(parts)
+
+
+def _missing_input(m: Any) -> dict[str, Any]:
+    if not isinstance(m, dict):
+        return {"field": str(m), "label": field_label(str(m)), "affects": [], "more": []}
+    more = [(k, show_value(v) if not isinstance(v, (list, dict)) else _plain(v))
+            for k, v in m.items() if k not in ("field", "affects")]
+    return {"field": m.get("field", ""), "label": field_label(m.get("field", "")),
+            "affects": list(m.get("affects") or []), "more": more}
+
+
+def _plain(v: Any) -> str:
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_plain(x)}" for k, x in v.items())
+    if isinstance(v, list):
+        return ", ".join(_plain(x) for x in v)
+    return show_value(v)
+
+
+def report_view(answer: dict[str, Any], profile, ctx: ReportContext) -> dict[str, Any]:
+    """Everything the report shows, as plain values (the templates escape them)."""
+    by_key = {g["guideline"]: g for g in answer["guidelines"]}
+    profile_rows = [{"name": f.name, "label": field_label(f.name), "unit": f.unit,
+                     "value": show_value(getattr(profile, f.name, None))}
+                    for f in FIELDS.values() if f.name != "id"]
+    derived = answer.get("derived") or {}
+    disagreements = [_disagreement(d, by_key, ctx) for d in answer["disagreements"]]
+    return {
+        "id": answer["profile"],
+        "profile": profile_rows,
+        "derived": [("WHO 2019 grade", show_value(derived.get("grade"))),
+                    ("AJCC 8th T category", show_value(derived.get("t_stage"))),
+                    ("Decision point", show_value(derived.get("decision_point")).replace("_", " "))],
+        "summary": answer.get("summary") if isinstance(answer.get("summary"), str) else _summary(answer, ctx),
+        "guidelines": [_guideline(g, ctx) for g in answer["guidelines"]],
+        "disagreements": disagreements,
+        "has_relation": any(d["relation"] for d in disagreements),
+        "has_separating": any(d["separating"] for d in disagreements),
+        "missing_inputs": [_missing_input(m) for m in answer.get("missing_inputs") or []],
+        "editorial": [dict(_recommendation(e, ctx), kind=e.get("kind", "").replace("_", " "), label=e.get("label", ""))
+                      for e in answer.get("editorial_statements") or []],
+        "sources": ctx.sources,
+        "sources_words": _NUMBER_WORDS.get(len(ctx.sources), str(len(ctx.sources))),
+        "graph_version": ctx.graph_version,
+        "rnetkg_version": ctx.rnetkg_version,
+    }
+
+
+def render_report(answer: dict[str, Any], profile, ctx: ReportContext, map_png: bytes | None = None) -> str:
+    """One self-contained HTML page for one profile (inline style sheet, no script, nothing fetched);
+    with ``map_png``, the patient placed on the disagreement map, inlined as a data URI."""
+    import base64
+
+    view = report_view(answer, profile, ctx)
+    if map_png:
+        view["map_png"] = base64.b64encode(map_png).decode("ascii")
+        view["map_size"] = show_value(profile.size_mm)
+    return environment().get_template("report.html").render(view=view)
+
+
+def render_template(name: str, **values: Any) -> str:
+    """Any template of templates/ (the clinician page of rnetkg serve)."""
+    return environment().get_template(name).render(**values)

@@ -1,0 +1,258 @@
+"""The CDS Hooks 2.0 service of `rnetkg serve`: discovery at `/cds-services` and the service
+`rnet-guideline-comparison` on the `patient-view` hook.
+
+The service reads the prefetched Observations and Procedures of the patient (the prefetch keys
+`observations` and `procedures`; this service never queries the EHR's FHIR server), makes the case
+profile with rnetkg.fhir, answers with the criteria model and returns cards:
+
+- an `info` card: how many guidelines answer and what each recommends, with a link to the clinician
+  page that explains the answer (the profile's fields as query parameters);
+- a `warning` card when two guidelines conflict (no option in common), naming the pairs;
+- an `info` card naming the guidelines whose answer depends on how the source is read, when the
+  answer has them.
+
+HTTP 400 for a request that is not a CDS Hooks `patient-view` call (one line naming what is wrong),
+412 when a prefetch key the service needs was not sent (CDS Hooks: the service cannot obtain the
+data), and `{"cards": []}` when the patient has no tumour-size Observation (nothing to compare).
+A patient whose data cannot make a profile (a contradiction, an unreadable Observation) gets one
+`info` card saying why.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from ..errors import ProfileError, one_line
+
+SERVICE_ID = "rnet-guideline-comparison"
+HOOK = "patient-view"
+PREFETCH = {"observations": "Observation?patient={{context.patientId}}",
+            "procedures": "Procedure?patient={{context.patientId}}"}
+SUMMARY_MAX = 139  # CDS Hooks 2.0: "<140 characters"
+SOURCE_LABEL = "rnetkg: rectal NET guideline comparison"
+
+
+class CdsError(Exception):
+    """A request the service cannot answer: the HTTP status and a one-line message."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(one_line(message))
+        self.status = status
+
+
+def discovery(guideline_keys, ctx) -> dict[str, Any]:
+    """The discovery document (GET /cds-services); the guidelines and sources named from the graph."""
+    n = len(ctx.sources)
+    return {"services": [{
+        "hook": HOOK,
+        "id": SERVICE_ID,
+        "title": "Rectal NET guideline comparison",
+        "description": f"What each guideline for rectal neuroendocrine tumours ({', '.join(guideline_keys)}) "
+                       "recommends for this patient, with its source quote, and where the guidelines conflict. "
+                       f"Content from {n} review article{'s' if n != 1 else ''}, not the guideline documents "
+                       "themselves.",
+        "prefetch": dict(PREFETCH),
+        "usageRequirements": "Needs the patient's tumour Observations (size, grade, Ki-67, TNM categories, margin; "
+                             "codes in docs/fhir.md) and Procedures as prefetch; no FHIR server access is used.",
+    }]}
+
+
+# ---------------------------------------------------------------- the request
+
+def _need(obj: dict, key: str, kind: type, where: str) -> Any:
+    value = obj.get(key)
+    if value is None:
+        raise CdsError(400, f"{where}{key} is required")
+    if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
+        what = {str: "a non-empty string", dict: "a JSON object"}[kind]
+        raise CdsError(400, f"{where}{key} must be {what}")
+    return value
+
+
+def parse_request(body: bytes) -> dict[str, Any]:
+    """The request as a dict, checked against CDS Hooks 2.0 for a patient-view call (CdsError 400)."""
+    try:
+        req = json.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise CdsError(400, f"the request body is not JSON: {e}") from None
+    if not isinstance(req, dict):
+        raise CdsError(400, "the request body must be a JSON object (a CDS Hooks request)")
+    hook = _need(req, "hook", str, "")
+    if hook != HOOK:
+        raise CdsError(400, f"hook must be {HOOK!r} for the service {SERVICE_ID}, got {hook[:60]!r}")
+    instance = _need(req, "hookInstance", str, "")
+    try:
+        uuid.UUID(instance)
+    except ValueError:
+        raise CdsError(400, f"hookInstance must be a UUID, got {instance[:60]!r}") from None
+    if "fhirServer" in req and not isinstance(req["fhirServer"], str):
+        raise CdsError(400, "fhirServer must be a URL (a string)")
+    if "fhirAuthorization" in req and req["fhirAuthorization"] is not None:
+        if not isinstance(req["fhirAuthorization"], dict):
+            raise CdsError(400, "fhirAuthorization must be a JSON object")
+        if "fhirServer" not in req:
+            raise CdsError(400, "fhirAuthorization is given without fhirServer")
+    context = _need(req, "context", dict, "")
+    _need(context, "userId", str, "context.")
+    _need(context, "patientId", str, "context.")
+    if "encounterId" in context and not isinstance(context["encounterId"], str):
+        raise CdsError(400, "context.encounterId must be a string")
+    prefetch = req.get("prefetch")
+    if prefetch is not None and not isinstance(prefetch, dict):
+        raise CdsError(400, "prefetch must be a JSON object")
+    return req
+
+
+def prefetch_bundle(req: dict[str, Any]) -> dict[str, Any]:
+    """One Bundle of the prefetched Observations and Procedures (CdsError 412 when a key is missing).
+
+    A key with the value null means the EHR found no such resources (CDS Hooks 2.0); a key that is
+    absent means the data was not fetched, and this service does not fetch it itself."""
+    prefetch = req.get("prefetch") or {}
+    patient = req["context"]["patientId"]
+    entries = []
+    for key, query in PREFETCH.items():
+        if key not in prefetch:
+            raise CdsError(412, f"the prefetch {key!r} ({query.replace('{{context.patientId}}', patient)}) was "
+                           "not sent; this service reads prefetched data only and does not query the FHIR server")
+        bundle = prefetch[key]
+        if bundle is None:
+            continue
+        if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+            raise CdsError(400, f"prefetch.{key} must be a FHIR Bundle (the result of {PREFETCH[key]}) or null")
+        got = bundle.get("entry") or []
+        if not isinstance(got, list) or not all(isinstance(e, dict) for e in got):
+            raise CdsError(400, f"prefetch.{key}.entry must be a list of entries")
+        entries += got
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def _has_tumour_size(bundle: dict[str, Any]) -> bool:
+    from ..fhir.codes import TUMOUR_SIZE
+
+    system, code = TUMOUR_SIZE
+    for e in bundle["entry"]:
+        res = e.get("resource")
+        if not isinstance(res, dict) or res.get("resourceType") != "Observation":
+            continue
+        codings = (res.get("code") or {}).get("coding") if isinstance(res.get("code"), dict) else None
+        if any(isinstance(c, dict) and c.get("system") == system and c.get("code") == code for c in codings or []):
+            return True
+    return False
+
+
+def request_for_profile(profile: dict[str, Any], patient: str, *, hook_instance: str | None = None) -> dict[str, Any]:
+    """The patient-view call an EHR would send for a profile (its Observations and Procedures as
+    prefetch searchset Bundles, as rnetkg.fhir.bundle_from_profile writes them): for tests, the
+    benchmark and trying the service out."""
+    from ..fhir import bundle_from_profile
+
+    found: dict[str, list] = {"Observation": [], "Procedure": []}
+    for e in bundle_from_profile({**profile, "id": patient})["entry"]:
+        res = dict(e["resource"])
+        if res["resourceType"] in found:
+            res["subject"] = {"reference": f"Patient/{patient}"}
+            found[res["resourceType"]].append({"fullUrl": f"{res['resourceType']}/{res['id']}", "resource": res})
+    prefetch = {key: ({"resourceType": "Bundle", "type": "searchset", "total": len(found[kind]),
+                       "entry": found[kind]} if found[kind] else None)
+                for key, kind in (("observations", "Observation"), ("procedures", "Procedure"))}
+    return {"hook": HOOK, "hookInstance": hook_instance or str(uuid.uuid4()),
+            "context": {"userId": "Practitioner/example", "patientId": patient}, "prefetch": prefetch}
+
+
+# ---------------------------------------------------------------- the cards
+
+def fit(text: str, limit: int = SUMMARY_MAX) -> str:
+    """One line of at most ``limit`` characters, cut at a word boundary with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def md(text: Any) -> str:
+    """Text for a Markdown detail: characters Markdown would read as markup are escaped."""
+    out = []
+    for ch in " ".join(str(text).split()):
+        out.append("\\" + ch if ch in "\\`*_{}[]()#!|<>&~" else ch)
+    return "".join(out)
+
+
+def _source(page_url: str, ctx) -> dict[str, Any]:
+    return {"label": f"{SOURCE_LABEL} (graph {ctx.graph_version})", "url": page_url}
+
+
+def _links(page_url: str) -> list[dict[str, Any]]:
+    return [{"label": "Open the explained comparison", "url": page_url, "type": "absolute"}]
+
+
+def cards_for(answer: dict[str, Any], page_url: str, ctx, assumptions=()) -> list[dict[str, Any]]:
+    """The cards for one answer (the dict of DESIGN.md); ``page_url`` explains it."""
+    gl = answer["guidelines"]
+    words = {g["guideline"]: ", ".join(ctx.modality_words(g["modalities"])) or "-" for g in gl}
+    answering = [g for g in gl if g["status"] in ("covered", "ambiguous")]
+    conflicts = [d for d in answer["disagreements"] if d.get("kind") == "conflict"]
+    d = answer.get("derived") or {}
+    case = ", ".join(x for x in (d.get("grade"), d.get("t_stage")) if x) or "grade and T unknown"
+    summary = f"rNET ({case}): {len(answering)} of {len(gl)} guidelines give a recommendation"
+    if conflicts:
+        summary += f"; {len(conflicts)} conflicting pair{'s' if len(conflicts) != 1 else ''}"
+    lines = [f"- **{md(g['guideline'])}** ({md(g['status'])}): {md(words[g['guideline']])}" for g in gl]
+    src_names = "; ".join(s.citation or s.label for s in ctx.sources)
+    detail = "\n".join(lines + ["", f"Decision point: {md((d.get('decision_point') or '').replace('_', ' '))}."]
+                       + [f"Assumed: {md(a)}." for a in assumptions]
+                       + ["", f"From {len(ctx.sources)} review articles ({md(src_names)}), not the guideline "
+                          "documents themselves; each recommendation's quote is on the linked page."])
+    cards = [{"summary": fit(summary), "detail": detail, "indicator": "info",
+              "source": _source(page_url, ctx), "links": _links(page_url)}]
+    if conflicts:
+        pairs = [f"{x['guidelines'][0]} vs {x['guidelines'][1]}" for x in conflicts]
+        summary = f"Guidelines conflict: {pairs[0]}"
+        if len(pairs) > 1:
+            summary += f" and {len(pairs) - 1} more pair{'s' if len(pairs) > 2 else ''}"
+        detail = "\n".join(f"- **{md(a)}**: {md(words[a])} — **{md(b)}**: {md(words[b])}"
+                           for a, b in (x["guidelines"] for x in conflicts))
+        cards.append({"summary": fit(summary), "detail": detail + "\n\nNo option in common between these guidelines.",
+                      "indicator": "warning", "source": _source(page_url, ctx), "links": _links(page_url)})
+    dependent = [g for g in gl if g.get("reading_dependent")]
+    if dependent:
+        keys = ", ".join(g["guideline"] for g in dependent)
+        detail = "\n".join(f"- **{md(g['guideline'])}**: " + "; ".join(
+            f"{md(r.get('label') or r.get('reading', ''))}{' (default)' if r.get('default') else ''}: "
+            f"{md(', '.join(ctx.modality_words(r.get('modalities'))) or r.get('status', ''))}"
+            for r in g.get("readings") or []) for g in dependent)
+        cards.append({"summary": fit(f"The answer depends on how the source is read: {keys}"), "detail": detail,
+                      "indicator": "info", "source": _source(page_url, ctx), "links": _links(page_url)})
+    return cards
+
+
+def respond(clinic, body: bytes, base_url: str) -> dict[str, Any]:
+    """The CDS Hooks response for one request (CdsError for a 400 or 412)."""
+    from ..fhir import read_bundle
+    from ..fhir.types import FhirError
+    from ..profile import parse_profile
+    from .page import profile_query
+
+    req = parse_request(body)
+    bundle = prefetch_bundle(req)
+    if not _has_tumour_size(bundle):
+        return {"cards": []}
+    patient = req["context"]["patientId"]
+    page = base_url.rstrip("/") + "/"
+    try:
+        fhir = read_bundle(bundle)
+        if fhir.patient not in (None, f"Patient/{patient}", patient):
+            raise CdsError(400, f"the prefetched resources are about {fhir.patient}, not the context's "
+                           f"patient {patient}")
+        profile = parse_profile(fhir.profile)
+    except (FhirError, ProfileError) as e:
+        return {"cards": [{"summary": fit(f"rNET guideline comparison not possible: {e}"),
+                           "detail": md(str(e)), "indicator": "info",
+                           "source": _source(page, clinic.context)}]}
+    url = page + "?" + profile_query({**fhir.profile, "id": None})
+    return {"cards": cards_for(clinic.answer(profile), url, clinic.context, fhir.assumptions)}

@@ -1,0 +1,167 @@
+"""The clinician page at `/` of `rnetkg serve`: a form with the profile fields of the field table
+(fields.FIELDS: units, allowed values as choices, an empty choice for unknown), and the answer as the
+HTML report of `rnetkg compare --format html`.
+
+The answer comes from the criteria model (rnetkg.answer.answer: the scalar reference evaluator,
+tested equal to the SPARQL path). GET with query parameters (the link a CDS Hooks card carries) and
+POST (the form) give the same page; a bad value re-shows the form with the field's error (HTTP 400).
+Nothing here prints or touches the network.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from ..errors import ProfileError, one_line
+from ..fields import FIELDS
+
+NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+BOOLEAN_CHOICES = (("", "unknown"), ("true", "yes"), ("false", "no"))
+MAX_VALUE_CHARS = 200
+
+
+@dataclass
+class Clinic:
+    """What the page and the CDS Hooks service answer from: an engine with the shipped graph, its
+    criteria model and its report context (both read once)."""
+
+    engine: Any
+    model: Any
+    context: Any
+
+    @classmethod
+    def load(cls, engine=None) -> "Clinic":
+        from ..criteria.load import model_for
+        from ..engine import StoreEngine
+        from ..report import context_for
+
+        engine = engine or StoreEngine()
+        return cls(engine, model_for(engine), context_for(engine))
+
+    def warm(self) -> None:
+        """Compile the templates and import the FHIR reader now, not on the first request."""
+        from ..fhir import bundle_from_profile, read_bundle
+
+        read_bundle(bundle_from_profile({"id": "warm-up", "size_mm": 5, "margin": "not_resected"}))
+        render(self, [("size_mm", "5"), ("margin", "not_resected")])
+
+    def answer(self, profile) -> dict[str, Any]:
+        from ..answer import answer
+
+        return answer(profile, self.model)
+
+
+class FormError(Exception):
+    """Bad form input: the field it concerns ('' for the form as a whole) and a one-line message."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _convert(name: str, text: str) -> Any:
+    f = FIELDS[name]
+    if len(text) > MAX_VALUE_CHARS:
+        raise FormError(name, f"{name}: the value is longer than {MAX_VALUE_CHARS} characters")
+    if f.kind == "number":
+        if not NUMBER.fullmatch(text):
+            raise FormError(name, f"{name}: must be a number ({f.range_text}), got {text[:40]!r}")
+        return float(text)
+    if f.kind == "boolean":
+        low = text.lower()
+        if low not in ("true", "false"):
+            raise FormError(name, f"{name}: must be true or false (or empty: unknown), got {text[:40]!r}")
+        return low == "true"
+    return text
+
+
+def read_form(items: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, Any], list[FormError]]:
+    """The form as given (to show again), the profile dict it makes, and the errors (one per field)."""
+    raw: dict[str, str] = {}
+    errors: list[FormError] = []
+    for name, value in items:
+        if name not in FIELDS:
+            errors.append(FormError("", f"{one_line(name, 60)}: unknown field; allowed fields: {', '.join(FIELDS)}"))
+            continue
+        if name in raw:
+            errors.append(FormError(name, f"{name}: given more than once"))
+            continue
+        raw[name] = value.strip()
+    data: dict[str, Any] = {}
+    for name, text in raw.items():
+        if text == "":
+            continue
+        try:
+            data[name] = _convert(name, text)
+        except FormError as e:
+            errors.append(e)
+    return raw, data, errors
+
+
+def _choices(f, current: str) -> list[dict[str, Any]]:
+    if f.kind == "boolean":
+        pairs = BOOLEAN_CHOICES
+    elif f.kind == "enum":
+        pairs = (() if f.required else (("", "unknown"),)) + tuple((v, v.replace("_", " ")) for v in f.values)
+    else:
+        return []
+    return [{"value": v, "text": t, "selected": v == current} for v, t in pairs]
+
+
+def form_view(raw: dict[str, str], errors: list[FormError]) -> list[dict[str, Any]]:
+    """One entry per field of the field table, in its order, with its current value and error."""
+    from ..report.html import field_label
+
+    by_field = {e.field: str(e) for e in errors if e.field}
+    out = []
+    for f in FIELDS.values():
+        current = raw.get(f.name, "")
+        if f.kind == "number":
+            rule = f"{f.range_text} {f.unit}".strip() if f.unit and f.unit != "%" else f"{f.range_text}{f.unit}"
+        elif f.kind == "string":
+            rule = "any text (shown on the page only)"
+        else:
+            rule = "empty: unknown" if not f.required else "required"
+        out.append({"name": f.name, "label": "Case id" if f.name == "id" else field_label(f.name), "unit": f.unit,
+                    "required": f.required, "kind": f.kind, "value": current,
+                    "choices": _choices(f, current), "help": f"{f.name} · {rule}",
+                    "error": by_field.get(f.name, ""), "autofocus": False})
+    first = next((x for x in out if x["error"]), None)
+    if first is not None:
+        first["autofocus"] = True  # keyboard users land on the first field to correct
+    return out
+
+
+def profile_query(profile: dict[str, Any]) -> str:
+    """The page's query string for a profile dict (what a CDS Hooks card links to)."""
+    def text(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    return urllib.parse.urlencode([(k, text(profile[k])) for k in FIELDS if profile.get(k) is not None])
+
+
+def render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
+    """(HTTP status, page): the empty form, the form with the answer, or the form with its errors (400)."""
+    from ..profile import parse_profile
+    from ..report.html import render_template, report_view
+
+    raw, data, errors = read_form(items)
+    view, status = None, 200
+    if items and not errors:
+        try:
+            profile = parse_profile(data, default_id="case")
+        except ProfileError as e:
+            errors.append(FormError(e.field if e.field in FIELDS else "", one_line(str(e))))
+        else:
+            view = report_view(clinic.answer(profile), profile, clinic.context)
+    if errors:
+        status = 400
+    return status, render_template("page.html", form=form_view(raw, errors), view=view,
+                                   errors=[{"field": e.field, "message": one_line(str(e))} for e in errors])

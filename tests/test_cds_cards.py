@@ -1,0 +1,66 @@
+"""The cards of the CDS Hooks service from an answer dict, without a server: the reading-dependent
+guidelines are named when the answer has them (a hand-made answer: the explanation fields of
+DESIGN.md), summaries stay under 140 characters, Markdown in the detail is escaped."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from rnetkg.answer import answer
+from rnetkg.criteria.load import model_for
+from rnetkg.engine import StoreEngine
+from rnetkg.profile import parse_profile
+from rnetkg.report import context_for
+from rnetkg.serve import cds
+
+ROOT = Path(__file__).resolve().parents[1]
+URL = "http://127.0.0.1:7878/?size_mm=15&margin=not_resected"
+
+
+@pytest.fixture(scope="module")
+def base():
+    engine = StoreEngine()
+    profile = parse_profile(json.loads((ROOT / "examples" / "profile-15mm-g1.json").read_text()))
+    return answer(profile, model_for(engine)), context_for(engine)
+
+
+def test_reading_dependent_guidelines_are_named(base):
+    a, ctx = copy.deepcopy(base[0]), base[1]
+    for g in a["guidelines"]:
+        g["reading_dependent"] = g["guideline"] in ("NCCN-2025", "CNETS")
+        g["readings"] = [{"reading": f"{g['guideline']}/r1", "label": "as written", "default": True,
+                          "status": "covered", "modalities": ["endoscopic_resection"]},
+                         {"reading": f"{g['guideline']}/r2", "label": "the union of the lists", "default": False,
+                          "status": "covered", "modalities": ["radical_surgery"]}] if g["reading_dependent"] else []
+    cards = cds.cards_for(a, URL, ctx)
+    (card,) = [c for c in cards if c["summary"].startswith("The answer depends on how the source is read")]
+    assert card["summary"] == "The answer depends on how the source is read: NCCN-2025, CNETS"
+    assert card["indicator"] == "info" and card["source"]["url"] == URL
+    assert "- **NCCN-2025**: as written (default): endoscopic resection; the union of the lists: radical surgery" \
+        in card["detail"]
+
+
+def test_todays_answers_have_no_readings_card(base):
+    cards = cds.cards_for(*base[:1], URL, base[1])
+    assert [c["indicator"] for c in cards] == ["info", "warning"]  # the example has conflicts
+    assert not any("read" in c["summary"] for c in cards)
+
+
+def test_summaries_are_cut_below_140_characters(base):
+    a, ctx = copy.deepcopy(base[0]), base[1]
+    keys = [f"GUIDELINE-WITH-A-VERY-LONG-KEY-{i}" for i in range(12)]
+    a["disagreements"] = [{"guidelines": [keys[i], keys[i + 1]], "kind": "conflict"} for i in range(11)]
+    a["guidelines"] += [{"guideline": k, "status": "covered", "modalities": ["surveillance"], "mdt": False,
+                         "recommendations": [], "reading_dependent": True, "readings": []} for k in keys]
+    for c in cds.cards_for(a, URL, ctx):
+        assert len(c["summary"]) < 140
+    cut = cds.fit("word " * 100)
+    assert cut.endswith("word…") and len(cut) <= 139 and cds.fit("short  text") == "short text"
+
+
+def test_markdown_in_the_detail_is_escaped():
+    assert cds.md("a *b* [c](d) <e> `f`") == r"a \*b\* \[c\]\(d\) \<e\> \`f\`"
