@@ -37,3 +37,12 @@ def normalise_value(value):
 
 def normalise_rows(rows):
     return sorted((tuple(sorted((k, normalise_value(v)) for k, v in r.items())) for r in rows), key=repr)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

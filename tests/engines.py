@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -112,10 +111,7 @@ def run_jena(classpath: str, script: list[str], workdir: Path, timeout: float = 
 
 # ------------------------------------------------------------------ Virtuoso on loopback
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import free_port  # noqa: E402,F401  (the engines start servers too)
 
 
 VIRTUOSO_INI = """\

@@ -78,7 +78,9 @@ def assert_self_contained(text: str) -> None:
     doc = parse(text)
     assert not doc.find_all("script"), "the page has a script"
     for e in doc.iter():
-        assert "src" not in e.attrs, f"<{e.tag} src=...> fetches something"
+        # an inlined image (a data: URI, the patient's map) fetches nothing; anything else would
+        assert "src" not in e.attrs or e.attrs["src"].startswith("data:image/png;base64,"), \
+            f"<{e.tag} src=...> fetches something"
         if e.tag == "link":
             assert e.attrs.get("rel") not in ("stylesheet", "preload", "icon"), e.attrs
     assert "@import" not in text and "url(" not in text

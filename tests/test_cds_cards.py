@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rnetkg.answer import answer
-from rnetkg.criteria.model import model_for
+from rnetkg.criteria.load import model_for
 from rnetkg.engine import StoreEngine
 from rnetkg.profile import parse_profile
 from rnetkg.report import context_for

@@ -65,7 +65,8 @@ def test_compare_json_matches_design(capsys):
     a = json.loads(out)
     assert code == 0 and a["profile"] == "example-15mm-g1"
     assert {g["guideline"]: g["status"] for g in a["guidelines"]}["JNETS-2019"] == "covered"
-    assert {"guidelines": ["CSCO-2022", "JNETS-2019"], "kind": "conflict"} in a["disagreements"]
+    assert {(tuple(d["guidelines"]), d["kind"], d["relation"]) for d in a["disagreements"]} >= {
+        (("CSCO-2022", "JNETS-2019"), "conflict", "narrower")}
 
 
 def test_compare_table_names_every_guideline_and_the_quotes(capsys):
@@ -74,7 +75,7 @@ def test_compare_table_names_every_guideline_and_the_quotes(capsys):
     for key in ("ENETS-2023", "NCCN-2025", "PNNT-2022", "JNETS-2019", "CNETS", "CSCO-2022", "ASCO-2023", "NICE-2024"):
         assert key in out
     assert "Size 1-2 cm with no risk factors: Endoscopic resection" in out
-    assert "conflict  CSCO-2022 vs JNETS-2019" in out and "[MDT decision]" in out
+    assert "conflict      CSCO-2022 vs JNETS-2019 [narrower]" in out and "[MDT decision]" in out
 
 
 def test_compare_csv(capsys):
@@ -117,3 +118,14 @@ def test_help_lists_commands(capsys):
     assert e.value.code == 0
     for cmd in ("compare", "query", "queries", "cohort", "check", "serve", "map"):
         assert cmd in out
+
+
+def test_queries_name_describes_one_query(capsys):
+    """Issue 12: `rnetkg queries NAME` shows what a query answers, its typed parameters and columns."""
+    assert main(["queries", "caveats"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("caveats: The caveats of every statement")
+    assert "  rec            an IRI (a statement)" in out and "  guideline      a key (a guideline)" in out
+    assert "columns: rec, guideline, about, kind, note" in out
+    assert main(["queries", "no-such-query"]) == 2
+    assert "no query named 'no-such-query'" in capsys.readouterr().err

@@ -9,7 +9,6 @@ against JSON Schemas written from the CDS Hooks 2.0 specification (tests/fixture
 from __future__ import annotations
 
 import json
-import socket
 import urllib.parse
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from rnetkg.engine import StoreEngine
 from rnetkg.fields import FIELDS
 from rnetkg.profile import parse_profile
 from rnetkg.serve import cds
+from conftest import free_port
 
 pytestmark = pytest.mark.server
 
@@ -45,12 +45,6 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
 DISCOVERY, RESPONSE = validator("discovery.schema.json"), validator("response.schema.json")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(request):
     handle = serve.start_server(f"127.0.0.1:{free_port()}")
@@ -70,7 +64,7 @@ def engine():
 
 
 def server_model():
-    from rnetkg.criteria.model import model_for
+    from rnetkg.criteria.load import model_for
 
     return model_for(StoreEngine())
 

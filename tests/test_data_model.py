@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 from pathlib import Path
 
 import pytest
 
 from rnetkg import serve
 from rnetkg.endpoint import EndpointEngine
+from conftest import free_port
 
 pytestmark = pytest.mark.server
 
@@ -47,12 +47,6 @@ def cell(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

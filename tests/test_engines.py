@@ -154,10 +154,20 @@ def test_reference_answers_are_not_empty(reference):
     assert [qid for qid, rows in reference.items() if not rows] == []
 
 
+# rdflib's own engine joins by nested loops: the profile queries over every case fixture take it minutes
+# (guideline-status evaluates every reading context), so rdflib runs them on the example row here and
+# on a sample of the case fixtures in tests/conformance/ (every fixture there on the other evaluators)
+CASES_OFF_RDFLIB = {q for q in QUERIES if q.endswith("[cases]")}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("engine_name", OTHER_ENGINES)
-@pytest.mark.parametrize("qid", sorted(QUERIES))
+@pytest.mark.parametrize("qid,engine_name", [(q, e) for q in sorted(QUERIES) for e in OTHER_ENGINES
+                                             if not (e == "rdflib" and q in CASES_OFF_RDFLIB)])
 def test_same_rows_as_pyoxigraph(qid, engine_name, reference, request):
+    if engine_name == "virtuoso" and qid.split("[")[0] == "describe":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "Virtuoso 7.2.5 answers describe.rq with the literal values of its grouped rows unbound "
+            "(GROUP BY over a literal ?value), without any error; rnetkg describe --endpoint needs another store")))
     got = request.getfixturevalue(f"{engine_name}_results")[qid]
     if isinstance(got, str):
         pytest.fail(f"{engine_name} cannot run {qid}: {got[:300]}", pytrace=False)

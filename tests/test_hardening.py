@@ -310,10 +310,6 @@ HOSTILE_JSONL_LINES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13, src/rnetkg/cohort/read.py (read_jsonl): a JSON Lines cohort "
-                   "with an integer of more than 4,300 digits (ValueError) or a line nested 100,000 deep "
-                   "(RecursionError) ends in a traceback instead of one rejected line; "
-                   "rnetkg.profile.json_value decodes a line with both refused")
 @pytest.mark.parametrize("engine", ["fast", "sparql"])
 @pytest.mark.parametrize("name", list(HOSTILE_JSONL_LINES))
 def test_issue13_hostile_jsonl_line_is_one_rejected_row(capsys, tmp_path, name, engine):

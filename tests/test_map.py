@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from rnetkg.profile import parse_profile
 MODEL = model_for(StoreEngine())
 CSV_COLUMNS = csv_columns(MODEL.guideline_keys)
 
+ROOT = Path(__file__).resolve().parents[1]
 SAMPLED = (0.5, 3.0, 7.5, 9.5, 12.5, 15.0, 17.5, 22.5, 30.0, 40.0)
 
 
@@ -66,7 +68,8 @@ def test_the_data_table_equals_compare_at_sampled_sizes_and_every_bound(drawn, b
     assert len(picked) == len(wanted) * len(diagram.RISK_PROFILES)
     by_key = {rp.key: rp for rp in diagram.RISK_PROFILES}
     profiles = [parse_profile(by_key[r["risk_profile"]].fields(float(r["size_mm"]))) for r in picked]
-    assert all(p.decision_point == "initial_management" for p in profiles)
+    assert {p.decision_point for p in profiles} == {"initial_management", "after_local_resection",
+                                                    "metastatic_disease"}
     for r, answer in zip(picked, compare_profiles(profiles)):
         # statuses, modality sets, conflicting and partial pairs of every guideline
         assert [r[c] for c in CSV_COLUMNS] == answer_to_row(answer), r["id"]
@@ -138,3 +141,45 @@ def test_the_committed_map_is_up_to_date(drawn):
     new, old = mpimg.imread(out), mpimg.imread(docs / "disagreement-map.png")
     assert new.shape == old.shape
     assert float(np.abs(new - old).mean()) < 0.01
+
+
+def test_the_map_marks_reading_dependent_answers_and_names_the_conflicting_pairs(drawn):
+    """Issue 12: reading-dependent cells, the pairs in conflict by name, panels for after local
+    resection and metastatic disease."""
+    _, _, rows = drawn
+    at = {(r["risk_profile"], r["size_mm"]): r for r in rows}
+    assert "NCCN-2025" in at[("node-positive", "15")]["reading_dependent"].split(";")
+    assert "CNETS" in at[("g1-ki67-2.5", "15")]["reading_dependent"].split(";")
+    assert {"resected-negative", "resected-indeterminate-g2", "resected-positive", "metastatic"} <= {
+        r["risk_profile"] for r in rows}
+    meta = at[("metastatic", "15")]
+    assert (meta["ASCO-2023.modalities"], meta["NICE-2024.modalities"], meta["complementary"]) == (
+        "systemic_therapy", "liver_directed_therapy", "ASCO-2023|NICE-2024")
+
+
+def test_cli_map_places_one_patient(tmp_path):
+    """`rnetkg map --profile P`: the patient's own panel first, at every size, their size included."""
+    profile = tmp_path / "p.json"
+    profile.write_text('{"id": "pt", "size_mm": 12.3, "invasion_depth": "submucosa", "lymph_nodes": "N1", '
+                       '"margin": "not_resected"}')
+    out, data = tmp_path / "m.png", tmp_path / "m.csv"
+    assert main(["map", "--out", str(out), "--data", str(data), "--profile", str(profile)]) == 0
+    _, rows = _read(data)
+    mine = [r for r in rows if r["risk_profile"] == "patient"]
+    assert rows[0]["risk_profile"] == "patient" and "12.3" in {r["size_mm"] for r in mine}
+    at = {r["size_mm"]: r for r in mine}
+    assert at["12.3"]["NCCN-2025.modalities"] == "chemoradiation;radical_surgery"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_html_report_places_the_patient_on_the_map(tmp_path, capsys):
+    """Issue 12: `compare --format html` shows the patient on the disagreement map, inlined (no network)."""
+    import base64
+    import re
+
+    assert main(["compare", str(ROOT / "examples" / "profile-12mm-t1-node-positive.json"), "--format", "html"]) == 0
+    page = capsys.readouterr().out
+    assert "This patient on the disagreement map" in page and "the patient's size marked (12 mm)" in page
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page).group(1))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert "<script" not in page and 'src="http' not in page

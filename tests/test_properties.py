@@ -249,9 +249,6 @@ def test_any_cohort_bytes_exit_0_or_2_and_both_paths_agree(cohort, cohort_dir):
         assert fast_out.read_bytes() == sparql_out.read_bytes()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13, src/rnetkg/cohort: the fast path's column-wise validation "
-                   "accepts an id holding a lone surrogate (parse_profile and the sparql path reject the line); "
-                   "writing OUT then fails with UnicodeEncodeError, a traceback that loses the whole cohort")
 @pytest.mark.parametrize("engine", ["fast"])
 def test_issue13_lone_surrogate_id_in_a_cohort(cohort_dir, engine):
     path = cohort_dir / "surrogate.jsonl"
@@ -303,7 +300,7 @@ def valid_profiles(draw, model_bounds: dict[str, list[float]]):
 
 @pytest.fixture(scope="module")
 def model():
-    from rnetkg.criteria.model import model_for
+    from rnetkg.criteria.load import model_for
     from rnetkg.engine import StoreEngine
 
     return model_for(StoreEngine())

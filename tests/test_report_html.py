@@ -21,7 +21,7 @@ from htmlpage import assert_self_contained, parse
 from rnetkg import __version__
 from rnetkg.cli import main
 from rnetkg.compare import compare
-from rnetkg.criteria.model import model_for
+from rnetkg.criteria.load import model_for
 from rnetkg.engine import StoreEngine
 from rnetkg.profile import parse_profile
 from rnetkg.report import context_for
@@ -168,12 +168,14 @@ def test_explanation_fields_are_shown_when_present(engine, ctx):
         "Deepest layer invaded (invasion_depth) would settle NCCN-2025, PNNT-2022"
 
 
-def test_todays_answers_show_no_empty_explanation_blocks(engine, ctx):
+def test_the_explanations_of_a_real_answer_are_shown_with_their_content(engine, ctx):
+    """Issue 12: the explanations the answer now carries reach the page, none of them empty."""
     profile = parse_profile(json.loads(EXAMPLE.read_text()))
     text = render_report(compare(profile, engine), profile, ctx)
-    for absent in ("Why silent", "depends on how the source is read", "What to measure next", "Relation",
-                   'class="criteria"', 'class="caveats"'):
-        assert absent not in text
+    assert "<strong>Why silent:</strong> no recommendation for initial management in the sources" in text
+    assert 'class="criteria"' in text and 'class="caveats"' in text and "Relation" in text
+    assert "narrower" in text and "patients without risk factors" in text
+    assert "<strong>Why silent:</strong> </p>" not in text and "<li></li>" not in text
 
 
 def test_user_text_is_escaped(engine, ctx):

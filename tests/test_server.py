@@ -33,6 +33,7 @@ from rnetkg.compare import compare, compare_profiles
 from rnetkg.endpoint import EndpointEngine, EndpointError
 from rnetkg.engine import StoreEngine
 from rnetkg.profile import parse_profile
+from conftest import free_port
 
 pytestmark = pytest.mark.server
 
@@ -42,12 +43,6 @@ DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never t
 
 if serve.find_oxigraph() is None:
     pytest.skip("the oxigraph server binary is not installed (pip install oxigraph)", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ import pytest
 from rnetkg import serve
 from rnetkg.serve import guard
 from rnetkg.serve.server import WORKDIR_PREFIX, _remove_stale_workdirs
+from conftest import free_port
 
 pytestmark = pytest.mark.server
 
@@ -38,12 +39,6 @@ SMALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?t }"
 
 if serve.find_oxigraph() is None:
     pytest.skip("the oxigraph server binary is not installed (pip install oxigraph)", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(url: str, query: str | None = None, *, data: bytes | None = None, method: str = "POST",

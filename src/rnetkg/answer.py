@@ -117,6 +117,16 @@ def _entry(profile, r) -> dict[str, Any]:
     }
 
 
+def row_answer(profile, model: Model) -> dict[str, Any]:
+    """Only what a cohort row holds (statuses, modalities, reading dependence, disagreements), from
+    the criteria model: for the many profiles of the map."""
+    e = model.evaluate_readings(profile)
+    return {"profile": profile.id,
+            "guidelines": [{"guideline": g.key, "status": g.status, "modalities": list(g.modalities),
+                            "reading_dependent": bool(reading_entries(model, e, g))} for g in e.guidelines],
+            "disagreements": [dict(d) for d in e.disagreements]}
+
+
 def answer(profile, model: Model) -> dict[str, Any]:
     """The answer computed by the criteria model itself (the scalar reference evaluator)."""
     return build_answer(profile, model, model.evaluate_readings(profile))

@@ -123,6 +123,10 @@ def missing_inputs(model: Model, profile, evaluation) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- typed disagreements
 
+# per model (its id), the relations computed so far: a profile with the same applicable
+# recommendations has the same relations (a server or a map computes each once)
+_RELATIONS: dict[int, dict[tuple, tuple[str, list[dict[str, Any]]]]] = {}
+
 def relation(model: Model, decision_point: str, first: list[Statement], second: list[Statement]
              ) -> tuple[str, list[dict[str, Any]]]:
     """How the profiles where the first guideline's applicable recommendations hold relate to the
@@ -131,10 +135,10 @@ def relation(model: Model, decision_point: str, first: list[Statement], second: 
     on one side of the difference and fail on the other."""
     from .check.grid import build_grid
 
-    cache = model._in_context.setdefault("relations", {})  # type: ignore[arg-type]
+    cache = _RELATIONS.setdefault(id(model), {})
     key = (decision_point, tuple(s.iri for s in first), tuple(s.iri for s in second))
     if key not in cache:
-        grid = build_grid("", decision_point, [*first, *second])
+        grid = build_grid("", decision_point, [*first, *second], t_from_depth=True)
         region = [{i for i, st in enumerate(grid.status) if any(st[s.iri] == 1 for s in side)}
                   for side in (first, second)]
         a, b = region

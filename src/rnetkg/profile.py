@@ -180,6 +180,12 @@ def parse_profile(data: Any, default_id: str = "profile") -> Profile:
                 raise ProfileError(name, "is required")
             continue
         p[name] = _check_value(name, value)
+    return derive(p, default_id)
+
+
+def derive(p: dict[str, Any], default_id: str = "profile") -> Profile:
+    """Grade, T category and decision point of field values that are already valid (parse_profile's
+    second half; the check's grids call it directly). ProfileError when they contradict each other."""
     notes: list[str] = []
     grade = _derive_grade(p, notes)
     t = _derive_t(p)

@@ -1,9 +1,13 @@
-"""Coverage gaps and intra-guideline conflicts, from the criteria model's grids (check/grid.py).
+"""Coverage gaps, intra-guideline conflicts and consensus contradictions, from the criteria model's
+grids (check/grid.py).
 
 A cell where none of a guideline's management recommendations applies is a coverage gap (a property
 of the source: warning); two of its management recommendations that both apply in some cell and
 recommend disjoint modality sets are a conflict (an error unless a ``rnet:PrecedenceRule`` with a
-justification settles it). Cells are merged into readable regions for the messages.
+justification settles it). A guideline's answer under its default readings that shares no modality
+with a consensus seed 001 states across guidelines (an editorial rnet:ConsensusSummary), where that
+consensus applies, is a consensus contradiction (a property of the sources: warning). Cells are merged
+into readable regions for the messages.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from .grid import FIELD_ORDER, FIELD_VALUES, NUMERIC_FIELDS, Cell, Grid, build_g
 
 KIND_COVERAGE_GAP = "coverage_gap"
 KIND_CONFLICT = "intra_guideline_conflict"
+KIND_CONSENSUS = "consensus_contradiction"
 
 
 @dataclass
@@ -275,6 +280,40 @@ def conflict_findings(found: list[_Conflict], ctx: Context) -> list[Finding]:
     return findings
 
 
+# ---------------------------------------------------------------- consensus contradictions
+
+def consensus_findings(model, ctx) -> list[Finding]:
+    statements = model.with_criteria()
+    out = []
+    for consensus in (s for s in statements if s.kind == "consensus_summary" and s.modalities):
+        wanted = set(consensus.modalities)
+        for key in model.guideline_keys:
+            for dp in sorted(consensus.decision_points):
+                own = [s for s in statements if s.guideline == key and s.counts_for_status and dp in s.decision_points]
+                if not own:
+                    continue
+                grid = build_grid(key, dp, [*own, consensus])
+                hits, answers = [], set()
+                for i, status in enumerate(grid.status):
+                    if status.get(consensus.iri) != 1:
+                        continue
+                    mods = set().union(*(s.modalities for s in own if status.get(s.iri) == 1))
+                    if mods and not mods & wanted:
+                        hits.append(i)
+                        answers.add(", ".join(sorted(mods)))
+                if not hits:
+                    continue
+                features, regions, domains, _ = _regions(grid, ctx, hits)
+                where = "; ".join(region_text(features, r, domains, ctx) for r in regions)
+                out.append(Finding(
+                    KIND_CONSENSUS, WARNING, ctx.guideline_iri.get(key, key),
+                    f"{key} at {dp}: for {where} its answer under the default readings ({' / '.join(sorted(answers))}) "
+                    f"shares nothing with {', '.join(consensus.modalities)}, for which seed 001 states a consensus "
+                    f"across guidelines ({consensus.id}): \"{_quote(ctx, consensus.iri)}\". The guideline's own text "
+                    "is recorded as written; its readings (rnetkg query readings) say where it is unclear."))
+    return out
+
+
 def grids(model: Model, context: str = DEFAULT_CONTEXT) -> list[Grid]:
     """One grid per guideline and decision point, over its management recommendations that hold in a
     reading context."""
@@ -290,7 +329,6 @@ def criteria_findings(store: ox.Store) -> list[Finding]:
     """coverage_gap (under the default readings), intra_guideline_conflict (in every reading context)
     and consensus_contradiction findings."""
     from ..engine import StoreEngine
-    from .consensus import consensus_findings
 
     model = load_model(StoreEngine(store))
     ctx = load_context(store, model)

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from ..criteria.model import Statement
 from ..errors import ProfileError
 from ..fields import BOOLEAN_FIELDS as _BOOLEANS, DERIVATION_CUTS, ENUM_FIELDS as _ENUMS, FIELDS, MARGINS, NUMBER_FIELDS
-from ..profile import parse_profile
+from ..profile import derive
 
 # per numeric field: (lowest value, inclusive, highest value or None, unit), from rnetkg.fields
 NUMERIC_FIELDS = {name: (FIELDS[name].minimum, FIELDS[name].minimum_inclusive, FIELDS[name].maximum, FIELDS[name].unit)
@@ -77,7 +77,10 @@ class Grid:
     status: list[dict[str, int]]  # statement iri -> 1 / 0 / -1, per point
 
 
-def build_grid(guideline: str, decision_point: str, statements: list[Statement]) -> Grid:
+def build_grid(guideline: str, decision_point: str, statements: list[Statement], t_from_depth: bool = False) -> Grid:
+    """The grid of a set of statements at one decision point. With ``t_from_depth``, a grid with
+    an invasion-depth axis takes the T category from depth and size alone (every combination of a
+    stated T category with a depth either repeats that T category or contradicts it)."""
     fields = set().union(*(s.fields for s in statements)) if statements else set()
     axes: dict[str, list] = {}
     for f in NUMERIC_FIELDS:
@@ -108,6 +111,8 @@ def build_grid(guideline: str, decision_point: str, statements: list[Statement])
     else:
         axes["margin"] = ["not_resected"]
     axes["distant_metastasis"] = [decision_point == "metastatic_disease"]
+    if t_from_depth and "invasion_depth" in axes:
+        axes.pop("t_stage", None)
 
     names = list(axes)
     points, values, status = [], [], []
@@ -115,7 +120,7 @@ def build_grid(guideline: str, decision_point: str, statements: list[Statement])
         point = dict(zip(names, combo))
         data = {n: (v.point if isinstance(v, Cell) else v) for n, v in point.items()}
         try:
-            p = parse_profile(data)
+            p = derive(data)  # the cells' values are valid by construction
         except ProfileError:
             continue  # a combination no profile can have (a T1 tumour > 20 mm, G1 with Ki-67 25 %)
         if p.decision_point != decision_point:

@@ -114,7 +114,11 @@ def run(args) -> int:
         from ..report import context_for
         from ..report.html import render_report
 
-        sys.stdout.write(render_report(answer, profile, context_for(engine)))
+        from ..fields import FIELD_NAMES
+        from ..map import patient_png
+
+        patient = {n: getattr(profile, n) for n in FIELD_NAMES if getattr(profile, n) is not None}
+        sys.stdout.write(render_report(answer, profile, context_for(engine), patient_png(patient)))
     elif args.format == "csv":
         sys.stdout.write(render.answer_csv(answer))
     else:

@@ -19,7 +19,11 @@ def register(sub) -> None:
     q.add_argument("--format", choices=["table", "json", "csv"], default="table")
     endpoint_options(q)
     q.set_defaults(func=run)
-    ql = sub.add_parser("queries", help="list the queries with their summaries")
+    ql = sub.add_parser("queries", help="list the queries with their summaries, or describe one",
+                        description="Without NAME: every query of queries/ with its summary. With NAME: what it "
+                        "answers, its parameters with their types (all optional; unbound means 'any'), its "
+                        "columns and tags.")
+    ql.add_argument("name", nargs="?", metavar="NAME")
     ql.set_defaults(func=run_list)
 
 
@@ -62,9 +66,35 @@ def _select_vars(text: str) -> list[str]:
 def run_list(args) -> int:
     from .. import queries
 
+    if args.name:
+        print(describe_query(queries.get(args.name)))
+        return EXIT_OK
     cat = queries.catalogue()
     width = max(len(n) for n in cat)
     for name, q in cat.items():
         params = f"  [params: {', '.join(f'{p.name} ({p.kind})' for p in q.param_types)}]" if q.params else ""
         print(f"{name:<{width}}  {q.summary}{params}")
     return EXIT_OK
+
+
+def describe_query(q) -> str:
+    """One query for a person: summary, description, parameters with types, columns, tags."""
+    import textwrap
+
+    lines = [f"{q.name}: {q.summary}", ""]
+    lines += textwrap.wrap(q.description, 100) if q.description else []
+    lines.append("")
+    if q.takes_profiles:
+        lines.append("parameters: the profile rows of `rnetkg compare` (between # <profiles> and # </profiles>)")
+    elif q.params:
+        lines.append("parameters (each optional: unbound means any; --param KEY=VALUE binds an RDF term):")
+        lines += [f"  {p.name:<14} {p.describe}" for p in q.param_types]
+    else:
+        lines.append("parameters: none")
+    columns = _select_vars(q.text)
+    if columns:
+        lines.append(f"columns: {', '.join(columns)}")
+    if q.tags:
+        lines.append(f"tags: {', '.join(q.tags)}")
+    lines.append(f"file: queries/{q.name}.rq")
+    return "\n".join(lines)

@@ -4,33 +4,39 @@ Two evaluation paths give exactly the same rows:
 
 - ``sparql``: every row through profile.parse_profile, then compare.compare_profiles in batches on
   the embedded store (or an endpoint);
-- ``fast`` (default): validation and derivation vectorised (cohort.validate), then the criteria
-  model compiled to numpy (criteria.vectorised), one profile per class of profiles that the
-  criteria cannot tell apart.
+- ``fast`` (default): the file read block by block (cohort.read), validation and derivation
+  vectorised (cohort.validate), then the criteria model compiled to numpy (criteria.vectorised), one
+  profile per class of profiles that the criteria cannot tell apart, in batches of a few blocks;
+  OUT written block by block (cohort.write), so that memory does not grow with the file.
 
 Progress goes to an optional callback ``progress(fraction, label)``; nothing here prints.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import pyarrow as pa
 
 from ..answer import answer_to_row, csv_columns
-from ..criteria.model import STATUSES
 from ..criteria.load import model_for
-from ..criteria.vectorised import combination_answer, evaluate_readings, factorize_rows, profile_classes
+from ..criteria.model import STATUSES
+from ..criteria.vectorised import Columns, combination_answer, evaluate_readings, factorize_rows, profile_classes
 from ..errors import CohortError
 from ..outputs import check_output
-from .read import RawCohort, read_cohort
+from .read import RawCohort, iter_cohort, read_cohort
 from .validate import columns, parse_rows, validate
-from .write import tail, write_rows
+from .write import Tails, header_line, row_bytes, write_blocks, write_rows
 
 ENGINES = ("fast", "sparql")
 BATCH_SIZE = 2000
+# profiles evaluated together on the fast path: the validated rows of blocks of the file are gathered
+# up to this many (their ids and criteria values only, a few dozen bytes each)
+EVALUATION_ROWS = 1 << 17
 Progress = Callable[[float, str], None]
 
 
@@ -60,55 +66,123 @@ def _nothing(*_args) -> None:
     return None
 
 
-def _run_fast(raw: RawCohort, out: Path, engine, progress: Progress, on_rejected) -> dict[str, Any]:
-    progress(0.2, "validating")
-    v = validate(raw)
-    on_rejected(v.errors)
-    progress(0.35, "reading the criteria")
+def _concat(parts: list[Columns]) -> Columns:
+    if len(parts) == 1:
+        return parts[0]
+    return Columns({k: np.concatenate([p.values[k] for p in parts]) for k in parts[0].values},
+                   np.concatenate([p.decision_point for p in parts]))
+
+
+class _Answers:
+    """The distinct answers of a run (``tails``), evaluated batch by batch: one profile per class of
+    profiles that the criteria cannot tell apart (profile_classes). (Matching a batch's classes to
+    those of earlier batches, to evaluate each class once per run, was measured: no faster, as
+    profile_classes on the known classes costs about what it saves.)"""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.tails = Tails()
+        self._of_answer: dict[bytes, int] = {}     # (statuses, modalities, reading dependence) -> tail
+
+    def of(self, cols: Columns) -> np.ndarray:
+        """The index into ``tails`` of each profile's answer."""
+        model = self.model
+        classes, reps = profile_classes(model, cols)
+        status, mods, dependent = evaluate_readings(model, cols.take(reps))
+        answer_of, first = factorize_rows(status, mods, len(model.modality_keys), dependent)
+        tail_of = np.empty(len(first), dtype=np.int64)
+        for j, i in enumerate(first):
+            key = status[i].tobytes() + mods[i].tobytes() + dependent[i].tobytes()
+            k = self._of_answer.get(key)
+            if k is None:
+                k = self._of_answer[key] = self.tails.add(
+                    answer_to_row(combination_answer(model, status[i], mods[i], dependent[i])))
+            tail_of[j] = k
+        return tail_of[answer_of][classes]
+
+
+def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any]:
+    """Block by block: read, validate; every EVALUATION_ROWS rows, evaluate one profile per class and
+    write. Memory stays that of a block and a batch (plus the distinct answers and the rejected rows)."""
+    progress(0.02, "reading the criteria")
     model = model_for(engine)
-    progress(0.45, "evaluating")
-    kept = np.flatnonzero(v.ok)
-    # evaluate one representative profile per class of profiles that the criteria cannot tell apart
-    cols = columns(v, kept)
-    classes, reps = profile_classes(model, cols)
-    status, mods, dependent = evaluate_readings(model, cols.take(reps))
-    answer_of_class, first = factorize_rows(status, mods, len(model.modality_keys), dependent)
-    inverse = answer_of_class[classes]
-    rows = [answer_to_row(combination_answer(model, status[i], mods[i], dependent[i])) for i in first]
-    counts = np.bincount(inverse, minlength=len(rows)) if len(rows) else np.zeros(0, dtype=np.int64)
-    progress(0.7, "writing")
-    write_rows(out, csv_columns(model.guideline_keys), v.ids[kept], [tail(r) for r in rows], inverse,
-               raw.maybe_special_ids, lambda done, total: progress(0.7 + 0.3 * done / max(total, 1), "writing"),
-               inputs=[raw.path])
-    return {"written": len(kept), "errors": v.errors, "rows": rows, "counts": counts, "keys": model.guideline_keys}
+    keys = model.guideline_keys
+    answers = _Answers(model)
+    counts = np.zeros(0, dtype=np.int64)
+    errors: list[tuple[int, str]] = []
+    totals = {"read": 0, "written": 0}
+    size = max(inp.stat().st_size, 1) if inp.is_file() else 0
+
+    def flush(pending: list[tuple[pa.Array, Columns, bool]]):
+        """OUT's lines for the validated rows of a few blocks, evaluated together (a larger batch has
+        fewer classes of profiles per row), written block by block."""
+        nonlocal counts
+        inverse = answers.of(_concat([cols for _, cols, _ in pending]))
+        here = np.bincount(inverse, minlength=len(answers.tails.rows))
+        here[:len(counts)] += counts
+        counts = here
+        start = 0
+        for ids, cols, plain in pending:
+            stop = start + len(cols)
+            yield row_bytes(ids, answers.tails.array, inverse[start:stop], quote=not plain)
+            start = stop
+
+    def blocks():
+        yield header_line(csv_columns(keys))
+        pending, rows = [], 0
+        for raw in iter_cohort(inp):
+            totals["read"] += raw.n + len(raw.pre_errors)
+            v = validate(raw)
+            errors.extend(v.errors)
+            kept = np.flatnonzero(v.ok)
+            if len(kept):
+                ids = v.id_array if len(kept) == raw.n else v.id_array.take(pa.array(kept))
+                pending.append((ids, columns(v, kept), raw.ids_plain))
+                rows += len(kept)
+                totals["written"] += len(kept)
+            if size and raw.end_offset:
+                progress(0.05 + 0.95 * raw.end_offset / size, "comparing")
+            raw = v = ids = None   # not kept while the next block is read
+            if rows >= EVALUATION_ROWS:
+                yield from flush(pending)
+                pending, rows = [], 0
+        if pending:
+            yield from flush(pending)
+
+    # the records of a JSON Lines block are many small containers that live as long as their block and
+    # form no cycles: the cyclic collector would only walk them over and over (a quarter of the time)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        write_blocks(out, blocks(), inputs=[inp])
+    finally:
+        if collecting:
+            gc.enable()
+    errors.sort(key=lambda e: e[0])
+    return {"read": totals["read"], "written": totals["written"], "errors": errors, "rows": answers.tails.rows,
+            "counts": np.pad(counts, (0, len(answers.tails.rows) - len(counts))), "keys": keys}
 
 
-def _run_sparql(raw: RawCohort, out: Path, engine, progress: Progress, on_rejected, batch_size: int) -> dict[str, Any]:
+def _run_sparql(raw: RawCohort, out: Path, engine, progress: Progress, batch_size: int) -> dict[str, Any]:
     from ..compare import cohort_rows
 
     profiles, _, errors = parse_rows(raw)
-    on_rejected(errors)
     keys = model_for(engine).guideline_keys
-    tail_index: dict[str, int] = {}
-    rows: list[list[str]] = []
+    tails = Tails()
     inverse = np.zeros(len(profiles), dtype=np.int64)
     ids = np.empty(len(profiles), dtype=object)
     for start in range(0, len(profiles), batch_size):
         batch = profiles[start:start + batch_size]
         for j, row in enumerate(cohort_rows(batch, engine)):
-            t = tail(row)
-            k = tail_index.get(t)
-            if k is None:
-                k = tail_index[t] = len(rows)
-                rows.append(row)
-            inverse[start + j] = k
+            inverse[start + j] = tails.add(row)
             ids[start + j] = row[0]
         done = min(len(profiles), start + batch_size)
         progress(0.1 + 0.8 * done / max(len(profiles), 1), f"SPARQL {done}/{len(profiles)}")
     progress(0.9, "writing")
-    write_rows(out, csv_columns(keys), ids, list(tail_index), inverse, True, inputs=[raw.path])
-    counts = np.bincount(inverse, minlength=len(rows)) if len(rows) else np.zeros(0, dtype=np.int64)
-    return {"written": len(profiles), "errors": errors, "rows": rows, "counts": counts, "keys": keys}
+    write_rows(out, csv_columns(keys), ids, tails, inverse, inputs=[raw.path])
+    counts = np.bincount(inverse, minlength=len(tails.rows)) if len(tails.rows) else np.zeros(0, dtype=np.int64)
+    return {"read": raw.n + len(raw.pre_errors), "written": len(profiles), "errors": errors, "rows": tails.rows,
+            "counts": counts, "keys": keys}
 
 
 def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", progress: Progress | None = None,
@@ -117,8 +191,8 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
     """Compare the guidelines for every profile of a cohort file and write OUT.csv.
 
     ``engine`` is where the criteria (fast) or the queries (sparql) are read (default: the embedded
-    store). Bad rows are left out of OUT and passed to ``on_rejected`` as (line, message) once the
-    file is validated; a file that cannot be read at all raises CohortError and writes nothing.
+    store). Bad rows are left out of OUT and passed to ``on_rejected`` as (line, message) once OUT
+    is written (the fast path reads the file once, block by block); a file that cannot be read at all raises CohortError and writes nothing.
     Returns the summary (counts per status and per disagreeing pair, rejected rows, seconds)."""
     from ..engine import StoreEngine
 
@@ -130,18 +204,18 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
     started = time.perf_counter()
     progress(0.0, "reading")
     check_output(Path(out), "--out", [Path(inp)])
-    raw = read_cohort(Path(inp))
     if engine_name == "fast":
-        result = _run_fast(raw, Path(out), engine, progress, on_rejected)
+        result = _run_fast(Path(inp), Path(out), engine, progress)
     else:
-        result = _run_sparql(raw, Path(out), engine, progress, on_rejected, batch_size)
+        result = _run_sparql(read_cohort(Path(inp)), Path(out), engine, progress, batch_size)
+    on_rejected(result["errors"])
     progress(1.0, "done")
     counted = summarise(result["keys"], result["rows"], result["counts"])
     url = getattr(engine, "url", None)
     return {
         "input": str(inp), "output": str(out),
         "engine": engine_name if not url else f"{engine_name} on {url}",
-        "read": raw.n + len(raw.pre_errors), "written": result["written"], "rejected": len(result["errors"]),
+        "read": result["read"], "written": result["written"], "rejected": len(result["errors"]),
         "errors": result["errors"], "guidelines": list(result["keys"]), **counted,
         "seconds": time.perf_counter() - started,
     }

@@ -5,16 +5,20 @@ goes through parse_profile itself, which gives the message."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import repeat
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import profile as prof
 from ..criteria.vectorised import Columns
 from ..errors import ProfileError
 from ..fields import (DECISION_POINTS, DEPTH_T_STAGE, DEPTHS, FIELDS, KI67_GRADE_CUTS, MARGINS, MITOSES_GRADE_CUTS,
                       NUMBER_FIELDS, T_CATEGORIES, T_SIZE_CUTS, T_STAGES, Field)
-from .read import RawCohort
+from .raw import RawCohort, csv_boolean
+from .read_jsonl import parse_line
 
 # index into T_STAGES ("T1", "T1a", "T1b", "T2", "T3", "T4") -> index into T_CATEGORIES
 _T_CATEGORY_OF = np.array([T_CATEGORIES.index(t[:2]) for t in T_STAGES], dtype=np.int8)
@@ -43,15 +47,24 @@ class Validated:
     t_stage: np.ndarray            # derived T stage, index into T_STAGES (-1 unknown)
     t_category: np.ndarray         # index into T_CATEGORIES (-1 unknown)
     decision_point: np.ndarray     # index into DECISION_POINTS
-    ids: np.ndarray                # object array of ids (the line number where absent)
+    id_array: pa.Array             # the id of each row (its line number where absent; '' where not text)
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """The ids as an object array of str."""
+        return self.id_array.to_numpy(zero_copy_only=False).astype(object)
 
 
-def _codes_from_text(col: np.ndarray, mapping: dict[str, int], empty: int = -1) -> np.ndarray:
-    """Strings -> codes: '' -> empty (-1: absent, a CSV empty cell), a key of mapping -> its value,
-    anything else -> -2 (not allowed)."""
-    codes, uniques = pd.factorize(col, use_na_sentinel=False)
-    table = np.array([empty if u == "" else mapping.get(u, -2) for u in uniques] or [-1], dtype=np.int8)
-    return table[codes] if len(codes) else np.empty(0, dtype=np.int8)
+def _table(values: list[str], mapping: dict[str, int]) -> np.ndarray:
+    """Distinct CSV cells -> codes: '' -> -1 (absent), a key of mapping -> its value, else -2."""
+    return np.array([-1 if u == "" else mapping.get(u, -2) for u in values] or [-1], dtype=np.int8)
+
+
+
+
+def line_ids(lines: np.ndarray) -> pa.Array:
+    """The id of a row without one: its line number."""
+    return pc.cast(pa.array(lines, type=pa.int64()), pa.string())
 
 
 def _typed_csv(raw: RawCohort):
@@ -62,67 +75,156 @@ def _typed_csv(raw: RawCohort):
         kind, allowed = f.kind, f.values
         if name == "id":
             continue
-        col = raw.text.get(name)
-        if kind == "number":
-            if col is None:
+        if name not in raw.cells:
+            if kind == "number":
                 numbers[name] = np.full(n, np.nan)
                 num_present[name] = np.zeros(n, dtype=bool)
-                continue
-            present = col != ""
+            else:
+                (bools if kind == "boolean" else codes)[name] = np.full(n, -1, dtype=np.int8)
+            continue
+        cell_codes, values = raw.codes(name)
+        if kind == "number":
+            present = np.array([u != "" for u in values] or [False], dtype=bool)[cell_codes]
             v = raw.numbers[name]
             isnum = present & ~np.isnan(v)
             present_bad |= present & ~isnum
             numbers[name] = np.where(isnum, v, np.nan)
             num_present[name] = present
         elif kind == "boolean":
-            bools[name] = (np.full(n, -1, dtype=np.int8) if col is None
-                           else _codes_from_text(col, {"false": 0, "true": 1}))
+            table = [-1 if u == "" else -2 if csv_boolean(u) is None else int(csv_boolean(u)) for u in values]
+            bools[name] = np.array(table or [-1], dtype=np.int8)[cell_codes]
         else:
-            codes[name] = (np.full(n, -1, dtype=np.int8) if col is None
-                           else _codes_from_text(col, {v: i for i, v in enumerate(allowed)}))
-    if "id" in raw.text:
-        ids = raw.text["id"].copy()
-        empty = ids == ""
-        if empty.any():
-            ids[empty] = raw.lines[empty].astype(str).astype(object)
+            codes[name] = _table(values, {v: i for i, v in enumerate(allowed)})[cell_codes]
+    if "id" in raw.cells:
+        ids = raw.cells["id"]
+        empty = pc.equal(ids, "")
+        if pc.any(empty).as_py():
+            ids = pc.if_else(empty, line_ids(raw.lines), ids)
     else:
-        ids = raw.lines.astype(str).astype(object)
+        ids = line_ids(raw.lines)
     return present_bad, numbers, num_present, codes, bools, ids
 
 
-_type_of = np.frompyfunc(type, 1, 1)
+class _TypeCodes(dict):
+    def __missing__(self, key):
+        return _OTHER
+
+
+class _Absent:
+    """The value of a field that a JSON record does not have."""
+
+
+_ABSENT = _Absent()
+_MISSING, _NONE, _STR, _INT, _FLOAT, _BOOL, _DICT, _OTHER = range(8)
+# the exact type of a JSON value (bool is not int here)
+_TYPE_CODE = _TypeCodes({_Absent: _MISSING, type(None): _NONE, str: _STR, int: _INT, float: _FLOAT, bool: _BOOL,
+                         dict: _DICT})
+
+
+def id_problem(value: str) -> str | None:
+    """Why a text id cannot be written to OUT (UTF-8): a lone surrogate, which JSON's \\u escapes
+    can make; None for any other text."""
+    if value.isascii():
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return (f"id: must be Unicode text, but character {e.start + 1} is a lone surrogate "
+                f"(\\u{ord(value[e.start]):04x})")
+    return None
+
+
+def row_problem(raw: RawCohort, i: int, line: int) -> str:
+    """The message for a rejected record: parse_profile's, or the id's."""
+    if raw.source is not None:   # a JSON line that pyarrow read (NaN, Infinity: json_value refuses them)
+        data, problem = parse_line(raw.source_line(i))
+        if problem is not None:
+            return problem
+    else:
+        data = raw.row_dict(i)
+    try:
+        prof.parse_profile(data, default_id=str(line))
+    except ProfileError as e:
+        return str(e)
+    except (OverflowError, ValueError, TypeError) as e:  # e.g. a JSON integer too large for a float
+        return f"profile: {e}"
+    problem = id_problem(data["id"]) if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+    if problem:
+        return problem
+    raise RuntimeError(f"rnetkg internal error: line {line} of {raw.path} was rejected by the vectorised "
+                       "checks but accepted by profile.parse_profile; please report it")
+
+
+def _typed_arrow_json(raw: RawCohort):
+    """The typed columns of a JSON Lines block that pyarrow read: each value is of its field's JSON
+    type already, or null (absent)."""
+    n = raw.n
+    bad = np.zeros(n, dtype=bool)
+    numbers, num_present, codes, bools = {}, {}, {}, {}
+    ids = line_ids(raw.lines)
+    for name, f in FIELDS.items():
+        col = raw.cells[name]
+        present = col.is_valid().to_numpy(zero_copy_only=False)
+        if name == "id":
+            if present.any():
+                ids = pc.if_else(pa.array(present), col, ids)
+        elif f.kind == "number":
+            v = col.to_numpy(zero_copy_only=False)   # null: NaN
+            bad |= present & np.isnan(v)   # JSON NaN: not a finite number
+            numbers[name] = np.where(present, v, np.nan)
+            num_present[name] = present
+        elif f.kind == "boolean":
+            bools[name] = np.where(present, col.fill_null(False).to_numpy(zero_copy_only=False), -1).astype(np.int8)
+        else:
+            enc = pc.dictionary_encode(col)
+            table = np.array([{v: j for j, v in enumerate(f.values)}.get(u, -2) for u in enc.dictionary.to_pylist()]
+                             + [-1], dtype=np.int8)
+            idx = enc.indices.fill_null(len(table) - 1).to_numpy(zero_copy_only=False)
+            codes[name] = table[idx]
+    return bad, numbers, num_present, codes, bools, ids
 
 
 def _typed_jsonl(raw: RawCohort):
     n = raw.n
-    row_bad = np.zeros(n, dtype=bool)
-    cols: dict[str, list] = {name: [None] * n for name in FIELDS}
-    for i, r in enumerate(raw.records or []):
-        if type(r) is not dict:
-            row_bad[i] = True
-            continue
-        for k, v in r.items():
-            col = cols.get(k)
-            if col is None:
-                row_bad[i] = True   # an unknown field
-            else:
-                col[i] = v
+    records = raw.records or []
+    row_bad = np.fromiter(map(_TYPE_CODE.__getitem__, map(type, records)), dtype=np.int8, count=n) != _DICT
+    if row_bad.any():
+        records = [{} if bad else r for r, bad in zip(records, row_bad)]
+    n_keys = np.fromiter(map(len, records), dtype=np.int64, count=n)   # keys that are fields: counted below
     numbers, num_present, codes, bools = {}, {}, {}, {}
-    ids = np.empty(0, dtype=object)
+    ids = pa.array([], type=pa.string())
     for name, f in FIELDS.items():
         kind, allowed = f.kind, f.values
-        vals = np.fromiter(cols[name], dtype=object, count=n)
-        types = _type_of(vals) if n else np.empty(0, dtype=object)
-        present = types != type(None)
+        vals = np.fromiter(map(dict.get, records, repeat(name), repeat(_ABSENT)), dtype=object, count=n)
+        if kind == "enum":
+            table = {_ABSENT: -3, None: -1, **{v: j for j, v in enumerate(allowed)}}   # -2: any other value
+            try:
+                code = np.fromiter(map(table.get, vals, repeat(-2)), dtype=np.int8, count=n)
+            except TypeError:   # an unhashable value (a list, an object): not allowed
+                code = np.array([table.get(v, -2) if type(v) is str or v is None or v is _ABSENT else -2
+                                 for v in vals], dtype=np.int8)
+            n_keys -= code != -3
+            codes[name] = np.where(code == -3, np.int8(-1), code)
+            continue
+        types = np.fromiter(map(_TYPE_CODE.__getitem__, map(type, vals)), dtype=np.int8, count=n)
+        n_keys -= types != _MISSING
+        present = types > _NONE
         if name == "id":
-            is_str = types == str
+            is_str = types == _STR
+            text = np.where(is_str, vals, "").astype(object)
+            try:
+                ids = pa.array(text, type=pa.string())
+            except (UnicodeError, pa.ArrowException):   # a lone surrogate (JSON \ud800): not written
+                for i in np.flatnonzero(is_str):
+                    if id_problem(vals[i]):
+                        is_str[i] = False
+                        text[i] = ""
+                ids = pa.array(text, type=pa.string())
             row_bad |= present & ~is_str
-            ids = np.where(is_str, vals, "").astype(object)
-            absent = ~present
-            if absent.any():
-                ids[absent] = raw.lines[absent].astype(str).astype(object)
+            if not present.all():
+                ids = pc.if_else(pa.array(~present), line_ids(raw.lines), ids)
         elif kind == "number":
-            isnum = (types == int) | (types == float)   # not bool: type() is exact
+            isnum = (types == _INT) | (types == _FLOAT)   # not bool: type() is exact
             row_bad |= present & ~isnum
             arr = np.full(n, np.nan)
             idx = np.flatnonzero(isnum)
@@ -139,15 +241,10 @@ def _typed_jsonl(raw: RawCohort):
             num_present[name] = present
         elif kind == "boolean":
             code = np.where(present, -2, -1).astype(np.int8)
-            isbool = types == bool
+            isbool = types == _BOOL
             code[isbool] = vals[isbool].astype(bool).astype(np.int8)
             bools[name] = code
-        else:
-            code = np.where(present, -2, -1).astype(np.int8)
-            is_str = np.flatnonzero(types == str)
-            if len(is_str):
-                code[is_str] = _codes_from_text(vals[is_str], {v: j for j, v in enumerate(allowed)}, empty=-2)
-            codes[name] = code
+    row_bad |= n_keys != 0   # a key that is no field
     return row_bad, numbers, num_present, codes, bools, ids
 
 
@@ -167,6 +264,8 @@ def validate(raw: RawCohort) -> Validated:
     """The rules of profile.parse_profile on every record at once; messages from parse_profile."""
     if raw.fmt == "csv":
         bad, numbers, num_present, codes, bools, ids = _typed_csv(raw)
+    elif raw.records is None:
+        bad, numbers, num_present, codes, bools, ids = _typed_arrow_json(raw)
     else:
         bad, numbers, num_present, codes, bools, ids = _typed_jsonl(raw)
     bad = bad.copy()
@@ -227,19 +326,10 @@ def validate(raw: RawCohort) -> Validated:
     errors = list(raw.pre_errors)
     for i in np.nonzero(bad)[0]:
         line = int(raw.lines[i])
-        try:
-            prof.parse_profile(raw.row_dict(i), default_id=str(line))
-        except ProfileError as e:
-            errors.append((line, str(e)))
-            continue
-        except (OverflowError, ValueError, TypeError) as e:  # e.g. a JSON integer too large for a float
-            errors.append((line, f"profile: {e}"))
-            continue
-        raise RuntimeError(f"rnetkg internal error: line {line} of {raw.path} was rejected by the vectorised "
-                           "checks but accepted by profile.parse_profile; please report it")
+        errors.append((line, row_problem(raw, i, line)))
     errors.sort(key=lambda e: e[0])
     return Validated(ok=~bad, errors=errors, numbers=numbers, codes=codes, bools=bools, grade=grade,
-                     t_stage=t_stage, t_category=t_category, decision_point=decision_point, ids=ids)
+                     t_stage=t_stage, t_category=t_category, decision_point=decision_point, id_array=ids)
 
 
 def parse_rows(raw: RawCohort) -> tuple[list[prof.Profile], list[int], list[tuple[int, str]]]:
@@ -247,13 +337,21 @@ def parse_rows(raw: RawCohort) -> tuple[list[prof.Profile], list[int], list[tupl
     profiles, lines, errors = [], [], list(raw.pre_errors)
     for i in range(raw.n):
         line = int(raw.lines[i])
+        data = raw.row_dict(i)
         try:
-            profiles.append(prof.parse_profile(raw.row_dict(i), default_id=str(line)))
-            lines.append(line)
+            p = prof.parse_profile(data, default_id=str(line))
         except ProfileError as e:
             errors.append((line, str(e)))
+            continue
         except (OverflowError, ValueError, TypeError) as e:
             errors.append((line, f"profile: {e}"))
+            continue
+        problem = id_problem(p.id)
+        if problem:
+            errors.append((line, problem))
+            continue
+        profiles.append(p)
+        lines.append(line)
     errors.sort(key=lambda e: e[0])
     return profiles, lines, errors
 

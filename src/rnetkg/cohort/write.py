@@ -1,12 +1,17 @@
-"""Writing the cohort output: RFC 4180 cells, atomically (a temporary file renamed over OUT)."""
+"""Writing the cohort output: RFC 4180 cells, atomically (a temporary file renamed over OUT).
+
+A row of OUT is its id (quoted when it holds , " CR or LF) followed by the rendered tail of its
+answer (answer.answer_to_row without the id); rows are built block by block with pyarrow's string
+kernels and written as bytes, so that no Python string is made per row."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..outputs import write_atomic
 
@@ -18,37 +23,99 @@ def csv_field(value: str) -> str:
     return value
 
 
-def _quote_ids(ids: np.ndarray, maybe_special: bool) -> np.ndarray:
-    if not maybe_special or not len(ids):
-        return ids
-    special = pd.Series(ids, dtype=object).str.contains(r'[,"\r\n]', regex=True).to_numpy(dtype=bool)
-    if special.any():
-        ids = ids.copy()
-        for i in np.nonzero(special)[0]:
-            ids[i] = csv_field(ids[i])
-    return ids
-
-
-def write_rows(out: Path, columns: Sequence[str], ids: np.ndarray, tails: list[str], inverse: np.ndarray,
-               maybe_special: bool, progress: Callable[[int, int], None] | None = None,
-               inputs: Sequence[Path] = ()) -> None:
-    """OUT: the header, then for each row its (quoted) id and the rendered tail of its answer;
-    ``progress(done, total)`` after each chunk."""
-    ids = _quote_ids(ids, maybe_special)
-    tail_arr = np.array([t + "\n" for t in tails], dtype=object)
-    header = ",".join(csv_field(c) for c in columns) + "\n"
-    step = 200_000
-    n = len(ids)
-
-    def chunks():
-        yield header
-        for start in range(0, n, step):
-            stop = min(n, start + step)
-            yield "".join((ids[start:stop] + tail_arr[inverse[start:stop]]).tolist())
-            if progress is not None:
-                progress(stop, n)
-    write_atomic(out, chunks(), "--out", inputs)
+def header_line(columns: Sequence[str]) -> bytes:
+    return (",".join(csv_field(c) for c in columns) + "\n").encode("utf-8")
 
 
 def tail(row: Sequence[str]) -> str:
-    return "," + ",".join(csv_field(c) for c in row[1:])
+    """A row of answer.answer_to_row without its id: what follows the id in OUT, with the line end."""
+    return "," + ",".join(csv_field(c) for c in row[1:]) + "\n"
+
+
+_SPECIAL_BYTES = np.array([ord(c) for c in ',"\r\n'], dtype=np.uint8)
+
+
+def quote_ids(ids: pa.Array) -> pa.Array:
+    """csv_field on every id (a large_string array without nulls): the ids that hold , " CR or LF
+    are found in the bytes of the array, and only those are rewritten."""
+    if not len(ids):
+        return ids
+    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int64)[ids.offset:ids.offset + len(ids) + 1]
+    data = ids.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:
+        return ids
+    text = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    hit = np.isin(text, _SPECIAL_BYTES)
+    if not hit.any():
+        return ids
+    rows = np.unique(np.searchsorted(offsets, np.flatnonzero(hit) + offsets[0], "right") - 1)
+    mask = np.zeros(len(ids), dtype=bool)
+    mask[rows] = True
+    quoted = pa.array([csv_field(v) for v in ids.take(pa.array(rows)).to_pylist()], type=ids.type)
+    return pc.replace_with_mask(ids, pa.array(mask), quoted)
+
+
+def row_bytes(ids: pa.Array, tails: pa.Array, inverse: np.ndarray, quote: bool = True) -> pa.Buffer | bytes:
+    """The lines of OUT for rows with these ids whose answers are tails[inverse] (``quote``: some id
+    may need quoting)."""
+    if not len(ids):
+        return b""
+    ids = ids.cast(pa.large_string())
+    if quote:
+        ids = quote_ids(ids)
+    lines = pc.binary_join_element_wise(ids, tails.take(pa.array(inverse)), pa.scalar("", pa.large_string()))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
+    start, stop = int(offsets[0]), int(offsets[-1])
+    return lines.buffers()[2].slice(start, stop - start)
+
+
+class Tails:
+    """The distinct tails of a run, numbered in order of first appearance."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.rows: list[list[str]] = []
+        self._array: pa.Array | None = None
+
+    def add(self, row: Sequence[str]) -> int:
+        t = tail(row)
+        k = self.index.get(t)
+        if k is None:
+            k = self.index[t] = len(self.rows)
+            self.rows.append(list(row))
+            self._array = None
+        return k
+
+    @property
+    def array(self) -> pa.Array:
+        if self._array is None:
+            self._array = pa.array(list(self.index), type=pa.large_string())
+        return self._array
+
+
+def write_blocks(out: Path, blocks: Iterable[pa.Buffer | bytes], inputs: Sequence[Path] = ()) -> None:
+    """OUT from blocks of bytes (the header, as bytes, first), atomically. Each block is followed by an
+    empty one, so that the writer lets go of a block before the next one is made."""
+    def chunks() -> Iterator[bytes | pa.Buffer]:
+        for block in blocks:
+            if len(block):
+                yield block
+                block = None
+                yield b""
+    write_atomic(out, chunks(), "--out", inputs)
+
+
+def write_rows(out: Path, columns: Sequence[str], ids: np.ndarray, tails: Tails, inverse: np.ndarray,
+               progress: Callable[[int, int], None] | None = None, inputs: Sequence[Path] = ()) -> None:
+    """OUT at once: the header, then for each row its (quoted) id and the tail of its answer."""
+    step = 200_000
+    n = len(ids)
+
+    def blocks():
+        yield header_line(columns)
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            yield row_bytes(pa.array(ids[start:stop], type=pa.string()), tails.array, inverse[start:stop])
+            if progress is not None:
+                progress(stop, n)
+    write_blocks(out, blocks(), inputs)

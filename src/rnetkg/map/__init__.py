@@ -12,9 +12,10 @@ from .data import RISK_PROFILES, Bound, MapData, data_columns, map_data, size_bo
 SUFFIXES = (".png", ".svg")
 
 
-def draw(out: Path, data: Path | None = None) -> MapData:
+def draw(out: Path, data: Path | None = None, patient: dict | None = None) -> MapData:
     """Draw the disagreement map to OUT (.png at 150 dpi, or .svg); with DATA, also write the data
-    table behind it. Both are written atomically, after every check has passed."""
+    table behind it; with a patient (a validated profile's fields), place them on it in a panel of
+    their own. Both files are written atomically, after every check has passed."""
     from .plot import figure
 
     out = Path(out)
@@ -25,7 +26,7 @@ def draw(out: Path, data: Path | None = None) -> MapData:
         data = check_output(Path(data), "--data")
         if data.resolve() == out.resolve():
             raise UsageError(f"map: --out and --data name the same file {str(out)!r}; give two files")
-    md = map_data()
+    md = map_data(patient=patient)
     buf = io.BytesIO()
     figure(md).savefig(buf, dpi=150, format=out.suffix.lower()[1:])
     if data is not None:
@@ -34,4 +35,14 @@ def draw(out: Path, data: Path | None = None) -> MapData:
     return md
 
 
-__all__ = ["RISK_PROFILES", "SUFFIXES", "Bound", "MapData", "data_columns", "draw", "map_data", "size_bounds"]
+def patient_png(patient: dict) -> bytes:
+    """The map of one patient alone: their findings at every size, their size marked (for a report)."""
+    from .plot import figure
+
+    md = map_data(patient=patient, only_patient=True)
+    buf = io.BytesIO()
+    figure(md).savefig(buf, dpi=90, format="png")
+    return buf.getvalue()
+
+
+__all__ = ["patient_png", "RISK_PROFILES", "SUFFIXES", "Bound", "MapData", "data_columns", "draw", "map_data", "size_bounds"]

@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from ..answer import answer, answer_to_row, csv_columns
+from ..answer import answer_to_row, csv_columns, row_answer
 from ..criteria.model import Model
 from ..criteria.load import model_for
 from ..profile import parse_profile
@@ -38,10 +38,11 @@ class RiskProfile:
     key: str
     label: str
     changes: dict[str, Any] = field(default_factory=dict)
+    base: bool = True  # the changes are made to BASE (False: they are the whole profile, a patient's)
 
     def fields(self, size_mm: float) -> dict[str, Any]:
         """The profile fields (DESIGN.md) of this risk profile at one size."""
-        return {"id": profile_id(self.key, size_mm), "size_mm": size_mm, **BASE, **self.changes}
+        return {**(BASE if self.base else {}), **self.changes, "id": profile_id(self.key, size_mm), "size_mm": size_mm}
 
 
 RISK_PROFILES = (
@@ -52,6 +53,11 @@ RISK_PROFILES = (
     RiskProfile("muscularis-propria", "Muscularis propria invasion",
                 {"invasion_depth": "muscularis_propria"}),
     RiskProfile("node-positive", "Node positive (N1)", {"lymph_nodes": "N1"}),
+    RiskProfile("resected-negative", "After local resection, negative margin", {"margin": "negative"}),
+    RiskProfile("resected-indeterminate-g2", "After local resection, indeterminate margin, G2 (Ki-67 5 %)",
+                {"margin": "indeterminate", "ki67_percent": 5}),
+    RiskProfile("resected-positive", "After local resection, positive margin", {"margin": "positive"}),
+    RiskProfile("metastatic", "Distant metastases", {"distant_metastasis": True}),
 )
 BASE_TEXT = "Ki-67 1 %, mitoses 1 per 2 mm², submucosa, no LVI, N0"
 def profile_id(key: str, size_mm: float) -> str:
@@ -105,6 +111,8 @@ class MapData:
     bounds: list[Bound]
     guideline_keys: tuple[str, ...]
     modality_keys: tuple[str, ...]
+    risk_profiles: tuple[RiskProfile, ...] = RISK_PROFILES
+    patient: tuple[str, float] | None = None  # (risk-profile key, size) of the patient placed on the map
 
     @property
     def columns(self) -> list[str]:
@@ -118,17 +126,33 @@ class MapData:
         return buf.getvalue()
 
 
-def map_data(model: Model | None = None) -> MapData:
-    """One row per (risk profile, size), in risk-profile then size order."""
+def patient_profile(profile: dict[str, Any]) -> tuple[RiskProfile, float]:
+    """A patient's own panel: their findings at every size of the sweep, and their size."""
+    pid = str(profile.get("id") or "patient")
+    findings = {k: v for k, v in profile.items() if k not in ("id", "size_mm")}
+    def shown(v: Any) -> str:
+        return str(v).lower() if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+    described = ", ".join(f"{k.replace('_', ' ')} {shown(v)}" for k, v in findings.items())
+    return RiskProfile("patient", f"This patient ({pid}): {described}; size varied", findings, base=False), \
+        float(profile["size_mm"])
+
+
+def map_data(model: Model | None = None, patient: dict[str, Any] | None = None, only_patient: bool = False) -> MapData:
+    """One row per (risk profile, size), in risk-profile then size order; with a patient (a profile
+    dict), their own panel first, with their size in the sweep."""
     if model is None:
         from ..engine import StoreEngine
 
         model = model_for(StoreEngine())
     bounds = size_bounds(model)
     cols = csv_columns(model.guideline_keys)
+    profiles, placed, extra = RISK_PROFILES, None, set()
+    if patient is not None:
+        rp, size = patient_profile(patient)
+        profiles, placed, extra = ((rp,) if only_patient else (rp, *RISK_PROFILES)), (rp.key, size), {_mm(size)}
     rows = []
-    for rp in RISK_PROFILES:
-        for s in sweep_sizes(bounds):
-            row = answer_to_row(answer(parse_profile(rp.fields(s)), model))
+    for rp in profiles:
+        for s in sorted(set(sweep_sizes(bounds)) | extra):
+            row = answer_to_row(row_answer(parse_profile(rp.fields(s)), model))
             rows.append({"risk_profile": rp.key, "size_mm": f"{s:g}", **dict(zip(cols, row))})
-    return MapData(rows, bounds, model.guideline_keys, model.modality_keys)
+    return MapData(rows, bounds, model.guideline_keys, model.modality_keys, profiles, placed)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import textwrap
 from typing import Any, Sequence
 
-from .data import (BASE_TEXT, DECISION_POINT, NEAR, RISK_PROFILES, Bound, MapData, RiskProfile, _mm)
+from .data import BASE_TEXT, DECISION_POINT, NEAR, RISK_PROFILES, Bound, MapData, RiskProfile, _mm
 
-# Colour-blind-safe qualitative colours (Paul Tol's "muted" scheme), given to the modality sets in
+# Colour-blind-safe qualitative colours (Paul Tol's "muted" scheme, and orange from his "light" one for a tenth set), given to the modality sets in
 # order of how far the treatment goes, so that the endoscopic end is blue and the radical end red.
 PALETTE = ("#88CCEE", "#44AA99", "#117733", "#DDCC77", "#999933", "#CC6677", "#882255", "#AA4499",
-           "#332288")
+           "#332288", "#EE8866")
 ABBREVIATIONS = {
     "no_further_action": "none", "surveillance": "surv", "endoscopic_resection": "ER",
     "transanal_excision": "TAE", "radical_surgery": "RS", "chemoradiation": "CRT",
@@ -139,14 +139,15 @@ def _boundary_lines(bounds: Sequence[Bound], guideline_keys: Sequence[str]) -> l
     return out
 
 
-def _panels(rows: Sequence[dict[str, str]]) -> list[tuple[list[RiskProfile], list[dict[str, str]]]]:
+def _panels(rows: Sequence[dict[str, str]], risk_profiles: Sequence[RiskProfile] = RISK_PROFILES
+            ) -> list[tuple[list[RiskProfile], list[dict[str, str]]]]:
     """Risk profiles whose answers are the same at every size share one panel."""
     by_key: dict[str, list[dict[str, str]]] = {}
     for r in rows:
         by_key.setdefault(r["risk_profile"], []).append(r)
     panels: list[tuple[list[RiskProfile], list[dict[str, str]]]] = []
     signature: dict[tuple, int] = {}
-    for rp in RISK_PROFILES:
+    for rp in risk_profiles:
         rs = by_key[rp.key]
         sig = tuple(tuple(v for k, v in r.items() if k not in ("id", "risk_profile")) for r in rs)
         if sig in signature:
@@ -170,11 +171,12 @@ def figure(data: MapData):
     keys, order = data.guideline_keys, data.modality_keys
     from matplotlib.colors import to_hex
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
 
     sizes = sorted({float(r["size_mm"]) for r in rows})
     axis = _Axis(sizes, bounds)
-    panels = _panels(rows)
+    panels = _panels(rows, data.risk_profiles)
 
     sets = sorted({r[f"{k}.modalities"] for r in rows for k in keys
                    if r[f"{k}.status"] != "silent" and r[f"{k}.modalities"]}, key=lambda m: _set_key(m, order))
@@ -197,12 +199,12 @@ def figure(data: MapData):
     def frac(h):
         return h / fig_h
 
-    fig.text(left, 1 - frac(0.22), "Where the rectal NET guidelines part ways: initial management "
-             "by tumour size and risk profile", fontsize=14, fontweight="bold", va="top")
-    fig.text(left, 1 - frac(0.5), "Lesion not yet resected, no distant metastasis; each risk profile "
-             "changes one thing from G1 without risk factors. One band per guideline, coloured by the "
-             "set of\nmanagement modalities it recommends; the last row of a panel counts the guideline "
-             "pairs in conflict (disjoint sets). Dashed lines: the size bounds in the graph.",
+    fig.text(left, 1 - frac(0.22), "Where the rectal NET guidelines part ways, by tumour size and risk "
+             "profile", fontsize=14, fontweight="bold", va="top")
+    fig.text(left, 1 - frac(0.5), "Each risk profile changes one thing from G1 without risk factors, lesion "
+             "not yet resected, no distant metastasis. One band per guideline, coloured by the set of\n"
+             "management modalities it recommends; a dotted line on a band: the answer changes under another "
+             "reading of an unclear source passage; the last row names the pairs in conflict.",
              fontsize=9, color="#444444", va="top", linespacing=1.35)
 
     x0, x1 = axis.edges[0], axis.edges[-1]
@@ -242,10 +244,14 @@ def figure(data: MapData):
                      fontweight="bold", pad=4)
         edges = axis.edges
         for gi, key in enumerate(keys):
-            cells = [(r[f"{key}.status"], r[f"{key}.modalities"]) for r in prow]
-            for a, b, (status, mods) in _runs(cells):
+            cells = [(r[f"{key}.status"], r[f"{key}.modalities"], key in r["reading_dependent"].split(";"))
+                     for r in prow]
+            for a, b, (status, mods, dependent) in _runs(cells):
                 xa, xb = edges[a], edges[b + 1]
                 _band(ax, Rectangle, xa, xb, gi, status, colour.get(mods, "#FFFFFF"))
+                if dependent:
+                    ax.plot([xa, xb], [gi - 0.33, gi - 0.33], color="#111111", lw=1.4, ls=(0, (1, 1.2)),
+                            solid_capstyle="butt", zorder=4)
                 xm, width = _label_spot(axis, xa, xb, positions)
                 if width < 2.2:
                     continue
@@ -258,20 +264,26 @@ def figure(data: MapData):
                             color="white" if _luminance(c) < 0.45 else "#1A1A1A")
         # the conflict strip
         ci = len(keys)
-        counts = [(_pairs(r["conflicts"]), _pairs(r["partial"])) for r in prow]
-        for a, b, (nc, npart) in _runs(counts):
+        counts = [(_pairs(r["conflicts"]), _pairs(r["partial"]), r["conflicts"]) for r in prow]
+        for a, b, (nc, npart, names) in _runs(counts):
             xa, xb = edges[a], edges[b + 1]
             shade = 0.94 - 0.72 * nc / max_conflicts
             face = to_hex((shade, shade, shade))
             ax.add_patch(Rectangle((xa, ci - 0.42), xb - xa, 0.84, facecolor=face, lw=0))
             xm, width = _label_spot(axis, xa, xb, positions)
             if width >= 1.5:
-                label = (f"{nc} conflicting pair{'s' if nc != 1 else ''}" + (f" · {npart} partial" if npart else "")
-                         if width >= 7 else f"{nc}")
+                pairs = ", ".join(p.replace("|", "/").replace("-20", "") for p in names.split(";") if p)
+                label = (textwrap.shorten(f"{nc}: {pairs}", int(width * 3.2), placeholder=" …") if nc and width >= 7
+                         else f"{nc} conflicting pair{'s' if nc != 1 else ''}" if width >= 7 else f"{nc}")
                 ax.text(xm, ci, label, ha="center", va="center", fontsize=7.2,
                         color="white" if shade < 0.55 else "#1A1A1A")
         for v in positions:
             ax.axvline(v, color="#333333", lw=0.9, ls=(0, (4, 2)), zorder=5)
+        if data.patient and data.patient[0] in {rp.key for rp in rps}:
+            ax.axvline(data.patient[1], color="#D81B60", lw=2.2, zorder=6)
+            ax.text(data.patient[1], len(keys) + 0.38, f" this patient: {data.patient[1]:g} mm ",
+                    color="#D81B60", fontsize=8, fontweight="bold", va="top", ha="left", zorder=7,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})
         ax.axhline(ci - 0.5, color="#FFFFFF", lw=3)
         ax.set_yticks(range(n_rows))
         ax.set_yticklabels(list(keys) + ["conflicts"], fontsize=8.5)
@@ -310,6 +322,8 @@ def figure(data: MapData):
         Patch(facecolor=SILENT_FACE, edgecolor=SILENT_HATCH, lw=0, hatch="////",
               label="silent: no recommendation applies (a coverage gap, not a disagreement)"
                     + absent("silent")),
+        Line2D([0], [0], color="#111111", lw=1.4, ls=(0, (1, 1.2)),
+               label="dotted line: reading-dependent (another reading of the source gives another answer)"),
     ]
     fig.legend(handles=status_handles, loc="upper left",
                bbox_to_anchor=(left, y - frac(0.2 + 0.3 + 0.22 * set_rows + 0.05)), ncol=2, fontsize=8.3, frameon=False, title="status of a guideline (pattern)",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__, queries
-from ..criteria.model import model_for
+from ..criteria.load import model_for
 
 
 @dataclass(frozen=True)

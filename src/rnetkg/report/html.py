@@ -186,9 +186,16 @@ def report_view(answer: dict[str, Any], profile, ctx: ReportContext) -> dict[str
     }
 
 
-def render_report(answer: dict[str, Any], profile, ctx: ReportContext) -> str:
-    """One self-contained HTML page for one profile (inline style sheet, no script, nothing fetched)."""
-    return environment().get_template("report.html").render(view=report_view(answer, profile, ctx))
+def render_report(answer: dict[str, Any], profile, ctx: ReportContext, map_png: bytes | None = None) -> str:
+    """One self-contained HTML page for one profile (inline style sheet, no script, nothing fetched);
+    with ``map_png``, the patient placed on the disagreement map, inlined as a data URI."""
+    import base64
+
+    view = report_view(answer, profile, ctx)
+    if map_png:
+        view["map_png"] = base64.b64encode(map_png).decode("ascii")
+        view["map_size"] = show_value(profile.size_mm)
+    return environment().get_template("report.html").render(view=view)
 
 
 def render_template(name: str, **values: Any) -> str:

@@ -34,7 +34,7 @@ class Clinic:
 
     @classmethod
     def load(cls, engine=None) -> "Clinic":
-        from ..criteria.model import model_for
+        from ..criteria.load import model_for
         from ..engine import StoreEngine
         from ..report import context_for
 
