@@ -39,6 +39,7 @@ BATCH_SIZE = 2000
 # profiles evaluated together on the fast path: the validated rows of blocks of the file are gathered
 # up to this many (their ids and criteria values only, a few dozen bytes each)
 EVALUATION_ROWS = 1 << 17
+EVALUATION_ID_BYTES = 16 << 20   # ... and while their ids hold fewer bytes than this (long ids: smaller batches)
 Progress = Callable[[float, str], None]
 
 
@@ -192,7 +193,7 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
 
     def blocks():
         yield header_line(csv_columns(keys))
-        pending, rows = [], 0
+        pending, rows, id_bytes = [], 0, 0
         for raw in iter_cohort(inp):
             totals["read"] += raw.n + len(raw.pre_errors)
             v = validate(raw)
@@ -202,13 +203,14 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
                 ids = v.id_array if len(kept) == raw.n else v.id_array.take(pa.array(kept))
                 pending.append((ids, columns(v, kept), raw.ids_plain))
                 rows += len(kept)
+                id_bytes += ids.nbytes
                 totals["written"] += len(kept)
             if size and raw.end_offset:
                 progress(0.05 + 0.95 * raw.end_offset / size, "comparing")
             raw = v = ids = None   # not kept while the next block is read
-            if rows >= EVALUATION_ROWS:
+            if rows >= EVALUATION_ROWS or id_bytes >= EVALUATION_ID_BYTES:
                 yield from flush(pending)
-                pending, rows = [], 0
+                pending, rows, id_bytes = [], 0, 0
         if pending:
             yield from flush(pending)
 
