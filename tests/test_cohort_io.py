@@ -15,6 +15,7 @@ import pytest
 from rnetkg import cli, cohort
 from rnetkg.answer import answer_to_row
 from rnetkg.cohort import read as cohort_read
+from rnetkg.cohort import run as cohort_run
 from rnetkg.compare import compare_profiles
 from rnetkg.profile import json_value, parse_profile
 
@@ -56,9 +57,11 @@ def records(raw: cohort.RawCohort) -> list[tuple[int, list[str]]]:
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Blocks of a few hundred bytes, so that a small file is read as many blocks."""
+    """Blocks of a few hundred bytes, so that a small file is read as many blocks; and the profiles
+    evaluated in batches of a few dozen, so that classes met in an earlier batch are matched again."""
     def use(size: int) -> None:
         monkeypatch.setattr(cohort_read, "BLOCK_BYTES", size)
+        monkeypatch.setattr(cohort_run, "EVALUATION_ROWS", 40)
     return use
 
 
@@ -317,6 +320,7 @@ def test_jsonl_lines_across_blocks(tmp_path, small_blocks):
 
 
 def test_generated_cohort_in_many_blocks_fast_equals_sparql(tmp_path, small_blocks):
+    """Many blocks and batches: the classes of profiles of later batches are matched to earlier ones."""
     path = tmp_path / "gen.csv"
     cohort.generate(800, 21, path)
     run(path, tmp_path / "one-block.csv")
@@ -469,3 +473,18 @@ def test_random_csv_text_reads_as_the_csv_module_reads_it(tmp_path, small_blocks
         small_blocks(block)
         raw = cohort.read_cohort(path)
         assert (records(raw), sorted(raw.pre_errors)) == expected, block
+
+
+def test_classes_matched_across_batches_whatever_the_buckets(tmp_path, small_blocks, monkeypatch):
+    """The buckets only narrow the candidates: with every class in one bucket, or each in its own,
+    the answers are the same (profile_classes decides which known class a profile belongs to)."""
+    path = tmp_path / "gen.csv"
+    cohort.generate(600, 5, path)
+    run(path, tmp_path / "reference.csv")   # one batch
+    small_blocks(2048)
+    for name, buckets in (("one", lambda self, cols: [0] * len(cols)),
+                          ("own", lambda self, cols: list(range(id(cols), id(cols) + len(cols))))):
+        monkeypatch.setattr(cohort_run._Answers, "_buckets", buckets)
+        summary, err = run(path, tmp_path / f"{name}.csv")
+        assert err == "" and summary["written"] == 600
+        assert (tmp_path / f"{name}.csv").read_bytes() == (tmp_path / "reference.csv").read_bytes(), name

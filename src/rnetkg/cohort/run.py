@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import time
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,6 +28,7 @@ from ..criteria.load import model_for
 from ..criteria.model import STATUSES
 from ..criteria.vectorised import Columns, combination_answer, evaluate_readings, factorize_rows, profile_classes
 from ..errors import CohortError
+from ..fields import FIELDS
 from ..outputs import check_output
 from .read import RawCohort, iter_cohort, read_cohort
 from .validate import columns, parse_rows, validate
@@ -37,6 +39,7 @@ BATCH_SIZE = 2000
 # profiles evaluated together on the fast path: the validated rows of blocks of the file are gathered
 # up to this many (their ids and criteria values only, a few dozen bytes each)
 EVALUATION_ROWS = 1 << 17
+EVALUATION_ID_BYTES = 16 << 20   # ... and while their ids hold fewer bytes than this (long ids: smaller batches)
 Progress = Callable[[float, str], None]
 
 
@@ -74,21 +77,45 @@ def _concat(parts: list[Columns]) -> Columns:
 
 
 class _Answers:
-    """The distinct answers of a run (``tails``), evaluated batch by batch: one profile per class of
-    profiles that the criteria cannot tell apart (profile_classes). (Matching a batch's classes to
-    those of earlier batches, to evaluate each class once per run, was measured: no faster, as
-    profile_classes on the known classes costs about what it saves.)"""
+    """The answer of every class of profiles (profile_classes) met so far in a run, as an index into
+    ``tails``: each class is evaluated once (under every reading), in the batch where it first appears.
+
+    profile_classes numbers the classes of one batch only, so a class of a new batch is matched to
+    the known ones by profile_classes itself, run on the batch's representatives together with the
+    known representatives that may be of the same class: those in the same bucket, a hash of the
+    decision point, the codes and the place of each number among its field's bounds. The bucket only
+    narrows the candidates (a class in no candidate's bucket is evaluated as new); profile_classes
+    decides."""
 
     def __init__(self, model) -> None:
         self.model = model
         self.tails = Tails()
         self._of_answer: dict[bytes, int] = {}     # (statuses, modalities, reading dependence) -> tail
+        self._known: list[Columns] = []            # one representative of each known class, by batch
+        self._known_all: Columns | None = None
+        self._tail_of_known = np.zeros(0, dtype=np.int64)
+        self._bucket: dict[int, int] = {}           # bucket -> the first known representative in it
+        self._more: dict[int, list[int]] = {}       # bucket -> the others
+        self._bounds = {name: np.asarray(model.bounds(name), dtype=np.float64) for name in model.criteria_fields
+                        if FIELDS[name].kind == "number"}
 
-    def of(self, cols: Columns) -> np.ndarray:
-        """The index into ``tails`` of each profile's answer."""
+    def _buckets(self, cols: Columns) -> list[int]:
+        key = cols.decision_point.astype(np.int64)
+        for name in sorted(set(cols.values) & self.model.criteria_fields):
+            arr = cols.values[name]
+            bounds = self._bounds.get(name)
+            if bounds is not None:
+                place = np.searchsorted(bounds, arr, "left") + np.searchsorted(bounds, arr, "right")
+                place = np.where(np.isnan(arr), -1, place)
+            else:
+                place = arr.astype(np.int64)
+            key = key * np.int64(1_000_003) + place   # wraps around: a hash, not an identity
+        return key.tolist()
+
+    def _evaluate(self, cols: Columns) -> np.ndarray:
+        """Evaluate profiles of classes not met before: the index into ``tails`` of each answer."""
         model = self.model
-        classes, reps = profile_classes(model, cols)
-        status, mods, dependent = evaluate_readings(model, cols.take(reps))
+        status, mods, dependent = evaluate_readings(model, cols)
         answer_of, first = factorize_rows(status, mods, len(model.modality_keys), dependent)
         tail_of = np.empty(len(first), dtype=np.int64)
         for j, i in enumerate(first):
@@ -98,7 +125,44 @@ class _Answers:
                 k = self._of_answer[key] = self.tails.add(
                     answer_to_row(combination_answer(model, status[i], mods[i], dependent[i])))
             tail_of[j] = k
-        return tail_of[answer_of][classes]
+        return tail_of[answer_of]
+
+    def of(self, cols: Columns) -> np.ndarray:
+        """The index into ``tails`` of each profile's answer."""
+        model = self.model
+        classes, reps = profile_classes(model, cols)
+        here = cols.take(reps)
+        buckets = self._buckets(here)
+        cand = np.fromiter(map(self._bucket.get, buckets, repeat(-1)), dtype=np.int64, count=len(buckets))
+        cand = cand[cand >= 0]
+        if self._more:
+            extra = [k for b in set(buckets) & self._more.keys() for k in self._more[b]]
+            cand = np.concatenate((cand, np.asarray(extra, dtype=np.int64)))
+        answer = np.empty(len(reps), dtype=np.int64)
+        new = np.arange(len(reps))
+        if len(cand):
+            if self._known_all is None:
+                self._known_all = _concat(self._known)
+                self._known = [self._known_all]
+            merged_class, merged_first = profile_classes(model, _concat([self._known_all.take(cand), here]))
+            first = merged_first[merged_class[len(cand):]]   # the first row of each representative's class
+            known = first < len(cand)
+            answer[known] = self._tail_of_known[cand[first[known]]]
+            new = np.flatnonzero(~known)
+        if len(new):
+            fresh = here.take(new) if len(new) < len(reps) else here
+            answer[new] = self._evaluate(fresh)
+            start = len(self._tail_of_known)
+            self._tail_of_known = np.concatenate((self._tail_of_known, answer[new]))
+            for j, i in enumerate(new.tolist(), start=start):
+                b = buckets[i]
+                if b in self._bucket:
+                    self._more.setdefault(b, []).append(j)
+                else:
+                    self._bucket[b] = j
+            self._known.append(fresh)
+            self._known_all = None
+        return answer[classes]
 
 
 def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any]:
@@ -129,7 +193,7 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
 
     def blocks():
         yield header_line(csv_columns(keys))
-        pending, rows = [], 0
+        pending, rows, id_bytes = [], 0, 0
         for raw in iter_cohort(inp):
             totals["read"] += raw.n + len(raw.pre_errors)
             v = validate(raw)
@@ -139,13 +203,14 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
                 ids = v.id_array if len(kept) == raw.n else v.id_array.take(pa.array(kept))
                 pending.append((ids, columns(v, kept), raw.ids_plain))
                 rows += len(kept)
+                id_bytes += ids.nbytes
                 totals["written"] += len(kept)
             if size and raw.end_offset:
                 progress(0.05 + 0.95 * raw.end_offset / size, "comparing")
             raw = v = ids = None   # not kept while the next block is read
-            if rows >= EVALUATION_ROWS:
+            if rows >= EVALUATION_ROWS or id_bytes >= EVALUATION_ID_BYTES:
                 yield from flush(pending)
-                pending, rows = [], 0
+                pending, rows, id_bytes = [], 0, 0
         if pending:
             yield from flush(pending)
 
