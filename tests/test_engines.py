@@ -36,6 +36,8 @@ EXAMPLE_PARAMS = {"guideline": "NCCN-2025", "decisionPoint": "initial_management
                   "factor": "rnet:Ki67Index", "procedure": "rnet:EndoscopicSubmucosalDissection",
                   "minSize": "9.5", "maxSize": "10.5", "rec": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>",
                   "node": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>"}
+# where the shared example names a node the query has nothing on (rec-t1 carries no caveat)
+PARAMS_FOR = {"caveats": {"rec": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-gt2cm>"}}
 EXPANSION = CATALOGUE["expand-referrals"]
 
 
@@ -49,7 +51,7 @@ def _query_cases() -> dict[str, str]:
             out[f"{name}[cases]"] = queries.with_profiles(q, PROFILES)
         elif q.params:
             out[f"{name}[params]"] = queries.with_params(
-                q, queries.bind_params(q, {p: EXAMPLE_PARAMS[p] for p in q.params}))
+                q, queries.bind_params(q, {p: PARAMS_FOR.get(name, {}).get(p, EXAMPLE_PARAMS[p]) for p in q.params}))
     return out
 
 
