@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
 
 import pytest
 
@@ -46,3 +48,32 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class RawListener:
+    """A local TCP listener for tests of clients: each accepted connection goes to ``on_connection``
+    (in the accepting thread); ``port`` is where it listens."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+
+    def start(self):
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.on_connection(conn)
+
+    def on_connection(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self):
+        self.sock.close()

@@ -17,6 +17,7 @@ import pytest
 
 from rnetkg import cli, serve
 from rnetkg.endpoint import EndpointEngine, EndpointError
+from conftest import RawListener
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "profile-15mm-g1.json"
@@ -25,25 +26,18 @@ GRAPH_OK = b'{"head":{"vars":["ontology","derived"]},"results":{"bindings":[{"on
            b'"value":"true","datatype":"http://www.w3.org/2001/XMLSchema#boolean"}}]}}'
 
 
-class FakeEndpoint:
+class FakeEndpoint(RawListener):
     """Answers the graph check correctly, then every other query with `behaviour(conn)`."""
 
     def __init__(self, behaviour):
+        super().__init__()
         self.behaviour = behaviour
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/query"
+        self.url = f"http://127.0.0.1:{self.port}/query"
         self.stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.start()
 
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+    def on_connection(self, conn):
+        threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
         try:
@@ -67,7 +61,7 @@ class FakeEndpoint:
 
     def close(self):
         self.stop.set()
-        self.sock.close()
+        super().close()
 
 
 def drip(conn, stop):

@@ -33,7 +33,7 @@ from rnetkg.compare import compare, compare_profiles
 from rnetkg.endpoint import EndpointEngine, EndpointError
 from rnetkg.engine import StoreEngine
 from rnetkg.profile import parse_profile
-from conftest import free_port
+from conftest import RawListener, free_port
 
 pytestmark = pytest.mark.server
 
@@ -276,34 +276,26 @@ def test_cli_compare_unreachable_endpoint(capsys):
     assert len(err.strip().splitlines()) == 1 and "cannot connect" in err and "Traceback" not in err
 
 
-class _SilentServer:
+class _SilentServer(RawListener):
     """Accepts connections and never answers (or, with drop=True, closes them at once)."""
 
     def __init__(self, drop: bool = False):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
+        super().__init__()
         self.drop = drop
         self.conns: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.start()
 
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            if self.drop:
-                c.recv(65536)
-                c.close()
-            else:
-                self.conns.append(c)
+    def on_connection(self, c):
+        if self.drop:
+            c.recv(65536)
+            c.close()
+        else:
+            self.conns.append(c)
 
     def close(self):
         for c in self.conns:
             c.close()
-        self.sock.close()
+        super().close()
 
 
 def test_silent_endpoint_times_out_in_bounded_time(capsys):

@@ -27,7 +27,7 @@ import pytest
 from rnetkg import serve
 from rnetkg.serve import guard
 from rnetkg.serve.server import WORKDIR_PREFIX, _remove_stale_workdirs
-from conftest import free_port
+from conftest import RawListener, free_port
 
 pytestmark = pytest.mark.server
 
@@ -71,30 +71,19 @@ def server():
     assert handle.process.poll() is not None
 
 
-class Listener:
+class Listener(RawListener):
     """A local TCP listener that records every connection made to it (the target of a SERVICE)."""
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
+        super().__init__()
         self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.start()
 
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nContent-Length: 46\r\n\r\n"
-                      b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'[:46])
-            c.close()
-
-    def close(self):
-        self.sock.close()
+    def on_connection(self, c):
+        self.connections += 1
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nContent-Length: 46\r\n\r\n"
+                  b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'[:46])
+        c.close()
 
 
 # ---------------------------------------------------------------- no federation
