@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 from rnetkg import engine, graph
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +83,12 @@ class RawListener:
 
     def close(self):
         self.sock.close()
+
+
+def spawn_serve(port: int, tmp_path: Path, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+    """`python -m rnetkg serve` from this checkout on 127.0.0.1:PORT, its temporary files under
+    tmp_path, stdout as text through a pipe."""
+    env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               TMPDIR=str(tmp_path))
+    return subprocess.Popen([sys.executable, "-m", "rnetkg", "serve", "--bind", f"127.0.0.1:{port}"],
+                            stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)

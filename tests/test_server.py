@@ -17,7 +17,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -33,7 +32,7 @@ from rnetkg.compare import compare, compare_profiles
 from rnetkg.endpoint import EndpointEngine, EndpointError
 from rnetkg.engine import StoreEngine
 from rnetkg.profile import parse_profile
-from conftest import RawListener, free_port
+from conftest import RawListener, free_port, spawn_serve
 
 pytestmark = pytest.mark.server
 
@@ -347,10 +346,7 @@ def test_serve_port_in_use(server, capsys):
 def test_serve_runs_and_stops_cleanly_on_sigterm(tmp_path):
     """`rnetkg serve` prints its addresses, answers, and on SIGTERM stops the server and cleans up."""
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               TMPDIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "rnetkg", "serve", "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = spawn_serve(port, tmp_path, stderr=subprocess.PIPE)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(ln) for ln in proc.stdout], daemon=True).start()
     out, server_pid = "", None

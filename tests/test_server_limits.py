@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -27,11 +26,10 @@ import pytest
 from rnetkg import serve
 from rnetkg.serve import guard
 from rnetkg.serve.server import WORKDIR_PREFIX, _remove_stale_workdirs
-from conftest import RawListener, free_port
+from conftest import RawListener, free_port, spawn_serve
 
 pytestmark = pytest.mark.server
 
-ROOT = Path(__file__).resolve().parents[1]
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SORT_HOG = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?i LIMIT 1"
@@ -245,10 +243,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
 def test_child_dies_with_rnetkg_serve_even_on_sigkill(tmp_path):
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               TMPDIR=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "rnetkg", "serve", "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    proc = spawn_serve(port, tmp_path)
     child_pid = None
     try:
         out = ""
