@@ -22,6 +22,7 @@ from rnetkg.fields import FIELDS
 HEADER = list(F.FIELD_NAMES)
 KEYS = model_for(StoreEngine()).guideline_keys
 CSV_COLUMNS = csv_columns(KEYS)
+CASES_DIR = Path(__file__).parent / "fixtures" / "cases"
 
 
 def write_csv(path: Path, rows: list[dict], header: list[str] = HEADER, quoting: int = csv.QUOTE_MINIMAL) -> Path:
@@ -390,3 +391,25 @@ def test_empty_cohort(tmp_path):
         summary, err = run(inp, tmp_path / "out.csv", engine)
         assert (summary["read"], summary["written"], summary["rejected"]) == (0, 0, 0)
         assert read_out(tmp_path / "out.csv") == [CSV_COLUMNS]
+
+
+@pytest.mark.parametrize("engine", ["fast", "sparql"])
+def test_cohort_columns_of_readings_and_scopes_are_the_fixtures_answers(tmp_path, engine):
+    """The `reading_dependent` and `complementary` columns of a cohort of the case fixtures say what each
+    fixture expects (both paths write them through the same row builder, so equality of the paths
+    alone would not catch a wrong column)."""
+    cases = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(CASES_DIR.glob("*.json"))]
+    cases = [c for c in cases if "reading_dependent" in c]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(c["profile"]) + "\n" for c in cases), encoding="utf-8")
+    summary, err = run(path, tmp_path / "out.csv", engine)
+    assert err == "" and summary["written"] == len(cases)
+    header, *rows = read_out(tmp_path / "out.csv")
+    got = {r[0]: dict(zip(header, r)) for r in rows}
+    for c in cases:
+        row = got[c["profile"]["id"]]
+        assert row["reading_dependent"] == ";".join(sorted(c["reading_dependent"])), c["profile"]["id"]
+        if "complementary" in c:
+            assert row["complementary"] == ";".join(sorted("|".join(sorted(p)) for p in c["complementary"]))
+    assert any(row["reading_dependent"] for row in got.values())
+    assert any(row["complementary"] for row in got.values())
