@@ -14,14 +14,26 @@ import sys
 from ..errors import EXIT_OK, EXIT_USAGE, RnetkgError, one_line
 from .common import EPILOG, Parser
 
+class _Version(argparse.Action):
+    """--version: the installed version, read only when asked for."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .. import __version__
+
+        sys.stdout.write(f"rnetkg {__version__}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
     from . import check, cohort, compare, describe, fhir, map, query, serve
 
     p = Parser(prog="rnetkg", description="Which rNET guidelines disagree for a case profile: a knowledge "
                "graph of ENETS, NCCN, PNNT, JNETS, CNETS, CSCO, ASCO and NICE recommendations.",
                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"rnetkg {__version__}")
+    p.add_argument("--version", action=_Version, help="show the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in (compare, query, describe, cohort, check, serve, map, fhir):
         module.register(sub)

@@ -12,6 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow import to_numpy
+
 from ..errors import CohortError
 from ..fields import FIELDS
 
@@ -62,7 +64,7 @@ class RawCohort:
         if got is None:
             col = self.cells[name]
             enc = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
-            got = (enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist())
+            got = (to_numpy(enc.indices), enc.dictionary.to_pylist())
             self._codes[name] = got
         return got
 
@@ -101,15 +103,33 @@ class RawCohort:
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?\s*")
 
 
+# a plain decimal (no exponent) of at most 16 digits and dot: float() reads it exactly as pandas' parser
+# does (tested on random cells; with an exponent pandas' parser is sometimes one unit off); a negative
+# zero is left to pandas, which reads "-0" as 0
+_PLAIN_NUMBER = re.compile(r"[+-]?(?=[0-9.]{1,16}$)(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)
+
+
 def parse_numbers(cells: list[str] | np.ndarray, decimal_comma: bool = False) -> np.ndarray:
     """Distinct number cells -> float64 (NaN where empty or not a number), with pandas' exact number
-    parser; with ``decimal_comma`` (a ';'-separated file) '1,5' is 1.5."""
+    parser; with ``decimal_comma`` (a ';'-separated file) '1,5' is 1.5. Plain decimals are read by
+    float() (the same values, without importing pandas); any other cell by pandas.to_numeric."""
     values = [c.replace(",", ".") if decimal_comma and "," in c and _DECIMAL_COMMA.fullmatch(c) else c
               for c in cells]
-    import pandas as pd   # here: a JSON Lines cohort does not need pandas
+    out = np.empty(len(values), dtype=np.float64)
+    rest = []
+    for i, v in enumerate(values):
+        if not v:
+            out[i] = np.nan
+        elif _PLAIN_NUMBER.fullmatch(v) and (v[0] != "-" or float(v)):
+            out[i] = float(v)
+        else:
+            rest.append(i)
+    if rest:
+        import pandas as pd   # here: most files hold plain decimals only
 
-    parsed = pd.to_numeric(pd.Series(values, dtype=str), errors="coerce")
-    return parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+        parsed = pd.to_numeric(pd.Series([values[i] for i in rest], dtype=str), errors="coerce")
+        out[rest] = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
 
 
 class NumberCache:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..arrow import from_numpy, string_scalar, strings, to_numpy
 from ..errors import CohortError
 from ..fields import FIELD_NAMES, FIELDS
 from .raw import BOM, NumberCache, RawCohort, byte_blocks, check_utf8, parse_numbers
@@ -185,7 +186,7 @@ def _raw_csv(path: Path, header: list[str], delimiter: str, columns: list[list[s
     if isinstance(columns, dict):
         cells = columns
     else:
-        cells = {name: pa.array(col, type=pa.string()) for name, col in zip(header, columns)}
+        cells = {name: strings(col) for name, col in zip(header, columns)}
     raw = RawCohort(path=path, fmt="csv", lines=lines, columns=tuple(header), cells=cells,
                     pre_errors=pre_errors, decimal_comma=delimiter == ";", ids_plain=ids_plain)
     if len(lines):
@@ -194,7 +195,7 @@ def _raw_csv(path: Path, header: list[str], delimiter: str, columns: list[list[s
         blank = None
         for name in order:
             if name == "id":
-                empty = pc.equal(cells[name], "").to_numpy(zero_copy_only=False)
+                empty = to_numpy(pc.equal(cells[name], string_scalar("")))
             else:
                 codes, values = raw.codes(name)
                 where = [i for i, v in enumerate(values) if v == ""]
@@ -204,7 +205,7 @@ def _raw_csv(path: Path, header: list[str], delimiter: str, columns: list[list[s
                 break
         if blank.any():
             keep = ~blank
-            where = pa.array(np.flatnonzero(keep))
+            where = from_numpy(np.flatnonzero(keep))
             raw.cells = {k: v.take(where) for k, v in cells.items()}
             raw.lines = lines[keep]
             raw._codes = {k: (c[keep], v) for k, (c, v) in raw._codes.items()}

@@ -30,6 +30,8 @@ from ..criteria.vectorised import Columns, combination_answer, evaluate_readings
 from ..errors import CohortError
 from ..fields import FIELDS
 from ..outputs import check_output
+from .ahead import ahead
+from ..arrow import from_numpy
 from .read import RawCohort, iter_cohort, read_cohort
 from .validate import columns, parse_rows, validate
 from .write import Tails, header_line, row_bytes, write_blocks, write_rows
@@ -194,13 +196,13 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
     def blocks():
         yield header_line(csv_columns(keys))
         pending, rows, id_bytes = [], 0, 0
-        for raw in iter_cohort(inp):
+        for raw in ahead(iter_cohort(inp)):
             totals["read"] += raw.n + len(raw.pre_errors)
             v = validate(raw)
             errors.extend(v.errors)
             kept = np.flatnonzero(v.ok)
             if len(kept):
-                ids = v.id_array if len(kept) == raw.n else v.id_array.take(pa.array(kept))
+                ids = v.id_array if len(kept) == raw.n else v.id_array.take(from_numpy(kept))
                 pending.append((ids, columns(v, kept), raw.ids_plain))
                 rows += len(kept)
                 id_bytes += ids.nbytes

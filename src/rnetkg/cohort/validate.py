@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import profile as prof
+from ..arrow import from_numpy, string_scalar, strings, to_numpy
 from ..criteria.vectorised import Columns
 from ..errors import ProfileError
 from ..fields import (DECISION_POINTS, DEPTH_T_STAGE, DEPTHS, FIELDS, KI67_GRADE_CUTS, MARGINS, MITOSES_GRADE_CUTS,
@@ -52,7 +53,7 @@ class Validated:
     @cached_property
     def ids(self) -> np.ndarray:
         """The ids as an object array of str."""
-        return self.id_array.to_numpy(zero_copy_only=False).astype(object)
+        return np.array(self.id_array.to_pylist(), dtype=object)
 
 
 def _table(values: list[str], mapping: dict[str, int]) -> np.ndarray:
@@ -64,7 +65,7 @@ def _table(values: list[str], mapping: dict[str, int]) -> np.ndarray:
 
 def line_ids(lines: np.ndarray) -> pa.Array:
     """The id of a row without one: its line number."""
-    return pc.cast(pa.array(lines, type=pa.int64()), pa.string())
+    return pc.cast(from_numpy(np.asarray(lines, dtype=np.int64)), pa.string())
 
 
 def _typed_csv(raw: RawCohort):
@@ -97,7 +98,7 @@ def _typed_csv(raw: RawCohort):
             codes[name] = _table(values, {v: i for i, v in enumerate(allowed)})[cell_codes]
     if "id" in raw.cells:
         ids = raw.cells["id"]
-        empty = pc.equal(ids, "")
+        empty = pc.equal(ids, string_scalar(""))
         if pc.any(empty).as_py():
             ids = pc.if_else(empty, line_ids(raw.lines), ids)
     else:
@@ -155,6 +156,10 @@ def row_problem(raw: RawCohort, i: int, line: int) -> str:
                        "checks but accepted by profile.parse_profile; please report it")
 
 
+_NAN = from_numpy(np.array([np.nan]))[0]
+_FALSE = from_numpy(np.array([False]))[0]
+
+
 def _typed_arrow_json(raw: RawCohort):
     """The typed columns of a JSON Lines block that pyarrow read: each value is of its field's JSON
     type already, or null (absent)."""
@@ -164,22 +169,22 @@ def _typed_arrow_json(raw: RawCohort):
     ids = line_ids(raw.lines)
     for name, f in FIELDS.items():
         col = raw.cells[name]
-        present = col.is_valid().to_numpy(zero_copy_only=False)
+        present = to_numpy(col.is_valid())
         if name == "id":
             if present.any():
-                ids = pc.if_else(pa.array(present), col, ids)
+                ids = pc.if_else(from_numpy(present), col, ids)
         elif f.kind == "number":
-            v = col.to_numpy(zero_copy_only=False)   # null: NaN
+            v = to_numpy(col.fill_null(_NAN))   # null: NaN
             bad |= present & np.isnan(v)   # JSON NaN: not a finite number
             numbers[name] = np.where(present, v, np.nan)
             num_present[name] = present
         elif f.kind == "boolean":
-            bools[name] = np.where(present, col.fill_null(False).to_numpy(zero_copy_only=False), -1).astype(np.int8)
+            bools[name] = np.where(present, to_numpy(col.fill_null(_FALSE)), -1).astype(np.int8)
         else:
             enc = pc.dictionary_encode(col)
             table = np.array([{v: j for j, v in enumerate(f.values)}.get(u, -2) for u in enc.dictionary.to_pylist()]
                              + [-1], dtype=np.int8)
-            idx = enc.indices.fill_null(len(table) - 1).to_numpy(zero_copy_only=False)
+            idx = to_numpy(enc.indices.fill_null(from_numpy(np.array([len(table) - 1], dtype=np.int32))[0]))
             codes[name] = table[idx]
     return bad, numbers, num_present, codes, bools, ids
 
@@ -192,7 +197,7 @@ def _typed_jsonl(raw: RawCohort):
         records = [{} if bad else r for r, bad in zip(records, row_bad)]
     n_keys = np.fromiter(map(len, records), dtype=np.int64, count=n)   # keys that are fields: counted below
     numbers, num_present, codes, bools = {}, {}, {}, {}
-    ids = pa.array([], type=pa.string())
+    ids = strings([])
     for name, f in FIELDS.items():
         kind, allowed = f.kind, f.values
         vals = np.fromiter(map(dict.get, records, repeat(name), repeat(_ABSENT)), dtype=object, count=n)
@@ -222,7 +227,7 @@ def _typed_jsonl(raw: RawCohort):
                 ids = pa.array(text, type=pa.string())
             row_bad |= present & ~is_str
             if not present.all():
-                ids = pc.if_else(pa.array(~present), line_ids(raw.lines), ids)
+                ids = pc.if_else(from_numpy(~present), line_ids(raw.lines), ids)
         elif kind == "number":
             isnum = (types == _INT) | (types == _FLOAT)   # not bool: type() is exact
             row_bad |= present & ~isnum

@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..outputs import write_atomic
+from .ahead import ahead
+from ..arrow import from_numpy, string_scalar, strings
 
 
 def csv_field(value: str) -> str:
@@ -51,8 +53,8 @@ def quote_ids(ids: pa.Array) -> pa.Array:
     rows = np.unique(np.searchsorted(offsets, np.flatnonzero(hit) + offsets[0], "right") - 1)
     mask = np.zeros(len(ids), dtype=bool)
     mask[rows] = True
-    quoted = pa.array([csv_field(v) for v in ids.take(pa.array(rows)).to_pylist()], type=ids.type)
-    return pc.replace_with_mask(ids, pa.array(mask), quoted)
+    quoted = strings([csv_field(v) for v in ids.take(from_numpy(rows)).to_pylist()], large=True)
+    return pc.replace_with_mask(ids, from_numpy(mask), quoted)
 
 
 def row_bytes(ids: pa.Array, tails: pa.Array, inverse: np.ndarray, quote: bool = True) -> pa.Buffer | bytes:
@@ -63,7 +65,7 @@ def row_bytes(ids: pa.Array, tails: pa.Array, inverse: np.ndarray, quote: bool =
     ids = ids.cast(pa.large_string())
     if quote:
         ids = quote_ids(ids)
-    lines = pc.binary_join_element_wise(ids, tails.take(pa.array(inverse)), pa.scalar("", pa.large_string()))
+    lines = pc.binary_join_element_wise(ids, tails.take(from_numpy(inverse)), string_scalar("", large=True))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
     start, stop = int(offsets[0]), int(offsets[-1])
     return lines.buffers()[2].slice(start, stop - start)
@@ -89,15 +91,16 @@ class Tails:
     @property
     def array(self) -> pa.Array:
         if self._array is None:
-            self._array = pa.array(list(self.index), type=pa.large_string())
+            self._array = strings(list(self.index), large=True)
         return self._array
 
 
 def write_blocks(out: Path, blocks: Iterable[pa.Buffer | bytes], inputs: Sequence[Path] = ()) -> None:
-    """OUT from blocks of bytes (the header, as bytes, first), atomically. Each block is followed by an
-    empty one, so that the writer lets go of a block before the next one is made."""
+    """OUT from blocks of bytes (the header, as bytes, first), atomically; the next block is made (in
+    another thread) while one is written. Each block is followed by an empty one, so that the writer
+    lets go of a block once written."""
     def chunks() -> Iterator[bytes | pa.Buffer]:
-        for block in blocks:
+        for block in ahead(blocks):
             if len(block):
                 yield block
                 block = None
@@ -115,7 +118,7 @@ def write_rows(out: Path, columns: Sequence[str], ids: np.ndarray, tails: Tails,
         yield header_line(columns)
         for start in range(0, n, step):
             stop = min(n, start + step)
-            yield row_bytes(pa.array(ids[start:stop], type=pa.string()), tails.array, inverse[start:stop])
+            yield row_bytes(strings(ids[start:stop].tolist()), tails.array, inverse[start:stop])
             if progress is not None:
                 progress(stop, n)
     write_blocks(out, blocks(), inputs)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
 
+from ..arrow import from_numpy, to_numpy
 from ..fields import DECISION_POINTS, FIELDS
 from .model import DEFAULT_CONTEXT, Model, disagreements
 
@@ -62,8 +62,16 @@ def atom_status(atom, cols: Columns) -> np.ndarray:
     return np.where(present, np.where(hit, 1, -1), 0).astype(np.int8)
 
 
+def factorize(keys: np.ndarray) -> np.ndarray:
+    """The code of each key, codes numbered 0, 1, ... in order of first appearance (a hash table:
+    pyarrow's dictionary encoding)."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    return to_numpy(from_numpy(keys).dictionary_encode().indices).astype(np.int64)
+
+
 def first_rows(codes: np.ndarray) -> np.ndarray:
-    """The first row of each code, for codes numbered in order of first appearance (pd.factorize)."""
+    """The first row of each code, for codes numbered in order of first appearance (factorize)."""
     if not len(codes):
         return np.zeros(0, dtype=np.int64)
     running = np.maximum.accumulate(codes)
@@ -92,28 +100,44 @@ def profile_classes(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray
             cls = arr.astype(np.int64) + 1
             size = (len(f.tested_values) if f.kind == "enum" else 2) + 1
         if span * size >= 1 << 62:
-            key = pd.factorize(key)[0].astype(np.int64)
+            key = factorize(key)
             span = int(key.max()) + 1 if n else 1
         key = key * size + cls
         span *= size
-    inverse = pd.factorize(key)[0].astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    inverse = factorize(key)
     return inverse, first_rows(inverse)
 
 
-def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT) -> tuple[np.ndarray, np.ndarray]:
+def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT, *, only: set[str] | None = None,
+             cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Guideline status and modality set of every profile for every key of model.guideline_keys, in a
     reading context (default: the default readings).
 
     Returns (status[n, G] int8 with SILENT/POSSIBLE/COVERED/AMBIGUOUS, modalities[n, G] int64 bit
-    sets over model.modality_keys)."""
+    sets over model.modality_keys). With ``only``, the guidelines not in it are left silent; ``cache``
+    (a dict kept across calls on the same columns) keeps each atom's and each statement's status, so
+    that a statement the same in two contexts is evaluated once."""
     n = len(cols)
     dp = cols.decision_point
-    cache: dict[str, np.ndarray] = {}
+    cache = {} if cache is None else cache
 
     def atom(a) -> np.ndarray:
         if a.iri not in cache:
             cache[a.iri] = atom_status(a, cols)
         return cache[a.iri]
+
+    def statement(s) -> np.ndarray:
+        key = id(s)   # a statement that is the same object in two contexts has the same criteria
+        if key not in cache:
+            status = np.ones(n, dtype=np.int8)
+            for c in s.criteria:
+                flip = np.int8(-1 if c.negated else 1)
+                crit = atom(c.atoms[0]) * flip
+                for a in c.atoms[1:]:
+                    crit = np.maximum(crit, atom(a) * flip)
+                np.minimum(status, crit * np.int8(c.sign), out=status)
+            cache[key] = (s, status)   # the statement is kept alive with its id
+        return cache[key][1]
 
     bit = {m: 1 << i for i, m in enumerate(model.modality_keys)}
     gi = {k: i for i, k in enumerate(model.guideline_keys)}
@@ -126,19 +150,13 @@ def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT) -> tup
     or_pos = [np.zeros(n, dtype=np.int64) for _ in range(G)]
     dp_codes = {d: i for i, d in enumerate(DECISION_POINTS)}
     for s in model.statements_in(context).values():
-        if not s.counts_for_status or not s.criteria:
+        if not s.counts_for_status or not s.criteria or (only is not None and s.guideline not in only):
             continue
-        mask = np.int64(sum(bit[m] for m in s.modalities))
-        status = np.ones(n, dtype=np.int8)
-        for c in s.criteria:
-            flip = np.int8(-1 if c.negated else 1)
-            crit = atom(c.atoms[0]) * flip
-            for a in c.atoms[1:]:
-                crit = np.maximum(crit, atom(a) * flip)
-            np.minimum(status, crit * np.int8(c.sign), out=status)
         codes = [dp_codes[d] for d in s.decision_points if d in dp_codes]
         if not codes:
             continue
+        mask = np.int64(sum(bit[m] for m in s.modalities))
+        status = statement(s)
         at_dp = (dp == codes[0]) if len(codes) == 1 else np.isin(dp, codes)
         g = gi[s.guideline]
         applies = (status == 1) & at_dp
@@ -157,14 +175,33 @@ def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT) -> tup
     return st, mods
 
 
+def _counted(model: Model, context: str) -> dict[str, set[int]]:
+    """The statements that count for a guideline's status in a context (by identity), per guideline."""
+    out: dict[str, set[int]] = {}
+    for s in model.statements_in(context).values():
+        if s.counts_for_status and s.criteria:
+            out.setdefault(s.guideline, set()).add(id(s))
+    return out
+
+
 def evaluate_readings(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``evaluate`` under the default readings, and which guidelines' answers change under another
-    reading (bool[n, G])."""
-    status, mods = evaluate(model, cols)
+    reading (bool[n, G]). In another context only the guidelines whose statements differ from the
+    default readings' are evaluated again, and only their statements that differ."""
+    cache: dict = {}
+    status, mods = evaluate(model, cols, cache=cache)
     dependent = np.zeros(status.shape, dtype=bool)
+    default = _counted(model, DEFAULT_CONTEXT)
+    gi = {k: i for i, k in enumerate(model.guideline_keys)}
     for context in model.contexts[1:]:
-        s2, m2 = evaluate(model, cols, context)
-        dependent |= (s2 != status) | (m2 != mods)
+        here = _counted(model, context)
+        changed = {g for g in set(default) | set(here) if default.get(g) != here.get(g) and g in gi}
+        if not changed:
+            continue
+        s2, m2 = evaluate(model, cols, context, only=changed, cache=cache)
+        for g in changed:
+            j = gi[g]
+            dependent[:, j] |= (s2[:, j] != status[:, j]) | (m2[:, j] != mods[:, j])
     return status, mods, dependent
 
 
@@ -191,8 +228,7 @@ def factorize_rows(status: np.ndarray, mods: np.ndarray, width: int,
     for g in range(G):
         code = status[:, g].astype(np.int64) * 2 + dependent[:, g]
         key = key * (8 << width) + (code << width) + mods[:, g]
-        key, _ = pd.factorize(key)
-        key = key.astype(np.int64)
+        key = factorize(key)
     return key, first_rows(key)
 
 
