@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -115,20 +116,23 @@ def test_a_cohort_run_imports_no_pandas(tmp_path, fmt):
 
 # ---------------------------------------------------------------- one step ahead, in another thread
 
-def test_ahead_keeps_order_and_makes_the_next_item_meanwhile():
+@pytest.mark.parametrize("depth", [1, 4])
+def test_ahead_keeps_order_and_makes_the_next_items_meanwhile(depth):
     made = []
 
     def items():
-        for i in range(5):
+        for i in range(12):
             made.append(i)
             yield i
 
     seen = []
-    for item in ahead(items()):
+    for item in ahead(items(), depth):
+        time.sleep(0.01)   # the caller works: the thread goes on meanwhile, up to depth items ahead
         seen.append((item, len(made)))
-    assert [s[0] for s in seen] == [0, 1, 2, 3, 4]
-    # when item i is handed over, item i+1 is being made or made already (never more than one ahead)
-    assert all(i + 1 <= n <= i + 2 for i, n in seen)
+    assert [s[0] for s in seen] == list(range(12))
+    # while item i is worked on: up to depth items wait, one more is made (and waits to be put)
+    assert all(n <= i + depth + 2 for i, n in seen), seen
+    assert any(n >= i + 1 + depth for i, n in seen[:-depth - 1]), seen   # it did go ahead
 
 
 def test_ahead_raises_the_error_in_order_and_stops():

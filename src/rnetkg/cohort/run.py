@@ -42,6 +42,9 @@ BATCH_SIZE = 2000
 # up to this many (their ids and criteria values only, a few dozen bytes each)
 EVALUATION_ROWS = 1 << 17
 EVALUATION_ID_BYTES = 16 << 20   # ... and while their ids hold fewer bytes than this (long ids: smaller batches)
+# blocks read and validated ahead of the evaluation (about a batch: the reading goes on while a batch is
+# evaluated and written)
+READ_AHEAD = 4
 Progress = Callable[[float, str], None]
 
 
@@ -179,37 +182,49 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
     totals = {"read": 0, "written": 0}
     size = max(inp.stat().st_size, 1) if inp.is_file() else 0
 
-    def flush(pending: list[tuple[pa.Array, Columns, bool]]):
-        """OUT's lines for the validated rows of a few blocks, evaluated together (a larger batch has
-        fewer classes of profiles per row), written block by block."""
+    def flush(pending: list[tuple[pa.Array, np.ndarray, Columns, bool]]):
+        """OUT's lines for the validated rows of a few blocks, their classes of profiles evaluated
+        together (a larger batch has fewer classes per row), written block by block."""
         nonlocal counts
-        inverse = answers.of(_concat([cols for _, cols, _ in pending]))
-        here = np.bincount(inverse, minlength=len(answers.tails.rows))
-        here[:len(counts)] += counts
-        counts = here
+        answer_of_rep = answers.of(_concat([reps for _, _, reps, _ in pending]))
         start = 0
-        for ids, cols, plain in pending:
-            stop = start + len(cols)
-            yield row_bytes(ids, answers.tails.array, inverse[start:stop], quote=not plain)
-            start = stop
+        for ids, classes, reps, plain in pending:
+            inverse = answer_of_rep[start + classes]
+            start += len(reps)
+            here = np.bincount(inverse, minlength=len(answers.tails.rows))
+            here[:len(counts)] += counts
+            counts = here
+            yield row_bytes(ids, answers.tails.array, inverse, quote=not plain)
+
+    def validated():
+        """Each block read and validated, and its profiles grouped in classes (profile_classes): (rows
+        read, rejected rows, the ids of the rows kept, the class of each, one profile of each class,
+        whether no id needs quoting, the offset in the file where the block ends)."""
+        for raw in ahead(iter_cohort(inp), 2):   # the next blocks parsed meanwhile (pyarrow, without the lock)
+            v = validate(raw)
+            kept = np.flatnonzero(v.ok)
+            ids = v.id_array if len(kept) == raw.n else v.id_array.take(from_numpy(kept))
+            cols = columns(v, kept)
+            classes, first = profile_classes(model, cols)
+            yield (raw.n + len(raw.pre_errors), v.errors, ids, classes, cols.take(first), raw.ids_plain,
+                   raw.end_offset)
+            raw = v = ids = cols = None   # not kept while the next block is read
 
     def blocks():
         yield header_line(csv_columns(keys))
         pending, rows, id_bytes = [], 0, 0
-        for raw in ahead(iter_cohort(inp)):
-            totals["read"] += raw.n + len(raw.pre_errors)
-            v = validate(raw)
-            errors.extend(v.errors)
-            kept = np.flatnonzero(v.ok)
-            if len(kept):
-                ids = v.id_array if len(kept) == raw.n else v.id_array.take(from_numpy(kept))
-                pending.append((ids, columns(v, kept), raw.ids_plain))
-                rows += len(kept)
+        # the next blocks are read, validated and grouped (another thread) while these are evaluated
+        for n_read, rejected, ids, classes, reps, plain, end_offset in ahead(validated(), READ_AHEAD):
+            totals["read"] += n_read
+            errors.extend(rejected)
+            if len(classes):
+                pending.append((ids, classes, reps, plain))
+                rows += len(classes)
                 id_bytes += ids.nbytes
-                totals["written"] += len(kept)
-            if size and raw.end_offset:
-                progress(0.05 + 0.95 * raw.end_offset / size, "comparing")
-            raw = v = ids = None   # not kept while the next block is read
+                totals["written"] += len(classes)
+            if size and end_offset:
+                progress(0.05 + 0.95 * end_offset / size, "comparing")
+            ids = classes = reps = rejected = None
             if rows >= EVALUATION_ROWS or id_bytes >= EVALUATION_ID_BYTES:
                 yield from flush(pending)
                 pending, rows, id_bytes = [], 0, 0

@@ -100,7 +100,7 @@ def _typed_csv(raw: RawCohort):
         ids = raw.cells["id"]
         empty = pc.equal(ids, string_scalar(""))
         if pc.any(empty).as_py():
-            ids = pc.if_else(empty, line_ids(raw.lines), ids)
+            ids = pc.replace_with_mask(ids, empty, line_ids(raw.lines[to_numpy(empty)]))
     else:
         ids = line_ids(raw.lines)
     return present_bad, numbers, num_present, codes, bools, ids
