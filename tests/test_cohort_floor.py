@@ -5,6 +5,7 @@ context evaluates only what differs from the default readings; and a cohort run 
 
 from __future__ import annotations
 
+import csv
 import random
 import subprocess
 import sys
@@ -187,3 +188,43 @@ def test_other_contexts_evaluate_only_what_differs_with_the_same_answer(tmp_path
     # and the generated profiles do reach reading-dependent answers for several guidelines
     dependent_keys = {k for j, k in enumerate(model.guideline_keys) if full[:, j].any()}
     assert {"NCCN-2025", "CNETS", "ASCO-2023", "NICE-2024"} <= dependent_keys
+
+
+# ---------------------------------------------------------------- the SPARQL path: one profile per class
+
+def test_columns_rows_are_the_rows_profile_row_writes(tmp_path):
+    """The VALUES rows built from a cohort's criteria columns are, text for text, the rows that
+    queries.profile_row writes for the same profiles parsed one by one."""
+    from rnetkg import queries
+    from rnetkg.compare import columns_rows
+
+    path = tmp_path / "gen.csv"
+    cohort.generate(800, 21, path)
+    raw = cohort.read_cohort(path)
+    v = validate(raw)
+    cols = columns(v, np.flatnonzero(v.ok))
+    profiles, _, errors = cohort.parse_rows(raw)
+    assert not errors and len(profiles) == len(cols) == 800
+    assert columns_rows(cols.values, cols.decision_point) == [queries.profile_row(i, p) for i, p in enumerate(profiles)]
+
+
+def test_sparql_path_one_profile_per_class_equals_the_queries_on_every_profile(tmp_path):
+    """`--cohort-engine sparql` sends one profile of each class of profiles (profile_classes) to the
+    queries; its rows equal those of the queries run on every distinct profile (compare.cohort_rows)."""
+    from rnetkg.compare import cohort_rows
+    from rnetkg.criteria.vectorised import profile_classes
+
+    path = tmp_path / "gen.csv"
+    cohort.generate(1200, 8, path)
+    out = tmp_path / "out.csv"
+    summary = cohort.run_cohort(path, out, engine_name="sparql")
+    assert summary["written"] == 1200 and summary["rejected"] == 0
+    with open(out, encoding="utf-8", newline="") as f:
+        got = list(csv.reader(f))[1:]
+    profiles, _, _ = cohort.parse_rows(cohort.read_cohort(path))
+    assert got == cohort_rows(profiles)
+    # the classes are shared: fewer queries' profiles than profiles
+    raw = cohort.read_cohort(path)
+    v = validate(raw)
+    _, reps = profile_classes(model_for(StoreEngine()), columns(v, np.flatnonzero(v.ok)))
+    assert len(reps) < 1200

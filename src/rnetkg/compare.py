@@ -59,9 +59,15 @@ def distinct_rows(profiles: Sequence[Profile]) -> tuple[list[Profile], list[int]
 
 def _evaluate_distinct(profiles: Sequence[Profile], engine: Engine, statements: bool) -> list[Evaluation]:
     """The profile queries for profiles whose rows are all distinct, as evaluations (in order)."""
+    return _evaluate_rows([queries.profile_row(i, p) for i, p in enumerate(profiles)], engine, statements)
+
+
+def _evaluate_rows(values: Sequence[str], engine: Engine, statements: bool) -> list[Evaluation]:
+    """The profile queries for these VALUES rows (profile_row's, case IRIs by index, all distinct), as
+    evaluations (in order)."""
     model = model_for(engine)
     names = ("applicable-recommendations",) * statements + ("guideline-status", "disagreements")
-    rows = {name: _select_text(engine, queries.with_profiles(queries.get(name), profiles)) for name in names}
+    rows = {name: _select_text(engine, queries.with_rows(queries.get(name), values)) for name in names}
     recs: dict[int, list[StatementResult]] = defaultdict(list)
     by_statement = model.statements_in(DEFAULT_CONTEXT)
     for r in rows.get("applicable-recommendations", ()):
@@ -81,7 +87,7 @@ def _evaluate_distinct(profiles: Sequence[Profile], engine: Engine, statements: 
                                      tuple(split_list(by_key.get(k, {}).get("modalities"), " ")))
                      for k in model.guideline_keys)
     out = []
-    for i in range(len(profiles)):
+    for i in range(len(values)):
         others = tuple((c, answers(status[i][c])) for c in model.contexts[1:])
         out.append(Evaluation(tuple(sorted(recs[i], key=lambda x: x.statement.iri)),
                               answers(status[i][DEFAULT_CONTEXT]), tuple(dis[i]), others))
@@ -126,3 +132,33 @@ def cohort_rows(profiles: Sequence[Profile], engine: Engine | None = None) -> li
     unique, inverse = distinct_rows(profiles)
     tails = [evaluation_row(e)[1:] for e in _evaluate_distinct(unique, engine, statements=False)]
     return [[p.id, *tails[k]] for p, k in zip(profiles, inverse)]
+
+
+def columns_rows(values: dict[str, Any], decision_points: Any) -> list[str]:
+    """The VALUES row of each profile of a cohort's criteria columns (criteria.vectorised.Columns:
+    numbers with NaN for unknown, codes into each enum field's tested values and 1/0 for booleans with
+    -1 for unknown, decision points as indexes into fields.DECISION_POINTS), as profile_row writes the
+    same profile's row."""
+    from .fields import CRITERIA_FIELDS, DECISION_POINT_IRI, DECISION_POINTS, FIELDS
+
+    cells = []
+    for name in CRITERIA_FIELDS:
+        f, arr = FIELDS[name], values.get(name)
+        if arr is None:
+            cells.append(None)
+        elif f.kind == "number":
+            cells.append(["UNDEF" if v != v else queries.number_term(v) for v in arr.tolist()])
+        elif f.kind == "boolean":
+            cells.append(["UNDEF" if v < 0 else "true" if v else "false" for v in arr.tolist()])
+        else:
+            terms = [f"<{f.iri(k)}>" for k in f.tested_values]
+            cells.append(["UNDEF" if v < 0 else terms[v] for v in arr.tolist()])
+    dps = [f"<{DECISION_POINT_IRI[DECISION_POINTS[d]]}>" for d in decision_points.tolist()]
+    return ["(" + " ".join([f"<{queries.case_iri(i)}>", *("UNDEF" if c is None else c[i] for c in cells), dp]) + ")"
+            for i, dp in enumerate(dps)]
+
+
+def class_rows(values: dict[str, Any], decision_points: Any, engine: Engine) -> list[list[str]]:
+    """The cohort row (id "") of each profile of criteria columns (columns_rows), by guideline-status
+    and disagreements."""
+    return [evaluation_row(e) for e in _evaluate_rows(columns_rows(values, decision_points), engine, statements=False)]

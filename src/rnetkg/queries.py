@@ -185,8 +185,12 @@ def profile_row(index: int, p) -> str:
 
 def with_profiles(query: Query | str, profiles: Sequence) -> str:
     """The query text with its profile rows replaced by the given profiles (case IRIs by index)."""
+    return with_rows(query, [profile_row(i, p) for i, p in enumerate(profiles)])
+
+
+def with_rows(query: Query | str, rows: Sequence[str]) -> str:
+    """The query text with its profile rows replaced by these VALUES rows (profile_row's)."""
     text = query.text if isinstance(query, Query) else query
-    rows = [profile_row(i, p) for i, p in enumerate(profiles)]
 
     def repl(m: re.Match) -> str:
         ind = m.group("indent")

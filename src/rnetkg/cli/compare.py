@@ -28,7 +28,8 @@ def register(sub) -> None:
     c.add_argument("--out", metavar="OUT.csv", help="with --cohort: where to write one row per profile")
     c.add_argument("--cohort-engine", choices=["fast", "sparql"], default="fast",
                    help="with --cohort: vectorised evaluation of the criteria (fast, default) or the SPARQL "
-                   "queries themselves (sparql); both give the same answers")
+                   "queries themselves (sparql), on one profile of each class of profiles that the criteria "
+                   "cannot tell apart; both give the same answers")
     c.add_argument("--reasoner", action="store_true", help="also classify the profile with the OWL reasoner "
                    "and show both answers side by side")
     c.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -1,13 +1,17 @@
 """Compare the guidelines for every profile of a cohort (`rnetkg compare --cohort`).
 
-Two evaluation paths give exactly the same rows:
+Both evaluation paths read the file block by block (cohort.read), validate and derive vectorised
+(cohort.validate), group the profiles that no criterion can tell apart (every number in the same place
+relative to every bound of its field: criteria.vectorised.profile_classes) and evaluate one profile
+per class, in batches of a few blocks; OUT is written block by block (cohort.write), so that memory
+does not grow with the file. They give exactly the same rows:
 
-- ``sparql``: every row through profile.parse_profile, then compare.compare_profiles in batches on
-  the embedded store (or an endpoint);
-- ``fast`` (default): the file read block by block (cohort.read), validation and derivation
-  vectorised (cohort.validate), then the criteria model compiled to numpy (criteria.vectorised), one
-  profile per class of profiles that the criteria cannot tell apart, in batches of a few blocks;
-  OUT written block by block (cohort.write), so that memory does not grow with the file.
+- ``fast`` (default): the criteria model compiled to numpy (criteria.vectorised);
+- ``sparql``: queries/guideline-status.rq and disagreements.rq on the embedded store (or an endpoint),
+  the profiles of each batch sent as VALUES rows (compare.class_rows).
+
+Reading, validating, evaluating and writing run in four threads, each a few blocks ahead of the next
+(cohort.ahead).
 
 Progress goes to an optional callback ``progress(fraction, label)``; nothing here prints.
 """
@@ -32,9 +36,9 @@ from ..fields import FIELDS
 from ..outputs import check_output
 from .ahead import ahead
 from ..arrow import from_numpy
-from .read import RawCohort, iter_cohort, read_cohort
-from .validate import columns, parse_rows, validate
-from .write import Tails, header_line, row_bytes, write_blocks, write_rows
+from .read import iter_cohort
+from .validate import columns, validate
+from .write import Tails, header_line, row_bytes, write_blocks
 
 ENGINES = ("fast", "sparql")
 BATCH_SIZE = 2000
@@ -92,8 +96,11 @@ class _Answers:
     narrows the candidates (a class in no candidate's bucket is evaluated as new); profile_classes
     decides."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, engine=None, batch_size: int = 0, progress: Callable[[str], None] | None = None) -> None:
         self.model = model
+        # with an engine: each new class is evaluated by the profile queries on it (the SPARQL path), in
+        # batches of batch_size profiles, each batch reported to progress
+        self.engine, self.batch_size, self.progress = engine, batch_size, progress or _nothing
         self.tails = Tails()
         self._of_answer: dict[bytes, int] = {}     # (statuses, modalities, reading dependence) -> tail
         self._known: list[Columns] = []            # one representative of each known class, by batch
@@ -119,6 +126,8 @@ class _Answers:
 
     def _evaluate(self, cols: Columns) -> np.ndarray:
         """Evaluate profiles of classes not met before: the index into ``tails`` of each answer."""
+        if self.engine is not None:
+            return self._evaluate_sparql(cols)
         model = self.model
         status, mods, dependent = evaluate_readings(model, cols)
         answer_of, first = factorize_rows(status, mods, len(model.modality_keys), dependent)
@@ -131,6 +140,19 @@ class _Answers:
                     answer_to_row(combination_answer(model, status[i], mods[i], dependent[i])))
             tail_of[j] = k
         return tail_of[answer_of]
+
+    def _evaluate_sparql(self, cols: Columns) -> np.ndarray:
+        """guideline-status and disagreements (compare.class_rows) on one profile of each new class."""
+        from ..compare import class_rows
+
+        tail_of = np.empty(len(cols), dtype=np.int64)
+        for start in range(0, len(cols), self.batch_size):
+            stop = min(len(cols), start + self.batch_size)
+            part = cols.take(np.arange(start, stop))
+            for j, row in enumerate(class_rows(part.values, part.decision_point, self.engine), start):
+                tail_of[j] = self.tails.add(row)
+            self.progress(f"SPARQL: {stop:,} of {len(cols):,} new classes of profiles")
+        return tail_of
 
     def of(self, cols: Columns) -> np.ndarray:
         """The index into ``tails`` of each profile's answer."""
@@ -170,13 +192,19 @@ class _Answers:
         return answer[classes]
 
 
-def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any]:
-    """Block by block: read, validate; every EVALUATION_ROWS rows, evaluate one profile per class and
-    write. Memory stays that of a block and a batch (plus the distinct answers and the rejected rows)."""
+def _run_blocks(inp: Path, out: Path, engine, progress: Progress, sparql: bool = False,
+                batch_size: int = BATCH_SIZE) -> dict[str, Any]:
+    """Block by block: read, validate; every EVALUATION_ROWS rows, evaluate one profile per class (by
+    numpy, or with ``sparql`` by the profile queries on the engine) and write. Memory stays that of a
+    block and a batch (plus the distinct answers and the rejected rows)."""
     progress(0.02, "reading the criteria")
     model = model_for(engine)
     keys = model.guideline_keys
-    answers = _Answers(model)
+    done = [0.05]   # the fraction of the file read so far
+
+    def evaluating(label: str) -> None:
+        progress(done[0], label)
+    answers = _Answers(model, engine if sparql else None, batch_size, evaluating)
     counts = np.zeros(0, dtype=np.int64)
     errors: list[tuple[int, str]] = []
     totals = {"read": 0, "written": 0}
@@ -223,7 +251,8 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
                 id_bytes += ids.nbytes
                 totals["written"] += len(classes)
             if size and end_offset:
-                progress(0.05 + 0.95 * end_offset / size, "comparing")
+                done[0] = 0.05 + 0.95 * end_offset / size
+                progress(done[0], "comparing")
             ids = classes = reps = rejected = None
             if rows >= EVALUATION_ROWS or id_bytes >= EVALUATION_ID_BYTES:
                 yield from flush(pending)
@@ -245,28 +274,6 @@ def _run_fast(inp: Path, out: Path, engine, progress: Progress) -> dict[str, Any
             "counts": np.pad(counts, (0, len(answers.tails.rows) - len(counts))), "keys": keys}
 
 
-def _run_sparql(raw: RawCohort, out: Path, engine, progress: Progress, batch_size: int) -> dict[str, Any]:
-    from ..compare import cohort_rows
-
-    profiles, _, errors = parse_rows(raw)
-    keys = model_for(engine).guideline_keys
-    tails = Tails()
-    inverse = np.zeros(len(profiles), dtype=np.int64)
-    ids = np.empty(len(profiles), dtype=object)
-    for start in range(0, len(profiles), batch_size):
-        batch = profiles[start:start + batch_size]
-        for j, row in enumerate(cohort_rows(batch, engine)):
-            inverse[start + j] = tails.add(row)
-            ids[start + j] = row[0]
-        done = min(len(profiles), start + batch_size)
-        progress(0.1 + 0.8 * done / max(len(profiles), 1), f"SPARQL {done}/{len(profiles)}")
-    progress(0.9, "writing")
-    write_rows(out, csv_columns(keys), ids, tails, inverse, inputs=[raw.path])
-    counts = np.bincount(inverse, minlength=len(tails.rows)) if len(tails.rows) else np.zeros(0, dtype=np.int64)
-    return {"read": raw.n + len(raw.pre_errors), "written": len(profiles), "errors": errors, "rows": tails.rows,
-            "counts": counts, "keys": keys}
-
-
 def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", progress: Progress | None = None,
                on_rejected: Callable[[list[tuple[int, str]]], None] | None = None,
                batch_size: int = BATCH_SIZE) -> dict[str, Any]:
@@ -286,10 +293,7 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
     started = time.perf_counter()
     progress(0.0, "reading")
     check_output(Path(out), "--out", [Path(inp)])
-    if engine_name == "fast":
-        result = _run_fast(Path(inp), Path(out), engine, progress)
-    else:
-        result = _run_sparql(read_cohort(Path(inp)), Path(out), engine, progress, batch_size)
+    result = _run_blocks(Path(inp), Path(out), engine, progress, sparql=engine_name == "sparql", batch_size=batch_size)
     on_rejected(result["errors"])
     progress(1.0, "done")
     counted = summarise(result["keys"], result["rows"], result["counts"])

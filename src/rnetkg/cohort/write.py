@@ -7,7 +7,7 @@ kernels and written as bytes, so that no Python string is made per row."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -106,19 +106,3 @@ def write_blocks(out: Path, blocks: Iterable[pa.Buffer | bytes], inputs: Sequenc
                 block = None
                 yield b""
     write_atomic(out, chunks(), "--out", inputs)
-
-
-def write_rows(out: Path, columns: Sequence[str], ids: np.ndarray, tails: Tails, inverse: np.ndarray,
-               progress: Callable[[int, int], None] | None = None, inputs: Sequence[Path] = ()) -> None:
-    """OUT at once: the header, then for each row its (quoted) id and the tail of its answer."""
-    step = 200_000
-    n = len(ids)
-
-    def blocks():
-        yield header_line(columns)
-        for start in range(0, n, step):
-            stop = min(n, start + step)
-            yield row_bytes(strings(ids[start:stop].tolist()), tails.array, inverse[start:stop])
-            if progress is not None:
-                progress(stop, n)
-    write_blocks(out, blocks(), inputs)
