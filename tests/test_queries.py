@@ -35,12 +35,15 @@ def test_header_and_prefixes(name):
     assert used - {"http", "https"} <= declared, f"{name} uses undeclared prefixes"
 
 
-CONTEXT_LINE = re.compile(r"\n[ \t]*(\{ SELECT \?context \?contextPassage[^\n]*|VALUES \(\?context \?contextPassage\)[^\n]*)")
+# the lines that name the reading contexts: one VALUES line, or a sub-SELECT up to "# </contexts>"
+CONTEXT_LINE = re.compile(r"\n[ \t]*(\{ SELECT DISTINCT \?context \?contextPassage \?rec .*?# </contexts>|"
+                          r"VALUES \(\?context \?contextPassage\)[^\n]*)", re.S)
 
 
 def test_profile_queries_share_one_applicability_block():
-    """The same block in the three queries, but for the line that names the reading contexts: every
-    context in guideline-status (readings), the default readings only in the other two (issue 11)."""
+    """The same block in the three queries, but for the lines that name the reading contexts: in
+    guideline-status every context, for the statements of the guidelines it touches (issue 11); the
+    default readings only in the other two."""
     blocks = {n: re.search(r"# --- applicability \(shared.*?# --- applicability: end ---", CATALOGUE[n].text, re.S)
               .group(0) for n in PROFILE_QUERIES}
     contexts = {n: CONTEXT_LINE.search(b).group(1).startswith("{") for n, b in blocks.items()}
