@@ -131,17 +131,9 @@ def jena_results(jena):
 def virtuoso(workdir):
     """A Virtuoso server for the session: ontology + kg loaded, referrals expanded by Virtuoso itself."""
     need(engines.have_virtuoso(), "Virtuoso (Debian virtuoso-opensource-7-bin)")
-    server = engines.Virtuoso(workdir / "virtuoso")
-    try:
-        for f in graph.source_files():
-            server.load(f)
-        derived = workdir / "virtuoso-derived.nt"
-        derived.write_bytes(server.query(EXPANSION.text, accept="text/plain"))
-        server.load(derived)
-        server.derived = derived
+    with engines.Virtuoso(workdir / "virtuoso") as server:
+        server.derived = server.load_rnetkg()
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
