@@ -28,7 +28,7 @@ run: $(STAMP) ## compare the example 1-2 cm profile across all eight guidelines
 check: $(STAMP) ## SHACL, OWL reasoning and QC checks over ontology + kg
 	$(BIN)/rnetkg check
 
-bench: $(STAMP) ## benchmark: cohorts of 1k to 1M profiles, cold compare, check; rnetkg serve (queries, page, CDS Hooks) under bounded load
+bench: $(STAMP) ## benchmark: cohorts of 1k to 1M profiles (SPARQL path also on Jena and Virtuoso), cold compare, check; rnetkg serve (queries, page, CDS Hooks) under bounded load
 	$(BIN)/python -m rnetkg.bench
 	$(BIN)/python -m rnetkg.bench_server
 	$(BIN)/python -m rnetkg.bench_clinic

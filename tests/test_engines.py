@@ -8,7 +8,8 @@ and expands the referrals with queries/expand-referrals.rq, as rnetkg.graph does
 catalogue query as shipped and with example parameters, the profile queries with the case fixtures,
 and queries/qc/. Also: `rnetkg compare --endpoint` on Virtuoso answers every case fixture exactly as
 the embedded store, the shapes give the same results on Jena SHACL as on pySHACL, and the OWL API
-finds the ontology in the OWL 2 DL profile.
+finds the ontology in the OWL 2 DL profile. The benchmark's rows for Jena and Virtuoso
+(rnetkg.bench_engines) are checked here too: the engines it starts give pyoxigraph's cohort rows.
 
 Jena, Virtuoso and the OWL API come from Debian's packages (.ci/run); without them these tests skip
 locally and fail in CI.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ import rdflib
 
 import engines
 from engines import differences, need
-from rnetkg import cli, compare, endpoint, engine, graph, namespaces, paths, queries
+from rnetkg import bench, bench_engines, cli, cohort, compare, endpoint, engine, graph, namespaces, paths, queries
 from rnetkg.criteria.load import model_for
 from rnetkg.profile import parse_profile
 
@@ -131,17 +133,9 @@ def jena_results(jena):
 def virtuoso(workdir):
     """A Virtuoso server for the session: ontology + kg loaded, referrals expanded by Virtuoso itself."""
     need(engines.have_virtuoso(), "Virtuoso (Debian virtuoso-opensource-7-bin)")
-    server = engines.Virtuoso(workdir / "virtuoso")
-    try:
-        for f in graph.source_files():
-            server.load(f)
-        derived = workdir / "virtuoso-derived.nt"
-        derived.write_bytes(server.query(EXPANSION.text, accept="text/plain"))
-        server.load(derived)
-        server.derived = derived
+    with engines.Virtuoso(workdir / "virtuoso") as server:
+        server.derived = server.load_rnetkg()
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -339,3 +333,84 @@ def test_disagreements_for_many_profiles_at_once_on_virtuoso(copies, virtuoso, s
     expected = store_engine.select(text)
     assert len(expected) > 10 * copies
     assert differences(expected, endpoint.EndpointEngine(virtuoso.graph_url, timeout=300).select(text), text) == []
+
+
+# ------------------------------------------------------------------ the benchmark's rows for these engines
+
+@pytest.fixture(scope="module")
+def bench_sample(tmp_path_factory, store_engine):
+    """50 generated profiles (the first rows of a generated cohort hit the boundaries), the cohort file
+    and pyoxigraph's cohort rows for them."""
+    path = tmp_path_factory.mktemp("bench") / "cohort-50.csv"
+    cohort.generate(50, 2025, path)
+    profiles, _, _ = cohort.parse_rows(cohort.read_cohort(path))
+    return path, profiles, compare.cohort_rows(profiles, store_engine)
+
+
+@pytest.mark.parametrize("name", ["jena", "virtuoso"])
+def test_bench_engine_gives_the_same_rows_as_pyoxigraph(name, bench_sample, tmp_path):
+    """What `python -m rnetkg.bench` measures on Jena and Virtuoso: the engine started by the bench
+    answers compare.cohort_rows with pyoxigraph's rows, and the bench says so."""
+    if name == "jena":
+        need(engines.have_jena(), "Apache Jena (Debian libapache-jena-java) with javac")
+    else:
+        need(engines.have_virtuoso(), "Virtuoso (Debian virtuoso-opensource-7-bin)")
+    _, profiles, reference = bench_sample
+    run = bench_engines.measure(name, profiles, reference, tmp_path, batch_size=20)
+    assert run.seconds is not None, run.note
+    assert len(run.rows) == len(reference) == 50
+    assert run.rows == reference
+    assert run.same is True and not run.failed
+    assert run.note.startswith("same rows as pyoxigraph; batches of 20; ")
+
+
+class _FirstStatusChanged(engine.Engine):
+    """pyoxigraph's answers, but the first row of each guideline-status answer has another status."""
+
+    def __init__(self):
+        self.inner = engine.StoreEngine()
+
+    def select(self, text):
+        rows = self.inner.select(text)
+        if rows and {"case", "context", "guideline", "status"} <= set(rows[0]):
+            rows[0]["status"] = "changed"
+        return rows
+
+
+@contextmanager
+def _changed(workdir):
+    yield _FirstStatusChanged(), "in process"
+
+
+@contextmanager
+def _absent(workdir):
+    raise bench_engines.NotInstalled("Nothing: Debian nothing-bin")
+    yield  # a generator, as the starters are
+
+
+def test_bench_marks_rows_that_differ_and_an_engine_not_installed(bench_sample, tmp_path, monkeypatch):
+    monkeypatch.setitem(bench_engines.STARTERS, "jena", _changed)
+    monkeypatch.setitem(bench_engines.STARTERS, "virtuoso", _absent)
+    path, profiles, _ = bench_sample
+    rows, failed = bench.engine_rows(path, 30, tmp_path, lambda message: None)
+    assert failed
+    by_label = {row[0]: row for row in rows}
+    assert list(by_label) == [bench_engines.LABELS[e] for e in ("pyoxigraph", "jena", "virtuoso")]
+    assert all(row[1] == "30" for row in rows)
+    assert by_label[bench_engines.LABELS["pyoxigraph"]][4].startswith("the reference; batches of 200; ")
+    changed = by_label[bench_engines.LABELS["jena"]]
+    assert changed[4].startswith(f"ROWS DIFFER from pyoxigraph: 1 of 30 profiles (30 rows); first: profile {profiles[0].id}")
+    assert changed[2] != "-"
+    absent = by_label[bench_engines.LABELS["virtuoso"]]
+    assert absent[2:] == ("-", "-", "not installed (Nothing: Debian nothing-bin)")
+
+
+def test_bench_counts_an_engine_that_fails_as_rows_that_differ(bench_sample, tmp_path):
+    @contextmanager
+    def broken(workdir):
+        yield endpoint.EndpointEngine(f"http://127.0.0.1:{engines.free_port()}/sparql", timeout=5), "nothing listens"
+
+    _, profiles, reference = bench_sample
+    run = bench_engines.measure("virtuoso", profiles[:5], reference[:5], tmp_path, start=broken)
+    assert run.failed and run.seconds is None
+    assert run.note.startswith("FAILED: EndpointError: endpoint ") and "cannot connect" in run.note

@@ -1,8 +1,10 @@
 """Benchmark (`make bench`, `python -m rnetkg.bench`): cohorts of 1k to 1M profiles end to end on the
-fast path, the SPARQL path on pyoxigraph and on rdflib, a cold `rnetkg compare`, and `rnetkg check`;
-then the cohort files against the cost of merely reading them (``cohort_io``).
+fast path, the SPARQL path on pyoxigraph, rdflib, Apache Jena ARQ and Virtuoso (``bench_engines``),
+a cold `rnetkg compare`, and `rnetkg check`; then the cohort files against the cost of merely reading
+them (``cohort_io``).
 
-Prints Markdown tables. Exit code 1 when the fast path's rows differ from the SPARQL path's.
+Prints Markdown tables. Exit code 1 when the fast path's rows differ from the SPARQL path's, or another
+engine's rows from pyoxigraph's.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cohort, paths
+from . import bench_engines, cohort, paths
 
 RDFLIB_BATCH = 25   # measured best per profile for rdflib's engine: 1 -> 3.0 s, 10 -> 6.9 s, 25 -> 13.8 s, 100 -> 87 s
 
@@ -37,6 +39,25 @@ def _rate(n: int, seconds: float | None) -> str:
     if not seconds:
         return "-"
     return f"{n / seconds:,.0f}"
+
+
+def print_table(rows: list[tuple[str, str, str, str, str]]) -> None:
+    print("| what | profiles | time | profiles/s | note |")
+    print("|---|---:|---:|---:|---|")
+    for what, n, t, r, note in rows:
+        print(f"| {what} | {n} | {t} | {r} | {note} |")
+
+
+def engine_rows(sample: Path, n: int, tmp: Path, log) -> tuple[list[tuple[str, str, str, str, str]], bool]:
+    """The SPARQL path on pyoxigraph, Jena and Virtuoso (bench_engines) for the first n profiles of
+    the sample: the table rows, and whether an engine's rows differ from pyoxigraph's."""
+    runs = bench_engines.engine_runs(sample, tmp / "engines", log, n)
+    rows = [(bench_engines.LABELS[r.engine], f"{r.profiles:,}", _fmt_s(r.seconds), _rate(r.profiles, r.seconds),
+             r.note) for r in runs]
+    failed = any(r.failed for r in runs)
+    if failed:
+        log("MISMATCH: another engine's rows differ from pyoxigraph's")
+    return rows, failed
 
 
 def _cli_command() -> list[str]:
@@ -65,10 +86,10 @@ def _time_command(args: list[str], repeats: int) -> tuple[float, int, list[float
     return statistics.median(times), code, times
 
 
-def _rdflib(sample: Path, n_target: int, n_measured: int, log) -> tuple[str, str, str]:
+def _rdflib(sample: Path, n_target: int, n_measured: int, log) -> tuple[str, str, str, bool]:
     """rdflib's own engine with compare.cohort_rows (the SPARQL path of a cohort), in batches of RDFLIB_BATCH profiles:
-    (time, profiles/s, note). Only n_measured profiles are run; the batches are independent, so the
-    time for n_target is the measured time per batch times the number of batches."""
+    (time, profiles/s, note, same rows as pyoxigraph). Only n_measured profiles are run; the batches are
+    independent, so the time for n_target is the measured time per batch times the number of batches."""
     from .compare import cohort_rows
     from .engine import RdflibEngine, StoreEngine
 
@@ -94,8 +115,8 @@ def _rdflib(sample: Path, n_target: int, n_measured: int, log) -> tuple[str, str
         est = spent / -(-len(measured) // RDFLIB_BATCH) * batches
         return (f"~{_fmt_s(est)}", _rate(len(measured), spent),
                 f"extrapolated from {len(measured)} profiles measured ({spent:.1f} s): the batches are "
-                f"independent, so the time grows with their number; " + note)
-    return _fmt_s(spent), _rate(len(measured), spent), note
+                f"independent, so the time grows with their number; " + note, same)
+    return _fmt_s(spent), _rate(len(measured), spent), note, same
 
 
 # ---------------------------------------------------------------- cohort files against a plain scan
@@ -225,16 +246,36 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m rnetkg.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000,1000000",
                     help="cohort sizes for the fast path (comma-separated)")
-    ap.add_argument("--quick", action="store_true", help="1k and 10k only, fewer repeats, rdflib on 100 profiles")
+    ap.add_argument("--quick", action="store_true",
+                    help="1k and 10k only, fewer repeats, rdflib on 25 profiles, the other engines on 200")
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--io-sizes", default="100000,1000000",
                     help="cohort sizes for the comparison with a plain scan of the file (comma-separated)")
     ap.add_argument("--io-only", action="store_true", help="only the comparison with a plain scan")
     ap.add_argument("--io-repeats", type=int, default=3, help="alternating pairs per file")
+    ap.add_argument("--engines-only", action="store_true",
+                    help="only the SPARQL path on pyoxigraph, rdflib, Apache Jena ARQ and Virtuoso (1,000 profiles)")
     args = ap.parse_args(argv)
     io_sizes = [int(s) for s in args.io_sizes.split(",") if s.strip()]
     if args.quick:
         io_sizes = [s for s in io_sizes if s <= 100_000] or [10_000]
+    n_rdflib = RDFLIB_BATCH if args.quick else 100
+    n_engines = bench_engines.ENGINE_BATCH if args.quick else 1000
+    if args.engines_only:
+        tmp = Path(tempfile.mkdtemp(prefix="rnetkg-bench-"))
+        try:
+            sample = tmp / "cohort-1000.csv"
+            cohort.generate(1000, args.seed, sample)
+            r_time, r_rate, r_note, r_same = _rdflib(sample, 1000, n_rdflib, _log)
+            rows, failed = engine_rows(sample, n_engines, tmp, _log)
+            rows.insert(1, ("cohort, SPARQL path (rdflib engine)", "1,000", r_time, r_rate, r_note))
+            failed = failed or not r_same
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(f"rnetkg benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {args.seed}")
+        print()
+        print_table(rows)
+        return 1 if failed else 0
     if args.io_only:
         tmp = Path(tempfile.mkdtemp(prefix="rnetkg-bench-"))
         try:
@@ -306,9 +347,15 @@ def main(argv: list[str] | None = None) -> int:
             failed = True
             log("MISMATCH: the fast path's rows differ from the SPARQL path's")
         # rdflib's own SPARQL engine
-        n_measured = RDFLIB_BATCH if args.quick else 100
-        r_time, r_rate, r_note = _rdflib(files[1000], 1000, n_measured, log)
+        r_time, r_rate, r_note, r_same = _rdflib(files[1000], 1000, n_rdflib, log)
         rows.append(("cohort, SPARQL path (rdflib engine)", "1,000", r_time, r_rate, r_note))
+        if not r_same:
+            failed = True
+            log("MISMATCH: rdflib's rows differ from pyoxigraph's")
+        # the same sample on pyoxigraph, Apache Jena ARQ and Virtuoso
+        e_rows, e_failed = engine_rows(files[1000], n_engines, tmp, log)
+        rows += e_rows
+        failed = failed or e_failed
         # a cold `rnetkg compare`
         root = paths.checkout_root()
         example = root / "examples" / "profile-15mm-g1.json" if root else None
@@ -326,10 +373,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"rnetkg benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {args.seed}")
     print()
-    print("| what | profiles | time | profiles/s | note |")
-    print("|---|---:|---:|---:|---|")
-    for what, n, t, r, note in rows:
-        print(f"| {what} | {n} | {t} | {r} | {note} |")
+    print_table(rows)
     print_cohort_io(io_rows, args.io_repeats)
     return 1 if failed else 0
 

@@ -76,6 +76,36 @@ def projected_variables(text: str) -> list[str] | None:
         return None
 
 
+def json_result_rows(text: str, body: bytes, where: str) -> list[dict[str, Any]]:
+    """The rows of SPARQL JSON results `body` answering the SELECT `text`: the variables must be exactly
+    those the query projects, the cells well-formed; otherwise an EndpointError naming `where`."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise EndpointError(f"{where}: the answer is not SPARQL JSON results") from None
+    head = data.get("head") if isinstance(data, dict) else None
+    results = data.get("results") if isinstance(data, dict) else None
+    names = head.get("vars") if isinstance(head, dict) else None
+    if not (isinstance(names, list) and all(isinstance(n, str) for n in names) and isinstance(results, dict)
+            and isinstance(results.get("bindings"), list)):
+        raise EndpointError(f"{where}: the answer is not SPARQL JSON results (no head.vars or results.bindings)")
+    expected = projected_variables(text)
+    if expected is not None and sorted(names) != sorted(expected):
+        raise EndpointError(f"{where}: the answer has the variables {_show(names, 100)}, "
+                            f"the query asks for {_show(expected, 100)}")
+    known = set(names)
+    rows = []
+    try:
+        for b in results["bindings"]:
+            if not isinstance(b, dict) or not known.issuperset(b):
+                extra = sorted(set(b) - known) if isinstance(b, dict) else b
+                raise EndpointError(f"{where}: the answer binds unexpected variables {_show(extra, 100)}")
+            rows.append({n: _json_value(b.get(n)) for n in names})
+    except (ValueError, TypeError, AttributeError) as e:
+        raise EndpointError(f"{where}: the answer is not SPARQL JSON results ({_show(str(e), 80)})") from None
+    return rows
+
+
 class _Deadline:
     """Shuts the connection down when the time is up, whatever httpx is waiting for."""
 
@@ -225,32 +255,7 @@ class EndpointEngine(Engine):
 
     # -- SPARQL JSON
     def _rows(self, text: str, body: bytes) -> list[dict[str, Any]]:
-        where = f"endpoint {_show(self.url, 120)}"
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            raise EndpointError(f"{where}: the answer is not SPARQL JSON results") from None
-        head = data.get("head") if isinstance(data, dict) else None
-        results = data.get("results") if isinstance(data, dict) else None
-        names = head.get("vars") if isinstance(head, dict) else None
-        if not (isinstance(names, list) and all(isinstance(n, str) for n in names) and isinstance(results, dict)
-                and isinstance(results.get("bindings"), list)):
-            raise EndpointError(f"{where}: the answer is not SPARQL JSON results (no head.vars or results.bindings)")
-        expected = projected_variables(text)
-        if expected is not None and sorted(names) != sorted(expected):
-            raise EndpointError(f"{where}: the answer has the variables {_show(names, 100)}, "
-                                f"the query asks for {_show(expected, 100)}")
-        known = set(names)
-        rows = []
-        try:
-            for b in results["bindings"]:
-                if not isinstance(b, dict) or not known.issuperset(b):
-                    extra = sorted(set(b) - known) if isinstance(b, dict) else b
-                    raise EndpointError(f"{where}: the answer binds unexpected variables {_show(extra, 100)}")
-                rows.append({n: _json_value(b.get(n)) for n in names})
-        except (ValueError, TypeError, AttributeError) as e:
-            raise EndpointError(f"{where}: the answer is not SPARQL JSON results ({_show(str(e), 80)})") from None
-        return rows
+        return json_result_rows(text, body, f"endpoint {_show(self.url, 120)}")
 
     def _select(self, text: str) -> list[dict[str, Any]]:
         return self._rows(text, self._post(text))
