@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Sequence
 
+from .cohort.run import BATCH_SIZE
 from .profile import Profile
 
-# profiles per query, on every engine alike: Virtuoso 7.2.5 answers disagreements.rq wrongly, without
-# an error, once one query holds a few hundred profiles (docs/serving.md; on the 1,000-profile sample
-# in one query, 24 rows differ from pyoxigraph's; in batches of 200, none)
-ENGINE_BATCH = 200
+# profiles per query, on every engine alike, as on the SPARQL path of a cohort: Virtuoso 7.2.5 answers
+# disagreements.rq wrongly, without an error, once one query holds a few hundred profiles
+# (docs/serving.md; on the 1,000-profile sample in one query, 24 rows differ from pyoxigraph's; in
+# batches of 200, none)
+ENGINE_BATCH = BATCH_SIZE
 ENGINES = ("pyoxigraph", "jena", "virtuoso")
 LABELS = {"pyoxigraph": "cohort, SPARQL path (pyoxigraph, cohort_rows)",
           "jena": "cohort, SPARQL path (Apache Jena ARQ)",

@@ -41,9 +41,11 @@ from .validate import columns, validate
 from .write import Tails, header_line, row_bytes, write_blocks
 
 ENGINES = ("fast", "sparql")
-# profiles per query on the SPARQL path (smaller queries are faster per profile and lighter: measured
-# on 10,000 generated profiles, 500 per query took 11.0 s and 234 MiB, 2,000 per query 14.7 s and 487 MiB)
-BATCH_SIZE = 500
+# profiles per query on the SPARQL path: smaller queries are as fast per profile and lighter (measured on
+# 10,000 generated profiles: 200 per query 11.8 s and 158 MiB, 500 11.7 s and 234 MiB, 2,000 14.7 s and
+# 487 MiB); and Virtuoso 7.2.5 answers disagreements.rq wrongly, without an error, once one query holds a
+# few hundred profiles (docs/serving.md), never in queries of 200 in the benchmark and the tests
+BATCH_SIZE = 200
 # profiles evaluated together on the fast path: the validated rows of blocks of the file are gathered
 # up to this many (their ids and criteria values only, a few dozen bytes each)
 EVALUATION_ROWS = 1 << 17
