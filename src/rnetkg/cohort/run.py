@@ -115,6 +115,11 @@ class _Answers:
         self._bounds = {name: np.asarray(model.bounds(name), dtype=np.float64) for name in model.criteria_fields
                         if FIELDS[name].kind == "number"}
 
+    @property
+    def evaluated(self) -> int:
+        """How many classes of profiles were evaluated (one profile each)."""
+        return len(self._tail_of_known)
+
     def _buckets(self, cols: Columns) -> list[int]:
         key = cols.decision_point.astype(np.int64)
         for name in sorted(set(cols.values) & self.model.criteria_fields):
@@ -275,6 +280,7 @@ def _run_blocks(inp: Path, out: Path, engine, progress: Progress, sparql: bool =
             gc.enable()
     errors.sort(key=lambda e: e[0])
     return {"read": totals["read"], "written": totals["written"], "errors": errors, "rows": answers.tails.rows,
+            "classes": answers.evaluated,
             "counts": np.pad(counts, (0, len(answers.tails.rows) - len(counts))), "keys": keys}
 
 
@@ -286,7 +292,8 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
     ``engine`` is where the criteria (fast) or the queries (sparql) are read (default: the embedded
     store). Bad rows are left out of OUT and passed to ``on_rejected`` as (line, message) once OUT
     is written (the fast path reads the file once, block by block); a file that cannot be read at all raises CohortError and writes nothing.
-    Returns the summary (counts per status and per disagreeing pair, rejected rows, seconds)."""
+    Returns the summary (counts per status and per disagreeing pair, rejected rows, the number of classes
+    of profiles evaluated, seconds)."""
     from ..engine import StoreEngine
 
     if engine_name not in ENGINES:
@@ -306,6 +313,6 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
         "input": str(inp), "output": str(out),
         "engine": engine_name if not url else f"{engine_name} on {url}",
         "read": result["read"], "written": result["written"], "rejected": len(result["errors"]),
-        "errors": result["errors"], "guidelines": list(result["keys"]), **counted,
+        "errors": result["errors"], "guidelines": list(result["keys"]), "classes": result["classes"], **counted,
         "seconds": time.perf_counter() - started,
     }
