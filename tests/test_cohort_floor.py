@@ -228,3 +228,29 @@ def test_sparql_path_one_profile_per_class_equals_the_queries_on_every_profile(t
     v = validate(raw)
     _, reps = profile_classes(model_for(StoreEngine()), columns(v, np.flatnonzero(v.ok)))
     assert len(reps) < 1200
+
+
+def test_sparql_path_in_parallel_batches_keeps_order_and_stops_on_an_error(tmp_path, monkeypatch):
+    """On the embedded store the batches of the SPARQL path run a query per core at a time: the rows
+    come back in the profiles' order (the file equals the fast path's), and an error in one batch is
+    raised as itself, with no OUT and no temporary file left."""
+    import rnetkg.compare as compare_module
+
+    path = tmp_path / "gen.csv"
+    cohort.generate(400, 4, path)
+    cohort.run_cohort(path, tmp_path / "fast.csv")
+    cohort.run_cohort(path, tmp_path / "sparql.csv", engine_name="sparql", batch_size=37)
+    assert (tmp_path / "sparql.csv").read_bytes() == (tmp_path / "fast.csv").read_bytes()
+
+    real, calls = compare_module.class_rows, []
+
+    def failing(values, decision_points, engine):
+        calls.append(len(decision_points))
+        if len(calls) == 3:
+            raise RuntimeError("the third query failed")
+        return real(values, decision_points, engine)
+
+    monkeypatch.setattr(compare_module, "class_rows", failing)
+    with pytest.raises(RuntimeError, match="the third query failed"):
+        cohort.run_cohort(path, tmp_path / "broken.csv", engine_name="sparql", batch_size=37)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fast.csv", "gen.csv", "sparql.csv"]

@@ -19,7 +19,9 @@ Progress goes to an optional callback ``progress(fraction, label)``; nothing her
 from __future__ import annotations
 
 import gc
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
 from pathlib import Path
 from typing import Any, Callable
@@ -151,16 +153,29 @@ class _Answers:
         return tail_of[answer_of]
 
     def _evaluate_sparql(self, cols: Columns) -> np.ndarray:
-        """guideline-status and disagreements (compare.class_rows) on one profile of each new class."""
+        """guideline-status and disagreements (compare.class_rows) on one profile of each new class,
+        batch_size profiles per query; on the embedded store a query per core at a time (Oxigraph lets
+        go of the interpreter lock while it evaluates)."""
         from ..compare import class_rows
+        from ..engine import StoreEngine
 
+        def rows(start: int) -> list[list[str]]:
+            part = cols.take(np.arange(start, min(len(cols), start + self.batch_size)))
+            return class_rows(part.values, part.decision_point, self.engine)
+
+        starts = range(0, len(cols), self.batch_size)
+        workers = min(os.cpu_count() or 1, 4) if isinstance(self.engine, StoreEngine) and len(starts) > 1 else 1
         tail_of = np.empty(len(cols), dtype=np.int64)
-        for start in range(0, len(cols), self.batch_size):
-            stop = min(len(cols), start + self.batch_size)
-            part = cols.take(np.arange(start, stop))
-            for j, row in enumerate(class_rows(part.values, part.decision_point, self.engine), start):
-                tail_of[j] = self.tails.add(row)
-            self.progress(f"SPARQL: {stop:,} of {len(cols):,} new classes of profiles")
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="rnetkg-sparql") if workers > 1 else None
+        try:
+            for start, batch in zip(starts, pool.map(rows, starts) if pool else map(rows, starts)):
+                for j, row in enumerate(batch, start):
+                    tail_of[j] = self.tails.add(row)
+                stop = min(len(cols), start + self.batch_size)
+                self.progress(f"SPARQL: {stop:,} of {len(cols):,} new classes of profiles")
+        finally:
+            if pool is not None:   # on an error or an interrupt, the batches not begun are dropped
+                pool.shutdown(wait=True, cancel_futures=True)
         return tail_of
 
     def of(self, cols: Columns) -> np.ndarray:
