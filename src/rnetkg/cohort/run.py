@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..answer import answer_to_row, csv_columns
+from ..arrow import from_numpy
 from ..criteria.load import model_for
 from ..criteria.model import STATUSES
 from ..criteria.vectorised import Columns, combination_answer, evaluate_readings, factorize_rows, profile_classes
@@ -37,7 +38,6 @@ from ..errors import CohortError
 from ..fields import FIELDS
 from ..outputs import check_output
 from .ahead import ahead
-from ..arrow import from_numpy
 from .read import iter_cohort
 from .validate import columns, validate
 from .write import Tails, header_line, row_bytes, write_blocks
@@ -106,7 +106,7 @@ class _Answers:
         self.model = model
         # with an engine: each new class is evaluated by the profile queries on it (the SPARQL path), in
         # batches of batch_size profiles, each batch reported to progress
-        self.engine, self.batch_size, self.progress = engine, batch_size, progress or _nothing
+        self.engine, self.batch_size, self.progress = engine, batch_size or BATCH_SIZE, progress or _nothing
         self.tails = Tails()
         self._of_answer: dict[bytes, int] = {}     # (statuses, modalities, reading dependence) -> tail
         self._known: list[Columns] = []            # one representative of each known class, by batch
