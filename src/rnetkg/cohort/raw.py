@@ -13,7 +13,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..arrow import to_numpy
-
 from ..errors import CohortError
 from ..fields import FIELDS
 

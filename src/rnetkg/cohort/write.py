@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow import from_numpy, string_scalar, strings
 from ..outputs import write_atomic
 from .ahead import ahead
-from ..arrow import from_numpy, string_scalar, strings
 
 
 def csv_field(value: str) -> str:
