@@ -254,3 +254,24 @@ def test_sparql_path_in_parallel_batches_keeps_order_and_stops_on_an_error(tmp_p
     with pytest.raises(RuntimeError, match="the third query failed"):
         cohort.run_cohort(path, tmp_path / "broken.csv", engine_name="sparql", batch_size=37)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fast.csv", "gen.csv", "sparql.csv"]
+
+
+def test_rejected_rows_with_the_same_cells_share_one_message_each_the_same_as_alone(tmp_path):
+    """A CSV block's rejected rows whose cells but the id are the same text get the message found once
+    for the first of them: every message equals the one row_problem gives the row alone."""
+    from rnetkg.cohort.validate import row_problem
+
+    rnd = random.Random(3)
+    lines = ["id,size_mm,ki67_percent,grade,t_stage,margin"]
+    for i in range(600):
+        size = rnd.choice(["-1", "0", "abc", "12", "25", ""])
+        lines.append(",".join([rnd.choice([f"case-{i}", "", f"id {i}"]), size,
+                               rnd.choice(["", "1.5", "30", "-2"]), rnd.choice(["", "G1", "G3", "G9"]),
+                               rnd.choice(["", "T1a", "T2", "T5"]), rnd.choice(["negative", "clear", "not_resected"])]))
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    raw = cohort.read_cohort(path)
+    v = validate(raw)
+    alone = sorted((int(raw.lines[i]), row_problem(raw, int(i), int(raw.lines[i]))) for i in np.flatnonzero(~v.ok))
+    assert len(alone) > 300 and len({m for _, m in alone}) > 10
+    assert v.errors == alone

@@ -70,7 +70,7 @@ def read_profile(path: str):
 
 def _report_rejected(errors) -> None:
     if errors:
-        sys.stderr.write("".join(one_line(f"line {line}: {msg}") + "\n" for line, msg in errors))
+        sys.stderr.writelines(one_line(f"line {line}: {msg}") + "\n" for line, msg in errors)
         sys.stderr.flush()
 
 

@@ -329,12 +329,24 @@ def validate(raw: RawCohort) -> Validated:
                                        dp["after_local_resection"])).astype(np.int8)
 
     errors = list(raw.pre_errors)
-    for i in np.nonzero(bad)[0]:
-        line = int(raw.lines[i])
-        errors.append((line, row_problem(raw, i, line)))
+    errors.extend(_row_problems(raw, np.flatnonzero(bad)))
     errors.sort(key=lambda e: e[0])
     return Validated(ok=~bad, errors=errors, numbers=numbers, codes=codes, bools=bools, grade=grade,
                      t_stage=t_stage, t_category=t_category, decision_point=decision_point, id_array=ids)
+
+
+def _row_problems(raw: RawCohort, rows: np.ndarray) -> list[tuple[int, str]]:
+    """(line, message) of each rejected row. In a CSV block the message of a row depends on its cells
+    but the id (a CSV id is always valid text), so rows whose other cells are the same text share the
+    message of the first of them, found once."""
+    lines = raw.lines[rows].tolist()
+    names = [name for name in raw.columns if name != "id"] if raw.fmt == "csv" else []
+    if len(rows) < 2 or not names:
+        return [(line, row_problem(raw, i, line)) for i, line in zip(rows.tolist(), lines)]
+    keys = np.stack([raw.codes(name)[0][rows] for name in names], axis=1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    messages = [row_problem(raw, int(rows[j]), lines[j]) for j in first.tolist()]
+    return [(line, messages[k]) for line, k in zip(lines, inverse.reshape(-1).tolist())]
 
 
 def parse_rows(raw: RawCohort) -> tuple[list[prof.Profile], list[int], list[tuple[int, str]]]:
