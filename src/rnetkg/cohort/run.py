@@ -172,7 +172,7 @@ class _Answers:
                 for j, row in enumerate(batch, start):
                     tail_of[j] = self.tails.add(row)
                 stop = min(len(cols), start + self.batch_size)
-                self.progress(f"SPARQL: {stop:,} of {len(cols):,} new classes of profiles")
+                self.progress(f"SPARQL {stop:,}/{len(cols):,} classes")   # of profiles new in this batch
         finally:
             if pool is not None:   # on an error or an interrupt, the batches not begun are dropped
                 pool.shutdown(wait=True, cancel_futures=True)
