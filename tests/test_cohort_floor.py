@@ -275,3 +275,59 @@ def test_rejected_rows_with_the_same_cells_share_one_message_each_the_same_as_al
     alone = sorted((int(raw.lines[i]), row_problem(raw, int(i), int(raw.lines[i]))) for i in np.flatnonzero(~v.ok))
     assert len(alone) > 300 and len({m for _, m in alone}) > 10
     assert v.errors == alone
+
+
+# ---------------------------------------------------------------- the input's problems are the input's
+
+def test_an_unreadable_cohort_is_named_not_out(tmp_path, monkeypatch, capsys):
+    """A cohort file that cannot be read (permissions) is reported as the input's problem, even though
+    it is read in another thread while OUT is being written; nothing is written."""
+    from rnetkg import cli
+    from rnetkg.cohort import read_csv
+
+    path = tmp_path / "locked.csv"
+    cohort.generate(50, 1, path)
+
+    def refuse(file, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(file))
+
+    monkeypatch.setattr(read_csv, "open", refuse, raising=False)
+    out = tmp_path / "out.csv"
+    for engine in ("fast", "sparql"):
+        assert cli.main(["compare", "--cohort", str(path), "--out", str(out), "--cohort-engine", engine]) == 2
+        err = capsys.readouterr().err
+        assert err.strip() == f"rnetkg: compare: cohort {path}: cannot read: permission denied", err
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["locked.csv"]
+
+
+def test_a_pipe_is_not_a_missing_file(tmp_path, capsys):
+    import os
+
+    from rnetkg import cli
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    assert cli.main(["compare", "--cohort", str(fifo), "--out", str(tmp_path / "out.csv")]) == 2
+    assert "is not a regular file (a pipe or a device)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("engine", ["fast", "sparql"])
+def test_progress_moves_forward_with_the_work(tmp_path, monkeypatch, engine):
+    """The progress callback's fraction never goes back and moves during the work: on the SPARQL path
+    with each batch of classes evaluated (most of its time), not only as the file is read."""
+    from rnetkg.cohort import read as cohort_read
+    from rnetkg.cohort import run as cohort_run
+
+    monkeypatch.setattr(cohort_read, "BLOCK_BYTES", 20_000)
+    monkeypatch.setattr(cohort_run, "EVALUATION_ROWS", 600)
+    path = tmp_path / "gen.csv"
+    cohort.generate(3000, 6, path)
+    calls = []
+    cohort.run_cohort(path, tmp_path / "out.csv", engine_name=engine, batch_size=50,
+                      progress=lambda fraction, label: calls.append((fraction, label)))
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    working = [(f, label) for f, label in calls if 0.05 < f < 1.0]
+    assert len({f for f, _ in working}) >= (5 if engine == "fast" else 20)
+    if engine == "sparql":
+        assert all(label.startswith("SPARQL ") and label.endswith(" classes") for _, label in working)

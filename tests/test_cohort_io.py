@@ -155,17 +155,33 @@ def test_cells_beyond_the_header_and_lone_cr_in_any_block(tmp_path, small_blocks
         assert ids == [f"r{i}" for i in range(60) if i % 17 != 3]
 
 
-def test_an_unterminated_quote_is_one_line_exit_2(tmp_path, capsys):
+@pytest.mark.parametrize("block", [64, 1 << 21])
+def test_an_unterminated_quote_is_one_line_exit_2(tmp_path, capsys, small_blocks, block):
+    """A quote that opens a cell and is never closed would make the rest of the file one cell (the csv
+    module's reading): every row after it lost. It is refused, naming its line."""
+    small_blocks(block)
     path = tmp_path / "open.csv"
-    path.write_text('id,size_mm,margin\na,15,negative\n"b,15,negative\n', encoding="utf-8")
+    path.write_text('id,size_mm,margin\na,15,negative\n"b,15,negative\nc,12,negative\n', encoding="utf-8")
     out = tmp_path / "out.csv"
-    code = cli.main(["compare", "--cohort", str(path), "--out", str(out)])
+    assert cli.main(["compare", "--cohort", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("\n") == 1
-    if code == 0:   # the csv module reads the rest of the file as one cell
-        assert [r[0] for r in read_out(out)[1:]] == ["a"]
-    else:
-        assert code == 2 and not out.exists()
+    assert "line 3: a quoted cell opens here and is never closed" in err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["open.csv"]
+    # deep in a large file, CRLF line ends
+    big = tmp_path / "big.csv"
+    cohort.generate(6000, 2, big)
+    lines = big.read_text(encoding="utf-8").splitlines()
+    lines[5000] = '"' + lines[5000]
+    big.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    assert cli.main(["compare", "--cohort", str(big), "--out", str(out)]) == 2
+    assert "line 5001: a quoted cell opens here and is never closed" in capsys.readouterr().err
+    # a quote inside an unquoted cell is no quoted cell: the csv module's reading, the row rejected
+    stray = tmp_path / "stray.csv"
+    stray.write_text('id,size_mm,margin\na,15,negative\nb,5" wide,negative\nc,12,negative\n', encoding="utf-8")
+    assert cli.main(["compare", "--cohort", str(stray), "--out", str(out)]) == 0
+    assert "line 3: size_mm: must be a number" in capsys.readouterr().err
+    assert [r[0] for r in read_out(out)[1:]] == ["a", "c"]
 
 
 # ---------------------------------------------------------------- Excel, byte order mark

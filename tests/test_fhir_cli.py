@@ -61,3 +61,14 @@ def test_fhir_export_refuses_a_bundle_and_a_bad_profile(tmp_path, capsys):
     bad.write_text('{"size_mm": -1, "margin": "not_resected"}')
     assert main(["fhir", "export", str(bad)]) == 2
     assert "size_mm: must be > 0" in capsys.readouterr().err
+
+
+def test_out_inside_the_bulk_export_folder_is_refused_on_the_first_run(tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "bulk"
+    shutil.copytree(EXAMPLES / "bulk", folder)
+    before = sorted(p.name for p in folder.iterdir())
+    assert main(["compare", "--cohort", str(folder), "--out", str(folder / "answers.csv")]) == 2
+    assert "is a file of the input folder" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == before

@@ -74,10 +74,14 @@ def _check_output(out: Path, option: str, inputs: list[Path]) -> Path:
         if not stat.S_ISREG(mode):
             raise UsageError(f"{option} {out}: is not a regular file (a device or a pipe); give a file name")
     for inp in map(Path, inputs):
-        same = inp.exists() and out.exists() and os.path.samefile(inp, out)
+        try:
+            same = inp.exists() and out.exists() and os.path.samefile(inp, out)
+            folder_of_input = inp.is_dir() and out.resolve().parent == inp.resolve()
+        except OSError:   # an input that cannot be looked at is not OUT; its reader says what is wrong with it
+            continue
         if same or inp.resolve() == out.resolve():
             raise UsageError(f"{option} {out}: is also an input of this command; write to another file")
-        if inp.is_dir() and out.exists() and out.resolve().parent == inp.resolve():
+        if folder_of_input:
             raise UsageError(f"{option} {out}: is a file of the input folder {str(inp)!r}; write to another file")
     if not os.access(folder, os.W_OK):
         raise UsageError(f"{option} {out}: folder {str(folder)!r} is not writable")

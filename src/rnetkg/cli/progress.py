@@ -18,8 +18,10 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[float, str], None]]:
     bar = tqdm(total=1000, file=sys.stderr, leave=False, bar_format="{l_bar}{bar}| {elapsed}", mininterval=0.1)
 
     def update(fraction: float, label: str) -> None:
-        bar.set_description_str(label[:30], refresh=False)
-        bar.update(max(0, int(fraction * 1000) - bar.n))
+        step = max(0, int(fraction * 1000) - bar.n)
+        # a new label is drawn at once, also when the bar does not move (update(0) draws nothing)
+        bar.set_description_str(label[:30], refresh=not step and label[:30] != bar.desc)
+        bar.update(step)
 
     try:
         yield update

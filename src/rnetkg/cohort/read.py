@@ -49,19 +49,26 @@ def read_bulk_export(path: Path) -> RawCohort:
 
 def iter_cohort(path: Path, block_bytes: int | None = None, arrow_json: bool = True) -> Iterator[RawCohort]:
     """The records of a cohort file (or FHIR bulk-export folder), one block at a time; the file's
-    own problems (not found, not UTF-8, a bad header) are CohortErrors, raised before the first
-    block of records is given (a byte that is not UTF-8 further on: when its block is read)."""
+    own problems (not found, not readable, not UTF-8, a bad header) are CohortErrors, raised before the
+    first block of records is given (a byte that is not UTF-8 further on: when its block is read)."""
     path = Path(path)
-    if path.is_dir():
-        yield read_bulk_export(path)
-        return
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise CohortError(f"compare: cohort {path}: expected FILE.csv, FILE.jsonl or a FHIR bulk-export folder")
-    if not path.is_file():
-        raise CohortError(f"compare: cohort file {str(path)!r} not found")
-    block_bytes = block_bytes or BLOCK_BYTES
-    yield from (iter_csv(path, block_bytes) if fmt == "csv" else iter_jsonl(path, block_bytes, arrow_json))
+    try:
+        if path.is_dir():
+            yield read_bulk_export(path)
+            return
+        fmt = FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise CohortError(f"compare: cohort {path}: expected FILE.csv, FILE.jsonl or a FHIR bulk-export folder")
+        if not path.exists():
+            raise CohortError(f"compare: cohort file {str(path)!r} not found")
+        if not path.is_file():
+            raise CohortError(f"compare: cohort {path}: is not a regular file (a pipe or a device); give a file")
+        block_bytes = block_bytes or BLOCK_BYTES
+        yield from (iter_csv(path, block_bytes) if fmt == "csv" else iter_jsonl(path, block_bytes, arrow_json))
+    except OSError as e:   # not readable (permissions), a read error: the input's problem, not OUT's
+        where = e.filename if e.filename and str(e.filename) != str(path) else None
+        reason = (e.strerror or type(e).__name__).lower()
+        raise CohortError(f"compare: cohort {path}: cannot read{f' {where}' if where else ''}: {reason}") from None
 
 
 def concat(path: Path, parts: list[RawCohort]) -> RawCohort:

@@ -116,6 +116,21 @@ def _regular_quotes(arr: np.ndarray, q: np.ndarray, delim: int) -> bool:
     return bool(ok_close.all())
 
 
+def _unclosed_quote(block: bytes, delim: int) -> int | None:
+    """The offset of a quote that opens a cell and is never closed, the file ending inside the cell:
+    the last block of a file (the blocks before it end after an even number of quotes) with an odd
+    number of quotes, every quote before the last one RFC 4180 and the last one at the start of a
+    cell. None for any other block (a stray quote inside an unquoted cell is the csv module's to read)."""
+    arr = np.frombuffer(block, dtype=np.uint8)
+    q = np.flatnonzero(arr == 34)
+    if len(q) % 2 == 0:
+        return None
+    last = int(q[-1])
+    if last and arr[last - 1] not in (delim, 10, 13):
+        return None
+    return last if _regular_quotes(arr, q[:-1], delim) else None
+
+
 def _record_lines(block: bytes, first_line: int, has_quotes: bool, delim: int) -> np.ndarray | None:
     """The line of each non-blank record of a block whose line ends are LF or CRLF; None when its
     quoting is not RFC 4180."""
@@ -298,6 +313,13 @@ def _csv_body(path: Path, f: BinaryIO, layout: CsvLayout, block_bytes: int) -> I
     for block in byte_blocks(f, block_bytes):
         check_utf8(path, block, offset)
         has_quotes = b'"' in block
+        if has_quotes:
+            unclosed = _unclosed_quote(block, delim)
+            if unclosed is not None:
+                head = block[:unclosed]   # the lines before it: LF, CRLF or a lone CR ends one
+                where = line + head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n")
+                raise CohortError(f"compare: cohort {path}: line {where}: a quoted cell opens here and is never "
+                                  "closed (the file ends inside it); close the quote or remove it")
         lone_cr = b"\r" in block and block.count(b"\r") != block.count(b"\r\n")
         n_lf = block.count(b"\n")
         raw = None

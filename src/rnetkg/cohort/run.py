@@ -102,10 +102,11 @@ class _Answers:
     narrows the candidates (a class in no candidate's bucket is evaluated as new); profile_classes
     decides."""
 
-    def __init__(self, model, engine=None, batch_size: int = 0, progress: Callable[[str], None] | None = None) -> None:
+    def __init__(self, model, engine=None, batch_size: int = 0,
+                 progress: Callable[[float, str], None] | None = None) -> None:
         self.model = model
         # with an engine: each new class is evaluated by the profile queries on it (the SPARQL path), in
-        # batches of batch_size profiles, each batch reported to progress
+        # batches of batch_size profiles, each batch reported to progress(part of these classes done, label)
         self.engine, self.batch_size, self.progress = engine, batch_size or BATCH_SIZE, progress or _nothing
         self.tails = Tails()
         self._of_answer: dict[bytes, int] = {}     # (statuses, modalities, reading dependence) -> tail
@@ -172,7 +173,7 @@ class _Answers:
                 for j, row in enumerate(batch, start):
                     tail_of[j] = self.tails.add(row)
                 stop = min(len(cols), start + self.batch_size)
-                self.progress(f"SPARQL {stop:,}/{len(cols):,} classes")   # of profiles new in this batch
+                self.progress(stop / len(cols), f"SPARQL {stop:,}/{len(cols):,} classes")   # new in this batch
         finally:
             if pool is not None:   # on an error or an interrupt, the batches not begun are dropped
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -224,10 +225,12 @@ def _run_blocks(inp: Path, out: Path, engine, progress: Progress, sparql: bool =
     progress(0.02, "reading the criteria")
     model = model_for(engine)
     keys = model.guideline_keys
-    done = [0.05]   # the fraction of the file read so far
+    # the fraction of the file read so far, and that of the rows evaluated: on the SPARQL path the
+    # evaluation is most of the time, and the bar moves with it between the two
+    done, evaluated = [0.05], [0.05]
 
-    def evaluating(label: str) -> None:
-        progress(done[0], label)
+    def evaluating(part: float, label: str) -> None:
+        progress(evaluated[0] + (done[0] - evaluated[0]) * part, label)
     answers = _Answers(model, engine if sparql else None, batch_size, evaluating)
     counts = np.zeros(0, dtype=np.int64)
     errors: list[tuple[int, str]] = []
@@ -239,6 +242,7 @@ def _run_blocks(inp: Path, out: Path, engine, progress: Progress, sparql: bool =
         together (a larger batch has fewer classes per row), written block by block."""
         nonlocal counts
         answer_of_rep = answers.of(_concat([reps for _, _, reps, _ in pending]))
+        evaluated[0] = done[0]
         start = 0
         for ids, classes, reps, plain in pending:
             inverse = answer_of_rep[start + classes]
@@ -276,7 +280,8 @@ def _run_blocks(inp: Path, out: Path, engine, progress: Progress, sparql: bool =
                 totals["written"] += len(classes)
             if size and end_offset:
                 done[0] = 0.05 + 0.95 * end_offset / size
-                progress(done[0], "comparing")
+                if not sparql:
+                    progress(done[0], "comparing")
             ids = classes = reps = rejected = None
             if rows >= EVALUATION_ROWS or id_bytes >= EVALUATION_ID_BYTES:
                 yield from flush(pending)
