@@ -331,3 +331,23 @@ def test_progress_moves_forward_with_the_work(tmp_path, monkeypatch, engine):
     assert len({f for f, _ in working}) >= (5 if engine == "fast" else 20)
     if engine == "sparql":
         assert all(label.startswith("SPARQL ") and label.endswith(" classes") for _, label in working)
+
+
+def test_generate_writes_csv_only_to_a_csv_name(tmp_path, capsys):
+    from rnetkg import cli
+
+    assert cli.main(["cohort", "generate", "--n", "10", "--out", str(tmp_path / "g.jsonl")]) == 2
+    assert "the cohort is written as CSV; give a name ending in .csv" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    assert cli.main(["cohort", "generate", "--n", "10", "--out", str(tmp_path / "g.CSV")]) == 0
+
+
+def test_a_full_standard_output_is_one_line_exit_2(tmp_path):
+    """`rnetkg compare ... > /dev/full` (Linux): one line on stderr, exit 2, no traceback."""
+    path = tmp_path / "gen.csv"
+    cohort.generate(20, 1, path)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "rnetkg", "compare", "--cohort", str(path), "--out",
+                               str(tmp_path / "out.csv")], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "rnetkg: cannot write the output: no space left on device"

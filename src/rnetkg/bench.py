@@ -243,7 +243,7 @@ def io_files(sizes: list[int], seed: int, tmp: Path, log, generated: dict[int, P
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rnetkg.bench", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m rnetkg.bench", description=__doc__.split("\n\n")[0].replace("\n", " "))
     ap.add_argument("--sizes", default="1000,10000,100000,1000000",
                     help="cohort sizes for the fast path (comma-separated)")
     ap.add_argument("--quick", action="store_true",

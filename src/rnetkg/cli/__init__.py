@@ -9,6 +9,7 @@ rnetkg.errors.RnetkgError, caught here once.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 from ..errors import EXIT_OK, EXIT_USAGE, RnetkgError, one_line
@@ -68,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as e:   # standard output (or error) on a full or failing device
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+            raise
+        try:
+            print(one_line(f"rnetkg: cannot write the output: {(e.strerror or 'input/output error').lower()}"),
+                  file=sys.stderr)
+        except OSError:
+            pass
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("rnetkg: interrupted", file=sys.stderr)
         return 130
