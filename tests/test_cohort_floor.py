@@ -351,3 +351,18 @@ def test_a_full_standard_output_is_one_line_exit_2(tmp_path):
                                str(tmp_path / "out.csv")], stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.strip() == "rnetkg: cannot write the output: no space left on device"
+
+
+@pytest.mark.parametrize("name, text", [("header.csv", "id,size_mm,margin\n\n"), ("empty.jsonl", ""),
+                                        ("blank.jsonl", "\n  \n\n")])
+def test_a_cohort_without_any_profile_is_one_line_exit_2(tmp_path, capsys, name, text):
+    from rnetkg import cli
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    out.write_text("answers of an earlier run\n")
+    assert cli.main(["compare", "--cohort", str(path), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{path} holds no profile" in err and "header only" in err
+    assert out.read_text().startswith("id,") and out.read_text().count("\n") == 1

@@ -23,8 +23,8 @@ def register(sub) -> None:
                    help="table (default), json, csv (one cohort row) or html (one self-contained page)")
     c.add_argument("--cohort", metavar="FILE", help="a cohort: FILE.csv (header of profile fields), FILE.jsonl, "
                    "or a FHIR bulk-export folder (Observation.ndjson, optionally Procedure.ndjson); "
-                   "a rejected row is reported with its line and left out; when every row is rejected "
-                   "the command exits 2 and OUT holds the header only (never an earlier run's answers)")
+                   "a rejected row is reported with its line and left out; when every row is rejected, or there "
+                   "is none, the command exits 2 and OUT holds the header only (never an earlier run's answers)")
     c.add_argument("--out", metavar="OUT.csv", help="with --cohort: where to write one row per profile")
     c.add_argument("--cohort-engine", choices=["fast", "sparql"], default="fast",
                    help="with --cohort: vectorised evaluation of the criteria (fast, default) or the SPARQL "
@@ -88,6 +88,10 @@ def run(args) -> int:
             summary = run_cohort(Path(args.cohort), Path(args.out), engine_from(args),
                                  engine_name=args.cohort_engine, progress=progress, on_rejected=_report_rejected)
         print(render.format_summary(summary))
+        if not summary["read"]:
+            print(one_line(f"rnetkg: compare: {args.cohort} holds no profile (no row after the header, or no "
+                           f"record); {args.out} holds the header only"), file=sys.stderr)
+            return EXIT_USAGE
         if summary["rejected"] and not summary["written"]:
             print(one_line(f"rnetkg: compare: every profile of {args.cohort} was rejected; {args.out} holds the "
                            "header only"), file=sys.stderr)
