@@ -206,8 +206,10 @@ def cohort_io(files: dict[str, Path], tmp: Path, repeats: int, log) -> list[tupl
         size = path.stat().st_size / 2**20
         log(f"{label}: scan {scan_s:.2f} s, compare {run_s:.2f} s, x{ratio:.2f} (CPU x{cpu_ratio:.2f}), "
             f"peak {peak:.0f} MiB")
+        # the targets are set for the million-profile files (smaller ones are mostly start-up)
+        met = ("yes" if ratio <= 2 and peak <= 300 else "NO") if "1,000,000" in label else "-"
         rows.append((label, f"{size:.0f} MiB", _fmt_s(scan_s), _fmt_s(run_s), f"{ratio:.2f}", f"{cpu_ratio:.2f}",
-                     f"{peak:.0f} MiB"))
+                     f"{peak:.0f} MiB", met))
     return rows
 
 
@@ -215,10 +217,10 @@ def print_cohort_io(rows: list[tuple[str, ...]], repeats: int) -> None:
     print()
     print(f"Cohort files, cold CLI (`rnetkg compare --cohort FILE --out OUT`) against a plain scan of the same "
           f"file (CSV: csv.reader; JSON Lines: json.loads per line); {repeats} alternating pairs, medians; "
-          "targets: ratio <= 2, peak <= 300 MiB")
+          "targets, for the 1,000,000-profile files: ratio (wall) <= 2, peak <= 300 MiB")
     print()
-    print("| file | size | plain scan | compare | ratio (wall) | ratio (CPU) | peak memory |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| file | size | plain scan | compare | ratio (wall) | ratio (CPU) | peak memory | targets met |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
 
@@ -331,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             dt = time.perf_counter() - t
             rows.append(("cohort, SPARQL path (pyoxigraph)", f"{n:,}", _fmt_s(dt), _rate(s["written"], dt),
                          f"the queries on {s['classes']:,} profiles (one per class), {cohort.BATCH_SIZE} per "
-                         "query; target >= 5,000 profiles/s"))
+                         f"query; target >= 5,000 profiles/s: {'met' if s['written'] >= 5000 * dt else 'NOT MET'}"))
             log(f"SPARQL path {n:,}: {dt:.2f} s ({s['classes']:,} classes)")
             if n in sizes:   # the fast path's file of the same cohort: the same bytes
                 here = (tmp / f"fast-{n}.csv").read_bytes() == (tmp / f"sparql-{n}.csv").read_bytes()
