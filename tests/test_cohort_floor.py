@@ -366,3 +366,22 @@ def test_a_cohort_without_any_profile_is_one_line_exit_2(tmp_path, capsys, name,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{path} holds no profile" in err and "header only" in err
     assert out.read_text().startswith("id,") and out.read_text().count("\n") == 1
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_byte_that_is_not_utf8_is_named_with_its_line(tmp_path, monkeypatch, capsys, suffix):
+    from rnetkg import cli
+    from rnetkg.cohort import read as cohort_read
+
+    monkeypatch.setattr(cohort_read, "BLOCK_BYTES", 64)
+    if suffix == ".csv":
+        head, row, bad = b"id,size_mm,margin\n", b"a,15,negative\n", b"caf\xe9,15,negative\n"
+    else:
+        head, row, bad = b"", b'{"size_mm": 15, "margin": "negative"}\n', b'{"id": "caf\xe9", "size_mm": 15}\n'
+    data = head + row * 40 + bad
+    path = tmp_path / f"late{suffix}"
+    path.write_bytes(data)
+    assert cli.main(["compare", "--cohort", str(path), "--out", str(tmp_path / "out.csv")]) == 2
+    line = 40 + (2 if head else 1)
+    byte = data.index(b"\xe9")
+    assert f"is not UTF-8 text (line {line}, byte {byte})" in capsys.readouterr().err

@@ -253,7 +253,7 @@ def test_not_utf8_names_the_byte_in_a_later_block(tmp_path, small_blocks, capsys
     out = tmp_path / "out.csv"
     assert cli.main(["compare", "--cohort", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert f"is not UTF-8 text (byte {18 + 14 * 50 + 3})" in err
+    assert f"is not UTF-8 text (line 52, byte {18 + 14 * 50 + 3})" in err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["late.csv"]
 
 

@@ -152,12 +152,18 @@ class NumberCache:
 
 # ---------------------------------------------------------------- bytes, lines and the header
 
-def check_utf8(path: Path, data: bytes, offset: int) -> None:
+_LF = b"\n"
+
+
+def check_utf8(path: Path, data: bytes, offset: int, line: int | None = None) -> None:
+    """A CohortError naming the first byte of ``data`` (at ``offset`` in the file) that is not UTF-8,
+    and its line when ``line`` is that of data's first byte."""
     if not data.isascii():
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise CohortError(f"compare: cohort {path} is not UTF-8 text (byte {offset + e.start})") from None
+            where = f"line {line + data.count(_LF, 0, e.start)}, " if line is not None else ""
+            raise CohortError(f"compare: cohort {path} is not UTF-8 text ({where}byte {offset + e.start})") from None
 
 
 def _cut(buf: bytes, eof: bool, quotes: bool = True) -> int:

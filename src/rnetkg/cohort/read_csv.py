@@ -76,7 +76,7 @@ def csv_layout(path: Path, head: bytes, start: int) -> CsvLayout:
 
     The delimiter is ',' or, for a header that only makes sense split at ';' (Excel in many
     locales), ';'."""
-    check_utf8(path, head, start)
+    check_utf8(path, head, start, 1)
     text = head.decode("utf-8")
     first = _header_row(text, ",")
     if not first or all(c == "" for c in first):
@@ -311,7 +311,7 @@ def _csv_body(path: Path, f: BinaryIO, layout: CsvLayout, block_bytes: int) -> I
     numbers = NumberCache(delimiter == ";")
     offset, line = layout.body_offset, layout.body_line
     for block in byte_blocks(f, block_bytes):
-        check_utf8(path, block, offset)
+        check_utf8(path, block, offset, line)
         has_quotes = b'"' in block
         if has_quotes:
             unclosed = _unclosed_quote(block, delim)

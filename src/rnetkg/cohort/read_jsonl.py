@@ -126,10 +126,11 @@ def iter_jsonl(path: Path, block_bytes: int, arrow: bool = True) -> Iterator[Raw
     with open(path, "rb") as f:
         start = 3 if f.read(3) == BOM else 0
         f.seek(start)
-        offset = start
+        offset, first_line = start, 1
         for block in byte_blocks(f, block_bytes, quotes=False):
-            check_utf8(path, block, offset)
+            check_utf8(path, block, offset, first_line)
             offset += len(block)
+            first_line += block.count(b"\n")
             raw = _arrow_json_block(path, block, line_no + 1) if arrow else None
             if raw is not None:
                 line_no += len(raw.lines)
