@@ -139,23 +139,21 @@ def columns_rows(values: dict[str, Any], decision_points: Any) -> list[str]:
     numbers with NaN for unknown, codes into each enum field's tested values and 1/0 for booleans with
     -1 for unknown, decision points as indexes into fields.DECISION_POINTS), as profile_row writes the
     same profile's row."""
-    from .fields import CRITERIA_FIELDS, DECISION_POINT_IRI, DECISION_POINTS, FIELDS
+    from .fields import CRITERIA_FIELDS, DECISION_POINTS, FIELDS
 
-    cells = []
+    decoded = {}   # each column as the values queries.values_row takes (None: unknown)
     for name in CRITERIA_FIELDS:
         f, arr = FIELDS[name], values.get(name)
         if arr is None:
-            cells.append(None)
-        elif f.kind == "number":
-            cells.append(["UNDEF" if v != v else queries.number_term(v) for v in arr.tolist()])
+            continue
+        if f.kind == "number":
+            decoded[name] = [None if v != v else v for v in arr.tolist()]
         elif f.kind == "boolean":
-            cells.append(["UNDEF" if v < 0 else "true" if v else "false" for v in arr.tolist()])
+            decoded[name] = [None if v < 0 else bool(v) for v in arr.tolist()]
         else:
-            terms = [f"<{f.iri(k)}>" for k in f.tested_values]
-            cells.append(["UNDEF" if v < 0 else terms[v] for v in arr.tolist()])
-    dps = [f"<{DECISION_POINT_IRI[DECISION_POINTS[d]]}>" for d in decision_points.tolist()]
-    return ["(" + " ".join([f"<{queries.case_iri(i)}>", *("UNDEF" if c is None else c[i] for c in cells), dp]) + ")"
-            for i, dp in enumerate(dps)]
+            decoded[name] = [None if v < 0 else f.tested_values[v] for v in arr.tolist()]
+    return [queries.values_row(i, {name: col[i] for name, col in decoded.items()}, DECISION_POINTS[d])
+            for i, d in enumerate(decision_points.tolist())]
 
 
 def class_rows(values: dict[str, Any], decision_points: Any, engine: Engine) -> list[list[str]]:

@@ -177,9 +177,14 @@ def _cell(f: Field, value: Any) -> str:
 def profile_row(index: int, p) -> str:
     """One VALUES row for a validated profile (rnetkg.profile.Profile), in the order of
     fields.ROW_VARIABLES; unknown fields are UNDEF."""
-    values = p.criteria_values()
-    cells = [_iri(case_iri(index)), *(_cell(FIELDS[n], values[n]) for n in CRITERIA_FIELDS),
-             _iri(DECISION_POINT_IRI[p.decision_point])]
+    return values_row(index, p.criteria_values(), p.decision_point)
+
+
+def values_row(index: int, values: dict[str, Any], decision_point: str) -> str:
+    """One VALUES row from the value of each criteria field (None or absent: UNDEF) and the decision
+    point's key."""
+    cells = [_iri(case_iri(index)), *(_cell(FIELDS[n], values.get(n)) for n in CRITERIA_FIELDS),
+             _iri(DECISION_POINT_IRI[decision_point])]
     return "(" + " ".join(cells) + ")"
 
 

@@ -313,7 +313,7 @@ def _csv_body(path: Path, f: BinaryIO, layout: CsvLayout, block_bytes: int) -> I
     for block in byte_blocks(f, block_bytes):
         check_utf8(path, block, offset, line)
         has_quotes = b'"' in block
-        if has_quotes:
+        if has_quotes and block.count(b'"') % 2:   # every block but a file's last ends after an even count
             unclosed = _unclosed_quote(block, delim)
             if unclosed is not None:
                 head = block[:unclosed]   # the lines before it: LF, CRLF or a lone CR ends one
