@@ -194,6 +194,41 @@ def test_other_contexts_evaluate_only_what_differs_with_the_same_answer(tmp_path
 
 # ---------------------------------------------------------------- the SPARQL path: one profile per class
 
+def test_a_class_is_the_profiles_that_every_condition_at_their_decision_point_answers_alike(tmp_path):
+    """profile_classes puts two profiles in one class exactly when they have the same decision point and
+    every atomic condition read there (any statement, any reading context) gives them the same status:
+    counted here from each condition's own test (atom_status), and every profile's answer, under every
+    reading, is its class's."""
+    from rnetkg.criteria.vectorised import atom_status, profile_classes
+    from rnetkg.fields import DECISION_POINTS
+
+    path = tmp_path / "gen.csv"
+    cohort.generate(4000, 5, path)
+    model = model_for(StoreEngine())
+    raw = cohort.read_cohort(path)
+    v = validate(raw)
+    cols = columns(v, np.flatnonzero(v.ok))
+    classes, reps = profile_classes(model, cols)
+    # the classes: the distinct (decision point, status of each condition read there)
+    want = set()
+    for d, dp in enumerate(DECISION_POINTS):
+        here = cols.take(np.flatnonzero(cols.decision_point == d))
+        atoms = [a for field_atoms in model.atoms_at(dp).values() for a in field_atoms]
+        vectors = np.stack([atom_status(a, here) for a in atoms], axis=1) if atoms else np.zeros((len(here), 0))
+        want |= {(d, row.tobytes()) for row in vectors}
+    assert len(reps) == len(want)
+    assert len(set(zip(classes.tolist(), cols.decision_point.tolist()))) == len(reps)
+    # sound: each profile's answer, in every reading context, is its representative's
+    status, mods, dependent = evaluate_readings(model, cols)
+    rs, rm, rd = evaluate_readings(model, cols.take(reps))
+    assert np.array_equal(status, rs[classes]) and np.array_equal(mods, rm[classes])
+    assert np.array_equal(dependent, rd[classes])
+    # at metastatic disease only distant metastasis is read: size, grade and the rest do not split a class
+    meta = np.flatnonzero(cols.decision_point == DECISION_POINTS.index("metastatic_disease"))
+    assert set(model.atoms_at("metastatic_disease")) == {"distant_metastasis"}
+    assert len(set(classes[meta].tolist())) == len(set(cols.values["distant_metastasis"][meta].tolist())) < len(meta)
+
+
 def test_columns_rows_are_the_rows_profile_row_writes(tmp_path):
     """The VALUES rows built from a cohort's criteria columns are, text for text, the rows that
     queries.profile_row writes for the same profiles parsed one by one."""

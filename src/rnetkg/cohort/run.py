@@ -1,8 +1,8 @@
 """Compare the guidelines for every profile of a cohort (`rnetkg compare --cohort`).
 
 Both evaluation paths read the file block by block (cohort.read), validate and derive vectorised
-(cohort.validate), group the profiles that no criterion can tell apart (every number in the same place
-relative to every bound of its field: criteria.vectorised.profile_classes) and evaluate one profile
+(cohort.validate), group the profiles that no criterion can tell apart (every atomic condition read at
+their decision point gives them the same status: criteria.vectorised.profile_classes) and evaluate one profile
 per class, in batches of a few blocks; OUT is written block by block (cohort.write), so that memory
 does not grow with the file. They give exactly the same rows:
 
@@ -33,9 +33,9 @@ from ..answer import answer_to_row, csv_columns
 from ..arrow import from_numpy
 from ..criteria.load import model_for
 from ..criteria.model import STATUSES
-from ..criteria.vectorised import Columns, combination_answer, evaluate_readings, factorize_rows, profile_classes
+from ..criteria.vectorised import (Columns, class_codes, combination_answer, evaluate_readings, factorize_rows,
+                                   profile_classes)
 from ..errors import CohortError
-from ..fields import FIELDS
 from ..outputs import check_output
 from .ahead import ahead
 from .read import iter_cohort
@@ -98,7 +98,7 @@ class _Answers:
     profile_classes numbers the classes of one batch only, so a class of a new batch is matched to
     the known ones by profile_classes itself, run on the batch's representatives together with the
     known representatives that may be of the same class: those in the same bucket, a hash of the
-    decision point, the codes and the place of each number among its field's bounds. The bucket only
+    decision point and the class codes of each field (class_codes). The bucket only
     narrows the candidates (a class in no candidate's bucket is evaluated as new); profile_classes
     decides."""
 
@@ -115,8 +115,6 @@ class _Answers:
         self._tail_of_known = np.zeros(0, dtype=np.int64)
         self._bucket: dict[int, int] = {}           # bucket -> the first known representative in it
         self._more: dict[int, list[int]] = {}       # bucket -> the others
-        self._bounds = {name: np.asarray(model.bounds(name), dtype=np.float64) for name in model.criteria_fields
-                        if FIELDS[name].kind == "number"}
 
     @property
     def evaluated(self) -> int:
@@ -125,15 +123,8 @@ class _Answers:
 
     def _buckets(self, cols: Columns) -> list[int]:
         key = cols.decision_point.astype(np.int64)
-        for name in sorted(set(cols.values) & self.model.criteria_fields):
-            arr = cols.values[name]
-            bounds = self._bounds.get(name)
-            if bounds is not None:
-                place = np.searchsorted(bounds, arr, "left") + np.searchsorted(bounds, arr, "right")
-                place = np.where(np.isnan(arr), -1, place)
-            else:
-                place = arr.astype(np.int64)
-            key = key * np.int64(1_000_003) + place   # wraps around: a hash, not an identity
+        for code, _ in class_codes(self.model, cols):
+            key = key * np.int64(1_000_003) + code   # wraps around: a hash, not an identity
         return key.tolist()
 
     def _evaluate(self, cols: Columns) -> np.ndarray:

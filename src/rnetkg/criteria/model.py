@@ -269,6 +269,7 @@ class Model:
     atoms: tuple[Atom, ...]
     readings: dict[str, Reading] = field(default_factory=dict)
     _in_context: dict[str, dict[str, Statement]] = field(default_factory=dict, repr=False, compare=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)   # built on first use
 
     @property
     def guideline_keys(self) -> tuple[str, ...]:
@@ -288,6 +289,22 @@ class Model:
 
     def with_criteria(self, context: str = DEFAULT_CONTEXT) -> list[Statement]:
         return [s for s in self.statements_in(context).values() if s.criteria]
+
+    def atoms_at(self, decision_point: str) -> dict[str, tuple[Atom, ...]]:
+        """Per field, the atomic conditions that the criteria of the statements at a decision point
+        read, in every reading context (risk-factor components and the prevailing criteria of a
+        precedence rule included)."""
+        key = "atoms at " + decision_point
+        if key not in self._derived:
+            found: dict[str, dict[str, Atom]] = defaultdict(dict)
+            for context in self.contexts:
+                for s in self.statements_in(context).values():
+                    if decision_point in s.decision_points:
+                        for c in s.criteria:
+                            for a in c.atoms:
+                                found[a.field][a.iri] = a
+            self._derived[key] = {f: tuple(atoms.values()) for f, atoms in sorted(found.items())}
+        return self._derived[key]
 
     # ------------------------------------------------------------ readings
 

@@ -4,8 +4,8 @@ scalar evaluator (model.py), for many profiles at once.
 Profiles come as columns (``Columns``): per criteria field a float64 array (NaN: unknown) for a
 number, an int8 code into the field's tested values (-1: unknown) for an enum, and 1/0/-1 for a
 boolean; the decision point as an index into fields.DECISION_POINTS. Profiles that no criterion can
-tell apart fall into one class (``profile_classes``), so that only one profile per class is
-evaluated.
+tell apart (the same decision point, and every atomic condition read there gives them the same
+status) fall into one class (``profile_classes``), so that only one profile per class is evaluated.
 """
 
 from __future__ import annotations
@@ -78,31 +78,71 @@ def first_rows(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(([True], codes[1:] > running[:-1])))
 
 
+def _places(model: Model, name: str, arr: np.ndarray) -> np.ndarray:
+    """The place of each value of a criteria field: a number's place among every bound on the field
+    (0 below the first, 1 at it, 2 between the first two ... 2k above the last; 2k + 1 unknown); an
+    enum's code + 1 and a boolean's 1/0 + 1 (0 unknown)."""
+    if FIELDS[name].kind == "number":
+        bounds = np.asarray(model.bounds(name), dtype=np.float64)
+        place = np.searchsorted(bounds, arr, "left") + np.searchsorted(bounds, arr, "right")
+        return np.where(np.isnan(arr), 2 * len(bounds) + 1, place)
+    return arr.astype(np.intp) + 1
+
+
+def _place_values(model: Model, name: str) -> list[Any]:
+    """A value in each place of a field (_places), None for unknown."""
+    f = FIELDS[name]
+    if f.kind == "number":
+        b = model.bounds(name)
+        if not b:
+            return [0.0, None]
+        between = [b[0] - 1, *((lo + hi) / 2 for lo, hi in zip(b, b[1:])), b[-1] + 1]
+        return [v for pair in zip(between, [*b, None]) for v in pair]   # below, at, between ..., above, unknown
+    return [None, *(f.tested_values if f.kind == "enum" else (False, True))]
+
+
+def class_tables(model: Model) -> dict[str, np.ndarray]:
+    """Per criteria field, a table [decision point, place] -> code: two places have one code at a
+    decision point when every atomic condition on the field that the statements there read (Model.atoms_at)
+    gives them the same status (at a decision point that reads no condition on the field, every place
+    has code 0)."""
+    if "class tables" not in model._derived:
+        tables = {}
+        for name in sorted(model.criteria_fields):
+            values = _place_values(model, name)
+            table = np.zeros((len(DECISION_POINTS), len(values)), dtype=np.intp)
+            for d, dp in enumerate(DECISION_POINTS):
+                atoms = model.atoms_at(dp).get(name, ())
+                codes: dict[tuple[int, ...], int] = {}
+                for place, value in enumerate(values):
+                    table[d, place] = codes.setdefault(tuple(a.status(value) for a in atoms), len(codes))
+            tables[name] = table
+        model._derived["class tables"] = tables
+    return model._derived["class tables"]
+
+
+def class_codes(model: Model, cols: Columns) -> list[tuple[np.ndarray, int]]:
+    """Per criteria field of the columns (sorted by name), the code of each profile in the field's
+    class_tables and how many codes there are."""
+    tables = class_tables(model)
+    dp = cols.decision_point.astype(np.intp)
+    return [(tables[name][dp, _places(model, name, cols.values[name])], int(tables[name].max()) + 1)
+            for name in sorted(tables) if name in cols.values]
+
+
 def profile_classes(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
-    """Group the profiles that no criterion can tell apart: same decision point, same value of every
-    field that a criterion reads, and every number in the same place relative to every bound on its
-    field (below, at or above each). Returns (class of each row, a representative row per class)."""
+    """Group the profiles that no criterion can tell apart: the same decision point, and every atomic
+    condition that a statement there reads (in any reading context) gives them the same status, so
+    that every statement, guideline status, reading dependence and disagreement is the same for them.
+    Returns (class of each row, a representative row per class)."""
     n = len(cols)
     key = cols.decision_point.astype(np.int64)
     span = len(DECISION_POINTS)
-    for name in sorted(model.criteria_fields):
-        arr = cols.values.get(name)
-        if arr is None:
-            continue
-        f = FIELDS[name]
-        if f.kind == "number":
-            bounds = np.array(model.bounds(name), dtype=np.float64)
-            k = len(bounds)
-            cls = np.searchsorted(bounds, arr, "left") + np.searchsorted(bounds, arr, "right")
-            cls = np.where(np.isnan(arr), 2 * k + 1, cls)
-            size = 2 * k + 2
-        else:
-            cls = arr.astype(np.int64) + 1
-            size = (len(f.tested_values) if f.kind == "enum" else 2) + 1
+    for code, size in class_codes(model, cols):
         if span * size >= 1 << 62:
             key = factorize(key)
             span = int(key.max()) + 1 if n else 1
-        key = key * size + cls
+        key = key * size + code
         span *= size
     inverse = factorize(key)
     return inverse, first_rows(inverse)
