@@ -82,15 +82,18 @@ def _evaluate_rows(values: Sequence[str], engine: Engine, statements: bool) -> l
     for r in rows["disagreements"]:
         dis[_index(r["case"])].append({"guidelines": [r["guideline1"], r["guideline2"]], "kind": r["kind"]})
 
-    def answers(by_key: dict[str, dict]) -> tuple[GuidelineResult, ...]:
-        return tuple(GuidelineResult(k, by_key.get(k, {}).get("status", "silent"),
-                                     tuple(split_list(by_key.get(k, {}).get("modalities"), " ")))
-                     for k in model.guideline_keys)
+    def answers(by_key: dict[str, dict], default: dict[str, dict]) -> tuple[GuidelineResult, ...]:
+        # another reading context has rows only for the guidelines its passage touches: the others
+        # answer there as under the default readings
+        rows = [by_key.get(k) or default.get(k, {}) for k in model.guideline_keys]
+        return tuple(GuidelineResult(k, r.get("status", "silent"), tuple(split_list(r.get("modalities"), " ")))
+                     for k, r in zip(model.guideline_keys, rows))
     out = []
     for i in range(len(values)):
-        others = tuple((c, answers(status[i][c])) for c in model.contexts[1:])
+        default = status[i][DEFAULT_CONTEXT]
+        others = tuple((c, answers(status[i][c], default)) for c in model.contexts[1:])
         out.append(Evaluation(tuple(sorted(recs[i], key=lambda x: x.statement.iri)),
-                              answers(status[i][DEFAULT_CONTEXT]), tuple(dis[i]), others))
+                              answers(default, {}), tuple(dis[i]), others))
     return out
 
 
