@@ -268,18 +268,31 @@ def test_sparql_path_one_profile_per_class_equals_the_queries_on_every_profile(t
 
 
 def test_sparql_path_in_parallel_batches_keeps_order_and_stops_on_an_error(tmp_path, monkeypatch):
-    """On the embedded store the batches of the SPARQL path run a query per core at a time: the rows
-    come back in the profiles' order (the file equals the fast path's), and an error in one batch is
-    raised as itself, with no OUT and no temporary file left."""
+    """On the embedded store the batches of the SPARQL path run a query per core at a time, as many
+    batches for each core, of equal size: the rows come back in the profiles' order (the file equals
+    the fast path's), and an error in one batch is raised as itself, with no OUT and no temporary file
+    left."""
+    import rnetkg.cohort.run as cohort_run
     import rnetkg.compare as compare_module
 
     path = tmp_path / "gen.csv"
     cohort.generate(400, 4, path)
     cohort.run_cohort(path, tmp_path / "fast.csv")
-    cohort.run_cohort(path, tmp_path / "sparql.csv", engine_name="sparql", batch_size=37)
-    assert (tmp_path / "sparql.csv").read_bytes() == (tmp_path / "fast.csv").read_bytes()
+    real, sizes = compare_module.class_rows, []
 
-    real, calls = compare_module.class_rows, []
+    def counted(values, decision_points, engine):
+        sizes.append(len(decision_points))
+        return real(values, decision_points, engine)
+
+    monkeypatch.setattr(compare_module, "class_rows", counted)
+    monkeypatch.setattr(cohort_run.os, "cpu_count", lambda: 2)
+    summary = cohort.run_cohort(path, tmp_path / "sparql.csv", engine_name="sparql", batch_size=37)
+    assert (tmp_path / "sparql.csv").read_bytes() == (tmp_path / "fast.csv").read_bytes()
+    # the classes in batches of at most 37, as many for each of the two workers, of equal size
+    assert sum(sizes) == summary["classes"] > 37 * 2
+    assert max(sizes) <= 37 and max(sizes) - min(sizes) <= 1 and len(sizes) % 2 == 0
+
+    calls = []
 
     def failing(values, decision_points, engine):
         calls.append(len(decision_points))

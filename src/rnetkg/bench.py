@@ -1,7 +1,7 @@
 """Benchmark (`make bench`, `python -m rnetkg.bench`): cohorts of 1k to 1M profiles end to end on the
-fast path, the SPARQL path on pyoxigraph, rdflib, Apache Jena ARQ and Virtuoso (``bench_engines``),
-a cold `rnetkg compare`, and `rnetkg check`; then the cohort files against the cost of merely reading
-them (``cohort_io``).
+fast path, the SPARQL path on pyoxigraph (in process, and as a new process up to 100k: ``sparql_rows``),
+rdflib, Apache Jena ARQ and Virtuoso (``bench_engines``), a cold `rnetkg compare`, and `rnetkg check`;
+then the cohort files against the cost of merely reading them (``cohort_io``).
 
 Prints Markdown tables. Exit code 1 when the fast path's rows differ from the SPARQL path's, or another
 engine's rows from pyoxigraph's.
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from . import bench_engines, cohort, paths
+from .bench_common import child_env, cli_command, fmt_s, print_table, rate, time_command
 
 RDFLIB_BATCH = 25   # measured best per profile for rdflib's engine: 1 -> 3.0 s, 10 -> 6.9 s, 25 -> 13.8 s, 100 -> 87 s
 
@@ -29,61 +30,19 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _fmt_s(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.1f} s"
 
-
-def _rate(n: int, seconds: float | None) -> str:
-    if not seconds:
-        return "-"
-    return f"{n / seconds:,.0f}"
-
-
-def print_table(rows: list[tuple[str, str, str, str, str]]) -> None:
-    print("| what | profiles | time | profiles/s | note |")
-    print("|---|---:|---:|---:|---|")
-    for what, n, t, r, note in rows:
-        print(f"| {what} | {n} | {t} | {r} | {note} |")
 
 
 def engine_rows(sample: Path, n: int, tmp: Path, log) -> tuple[list[tuple[str, str, str, str, str]], bool]:
     """The SPARQL path on pyoxigraph, Jena and Virtuoso (bench_engines) for the first n profiles of
     the sample: the table rows, and whether an engine's rows differ from pyoxigraph's."""
     runs = bench_engines.engine_runs(sample, tmp / "engines", log, n)
-    rows = [(bench_engines.LABELS[r.engine], f"{r.profiles:,}", _fmt_s(r.seconds), _rate(r.profiles, r.seconds),
+    rows = [(bench_engines.LABELS[r.engine], f"{r.profiles:,}", fmt_s(r.seconds), rate(r.profiles, r.seconds),
              r.note) for r in runs]
     failed = any(r.failed for r in runs)
     if failed:
         log("MISMATCH: another engine's rows differ from pyoxigraph's")
     return rows, failed
-
-
-def _cli_command() -> list[str]:
-    """`rnetkg` of this environment (the console script beside the interpreter), else `python -m rnetkg`."""
-    script = Path(sys.executable).parent / "rnetkg"
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    return [sys.executable, "-m", "rnetkg"]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    src = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
-def _time_command(args: list[str], repeats: int) -> tuple[float, int, list[float]]:
-    times, code = [], 0
-    for _ in range(repeats):
-        t = time.perf_counter()
-        proc = subprocess.run(_cli_command() + args, env=_env(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - t)
-        code = proc.returncode
-    return statistics.median(times), code, times
 
 
 def _rdflib(sample: Path, n_target: int, n_measured: int, log) -> tuple[str, str, str, bool]:
@@ -113,10 +72,10 @@ def _rdflib(sample: Path, n_target: int, n_measured: int, log) -> tuple[str, str
     if len(profiles) > len(measured):
         batches = -(-len(profiles) // RDFLIB_BATCH)
         est = spent / -(-len(measured) // RDFLIB_BATCH) * batches
-        return (f"~{_fmt_s(est)}", _rate(len(measured), spent),
+        return (f"~{fmt_s(est)}", rate(len(measured), spent),
                 f"extrapolated from {len(measured)} profiles measured ({spent:.1f} s): the batches are "
                 f"independent, so the time grows with their number; " + note, same)
-    return _fmt_s(spent), _rate(len(measured), spent), note, same
+    return fmt_s(spent), rate(len(measured), spent), note, same
 
 
 # ---------------------------------------------------------------- cohort files against a plain scan
@@ -146,7 +105,7 @@ RUNNER = ("import json, os, subprocess, sys, time\n"
 
 def _measure(args: list[str]) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak resident MiB) of one cold child process."""
-    proc = subprocess.run([sys.executable, "-c", RUNNER, *args], env=_env(), capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", RUNNER, *args], env=child_env(), capture_output=True, text=True)
     if proc.returncode:
         raise RuntimeError(f"benchmark runner failed: {proc.stderr.strip()[-300:]}")
     wall, cpu, peak, code = json.loads(proc.stdout)
@@ -196,7 +155,7 @@ def cohort_io(files: dict[str, Path], tmp: Path, repeats: int, log) -> list[tupl
         for _ in range(repeats):
             plain = _measure([sys.executable, "-c", scan, str(path)])
             out.unlink(missing_ok=True)
-            run = _measure(_cli_command() + ["compare", "--quiet", "--cohort", str(path), "--out", str(out)])
+            run = _measure(cli_command() + ["compare", "--quiet", "--cohort", str(path), "--out", str(out)])
             pairs.append((plain, run))
         ratio = statistics.median(r[0] / p[0] for p, r in pairs)
         cpu_ratio = statistics.median(r[1] / p[1] for p, r in pairs)
@@ -208,7 +167,7 @@ def cohort_io(files: dict[str, Path], tmp: Path, repeats: int, log) -> list[tupl
             f"peak {peak:.0f} MiB")
         # the targets are set for the million-profile files (smaller ones are mostly start-up)
         met = ("yes" if ratio <= 2 and peak <= 300 else "NO") if "1,000,000" in label else "-"
-        rows.append((label, f"{size:.0f} MiB", _fmt_s(scan_s), _fmt_s(run_s), f"{ratio:.2f}", f"{cpu_ratio:.2f}",
+        rows.append((label, f"{size:.0f} MiB", fmt_s(scan_s), fmt_s(run_s), f"{ratio:.2f}", f"{cpu_ratio:.2f}",
                      f"{peak:.0f} MiB", met))
     return rows
 
@@ -244,6 +203,48 @@ def io_files(sizes: list[int], seed: int, tmp: Path, log, generated: dict[int, P
     return files
 
 
+def sparql_rows(files: dict[int, Path], sizes: list[int], fast_sizes: list[int], tmp: Path,
+                log) -> tuple[list[tuple[str, str, str, str, str]], bool]:
+    """The SPARQL path (--cohort-engine sparql) on pyoxigraph: in this process (the graph and the criteria
+    already read) for each size, then as a new process (`rnetkg compare --cohort`, start-up included) up to
+    100,000 profiles. Each OUT is compared with the fast path's of the same file where there is one
+    (fast-N.csv in tmp, for the sizes in fast_sizes); sparql-10000.csv is kept for the JSON Lines check.
+    Returns (rows, whether every comparison gave the same bytes)."""
+    rows, same = [], True
+
+    def target(n: int, seconds: float) -> str:
+        return f"target >= 5,000 profiles/s: {'met' if n >= 5000 * seconds else 'NOT MET'}"
+    for n in sizes:
+        t = time.perf_counter()
+        s = cohort.run_cohort(files[n], tmp / f"sparql-{n}.csv", engine_name="sparql")
+        dt = time.perf_counter() - t
+        rows.append(("cohort, SPARQL path (pyoxigraph), in process", f"{n:,}", fmt_s(dt), rate(s["written"], dt),
+                     f"the queries on {s['classes']:,} profiles (one per class), {cohort.BATCH_SIZE} per query; "
+                     + target(s["written"], dt)))
+        log(f"SPARQL path {n:,}: {dt:.2f} s ({s['classes']:,} classes)")
+        if n in fast_sizes:   # the fast path's file of the same cohort: the same bytes
+            here = (tmp / f"fast-{n}.csv").read_bytes() == (tmp / f"sparql-{n}.csv").read_bytes()
+            rows.append(("fast == SPARQL (byte-identical OUT)", f"{n:,}", "yes" if here else "NO", "", ""))
+            same = same and here
+    for n in [n for n in sizes if n <= 100_000]:
+        repeats = 3 if n <= 10_000 else 1
+        out = tmp / f"cold-{n}.csv"
+        med, code, times = time_command(["compare", "--cohort", str(files[n]), "--cohort-engine", "sparql",
+                                          "--out", str(out)], repeats)
+        here = code == 0 and out.read_bytes() == (tmp / f"sparql-{n}.csv").read_bytes()
+        same = same and here
+        rows.append((f"cold `rnetkg compare --cohort FILE --cohort-engine sparql` (median of {repeats})", f"{n:,}",
+                     fmt_s(med), rate(n, med),
+                     f"a new process: start-up, the graph, the criteria, the queries; {target(n, med)}; exit {code}; "
+                     f"OUT the same as in process: {'yes' if here else 'NO'}; runs {', '.join(f'{x:.2f}' for x in times)}"))
+        log(f"SPARQL path {n:,}, cold: {med:.2f} s")
+        out.unlink(missing_ok=True)
+    for n in sizes:
+        if n != 10_000:
+            (tmp / f"sparql-{n}.csv").unlink(missing_ok=True)
+    return rows, same
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m rnetkg.bench", description=__doc__.split("\n\n")[0].replace("\n", " "))
     ap.add_argument("--sizes", default="1000,10000,100000,1000000",
@@ -255,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="cohort sizes for the comparison with a plain scan of the file (comma-separated)")
     ap.add_argument("--io-only", action="store_true", help="only the comparison with a plain scan")
     ap.add_argument("--io-repeats", type=int, default=3, help="alternating pairs per file")
+    ap.add_argument("--sparql-only", action="store_true",
+                    help="only the SPARQL path on pyoxigraph (1k, 10k, 100k: in process, and as a new process)")
     ap.add_argument("--engines-only", action="store_true",
                     help="only the SPARQL path on pyoxigraph, rdflib, Apache Jena ARQ and Virtuoso (1,000 profiles)")
     args = ap.parse_args(argv)
@@ -278,6 +281,20 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print_table(rows)
         return 1 if failed else 0
+    if args.sparql_only:
+        tmp = Path(tempfile.mkdtemp(prefix="rnetkg-bench-"))
+        try:
+            files = {}
+            for n in (1000, 10_000, 100_000):
+                files[n] = tmp / f"cohort-{n}.csv"
+                cohort.generate(n, args.seed, files[n])
+            rows, same = sparql_rows(files, sorted(files), [], tmp, _log)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(f"rnetkg benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {args.seed}")
+        print()
+        print_table(rows)
+        return 0 if same else 1
     if args.io_only:
         tmp = Path(tempfile.mkdtemp(prefix="rnetkg-bench-"))
         try:
@@ -316,31 +333,18 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         load_model(StoreEngine(store))
         t_model = time.perf_counter() - t
-        rows.append(("load the graph into pyoxigraph (once per process)", "", _fmt_s(t_load), "", ""))
-        rows.append(("read the criteria with SPARQL (once per process)", "", _fmt_s(t_model), "",
+        rows.append(("load the graph into pyoxigraph (once per process)", "", fmt_s(t_load), "", ""))
+        rows.append(("read the criteria with SPARQL (once per process)", "", fmt_s(t_model), "",
                      "guidelines, modalities, criteria and recommendation-details queries"))
         for n in sizes:
             t = time.perf_counter()
             s = cohort.run_cohort(files[n], tmp / f"fast-{n}.csv", engine_name="fast")
             dt = time.perf_counter() - t
             note = "read CSV, validate, evaluate, write OUT" + (" (target <= 10 s)" if n == 1_000_000 else "")
-            rows.append(("cohort, fast path (numpy)", f"{n:,}", _fmt_s(dt), _rate(s["written"], dt), note))
+            rows.append(("cohort, fast path (numpy)", f"{n:,}", fmt_s(dt), rate(s["written"], dt), note))
             log(f"fast path {n:,}: {dt:.2f} s")
-        same = True
-        for n in sorted(set(sizes) | {1000, 10_000}):
-            t = time.perf_counter()
-            s = cohort.run_cohort(files[n], tmp / f"sparql-{n}.csv", engine_name="sparql")
-            dt = time.perf_counter() - t
-            rows.append(("cohort, SPARQL path (pyoxigraph)", f"{n:,}", _fmt_s(dt), _rate(s["written"], dt),
-                         f"the queries on {s['classes']:,} profiles (one per class), {cohort.BATCH_SIZE} per "
-                         f"query; target >= 5,000 profiles/s: {'met' if s['written'] >= 5000 * dt else 'NOT MET'}"))
-            log(f"SPARQL path {n:,}: {dt:.2f} s ({s['classes']:,} classes)")
-            if n in sizes:   # the fast path's file of the same cohort: the same bytes
-                here = (tmp / f"fast-{n}.csv").read_bytes() == (tmp / f"sparql-{n}.csv").read_bytes()
-                rows.append(("fast == SPARQL (byte-identical OUT)", f"{n:,}", "yes" if here else "NO", "", ""))
-                same = same and here
-            if n != 10_000:
-                (tmp / f"sparql-{n}.csv").unlink()
+        s_rows, same = sparql_rows(files, sorted(set(sizes) | {1000, 10_000}), sizes, tmp, log)
+        rows += s_rows
         n_check = 10_000
         jsonl = tmp / f"check-{n_check}.jsonl"
         write_jsonl(files[n_check], jsonl)
@@ -365,13 +369,13 @@ def main(argv: list[str] | None = None) -> int:
         root = paths.checkout_root()
         example = root / "examples" / "profile-15mm-g1.json" if root else None
         if example is not None and example.is_file():
-            med, code, times = _time_command(["compare", str(example)], repeats)
-            rows.append((f"cold `rnetkg compare` (median of {repeats})", "1", _fmt_s(med), "",
+            med, code, times = time_command(["compare", str(example)], repeats)
+            rows.append((f"cold `rnetkg compare` (median of {repeats})", "1", fmt_s(med), "",
                          f"target <= 0.5 s; exit {code}; runs {', '.join(f'{x:.2f}' for x in times)}"))
         else:
             rows.append(("cold `rnetkg compare`", "1", "-", "", "examples/profile-15mm-g1.json not found"))
-        med, code, _ = _time_command(["check"], 1)
-        rows.append(("`rnetkg check`", "", _fmt_s(med), "", f"exit {code}"))
+        med, code, _ = time_command(["check"], 1)
+        rows.append(("`rnetkg check`", "", fmt_s(med), "", f"exit {code}"))
         io_rows = cohort_io(io_files(io_sizes, args.seed, tmp, log, files), tmp, args.io_repeats, log)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

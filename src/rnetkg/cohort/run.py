@@ -146,24 +146,31 @@ class _Answers:
 
     def _evaluate_sparql(self, cols: Columns) -> np.ndarray:
         """guideline-status and disagreements (compare.class_rows) on one profile of each new class,
-        batch_size profiles per query; on the embedded store a query per core at a time (Oxigraph lets
-        go of the interpreter lock while it evaluates)."""
+        at most batch_size profiles per query; on the embedded store a query per core at a time (Oxigraph
+        lets go of the interpreter lock while it evaluates)."""
         from ..compare import class_rows
         from ..engine import StoreEngine
 
+        n = len(cols)
+        batches = max(1, -(-n // self.batch_size))
+        workers = min(os.cpu_count() or 1, 4, batches) if isinstance(self.engine, StoreEngine) else 1
+        # as many batches for each worker, of equal size (at most batch_size): 520 profiles on two
+        # workers are four queries of 130, in two rounds, rather than 200, 200 and 120 in two
+        batches = -(-batches // workers) * workers
+        size = max(1, -(-n // batches))
+
         def rows(start: int) -> list[list[str]]:
-            part = cols.take(np.arange(start, min(len(cols), start + self.batch_size)))
+            part = cols.take(np.arange(start, min(n, start + size)))
             return class_rows(part.values, part.decision_point, self.engine)
 
-        starts = range(0, len(cols), self.batch_size)
-        workers = min(os.cpu_count() or 1, 4) if isinstance(self.engine, StoreEngine) and len(starts) > 1 else 1
+        starts = range(0, n, size)
         tail_of = np.empty(len(cols), dtype=np.int64)
         pool = ThreadPoolExecutor(workers, thread_name_prefix="rnetkg-sparql") if workers > 1 else None
         try:
             for start, batch in zip(starts, pool.map(rows, starts) if pool else map(rows, starts)):
                 for j, row in enumerate(batch, start):
                     tail_of[j] = self.tails.add(row)
-                stop = min(len(cols), start + self.batch_size)
+                stop = min(n, start + size)
                 self.progress(stop / len(cols), f"SPARQL {stop:,}/{len(cols):,} classes")   # new in this batch
         finally:
             if pool is not None:   # on an error or an interrupt, the batches not begun are dropped

@@ -1,0 +1,55 @@
+"""What the benchmark's parts share: the table's cells, and `rnetkg` run as a new process."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def fmt_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def rate(n: int, seconds: float | None) -> str:
+    if not seconds:
+        return "-"
+    return f"{n / seconds:,.0f}"
+
+
+def print_table(rows: list[tuple[str, str, str, str, str]]) -> None:
+    print("| what | profiles | time | profiles/s | note |")
+    print("|---|---:|---:|---:|---|")
+    for what, n, t, r, note in rows:
+        print(f"| {what} | {n} | {t} | {r} | {note} |")
+
+
+def cli_command() -> list[str]:
+    """`rnetkg` of this environment (the console script beside the interpreter), else `python -m rnetkg`."""
+    script = Path(sys.executable).parent / "rnetkg"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "rnetkg"]
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    src = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def time_command(args: list[str], repeats: int) -> tuple[float, int, list[float]]:
+    times, code = [], 0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        proc = subprocess.run(cli_command() + args, env=child_env(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+        code = proc.returncode
+    return statistics.median(times), code, times
