@@ -168,17 +168,23 @@ def test_ahead_closed_early_closes_its_source_and_leaves_no_thread():
     assert not [t for t in threading.enumerate() if t.name == "rnetkg-ahead" and t.is_alive()]
 
 
+def _generated(tmp_path, n: int, seed: int):
+    """A generated cohort of n profiles: its file, its raw blocks read whole, and its validated criteria
+    columns."""
+    path = tmp_path / "gen.csv"
+    cohort.generate(n, seed, path)
+    raw = cohort.read_cohort(path)
+    v = validate(raw)
+    return path, raw, columns(v, np.flatnonzero(v.ok))
+
+
 # ---------------------------------------------------------------- reading contexts: only what differs
 
 def test_other_contexts_evaluate_only_what_differs_with_the_same_answer(tmp_path):
     """evaluate_readings skips, in another reading context, the guidelines and statements that are
     the same as under the default readings: its answer equals evaluating every context in full."""
-    path = tmp_path / "gen.csv"
-    cohort.generate(3000, 11, path)
+    _, _, cols = _generated(tmp_path, 3000, 11)
     model = model_for(StoreEngine())
-    raw = cohort.read_cohort(path)
-    v = validate(raw)
-    cols = columns(v, np.flatnonzero(v.ok))
     status, mods, dependent = evaluate_readings(model, cols)
     s0, m0 = evaluate(model, cols)
     full = np.zeros(status.shape, dtype=bool)
@@ -202,12 +208,8 @@ def test_a_class_is_the_profiles_that_every_condition_at_their_decision_point_an
     from rnetkg.criteria.vectorised import atom_status, profile_classes
     from rnetkg.fields import DECISION_POINTS
 
-    path = tmp_path / "gen.csv"
-    cohort.generate(4000, 5, path)
+    _, _, cols = _generated(tmp_path, 4000, 5)
     model = model_for(StoreEngine())
-    raw = cohort.read_cohort(path)
-    v = validate(raw)
-    cols = columns(v, np.flatnonzero(v.ok))
     classes, reps = profile_classes(model, cols)
     # the classes: the distinct (decision point, status of each condition read there)
     want = set()
@@ -235,11 +237,7 @@ def test_columns_rows_are_the_rows_profile_row_writes(tmp_path):
     from rnetkg import queries
     from rnetkg.compare import columns_rows
 
-    path = tmp_path / "gen.csv"
-    cohort.generate(800, 21, path)
-    raw = cohort.read_cohort(path)
-    v = validate(raw)
-    cols = columns(v, np.flatnonzero(v.ok))
+    _, raw, cols = _generated(tmp_path, 800, 21)
     profiles, _, errors = cohort.parse_rows(raw)
     assert not errors and len(profiles) == len(cols) == 800
     assert columns_rows(cols.values, cols.decision_point) == [queries.profile_row(i, p) for i, p in enumerate(profiles)]
@@ -251,20 +249,17 @@ def test_sparql_path_one_profile_per_class_equals_the_queries_on_every_profile(t
     from rnetkg.compare import cohort_rows
     from rnetkg.criteria.vectorised import profile_classes
 
-    path = tmp_path / "gen.csv"
-    cohort.generate(1200, 8, path)
+    path, raw, cols = _generated(tmp_path, 1200, 8)
     out = tmp_path / "out.csv"
     summary = cohort.run_cohort(path, out, engine_name="sparql")
     assert summary["written"] == 1200 and summary["rejected"] == 0
     with open(out, encoding="utf-8", newline="") as f:
         got = list(csv.reader(f))[1:]
-    profiles, _, _ = cohort.parse_rows(cohort.read_cohort(path))
+    profiles, _, _ = cohort.parse_rows(raw)
     assert got == cohort_rows(profiles)
     # the classes are shared: fewer queries' profiles than profiles
-    raw = cohort.read_cohort(path)
-    v = validate(raw)
-    _, reps = profile_classes(model_for(StoreEngine()), columns(v, np.flatnonzero(v.ok)))
-    assert len(reps) < 1200
+    _, reps = profile_classes(model_for(StoreEngine()), cols)
+    assert summary["classes"] == len(reps) < 1200
 
 
 def test_sparql_path_in_parallel_batches_keeps_order_and_stops_on_an_error(tmp_path, monkeypatch):

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from . import bench_engines, cohort, paths
-from .bench_common import child_env, cli_command, fmt_s, print_table, rate, time_command
+from .bench_common import child_env, cli_command, fmt_s, print_header, print_table, rate, scratch, time_command
 
 RDFLIB_BATCH = 25   # measured best per profile for rdflib's engine: 1 -> 3.0 s, 10 -> 6.9 s, 25 -> 13.8 s, 100 -> 87 s
 
@@ -267,41 +264,32 @@ def main(argv: list[str] | None = None) -> int:
     n_rdflib = RDFLIB_BATCH if args.quick else 100
     n_engines = bench_engines.ENGINE_BATCH if args.quick else 1000
     if args.engines_only:
-        tmp = Path(tempfile.mkdtemp(prefix="rnetkg-bench-"))
-        try:
+        with scratch() as tmp:
             sample = tmp / "cohort-1000.csv"
             cohort.generate(1000, args.seed, sample)
             r_time, r_rate, r_note, r_same = _rdflib(sample, 1000, n_rdflib, _log)
             rows, failed = engine_rows(sample, n_engines, tmp, _log)
             rows.insert(1, ("cohort, SPARQL path (rdflib engine)", "1,000", r_time, r_rate, r_note))
             failed = failed or not r_same
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        print(f"rnetkg benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {args.seed}")
+        print_header(args.seed)
         print()
         print_table(rows)
         return 1 if failed else 0
     if args.sparql_only:
-        tmp = Path(tempfile.mkdtemp(prefix="rnetkg-bench-"))
-        try:
+        with scratch() as tmp:
             files = {}
             for n in (1000, 10_000, 100_000):
                 files[n] = tmp / f"cohort-{n}.csv"
                 cohort.generate(n, args.seed, files[n])
             rows, same = sparql_rows(files, sorted(files), [], tmp, _log)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        print(f"rnetkg benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {args.seed}")
+        print_header(args.seed)
         print()
         print_table(rows)
         return 0 if same else 1
     if args.io_only:
-        tmp = Path(tempfile.mkdtemp(prefix="rnetkg-bench-"))
-        try:
+        with scratch() as tmp:
             rows = cohort_io(io_files(io_sizes, args.seed, tmp, _log), tmp, args.io_repeats, _log)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        print(f"rnetkg benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {args.seed}")
+        print_header(args.seed)
         print_cohort_io(rows, args.io_repeats)
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -313,8 +301,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[tuple[str, str, str, str, str]] = []   # what, N, time, profiles/s, note
     failed = False
-    tmp = Path(tempfile.mkdtemp(prefix="rnetkg-bench-"))
-    try:
+    with scratch() as tmp:
         files = {}
         for n in sorted(set(sizes) | {1000, 10_000}):
             path = tmp / f"cohort-{n}.csv"
@@ -377,10 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         med, code, _ = time_command(["check"], 1)
         rows.append(("`rnetkg check`", "", fmt_s(med), "", f"exit {code}"))
         io_rows = cohort_io(io_files(io_sizes, args.seed, tmp, log, files), tmp, args.io_repeats, log)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"rnetkg benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {args.seed}")
+    print_header(args.seed)
     print()
     print_table(rows)
     print_cohort_io(io_rows, args.io_repeats)

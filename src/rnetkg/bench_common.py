@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 
 def fmt_s(seconds: float | None) -> str:
@@ -27,6 +31,20 @@ def print_table(rows: list[tuple[str, str, str, str, str]]) -> None:
     print("|---|---:|---:|---:|---|")
     for what, n, t, r, note in rows:
         print(f"| {what} | {n} | {t} | {r} | {note} |")
+
+
+@contextmanager
+def scratch() -> Iterator[Path]:
+    """A temporary folder for the run's files, removed afterwards whatever happens."""
+    tmp = Path(tempfile.mkdtemp(prefix="rnetkg-bench-"))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def print_header(seed: int) -> None:
+    print(f"rnetkg benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {seed}")
 
 
 def cli_command() -> list[str]:
