@@ -301,6 +301,25 @@ def test_sparql_path_in_parallel_batches_keeps_order_and_stops_on_an_error(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fast.csv", "gen.csv", "sparql.csv"]
 
 
+def test_the_benchmark_times_the_sparql_path_in_process_and_as_a_new_process(tmp_path):
+    """bench.sparql_rows: a row per size in process and one as a new process (`rnetkg compare --cohort`),
+    each OUT compared with the fast path's: the same bytes say yes, a fast path's file that differs NO."""
+    from rnetkg.bench import sparql_rows
+
+    path, _, _ = _generated(tmp_path, 60, 9)
+    cohort.run_cohort(path, tmp_path / "fast-60.csv")
+    rows, same = sparql_rows({60: path}, [60], [60], tmp_path, lambda message: None)
+    assert same
+    assert [r[0] for r in rows] == ["cohort, SPARQL path (pyoxigraph), in process", "fast == SPARQL (byte-identical OUT)",
+                                    "cold `rnetkg compare --cohort FILE --cohort-engine sparql` (median of 3)"]
+    assert rows[1][2] == "yes" and "OUT the same as in process: yes" in rows[2][4] and "exit 0" in rows[2][4]
+    assert all(r[1] == "60" for r in rows)
+    fast = tmp_path / "fast-60.csv"
+    fast.write_bytes(fast.read_bytes().replace(b"covered", b"silent", 1))
+    rows, same = sparql_rows({60: path}, [60], [60], tmp_path, lambda message: None)
+    assert not same and rows[1][2] == "NO"
+
+
 def test_rejected_rows_with_the_same_cells_share_one_message_each_the_same_as_alone(tmp_path):
     """A CSV block's rejected rows whose cells but the id are the same text get the message found once
     for the first of them: every message equals the one row_problem gives the row alone."""
