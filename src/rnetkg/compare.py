@@ -82,18 +82,23 @@ def _evaluate_rows(values: Sequence[str], engine: Engine, statements: bool) -> l
     for r in rows["disagreements"]:
         dis[_index(r["case"])].append({"guidelines": [r["guideline1"], r["guideline2"]], "kind": r["kind"]})
 
-    def answers(by_key: dict[str, dict], default: dict[str, dict]) -> tuple[GuidelineResult, ...]:
-        # another reading context has rows only for the guidelines its passage touches: the others
-        # answer there as under the default readings
-        rows = [by_key.get(k) or default.get(k, {}) for k in model.guideline_keys]
-        return tuple(GuidelineResult(k, r.get("status", "silent"), tuple(split_list(r.get("modalities"), " ")))
-                     for k, r in zip(model.guideline_keys, rows))
+    keys = model.guideline_keys
+    results: dict[tuple[str, str, str], GuidelineResult] = {}   # one object per distinct answer (they are frozen)
+
+    def result(key: str, row: dict | None) -> GuidelineResult:
+        cell = (key, row.get("status") or "silent", row.get("modalities") or "") if row else (key, "silent", "")
+        if cell not in results:
+            results[cell] = GuidelineResult(key, cell[1], tuple(split_list(cell[2], " ")))
+        return results[cell]
     out = []
     for i in range(len(values)):
-        default = status[i][DEFAULT_CONTEXT]
-        others = tuple((c, answers(status[i][c], default)) for c in model.contexts[1:])
-        out.append(Evaluation(tuple(sorted(recs[i], key=lambda x: x.statement.iri)),
-                              answers(default, {}), tuple(dis[i]), others))
+        by_context = status[i]
+        default = tuple(result(k, by_context[DEFAULT_CONTEXT].get(k)) for k in keys)
+        # another reading context has rows only for the guidelines its passage touches: the others
+        # answer there as under the default readings
+        others = tuple((c, tuple(result(k, by_context[c][k]) if k in by_context[c] else d for k, d in zip(keys, default))
+                        if c in by_context else default) for c in model.contexts[1:])
+        out.append(Evaluation(tuple(sorted(recs[i], key=lambda x: x.statement.iri)), default, tuple(dis[i]), others))
     return out
 
 
