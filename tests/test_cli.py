@@ -97,11 +97,35 @@ def test_query_with_params(capsys):
     assert code == 0 and [r["rec"] for r in rows] == ["https://w3id.org/rnetkg/kg/jnets-2019/rec-1-2cm-radical"]
 
 
+def test_query_a_profile_query_with_profile_files(capsys):
+    """`rnetkg query guideline-status --profile FILE`: the query's own rows for the profile, validated
+    and derived as compare does; under the default readings the statuses of `rnetkg compare`, and
+    under another reading a row only for the guidelines its passage touches."""
+    node_positive = str(EXAMPLE.parent / "profile-12mm-t1-node-positive.json")
+    code, out, _ = run(capsys, "query", "guideline-status", "--profile", str(EXAMPLE), "--profile", node_positive,
+                       "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and {r["case"].rsplit("/", 1)[1] for r in rows} == {"0", "1"}
+    for i, path in enumerate((str(EXAMPLE), node_positive)):
+        code, out, _ = run(capsys, "compare", path, "--format", "json")
+        answer = json.loads(out)
+        mine = [r for r in rows if r["case"].endswith(f"/{i}")]
+        assert {r["guideline"]: r["status"] for r in mine if r["context"].endswith("#DefaultReadings")} == \
+            {g["guideline"]: g["status"] for g in answer["guidelines"]}
+        assert len(mine) == 15
+    code, out, _ = run(capsys, "query", "disagreements", "--profile", str(EXAMPLE), "--format", "json")
+    assert ("CSCO-2022", "JNETS-2019", "conflict") in {(r["guideline1"], r["guideline2"], r["kind"])
+                                                       for r in json.loads(out)}
+
+
 @pytest.mark.parametrize("argv,message", [
     (["query", "no-such-query"], "no query named 'no-such-query'"),
     (["query", "procedure-evidence", "--param", "colour=red"], "--param colour: query procedure-evidence takes no such parameter"),
     (["query", "procedure-evidence", "--param", "procedure"], "must be KEY=VALUE"),
-    (["query", "guideline-status"], "evaluates case profiles"),
+    (["query", "guideline-status"], "evaluates case profiles: give one or more --profile PROFILE.json"),
+    (["query", "guidelines", "--profile", str(EXAMPLE)], "--profile is for the queries that evaluate case profiles"),
+    (["query", "guideline-status", "--profile", str(EXAMPLE), "--param", "a=b"], "takes no --param"),
+    (["query", "guideline-status", "--profile", "/no/such/profile.json"], "query: profile file"),
     (["compare"], "give PROFILE.json or --cohort"),
     (["compare", "--format", "xml", "x.json"], "invalid choice: 'xml'"),
     (["nonsense"], "invalid choice: 'nonsense'"),

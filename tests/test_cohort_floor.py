@@ -432,6 +432,25 @@ def test_a_cohort_without_any_profile_is_one_line_exit_2(tmp_path, capsys, name,
     assert out.read_text().startswith("id,") and out.read_text().count("\n") == 1
 
 
+@pytest.mark.parametrize("name, text, message", [
+    ("empty.csv", "", "has no header line"), ("blank.csv", "\n\n", "has no header line"),
+    ("odd.csv", "id,size_mm,colour\na,5,red\n", "unknown column 'colour'")])
+def test_an_input_that_is_not_a_cohort_leaves_out_as_it_was(tmp_path, capsys, name, text, message):
+    """A CSV without a header line, or with an unknown column: one line, exit 2, and OUT not written
+    (README and --help say so), unlike a cohort with no profile after its header (above)."""
+    from rnetkg import cli
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    out.write_text("answers of an earlier run\n")
+    assert cli.main(["compare", "--cohort", str(path), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+    assert out.read_text() == "answers of an earlier run\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "out.csv"])
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
 def test_a_byte_that_is_not_utf8_is_named_with_its_line(tmp_path, monkeypatch, capsys, suffix):
     from rnetkg import cli

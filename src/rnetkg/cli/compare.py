@@ -24,12 +24,15 @@ def register(sub) -> None:
     c.add_argument("--cohort", metavar="FILE", help="a cohort: FILE.csv (header of profile fields), FILE.jsonl, "
                    "or a FHIR bulk-export folder (Observation.ndjson, optionally Procedure.ndjson); "
                    "a rejected row is reported with its line and left out; when every row is rejected, or there "
-                   "is none, the command exits 2 and OUT holds the header only (never an earlier run's answers)")
+                   "is none after the header, the command exits 2 and OUT holds the header only (never an earlier "
+                   "run's answers); an input that is not a cohort at all (a CSV without a header line, an empty one "
+                   "included, or with an unknown column) exits 2 and OUT is not written")
     c.add_argument("--out", metavar="OUT.csv", help="with --cohort: where to write one row per profile")
     c.add_argument("--cohort-engine", choices=["fast", "sparql"], default="fast",
-                   help="with --cohort: vectorised evaluation of the criteria (fast, default) or the SPARQL "
-                   "queries themselves (sparql), on one profile of each class of profiles that the criteria "
-                   "cannot tell apart; both give the same answers")
+                   help="with --cohort: the criteria model read from the graph and evaluated with numpy (fast, "
+                   "default), or the queries guideline-status.rq and disagreements.rq themselves (sparql); both "
+                   "evaluate one profile of each class of profiles that no criterion can tell apart, and write the "
+                   "same file")
     c.add_argument("--reasoner", action="store_true", help="also classify the profile with the OWL reasoner "
                    "and show both answers side by side")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -37,21 +40,22 @@ def register(sub) -> None:
     c.set_defaults(func=run)
 
 
-def read_profile_data(path: str) -> tuple[object, str]:
-    """The JSON value of a profile file (``-``: standard input) and the name to show for it."""
+def read_profile_data(path: str, command: str = "compare") -> tuple[object, str]:
+    """The JSON value of a profile file (``-``: standard input) and the name to show for it; errors name
+    the command."""
     from ..profile import load_json
 
-    data, name = read_input(path, "compare: profile file")
-    return load_json(data, f"compare: {name}"), name
+    data, name = read_input(path, f"{command}: profile file")
+    return load_json(data, f"{command}: {name}"), name
 
 
-def read_profile(path: str):
+def read_profile(path: str, command: str = "compare"):
     """A profile file (DESIGN.md fields, or a FHIR R4 Bundle) as a validated Profile; notes and
     plausibility warnings on stderr."""
     from ..errors import ProfileError
     from ..profile import parse_profile, plausibility_warnings
 
-    data, name = read_profile_data(path)
+    data, name = read_profile_data(path, command)
     if isinstance(data, dict) and "resourceType" in data:
         from ..fhir import read_bundle
 
@@ -62,7 +66,7 @@ def read_profile(path: str):
     try:
         profile = parse_profile(data, default_id="stdin" if path == "-" else Path(path).stem)
     except ProfileError as e:
-        raise UsageError(f"compare: invalid profile {name}: {e}") from None
+        raise UsageError(f"{command}: invalid profile {name}: {e}") from None
     for warning in plausibility_warnings(profile):
         print(one_line(f"rnetkg: warning: {warning}"), file=sys.stderr)
     return profile

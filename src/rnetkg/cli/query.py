@@ -16,6 +16,11 @@ def register(sub) -> None:
     q.add_argument("--param", action="append", metavar="KEY=VALUE",
                    help="bind ?_KEY to VALUE, as the type the query's header declares: a number, an IRI (<iri> or "
                    "rnet:Name) that names a node of the graph, a key that the graph lists, or text")
+    q.add_argument("--profile", action="append", metavar="PROFILE.json",
+                   help="for the profile queries (applicable-recommendations, guideline-status, disagreements): "
+                   "a profile (DESIGN.md fields, or a FHIR R4 Bundle), validated and derived as `rnetkg compare` "
+                   "does, sent as the query's VALUES row; repeat for more (?case is .../case/0, /1 ... in "
+                   "this order)")
     q.add_argument("--format", choices=["table", "json", "csv"], default="table")
     endpoint_options(q)
     q.set_defaults(func=run)
@@ -42,14 +47,27 @@ def run(args) -> int:
 
     q = queries.get(args.name)
     if q.takes_profiles:
-        raise UsageError(f"query: {q.name} evaluates case profiles; use `rnetkg compare` "
-                         "(or run the file with your own rows between # <profiles> and # </profiles>)")
-    bindings = queries.bind_params(q, _parse_params(args.param))
-    if q.text.lstrip().upper().startswith("CONSTRUCT") or "\nCONSTRUCT" in q.text:
-        raise UsageError(f"query: {q.name} is a CONSTRUCT run at load time, not a SELECT")
-    engine = engine_from(args)
-    queries.check_params(q, bindings, engine)
-    rows = engine.select(queries.with_params(q, bindings))
+        if not args.profile:
+            raise UsageError(f"query: {q.name} evaluates case profiles: give one or more --profile PROFILE.json "
+                             "(or run the file with your own rows between # <profiles> and # </profiles>)")
+        if args.param:
+            raise UsageError(f"query: {q.name} takes no --param; its input is --profile PROFILE.json")
+        from .compare import read_profile
+
+        text = queries.with_profiles(q, [read_profile(path, "query") for path in args.profile])
+        engine = engine_from(args)
+    else:
+        if args.profile:
+            raise UsageError(f"query: --profile is for the queries that evaluate case profiles "
+                             f"({', '.join(n for n, c in queries.catalogue().items() if c.takes_profiles)}), "
+                             f"not {q.name}")
+        bindings = queries.bind_params(q, _parse_params(args.param))
+        if q.text.lstrip().upper().startswith("CONSTRUCT") or "\nCONSTRUCT" in q.text:
+            raise UsageError(f"query: {q.name} is a CONSTRUCT run at load time, not a SELECT")
+        engine = engine_from(args)
+        queries.check_params(q, bindings, engine)
+        text = queries.with_params(q, bindings)
+    rows = engine.select(text)
     columns = list(rows[0].keys()) if rows else _select_vars(q.text)
     table = [[r.get(c) for c in columns] for r in rows]
     fmt = {"table": render.rows_table, "csv": render.rows_csv, "json": render.rows_json}[args.format]
@@ -85,7 +103,8 @@ def describe_query(q) -> str:
     lines += textwrap.wrap(q.description, 100) if q.description else []
     lines.append("")
     if q.takes_profiles:
-        lines.append("parameters: the profile rows of `rnetkg compare` (between # <profiles> and # </profiles>)")
+        lines.append(f"parameters: profile rows between # <profiles> and # </profiles>; `rnetkg query {q.name} "
+                     "--profile PROFILE.json` writes them from profile files")
     elif q.params:
         lines.append("parameters (each optional: unbound means any; --param KEY=VALUE binds an RDF term):")
         lines += [f"  {p.name:<14} {p.describe}" for p in q.param_types]
