@@ -127,6 +127,7 @@ def test_query_a_profile_query_with_profile_files(capsys):
     (["query", "guideline-status", "--profile", str(EXAMPLE), "--param", "a=b"], "takes no --param"),
     (["query", "guideline-status", "--profile", "/no/such/profile.json"], "query: profile file"),
     (["compare"], "give PROFILE.json or --cohort"),
+    (["compare", str(EXAMPLE), "--cohort-engine", "sparql"], "--cohort-engine is for --cohort"),
     (["compare", "--format", "xml", "x.json"], "invalid choice: 'xml'"),
     (["nonsense"], "invalid choice: 'nonsense'"),
 ])

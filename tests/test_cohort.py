@@ -337,6 +337,10 @@ def test_cli_compare_cohort_prints_the_summary(generated, tmp_path, capsys):
     assert len(read_out(out)) == 601
     summary, _ = run(generated, tmp_path / "again.csv")
     assert render.format_summary(summary).splitlines()[2:] == text.strip().splitlines()[2:]
+    # counts of thousands are written as the classes are, with separators
+    big = dict(summary, read=12345, written=12000, rejected=1345, classes=2345)
+    assert "12,345 profiles read, 12,000 written" in render.format_summary(big)
+    assert "1,345 rejected" in render.format_summary(big) and "2,345 classes" in render.format_summary(big)
 
 
 def test_cli_cohort_generate_is_deterministic(tmp_path, capsys):

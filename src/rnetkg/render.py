@@ -149,8 +149,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     read = summary["read"]
     classes = summary.get("classes")
     shared = f", {classes:,} classes of profiles evaluated" if classes is not None else ""
-    lines = [f"cohort {summary['input']}: {read} profile{'' if read == 1 else 's'} read, {summary['written']} "
-             f"written to {summary['output']}, {summary['rejected']} rejected ({summary['engine']} engine"
+    lines = [f"cohort {summary['input']}: {read:,} profile{'' if read == 1 else 's'} read, {summary['written']:,} "
+             f"written to {summary['output']}, {summary['rejected']:,} rejected ({summary['engine']} engine"
              f"{shared}, {summary['seconds']:.2f} s)"]
     lines.append("")
     head = f"{'guideline':<12}" + "".join(f"{s:>11}" for s in STATUSES) + f"{'reading-dependent':>19}"

@@ -28,7 +28,7 @@ def register(sub) -> None:
                    "run's answers); an input that is not a cohort at all (a CSV without a header line, an empty one "
                    "included, or with an unknown column) exits 2 and OUT is not written")
     c.add_argument("--out", metavar="OUT.csv", help="with --cohort: where to write one row per profile")
-    c.add_argument("--cohort-engine", choices=["fast", "sparql"], default="fast",
+    c.add_argument("--cohort-engine", choices=["fast", "sparql"], default=None,
                    help="with --cohort: the criteria model read from the graph and evaluated with numpy (fast, "
                    "default), or the queries guideline-status.rq and disagreements.rq themselves (sparql); both "
                    "evaluate one profile of each class of profiles that no criterion can tell apart, and write the "
@@ -90,7 +90,8 @@ def run(args) -> int:
 
         with progress_bar(not args.quiet) as progress:
             summary = run_cohort(Path(args.cohort), Path(args.out), engine_from(args),
-                                 engine_name=args.cohort_engine, progress=progress, on_rejected=_report_rejected)
+                                 engine_name=args.cohort_engine or "fast", progress=progress,
+                                 on_rejected=_report_rejected)
         print(render.format_summary(summary))
         if not summary["read"]:
             print(one_line(f"rnetkg: compare: {args.cohort} holds no profile (no row after the header, or no "
@@ -106,6 +107,9 @@ def run(args) -> int:
     if args.out:
         raise UsageError("compare: --out is for --cohort; one profile's answer goes to standard output "
                          "(`--format json > FILE`)")
+    if args.cohort_engine:
+        raise UsageError("compare: --cohort-engine is for --cohort; one profile is always answered by the SPARQL "
+                         "queries (applicable-recommendations, guideline-status, disagreements)")
     profile = read_profile(args.profile)
     from ..compare import compare
 
