@@ -417,27 +417,16 @@ def test_a_full_standard_output_is_one_line_exit_2(tmp_path):
     assert done.stderr.strip() == "rnetkg: cannot write the output: no space left on device"
 
 
-@pytest.mark.parametrize("name, text", [("header.csv", "id,size_mm,margin\n\n"), ("empty.jsonl", ""),
-                                        ("blank.jsonl", "\n  \n\n")])
-def test_a_cohort_without_any_profile_is_one_line_exit_2(tmp_path, capsys, name, text):
-    from rnetkg import cli
-
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    out = tmp_path / "out.csv"
-    out.write_text("answers of an earlier run\n")
-    assert cli.main(["compare", "--cohort", str(path), "--out", str(out), "--quiet"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"{path} holds no profile" in err and "header only" in err
-    assert out.read_text().startswith("id,") and out.read_text().count("\n") == 1
-
-
 @pytest.mark.parametrize("name, text, message", [
+    # no profile after the header: OUT holds the header only, never an earlier run's answers
+    ("header.csv", "id,size_mm,margin\n\n", "holds no profile"), ("empty.jsonl", "", "holds no profile"),
+    ("blank.jsonl", "\n  \n\n", "holds no profile"),
+    # not a cohort at all (a CSV without a header line, or with an unknown column): OUT not written
     ("empty.csv", "", "has no header line"), ("blank.csv", "\n\n", "has no header line"),
     ("odd.csv", "id,size_mm,colour\na,5,red\n", "unknown column 'colour'")])
-def test_an_input_that_is_not_a_cohort_leaves_out_as_it_was(tmp_path, capsys, name, text, message):
-    """A CSV without a header line, or with an unknown column: one line, exit 2, and OUT not written
-    (README and --help say so), unlike a cohort with no profile after its header (above)."""
+def test_a_cohort_without_any_profile_is_one_line_exit_2(tmp_path, capsys, name, text, message):
+    """One line and exit 2 either way; OUT as README and --help say: the header only for a cohort
+    without any profile, left as it was for an input that is not a cohort at all."""
     from rnetkg import cli
 
     path = tmp_path / name
@@ -447,7 +436,11 @@ def test_an_input_that_is_not_a_cohort_leaves_out_as_it_was(tmp_path, capsys, na
     assert cli.main(["compare", "--cohort", str(path), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
-    assert out.read_text() == "answers of an earlier run\n"
+    if message == "holds no profile":
+        assert f"{path} holds no profile" in err and "header only" in err
+        assert out.read_text().startswith("id,") and out.read_text().count("\n") == 1
+    else:
+        assert out.read_text() == "answers of an earlier run\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "out.csv"])
 
 
