@@ -11,7 +11,7 @@ status) fall into one class (``profile_classes``), so that only one profile per 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -78,19 +78,26 @@ def first_rows(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(([True], codes[1:] > running[:-1])))
 
 
-def _places(model: Model, name: str, arr: np.ndarray) -> np.ndarray:
-    """The place of each value of a criteria field: a number's place among every bound on the field
-    (0 below the first, 1 at it, 2 between the first two ... 2k above the last; 2k + 1 unknown); an
-    enum's code + 1 and a boolean's 1/0 + 1 (0 unknown)."""
-    if FIELDS[name].kind == "number":
-        bounds = np.asarray(model.bounds(name), dtype=np.float64)
-        place = np.searchsorted(bounds, arr, "left") + np.searchsorted(bounds, arr, "right")
-        return np.where(np.isnan(arr), 2 * len(bounds) + 1, place)
-    return arr.astype(np.intp) + 1
+class ClassTable(NamedTuple):
+    """A criteria field's codes (class_tables): table[decision point, place] -> code, the field's
+    bounds if it is a number (the places of a number), and how many codes there are."""
+
+    table: np.ndarray
+    bounds: np.ndarray | None
+    size: int
+
+    def places(self, arr: np.ndarray) -> np.ndarray:
+        """The place of each value: a number's place among the bounds (0 below the first, 1 at it, 2
+        between the first two ... 2k above the last; 2k + 1 unknown); an enum's code + 1 and a boolean's
+        1/0 + 1 (0 unknown)."""
+        if self.bounds is not None:
+            place = np.searchsorted(self.bounds, arr, "left") + np.searchsorted(self.bounds, arr, "right")
+            return np.where(np.isnan(arr), 2 * len(self.bounds) + 1, place)
+        return arr.astype(np.intp) + 1
 
 
 def _place_values(model: Model, name: str) -> list[Any]:
-    """A value in each place of a field (_places), None for unknown."""
+    """A value in each place of a field (ClassTable.places), None for unknown."""
     f = FIELDS[name]
     if f.kind == "number":
         b = model.bounds(name)
@@ -101,11 +108,11 @@ def _place_values(model: Model, name: str) -> list[Any]:
     return [None, *(f.tested_values if f.kind == "enum" else (False, True))]
 
 
-def class_tables(model: Model) -> dict[str, np.ndarray]:
+def class_tables(model: Model) -> dict[str, ClassTable]:
     """Per criteria field, a table [decision point, place] -> code: two places have one code at a
     decision point when every atomic condition on the field that the statements there read (Model.atoms_at)
     gives them the same status (at a decision point that reads no condition on the field, every place
-    has code 0)."""
+    has code 0). Built once per model."""
     if "class tables" not in model._derived:
         tables = {}
         for name in sorted(model.criteria_fields):
@@ -116,7 +123,8 @@ def class_tables(model: Model) -> dict[str, np.ndarray]:
                 codes: dict[tuple[int, ...], int] = {}
                 for place, value in enumerate(values):
                     table[d, place] = codes.setdefault(tuple(a.status(value) for a in atoms), len(codes))
-            tables[name] = table
+            bounds = np.asarray(model.bounds(name), dtype=np.float64) if FIELDS[name].kind == "number" else None
+            tables[name] = ClassTable(table, bounds, int(table.max()) + 1)
         model._derived["class tables"] = tables
     return model._derived["class tables"]
 
@@ -126,8 +134,8 @@ def class_codes(model: Model, cols: Columns) -> list[tuple[np.ndarray, int]]:
     class_tables and how many codes there are."""
     tables = class_tables(model)
     dp = cols.decision_point.astype(np.intp)
-    return [(tables[name][dp, _places(model, name, cols.values[name])], int(tables[name].max()) + 1)
-            for name in sorted(tables) if name in cols.values]
+    return [(t.table[dp, t.places(cols.values[name])], t.size)
+            for name, t in sorted(tables.items()) if name in cols.values]
 
 
 def profile_classes(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
