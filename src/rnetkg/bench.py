@@ -181,6 +181,17 @@ def print_cohort_io(rows: list[tuple[str, ...]], repeats: int) -> None:
         print("| " + " | ".join(row) + " |")
 
 
+def generate_cohorts(sizes, seed: int, tmp: Path, log) -> dict[int, Path]:
+    """A generated cohort of each size, tmp/cohort-N.csv."""
+    files = {}
+    for n in sorted(set(sizes)):
+        files[n] = tmp / f"cohort-{n}.csv"
+        t = time.perf_counter()
+        cohort.generate(n, seed, files[n])
+        log(f"generated {n:,} profiles in {time.perf_counter() - t:.1f} s")
+    return files
+
+
 def io_files(sizes: list[int], seed: int, tmp: Path, log, generated: dict[int, Path] | None = None) -> dict[str, Path]:
     """The generated cohorts of each size as CSV and JSON Lines, and the largest with quoted newlines."""
     files = {}
@@ -265,26 +276,18 @@ def main(argv: list[str] | None = None) -> int:
     n_engines = bench_engines.ENGINE_BATCH if args.quick else 1000
     if args.engines_only:
         with scratch() as tmp:
-            sample = tmp / "cohort-1000.csv"
-            cohort.generate(1000, args.seed, sample)
+            sample = generate_cohorts([1000], args.seed, tmp, _log)[1000]
             r_time, r_rate, r_note, r_same = _rdflib(sample, 1000, n_rdflib, _log)
             rows, failed = engine_rows(sample, n_engines, tmp, _log)
             rows.insert(1, ("cohort, SPARQL path (rdflib engine)", "1,000", r_time, r_rate, r_note))
             failed = failed or not r_same
-        print_header(args.seed)
-        print()
-        print_table(rows)
+        print_table(rows, args.seed)
         return 1 if failed else 0
     if args.sparql_only:
         with scratch() as tmp:
-            files = {}
-            for n in (1000, 10_000, 100_000):
-                files[n] = tmp / f"cohort-{n}.csv"
-                cohort.generate(n, args.seed, files[n])
+            files = generate_cohorts([1000, 10_000, 100_000], args.seed, tmp, _log)
             rows, same = sparql_rows(files, sorted(files), [], tmp, _log)
-        print_header(args.seed)
-        print()
-        print_table(rows)
+        print_table(rows, args.seed)
         return 0 if same else 1
     if args.io_only:
         with scratch() as tmp:
@@ -302,13 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str, str, str]] = []   # what, N, time, profiles/s, note
     failed = False
     with scratch() as tmp:
-        files = {}
-        for n in sorted(set(sizes) | {1000, 10_000}):
-            path = tmp / f"cohort-{n}.csv"
-            t = time.perf_counter()
-            cohort.generate(n, args.seed, path)
-            files[n] = path
-            log(f"generated {n:,} profiles in {time.perf_counter() - t:.1f} s")
+        files = generate_cohorts(set(sizes) | {1000, 10_000}, args.seed, tmp, log)
         # what a process pays once: load the graph, read the criteria (the runs below reuse them)
         from . import graph
         from .criteria.load import load_model
@@ -365,9 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("`rnetkg check`", "", fmt_s(med), "", f"exit {code}"))
         io_rows = cohort_io(io_files(io_sizes, args.seed, tmp, log, files), tmp, args.io_repeats, log)
 
-    print_header(args.seed)
-    print()
-    print_table(rows)
+    print_table(rows, args.seed)
     print_cohort_io(io_rows, args.io_repeats)
     return 1 if failed else 0
 

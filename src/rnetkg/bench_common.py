@@ -26,7 +26,11 @@ def rate(n: int, seconds: float | None) -> str:
     return f"{n / seconds:,.0f}"
 
 
-def print_table(rows: list[tuple[str, str, str, str, str]]) -> None:
+def print_table(rows: list[tuple[str, str, str, str, str]], seed: int | None = None) -> None:
+    """The rows as a Markdown table; with the run's seed, under the header line (print_header)."""
+    if seed is not None:
+        print_header(seed)
+        print()
     print("| what | profiles | time | profiles/s | note |")
     print("|---|---:|---:|---:|---|")
     for what, n, t, r, note in rows:
