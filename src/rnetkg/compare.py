@@ -43,12 +43,12 @@ def _select_text(engine: Engine, text: str) -> list[dict[str, Any]]:
 
 
 def distinct_rows(profiles: Sequence[Profile]) -> tuple[list[Profile], list[int]]:
-    """One profile per distinct VALUES row (first seen) and, for each profile, the index of its row."""
-    first: dict[str, int] = {}
+    """One profile per distinct set of profile rows (first seen) and, for each profile, the index of its rows."""
+    first: dict[tuple[str, ...], int] = {}
     unique: list[Profile] = []
     inverse = []
     for p in profiles:
-        key = queries.profile_row(0, p)
+        key = tuple(queries.profile_rows(0, p))
         k = first.get(key)
         if k is None:
             k = first[key] = len(unique)
@@ -59,21 +59,35 @@ def distinct_rows(profiles: Sequence[Profile]) -> tuple[list[Profile], list[int]
 
 def _evaluate_distinct(profiles: Sequence[Profile], engine: Engine, statements: bool) -> list[Evaluation]:
     """The profile queries for profiles whose rows are all distinct, as evaluations (in order)."""
-    return _evaluate_rows([queries.profile_row(i, p) for i, p in enumerate(profiles)], engine, statements)
+    return _evaluate_rows([queries.profile_rows(i, p) for i, p in enumerate(profiles)], engine, statements)
 
 
-def _evaluate_rows(values: Sequence[str], engine: Engine, statements: bool) -> list[Evaluation]:
-    """The profile queries for these VALUES rows (profile_row's, case IRIs by index, all distinct), as
-    evaluations (in order)."""
+def profile_query_rows(rows: Sequence[str], engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    """The rows of the three profile queries for these long-form profile rows, each query taking the
+    rows of the one before it: applicable-recommendations (the profiles), guideline-status (its
+    statements that apply or are possible), disagreements (the answers under the default readings)."""
+    out = {"applicable-recommendations": _select_text(engine, queries.with_rows(
+        queries.get("applicable-recommendations"), rows))}
+    out["guideline-status"] = _select_text(engine, queries.with_rows(
+        queries.get("guideline-status"), queries.statement_rows(out["applicable-recommendations"]), "statements"))
+    out["disagreements"] = _select_text(engine, queries.with_rows(
+        queries.get("disagreements"), queries.answer_rows(out["guideline-status"]), "answers"))
+    return out
+
+
+def _evaluate_rows(values: Sequence[Sequence[str]], engine: Engine, statements: bool) -> list[Evaluation]:
+    """The profile queries for these profiles' long-form rows (profile_rows', case IRIs by index, all
+    distinct), as evaluations (in order). Without ``statements`` the evaluations list no statements."""
     model = model_for(engine)
-    names = ("applicable-recommendations",) * statements + ("guideline-status", "disagreements")
-    rows = {name: _select_text(engine, queries.with_rows(queries.get(name), values)) for name in names}
+    rows = profile_query_rows([r for profile in values for r in profile], engine)
     recs: dict[int, list[StatementResult]] = defaultdict(list)
     by_statement = model.statements_in(DEFAULT_CONTEXT)
-    for r in rows.get("applicable-recommendations", ()):
-        s = by_statement.get(r["rec"])
-        if s is not None and r["status"] in _STATUS:
-            recs[_index(r["case"])].append(StatementResult(s, _STATUS[r["status"]], tuple(split_list(r["missing"], " "))))
+    if statements:
+        for r in rows["applicable-recommendations"]:
+            s = by_statement.get(r["rec"])
+            if s is not None and r["context"] == DEFAULT_CONTEXT and r["status"] in _STATUS:
+                recs[_index(r["case"])].append(StatementResult(s, _STATUS[r["status"]],
+                                                               tuple(split_list(r["missing"], " "))))
     # guideline status per case and reading context
     status: dict[int, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows["guideline-status"]:
@@ -142,14 +156,14 @@ def cohort_rows(profiles: Sequence[Profile], engine: Engine | None = None) -> li
     return [[p.id, *tails[k]] for p, k in zip(profiles, inverse)]
 
 
-def columns_rows(values: dict[str, Any], decision_points: Any) -> list[str]:
-    """The VALUES row of each profile of a cohort's criteria columns (criteria.vectorised.Columns:
+def columns_rows(values: dict[str, Any], decision_points: Any) -> list[list[str]]:
+    """The long-form rows of each profile of a cohort's criteria columns (criteria.vectorised.Columns:
     numbers with NaN for unknown, codes into each enum field's tested values and 1/0 for booleans with
-    -1 for unknown, decision points as indexes into fields.DECISION_POINTS), as profile_row writes the
-    same profile's row."""
+    -1 for unknown, decision points as indexes into fields.DECISION_POINTS), as profile_rows writes the
+    same profile's rows."""
     from .fields import CRITERIA_FIELDS, DECISION_POINTS, FIELDS
 
-    decoded = {}   # each column as the values queries.values_row takes (None: unknown)
+    decoded = {}   # each column as the values queries.long_rows takes (None: unknown)
     for name in CRITERIA_FIELDS:
         f, arr = FIELDS[name], values.get(name)
         if arr is None:
@@ -160,7 +174,7 @@ def columns_rows(values: dict[str, Any], decision_points: Any) -> list[str]:
             decoded[name] = [None if v < 0 else bool(v) for v in arr.tolist()]
         else:
             decoded[name] = [None if v < 0 else f.tested_values[v] for v in arr.tolist()]
-    return [queries.values_row(i, {name: col[i] for name, col in decoded.items()}, DECISION_POINTS[d])
+    return [queries.long_rows(i, {name: col[i] for name, col in decoded.items()}, DECISION_POINTS[d])
             for i, d in enumerate(decision_points.tolist())]
 
 

@@ -74,6 +74,11 @@ class Field:
             return False
         return self.maximum is None or v < self.maximum or (self.maximum_inclusive and v == self.maximum)
 
+    @property
+    def field_iri(self) -> str:
+        """The rnet:ProfileField individual that conditions name (rnet:onField) and profile rows key on."""
+        return RNET + "field_" + self.name
+
     def iri(self, key: str) -> str:
         """The IRI of an enum value (what the queries and the OWL individuals use)."""
         return self.value_iri + key

@@ -1,4 +1,5 @@
-"""Load the ontology and the knowledge graph into an engine, with referral expansion.
+"""Load the ontology and the knowledge graph into an engine, with the load-time CONSTRUCTs (the
+referral branches, the flattened criteria).
 
 The embedded engine is pyoxigraph; rdflib is loaded only where a caller asks for it (cross-checks,
 SHACL, reasoning), so that `rnetkg compare` starts fast.
@@ -19,17 +20,26 @@ def source_files() -> list[Path]:
     return [paths.ontology_file(), *paths.kg_files()]
 
 
-def _expansion_query() -> str:
-    return (paths.query_dir() / "expand-referrals.rq").read_text(encoding="utf-8")
+# the CONSTRUCT queries rnetkg runs when it loads the graph, in this order, adding their triples: the
+# referral branches first (queries/expand-referrals.rq), then the flattened criteria of every statement,
+# derived ones included (queries/materialise-criteria.rq), which the profile queries read
+LOAD_TIME_QUERIES = ("expand-referrals", "materialise-criteria")
+
+
+def load_time_queries() -> list[str]:
+    """The text of each load-time CONSTRUCT, in order."""
+    return [(paths.query_dir() / f"{name}.rq").read_text(encoding="utf-8") for name in LOAD_TIME_QUERIES]
 
 
 def load_store(extra: list[Path] | None = None) -> ox.Store:
-    """A fresh in-memory pyoxigraph store with ontology + kg (+ extra files), referrals expanded."""
+    """A fresh in-memory pyoxigraph store with ontology + kg (+ extra files) and the triples of the
+    load-time CONSTRUCTs."""
     store = ox.Store()
     for f in [*source_files(), *(extra or [])]:
         store.load(path=str(f), format=ox.RdfFormat.TURTLE)
-    derived = list(store.query(_expansion_query()))
-    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in derived)
+    for text in load_time_queries():
+        derived = list(store.query(text))
+        store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in derived)
     return store
 
 
@@ -46,8 +56,9 @@ def load_rdflib(extra: list[Path] | None = None):
     g = rdflib.Graph()
     for f in [*source_files(), *(extra or [])]:
         g.parse(f, format="turtle")
-    for triple in g.query(_expansion_query()):
-        g.add(triple)
+    for text in load_time_queries():
+        for triple in list(g.query(text)):
+            g.add(triple)
     return g
 
 

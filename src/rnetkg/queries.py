@@ -31,10 +31,10 @@ import pyoxigraph as ox
 from . import paths
 from .errors import QueryError
 from .fields import CRITERIA_FIELDS, DECISION_POINT_IRI, FIELDS, Field
-from .namespaces import CASE, XSD
+from .namespaces import CASE, RNET, XSD
 
 PARAM_BLOCK = re.compile(r"VALUES\s*\((?P<vars>(?:\s*\?_\w+)+)\s*\)\s*\{\s*\((?P<cells>[^()]*)\)\s*\}")
-PROFILE_BLOCK = re.compile(r"(?P<indent>[ \t]*)# <profiles>\n.*?\n[ \t]*# </profiles>", re.S)
+INPUT_BLOCK = re.compile(r"# <(?P<block>profiles|statements|answers)>\n")
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,16 @@ class Query:
         return next((p for p in self.param_types if p.name == name), Param(name))
 
     @property
+    def input_block(self) -> str | None:
+        """The rows the query takes: profiles (long form), statements (applicable-recommendations'
+        rows) or answers (guideline-status' rows); None for a catalogue query."""
+        m = INPUT_BLOCK.search(self.text)
+        return m.group("block") if m else None
+
+    @property
     def takes_profiles(self) -> bool:
-        return PROFILE_BLOCK.search(self.text) is not None
+        """A profile query: it takes profiles, directly or as the rows of the queries before it."""
+        return self.input_block is not None
 
     @property
     def is_qc(self) -> bool:
@@ -165,8 +173,6 @@ def case_iri(index: int) -> str:
 
 
 def _cell(f: Field, value: Any) -> str:
-    if value is None:
-        return "UNDEF"
     if f.kind == "number":
         return number_term(value)
     if f.kind == "boolean":
@@ -174,36 +180,89 @@ def _cell(f: Field, value: Any) -> str:
     return _iri(f.iri(value))
 
 
-def profile_row(index: int, p) -> str:
-    """One VALUES row for a validated profile (rnetkg.profile.Profile), in the order of
-    fields.ROW_VARIABLES; unknown fields are UNDEF."""
-    return values_row(index, p.criteria_values(), p.decision_point)
+DECISION_POINT_KEY = RNET + "decisionPoint"
 
 
-def values_row(index: int, values: dict[str, Any], decision_point: str) -> str:
-    """One VALUES row from the value of each criteria field (None or absent: UNDEF) and the decision
-    point's key."""
-    cells = [_iri(case_iri(index)), *(_cell(FIELDS[n], values.get(n)) for n in CRITERIA_FIELDS),
-             _iri(DECISION_POINT_IRI[decision_point])]
-    return "(" + " ".join(cells) + ")"
+def long_rows(index: int, values: dict[str, Any], decision_point: str | None) -> list[str]:
+    """A profile's rows in long form, ``(?case ?field ?value)``: one per known criteria field (its
+    rnet:ProfileField and its value as an RDF term), in the field table's order, and the decision point
+    (keyed by rnet:decisionPoint) when given. Unknown fields have no row."""
+    case = _iri(case_iri(index))
+    rows = [f"({case} {_iri(FIELDS[n].field_iri)} {_cell(FIELDS[n], values[n])})"
+            for n in CRITERIA_FIELDS if values.get(n) is not None]
+    if decision_point is not None:
+        rows.append(f"({case} {_iri(DECISION_POINT_KEY)} {_iri(DECISION_POINT_IRI[decision_point])})")
+    return rows
+
+
+def profile_rows(index: int, p) -> list[str]:
+    """The long-form rows of a validated profile (rnetkg.profile.Profile) as `rnetkg compare` derives
+    it: the criteria values (the derived grade, the T category) and the decision point."""
+    return long_rows(index, p.criteria_values(), p.decision_point)
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_ .:/#-]*")
+
+
+def _plain(value: Any) -> str:
+    """A status, key or list of keys from a query's own rows as a plain literal (UNDEF when absent)."""
+    if value is None or value == "":
+        return '""' if value == "" else "UNDEF"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    text = str(value)
+    if not _TOKEN.fullmatch(text):
+        raise QueryError(f"query rows: {text[:60]!r} is not a key or status of rnetkg's own rows")
+    return f'"{text}"'
+
+
+def _node(value: Any) -> str:
+    if value is None or value == "":
+        return "UNDEF"
+    text = str(value)
+    if not _TOKEN.fullmatch(text) or ":" not in text:
+        raise QueryError(f"query rows: {text[:60]!r} is not an IRI of rnetkg's own rows")
+    return _iri(text)
+
+
+def statement_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The rows of applicable-recommendations that guideline-status takes: ``(?case ?context ?rec
+    ?status)`` for each statement that applies or is possible, and one row naming each case alone."""
+    out, cases = [], {}
+    for r in rows:
+        if r["case"] not in cases:
+            cases[r["case"]] = None
+            out.append(f"({_node(r['case'])} UNDEF UNDEF UNDEF)")
+        if r["status"] in ("applies", "possible"):
+            out.append(f"({_node(r['case'])} {_node(r['context'])} {_node(r['rec'])} {_plain(r['status'])})")
+    return out
+
+
+def answer_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The rows of guideline-status that disagreements takes (the default readings' rows)."""
+    return [f"({_node(r['case'])} {_node(r['context'])} {_plain(r['guideline'])} {_plain(r['status'])} "
+            f"{_plain(r['modalities'] or '')} {_plain(int(float(r['modalitySum'] or 0)))})"
+            for r in rows if r["context"] == RNET + "DefaultReadings"]
 
 
 def with_profiles(query: Query | str, profiles: Sequence) -> str:
     """The query text with its profile rows replaced by the given profiles (case IRIs by index)."""
-    return with_rows(query, [profile_row(i, p) for i, p in enumerate(profiles)])
+    return with_rows(query, [r for i, p in enumerate(profiles) for r in profile_rows(i, p)])
 
 
-def with_rows(query: Query | str, rows: Sequence[str]) -> str:
-    """The query text with its profile rows replaced by these VALUES rows (profile_row's)."""
+def with_rows(query: Query | str, rows: Sequence[str], block: str = "profiles") -> str:
+    """The query text with the rows of every ``# <block>`` ... ``# </block>`` replaced by these VALUES
+    rows (profiles: long_rows'; statements: statement_rows'; answers: answer_rows')."""
     text = query.text if isinstance(query, Query) else query
+    pattern = re.compile(rf"(?P<indent>[ \t]*)# <{block}>\n(?:.*?\n)?[ \t]*# </{block}>", re.S)
 
     def repl(m: re.Match) -> str:
         ind = m.group("indent")
-        body = "\n".join(ind + r for r in rows)
-        return f"{ind}# <profiles>\n{body}\n{ind}# </profiles>"
-    out, n = PROFILE_BLOCK.subn(repl, text)
+        body = "".join(ind + r + "\n" for r in rows)
+        return f"{ind}# <{block}>\n{body}{ind}# </{block}>"
+    out, n = pattern.subn(repl, text)
     if n == 0:
-        raise QueryError("query does not take profiles")
+        raise QueryError(f"query does not take {block} rows")
     return out
 
 

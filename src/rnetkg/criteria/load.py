@@ -1,5 +1,6 @@
 """Reading the criteria model from the graph: queries/guidelines.rq, modalities.rq, readings.rq,
-criteria.rq and recommendation-details.rq, once per engine."""
+criteria.rq (the flattened criteria of every statement per reading context, as the profile queries
+evaluate them) and recommendation-details.rq, once per engine."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from .. import queries
 from ..errors import ModelError
 from ..fields import FIELDS
-from .model import KINDS, Atom, Criterion, Guideline, Model, Reading, Source, Statement, split_list
+from .model import DEFAULT_CONTEXT, KINDS, Atom, Criterion, Guideline, Model, Reading, Source, Statement, split_list
 
 _ATOM_FIELD_KIND = {"range": "number", "boolean": "boolean", "set": "enum"}
 
@@ -57,13 +58,13 @@ def load_model(engine) -> Model:
     modality_labels = {r["modality"]: r["label"] or r["modality"].replace("_", " ") for r in mod_rows}
 
     atoms: dict[str, dict[str, Any]] = {}
-    # a criterion's parts: (rec, crit, part) -> atoms; a risk-factor criterion has one part per
-    # definition, each possibly tied to a reading
-    part_atoms: dict[tuple[str, str, str], dict[str, None]] = defaultdict(dict)
+    # a criterion's parts in each reading context: (context, rec, crit, part) -> atoms; a risk-factor
+    # criterion has one part per definition, each possibly tied to a reading
+    part_atoms: dict[tuple[str, str, str, str], dict[str, None]] = defaultdict(dict)
     part_info: dict[tuple[str, str, str], tuple[int, bool, str | None, str, str]] = {}
     info: dict[str, dict[str, Any]] = defaultdict(lambda: {"kinds": set(), "dps": set(), "guideline": "",
                                                             "reading": None})
-    rec_parts: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
+    rec_parts: dict[str, dict[str, dict[tuple[str, str], None]]] = defaultdict(lambda: defaultdict(dict))
     for r in engine.select(queries.get("criteria").text):
         a = atoms.setdefault(r["atom"], {"iri": r["atom"], "kind": r["atomType"], "field": r["field"],
                                          "min": None if r["min"] is None else float(r["min"]),
@@ -74,28 +75,36 @@ def load_model(engine) -> Model:
                                          "as_written": r["asWritten"] or ""})
         if r["allowed"] is not None:
             a["allowed"].add(r["allowed"])
-        part = r.get("part") or r["crit"]
-        key = (r["rec"], r["crit"], part)
-        part_atoms[key][r["atom"]] = None
-        part_info[key] = (int(r["sign"]), bool(_flag(r.get("negated"))), r.get("partReading"),
-                          r.get("critWritten") or "", r.get("partLabel") or "")
+        context, part = r["context"], r["part"]
+        part_atoms[(context, r["rec"], r["crit"], part)][r["atom"]] = None
+        part_info[(r["rec"], r["crit"], part)] = (int(r["sign"]), bool(_flag(r["negated"])), r.get("partReading"),
+                                                  r.get("critWritten") or "", r.get("partLabel") or "")
         i = info[r["rec"]]
         i["kinds"].add(r["kind"])
         i["dps"].add(r["decisionPoint"])
         i["guideline"] = r["guideline"] or ""
         i["reading"] = r.get("recReading")
-        rec_parts[r["rec"]][(r["crit"], part)] = None
+        rec_parts[context][r["rec"]][(r["crit"], part)] = None
     atom_objs = {iri: Atom(**{**a, "allowed": frozenset(a["allowed"])}) for iri, a in atoms.items()}
     for atom in atom_objs.values():
         _check_atom(atom)
 
-    def criteria_of(iri: str) -> tuple[Criterion, ...]:
+    def criteria_in(context: str, iri: str) -> tuple[Criterion, ...]:
         out = []
-        for crit, part in sorted(rec_parts.get(iri, {})):
+        for crit, part in sorted(rec_parts[context].get(iri, {})):
             sign, negated, reading, written, label = part_info[(iri, crit, part)]
-            out.append(Criterion(crit, sign, tuple(atom_objs[a] for a in sorted(part_atoms[(iri, crit, part)])),
+            out.append(Criterion(crit, sign, tuple(atom_objs[a] for a in sorted(part_atoms[(context, iri, crit, part)])),
                                  negated, part, reading, written, label))
         return tuple(out)
+
+    def criteria_of(iri: str) -> tuple[Criterion, ...]:
+        """A statement's criteria under the default readings, or in the one other context it holds in."""
+        for context in (DEFAULT_CONTEXT, *sorted(rec_parts)):
+            if iri in rec_parts.get(context, {}):
+                return criteria_in(context, iri)
+        return ()
+    context_criteria = {context: {iri: criteria_in(context, iri) for iri in sorted(recs)}
+                        for context, recs in sorted(rec_parts.items())}
 
     notes: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"aim": [], "notes": []})
     for r in engine.select(queries.get("caveats").text):
@@ -134,7 +143,7 @@ def load_model(engine) -> Model:
                              "rnet:ManagementModality with a modality bit")
     return Model(guidelines=guidelines, modality_keys=modality_keys, modality_labels=modality_labels,
                  statements=dict(sorted(statements.items())), atoms=tuple(atom_objs[k] for k in sorted(atom_objs)),
-                 readings=_readings(engine))
+                 readings=_readings(engine), context_criteria=context_criteria)
 
 
 def model_for(engine) -> Model:

@@ -268,6 +268,8 @@ class Model:
     statements: dict[str, Statement]
     atoms: tuple[Atom, ...]
     readings: dict[str, Reading] = field(default_factory=dict)
+    # the criteria of each statement in each reading context, as queries/criteria.rq lists them
+    context_criteria: dict[str, dict[str, tuple[Criterion, ...]]] = field(default_factory=dict)
     _in_context: dict[str, dict[str, Statement]] = field(default_factory=dict, repr=False, compare=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)   # built on first use
 
@@ -313,25 +315,27 @@ class Model:
         """The default readings, then each other reading (one passage at a time)."""
         return (DEFAULT_CONTEXT, *sorted(r.iri for r in self.readings.values() if not r.default))
 
-    def active(self, reading: str | None, context: str) -> bool:
-        """Does a node tied to ``reading`` hold in ``context``? (The rule of the profile queries.)"""
-        if reading is None or reading == context:
-            return True
-        r = self.readings.get(reading)
-        if r is None or not r.default:
-            return False
-        other = self.readings.get(context)
-        return other is None or other.passage != r.passage
-
     def statements_in(self, context: str = DEFAULT_CONTEXT) -> dict[str, Statement]:
-        """The statements that hold in a reading context, each with the parts of its criteria that
-        hold there."""
+        """The statements that hold in a reading context, each with the parts of its criteria that hold
+        there, as the flattened criteria table says (queries/materialise-criteria.rq): another reading
+        context lists the statements of the guidelines its passage touches; the other guidelines'
+        statements hold there as under the default readings. A statement without criteria holds under
+        every reading."""
         if context not in self._in_context:
-            out = {}
-            for iri, s in self.statements.items():
-                if self.active(s.reading, context):
-                    crits = tuple(c for c in s.criteria if self.active(c.reading, context))
-                    out[iri] = s if len(crits) == len(s.criteria) else replace(s, criteria=crits)
+            table = self.context_criteria.get(context, {})
+            listed = {iri for crits in self.context_criteria.values() for iri in crits}
+            if context == DEFAULT_CONTEXT:
+                out = {iri: (s if s.criteria == table[iri] else replace(s, criteria=table[iri])) if iri in table
+                       else s for iri, s in self.statements.items() if iri in table or iri not in listed}
+            else:
+                touched = {self.statements[iri].guideline for iri in table if iri in self.statements}
+                default = self.statements_in(DEFAULT_CONTEXT)
+                out = {}
+                for iri, s in self.statements.items():
+                    if iri in table:
+                        out[iri] = s if s.criteria == table[iri] else replace(s, criteria=table[iri])
+                    elif iri in default and (s.guideline not in touched or iri not in listed):
+                        out[iri] = default[iri]
             self._in_context[context] = out
         return self._in_context[context]
 
