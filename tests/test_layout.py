@@ -103,16 +103,57 @@ def test_python_dash_m_rnetkg():
 
 # ---------------------------------------------------------------- the one field table
 
-def test_row_variables_are_the_values_header_of_every_profile_query():
-    for name, q in queries.catalogue().items():
-        if q.takes_profiles:
-            m = re.search(r"VALUES \(([^)]*)\) \{\s*# <profiles>", q.text)
-            assert m, name
-            assert tuple(v.lstrip("?") for v in m.group(1).split()) == fields.ROW_VARIABLES, name
+PROFILE_QUERIES = ("applicable-recommendations", "guideline-status", "disagreements")
+
+
+def sparql_lines(text: str) -> list[str]:
+    """The lines of SPARQL of a query file: no blank or comment line, and not the block generated
+    from the field table (between "# <derived>" and "# </derived>") nor input rows."""
+    text = re.sub(r"# <derived>\n.*?# </derived>", "", text, flags=re.S)
+    text = re.sub(r"# <(profiles|statements|answers)>\n.*?# </\1>", "", text, flags=re.S)
+    return [line for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def test_issue21_the_profile_queries_hold_at_most_350_lines_of_sparql():
+    counts = {n: len(sparql_lines(queries.get(n).text)) for n in PROFILE_QUERIES}
+    assert sum(counts.values()) <= 350, counts
+
+
+def test_issue21_the_profile_queries_name_no_profile_field():
+    """Outside the generated block, the profile queries name no field of the field table: no
+    rnet:field_ IRI, no field name, no value IRI of an enum field, no per-field variable."""
+    for name in PROFILE_QUERIES:
+        body = "\n".join(sparql_lines(queries.get(name).text))
+        assert "field_" not in body, name
+        for f in fields.FIELDS.values():
+            assert not re.search(rf"\b{f.name}\b", body), (name, f.name)
+            if f.variable:
+                assert not re.search(rf"\?{f.variable}\b", body), (name, f.variable)
+            for v in f.values:
+                assert f.iri(v).rsplit("#", 1)[1] not in body, (name, v)
+
+
+def test_issue21_the_applicability_is_written_once():
+    """The three-valued rule (an atom's status, a criterion's sign times the maximum, a statement's
+    minimum) is in applicable-recommendations.rq alone: guideline-status and disagreements take the
+    rows of the query before them, and no other query evaluates criteria against a profile."""
+    holders = {n for n, q in queries.catalogue().items()
+               if "MIN(?critStatus)" in q.text or "MAX(?atomStatus)" in q.text or "?atomStatus" in q.text}
+    assert holders == {"applicable-recommendations"}
+    assert queries.get("guideline-status").input_block == "statements"
+    assert queries.get("disagreements").input_block == "answers"
+    assert queries.get("applicable-recommendations").input_block == "profiles"
+
+
+def test_issue21_the_derived_block_is_the_one_generated_from_the_field_table():
+    from rnetkg import derived_sparql
+
+    text = queries.get("applicable-recommendations").text
+    assert derived_sparql.with_block(text) == text, "run python -m rnetkg.derived_sparql"
 
 
 def test_value_iris_of_the_field_table_name_the_graph_values():
-    """Criteria compare value keys; the queries compare the IRIs that queries.profile_row writes from
+    """Criteria compare value keys; the queries compare the IRIs that queries.profile_rows writes from
     the field table. Both must name the same things."""
     rows = StoreEngine().select("""PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
         SELECT DISTINCT ?field ?value ?key WHERE {

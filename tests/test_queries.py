@@ -37,31 +37,6 @@ def test_header_and_prefixes(name):
 
 
 # the lines that name the reading contexts: one VALUES line, or a sub-SELECT up to "# </contexts>"
-CONTEXT_LINE = re.compile(r"\n[ \t]*(\{ SELECT DISTINCT \?context \?contextPassage \?rec .*?# </contexts>|"
-                          r"VALUES \(\?context \?contextPassage\)[^\n]*)", re.S)
-
-
-# the lines that list the fields an unknown criterion misses (applicable-recommendations' ?missing)
-MISSING_LINES = re.compile(r"\n[^\n]*(\?critMissing|\?atomMissing|the fields a criterion misses|in the projection is out)"
-                           r"[^\n]*")
-
-
-def test_profile_queries_share_one_applicability_block():
-    """The same block in the three queries, but for the lines that name the reading contexts (in
-    guideline-status every context, for the statements of the guidelines it touches, issue 11; the
-    default readings only in the other two) and those that list the missing fields (in
-    applicable-recommendations only: the two others do not show them, and they cost a fifth of
-    guideline-status' time)."""
-    blocks = {n: re.search(r"# --- applicability \(shared.*?# --- applicability: end ---", CATALOGUE[n].text, re.S)
-              .group(0) for n in PROFILE_QUERIES}
-    contexts = {n: CONTEXT_LINE.search(b).group(1).startswith("{") for n, b in blocks.items()}
-    assert contexts == {"applicable-recommendations": False, "disagreements": False, "guideline-status": True}
-    missing = {n: len(MISSING_LINES.findall(b)) for n, b in blocks.items()}
-    assert missing == {"applicable-recommendations": 6, "disagreements": 0, "guideline-status": 0}
-    normalised = {re.sub(r"\s+", " ", MISSING_LINES.sub("", CONTEXT_LINE.sub("", b))) for b in blocks.values()}
-    assert len(normalised) == 1
-
-
 @pytest.mark.parametrize("name", PLAIN)
 def test_same_answer_on_pyoxigraph_and_rdflib(name, store_engine, rdflib_engine):
     text = CATALOGUE[name].text

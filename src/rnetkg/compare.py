@@ -62,6 +62,22 @@ def _evaluate_distinct(profiles: Sequence[Profile], engine: Engine, statements: 
     return _evaluate_rows([queries.profile_rows(i, p) for i, p in enumerate(profiles)], engine, statements)
 
 
+PROFILE_QUERIES = ("applicable-recommendations", "guideline-status", "disagreements")
+_INPUT = {"guideline-status": ("statements", queries.statement_rows), "disagreements": ("answers", queries.answer_rows)}
+
+
+def profile_query_text(name: str, profiles: Sequence[Profile], engine: Engine) -> str:
+    """The text of one of the profile queries with its input rows filled in for these profiles: the
+    profiles' long-form rows for applicable-recommendations; for the others, the rows of the query
+    before it, run on ``engine`` (what `rnetkg query NAME --profile FILE` runs)."""
+    text = queries.with_rows(queries.get(PROFILE_QUERIES[0]),
+                             [r for i, p in enumerate(profiles) for r in queries.profile_rows(i, p)])
+    for step in PROFILE_QUERIES[1:PROFILE_QUERIES.index(name) + 1]:
+        block, rows_of = _INPUT[step]
+        text = queries.with_rows(queries.get(step), rows_of(_select_text(engine, text)), block)
+    return text
+
+
 def profile_query_rows(rows: Sequence[str], engine: Engine) -> dict[str, list[dict[str, Any]]]:
     """The rows of the three profile queries for these long-form profile rows, each query taking the
     rows of the one before it: applicable-recommendations (the profiles), guideline-status (its

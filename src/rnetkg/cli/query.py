@@ -52,10 +52,11 @@ def run(args) -> int:
                              "(or run the file with your own rows between # <profiles> and # </profiles>)")
         if args.param:
             raise UsageError(f"query: {q.name} takes no --param; its input is --profile PROFILE.json")
+        from ..compare import profile_query_text
         from .compare import read_profile
 
-        text = queries.with_profiles(q, [read_profile(path, "query") for path in args.profile])
         engine = engine_from(args)
+        text = profile_query_text(q.name, [read_profile(path, "query") for path in args.profile], engine)
     else:
         if args.profile:
             raise UsageError(f"query: --profile is for the queries that evaluate case profiles "
@@ -102,9 +103,13 @@ def describe_query(q) -> str:
     lines = [f"{q.name}: {q.summary}", ""]
     lines += textwrap.wrap(q.description, 100) if q.description else []
     lines.append("")
-    if q.takes_profiles:
-        lines.append(f"parameters: profile rows between # <profiles> and # </profiles>; `rnetkg query {q.name} "
-                     "--profile PROFILE.json` writes them from profile files")
+    if q.input_block == "profiles":
+        lines.append(f"parameters: profile rows (?case ?field ?value) between # <profiles> and # </profiles>; "
+                     f"`rnetkg query {q.name} --profile PROFILE.json` writes them from profile files")
+    elif q.takes_profiles:
+        lines.append(f"parameters: the rows of the query before it between # <{q.input_block}> and "
+                     f"# </{q.input_block}>; `rnetkg query {q.name} --profile PROFILE.json` runs the queries "
+                     "before it on profile files and writes them")
     elif q.params:
         lines.append("parameters (each optional: unbound means any; --param KEY=VALUE binds an RDF term):")
         lines += [f"  {p.name:<14} {p.describe}" for p in q.param_types]
