@@ -29,9 +29,9 @@ check: $(STAMP) ## SHACL, OWL reasoning and QC checks over ontology + kg
 	$(BIN)/rnetkg check
 
 bench: $(STAMP) ## benchmark: cohorts of 1k to 1M profiles (SPARQL path also on Jena and Virtuoso), cold compare, check; rnetkg serve (queries, page, CDS Hooks) under bounded load
-	$(BIN)/python -m rnetkg.bench
-	$(BIN)/python -m rnetkg.bench_server
-	$(BIN)/python -m rnetkg.bench_clinic
+	$(BIN)/python -m bench.cohorts
+	$(BIN)/python -m bench.server
+	$(BIN)/python -m bench.clinic
 
 serve: $(STAMP) ## serve the clinician page, the CDS Hooks service and the graph read-only (SPARQL endpoint and UI)
 	$(BIN)/rnetkg serve

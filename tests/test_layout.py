@@ -147,3 +147,47 @@ def test_derivations_use_the_cut_points():
     assert fields.t_from_size_and_depth(9.9, "mucosa") == "T1a" and fields.t_from_size_and_depth(10, "submucosa") == "T1b"
     assert fields.t_from_size_and_depth(20.1, "submucosa") == "T2"
     assert fields.t_from_size_and_depth(5, "subserosa") == "T3"
+
+
+# ---------------------------------------------------------------- issue 21: the package is the product
+
+ROOT = PACKAGE.parents[1]
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module name an absolute import of the file names (module level or inside functions)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+    return names
+
+
+def test_issue21_the_package_holds_no_benchmark_and_no_other_engines():
+    """The benchmark is bench/ and the Jena, Virtuoso and OWL API runners external/, both beside src/:
+    the package neither holds nor imports them."""
+    assert sorted(p.name for p in PACKAGE.rglob("bench*")) == []
+    assert not (PACKAGE / "external").exists()
+    assert {p.name for p in (ROOT / "bench").glob("*.py")} >= {"cohorts.py", "engines.py", "server.py", "clinic.py",
+                                                               "common.py"}
+    assert {p.name for p in (ROOT / "external").rglob("*") if p.is_file() and "__pycache__" not in p.parts} >= {
+        "jvm.py", "jena.py", "virtuoso.py", "JenaRunner.java", "OwlProfileCheck.java"}
+    importers = {str(p.relative_to(PACKAGE)): sorted(n for n in _imported_names(p)
+                                                     if n.split(".")[0] in ("bench", "external", "tests"))
+                 for p in PACKAGE.rglob("*.py")}
+    assert {k: v for k, v in importers.items() if v} == {}
+
+
+def test_issue21_make_bench_runs_the_bench_modules_and_each_answers_help():
+    """`make bench` runs python -m bench.<part> from the checkout's root; each part exists and its
+    --help names it."""
+    recipe = re.search(r"^bench:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M).group(1)
+    modules = re.findall(r"-m (\S+)", recipe)
+    assert modules == ["bench.cohorts", "bench.server", "bench.clinic"]
+    for module in modules:
+        out = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith(f"usage: python -m {module} "), out.stdout[:200]
