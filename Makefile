@@ -40,10 +40,10 @@ map: $(STAMP) ## draw the disagreement map to out/disagreement-map.png
 	$(BIN)/rnetkg map --out out/disagreement-map.png --data out/disagreement-map.csv
 
 docs: $(STAMP) ## ontology reference docs/ontology.html (pyLODE) and the generated lists of docs/data-model.md
-	$(BIN)/python -m rnetkg.release docs --out docs/ontology.html --data-model docs/data-model.md
+	$(BIN)/python -m rnetkg.cli.release docs --out docs/ontology.html --data-model docs/data-model.md
 
 release: $(STAMP) ## ontology as RDF/XML, whole graph as Turtle and JSON-LD, in out/release/
-	$(BIN)/python -m rnetkg.release release --out out/release
+	$(BIN)/python -m rnetkg.cli.release release --out out/release
 
 clean: ## remove the virtual environment and generated output
 	rm -rf $(VENV) out build dist src/*.egg-info

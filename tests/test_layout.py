@@ -191,3 +191,35 @@ def test_issue21_make_bench_runs_the_bench_modules_and_each_answers_help():
                              timeout=120)
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith(f"usage: python -m {module} "), out.stdout[:200]
+
+
+def printing_calls(path: Path) -> list[str]:
+    """Where a module prints: print(...), and any use of sys.stdout / sys.stderr (write, print's file=,
+    handed to a subprocess), or stdout / stderr imported from sys; as "line: what"."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            found.append(f"{node.lineno}: print(...)")
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "sys"
+              and node.attr in ("stdout", "stderr", "__stdout__", "__stderr__")):
+            found.append(f"{node.lineno}: sys.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "sys":
+            found += [f"{node.lineno}: from sys import {a.name}" for a in node.names
+                      if a.name in ("stdout", "stderr", "__stdout__", "__stderr__")]
+    return sorted(found, key=lambda f: (int(f.split(":")[0]), f))
+
+
+def test_issue21_the_printing_scan_finds_each_way_of_printing(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("import sys\nfrom sys import stderr\nprint('a')\nsys.stdout.write('b')\n"
+                      "print('c', file=sys.stderr)\nlen('not printing')\n", encoding="utf-8")
+    assert printing_calls(module) == ["2: from sys import stderr", "3: print(...)", "4: sys.stdout", "5: print(...)",
+                                      "5: sys.stderr"]
+
+
+def test_issue21_nothing_outside_the_command_line_prints():
+    """The library returns, raises or logs; only src/rnetkg/cli/ writes to stdout or stderr."""
+    printing = {str(p.relative_to(PACKAGE)): printing_calls(p) for p in sorted(PACKAGE.rglob("*.py"))
+                if p.relative_to(PACKAGE).parts[0] != "cli"}
+    assert {k: v for k, v in printing.items() if v} == {}
+    assert printing_calls(PACKAGE / "cli" / "release.py") != []   # the scan sees the command line's prints
