@@ -223,3 +223,49 @@ def test_issue21_nothing_outside_the_command_line_prints():
                 if p.relative_to(PACKAGE).parts[0] != "cli"}
     assert {k: v for k, v in printing.items() if v} == {}
     assert printing_calls(PACKAGE / "cli" / "release.py") != []   # the scan sees the command line's prints
+
+
+def unused_definitions(package: Path, readers: list[Path]) -> list[str]:
+    """Module-level functions, classes and constants, and methods, of the package's modules whose name
+    no file of ``readers`` ever reads (as a name, an attribute or an imported name)."""
+    trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in readers}
+    read: set[str] = set()
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+                read.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                read.add(node.attr)
+            elif isinstance(node, ast.alias):
+                read.add(node.name.rsplit(".", 1)[-1])
+    unused = []
+    for path in sorted(p for p in trees if p.is_relative_to(package)):
+        for node in trees[path].body:
+            names = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.append(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names += [t.id for t in targets if isinstance(t, ast.Name)]
+            if isinstance(node, ast.ClassDef):
+                names += [f.name for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            unused += [f"{path.relative_to(package)}: {n}" for n in names
+                       if n not in read and not (n.startswith("__") and n.endswith("__"))]
+    return unused
+
+
+def test_issue21_no_dead_code():
+    """Every function, class, constant and method of src/rnetkg is read somewhere: in the package, the
+    tests, the benchmark or the other engines' runners (read_jsonl.json_problem, model.guideline_answers,
+    namespaces.rnet, release.PYLODE_PROFILE and child.peak_rss_kib were not)."""
+    readers = [p for folder in ("src", "tests", "bench", "external") for p in sorted((ROOT / folder).rglob("*.py"))]
+    assert unused_definitions(PACKAGE, readers) == []
+
+
+def test_issue21_the_dead_code_scan_finds_a_name_nobody_reads(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "m.py").write_text("X = 1\nY = 2\n\n\ndef used():\n    return X\n\n\nclass C:\n    def gone(self):\n"
+                                  "        pass\n\n    def __init__(self):\n        pass\n", encoding="utf-8")
+    (tmp_path / "user.py").write_text("from pkg.m import used, C\nused()\nC()\n", encoding="utf-8")
+    assert unused_definitions(package, [package / "m.py", tmp_path / "user.py"]) == ["m.py: Y", "m.py: gone"]

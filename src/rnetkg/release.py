@@ -32,8 +32,6 @@ from pathlib import Path
 from . import paths
 from .namespaces import KG, ONTOLOGY_IRI, OWL, PREFIXES
 
-PYLODE_PROFILE = "ontpub"
-
 
 class ReleaseError(RuntimeError):
     """A release or documentation build that cannot be made: a one-line message."""
