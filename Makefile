@@ -13,7 +13,7 @@ help: ## list the targets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=68" wheel
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77" wheel
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
@@ -29,9 +29,9 @@ check: $(STAMP) ## SHACL, OWL reasoning and QC checks over ontology + kg
 	$(BIN)/rnetkg check
 
 bench: $(STAMP) ## benchmark: cohorts of 1k to 1M profiles (SPARQL path also on Jena and Virtuoso), cold compare, check; rnetkg serve (queries, page, CDS Hooks) under bounded load
-	$(BIN)/python -m rnetkg.bench
-	$(BIN)/python -m rnetkg.bench_server
-	$(BIN)/python -m rnetkg.bench_clinic
+	$(BIN)/python -m bench.cohorts
+	$(BIN)/python -m bench.server
+	$(BIN)/python -m bench.clinic
 
 serve: $(STAMP) ## serve the clinician page, the CDS Hooks service and the graph read-only (SPARQL endpoint and UI)
 	$(BIN)/rnetkg serve
@@ -40,10 +40,10 @@ map: $(STAMP) ## draw the disagreement map to out/disagreement-map.png
 	$(BIN)/rnetkg map --out out/disagreement-map.png --data out/disagreement-map.csv
 
 docs: $(STAMP) ## ontology reference docs/ontology.html (pyLODE) and the generated lists of docs/data-model.md
-	$(BIN)/python -m rnetkg.release docs --out docs/ontology.html --data-model docs/data-model.md
+	$(BIN)/python -m rnetkg.cli.release docs --out docs/ontology.html --data-model docs/data-model.md
 
 release: $(STAMP) ## ontology as RDF/XML, whole graph as Turtle and JSON-LD, in out/release/
-	$(BIN)/python -m rnetkg.release release --out out/release
+	$(BIN)/python -m rnetkg.cli.release release --out out/release
 
 clean: ## remove the virtual environment and generated output
 	rm -rf $(VENV) out build dist src/*.egg-info

@@ -1,6 +1,6 @@
 """Other engines for the conformance tests: Apache Jena (ARQ and SHACL, Debian's jars), a Virtuoso
 server on loopback (Debian's virtuoso-opensource-7-bin) and the OWL API (Debian's libowlapi-java),
-all run by rnetkg.external; here: `need` and the comparison of rows by value.
+all run by external/ (at the checkout's root, beside bench/); here: `need` and the comparison of rows by value.
 
 A missing engine skips its tests on a developer's machine, but fails them where the environment
 variable CI is set: CI installs every engine (.ci/run), and a skip there would pass in silence.
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from conftest import free_port  # noqa: F401  (the engine tests start servers too)
-from rnetkg.external.jvm import (compile_java, have_jena, have_owlapi, jena_classpath,  # noqa: F401
-                                 owlapi_classpath, run_jena)
-from rnetkg.external.virtuoso import Virtuoso, have_virtuoso  # noqa: F401
+from external.jvm import (compile_java, have_jena, have_owlapi, jena_classpath,  # noqa: F401
+                          owlapi_classpath, run_jena)
+from external.virtuoso import Virtuoso, have_virtuoso  # noqa: F401
 
 
 def need(available: bool, what: str) -> None:

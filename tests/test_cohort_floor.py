@@ -101,7 +101,7 @@ print(summary["written"], "pandas" in sys.modules)
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "quoted-newlines"])
 def test_a_cohort_run_imports_no_pandas(tmp_path, fmt):
     """pandas costs a cold command about 0.15 s and 40 MiB: the CSV and JSON Lines paths do without it."""
-    from rnetkg.bench import write_jsonl, write_quoted_newlines
+    from bench.cohorts import write_jsonl, write_quoted_newlines
 
     path = tmp_path / "gen.csv"
     cohort.generate(300, 3, path)
@@ -302,9 +302,9 @@ def test_sparql_path_in_parallel_batches_keeps_order_and_stops_on_an_error(tmp_p
 
 
 def test_the_benchmark_times_the_sparql_path_in_process_and_as_a_new_process(tmp_path):
-    """bench.sparql_rows: a row per size in process and one as a new process (`rnetkg compare --cohort`),
+    """bench.cohorts.sparql_rows: a row per size in process and one as a new process (`rnetkg compare --cohort`),
     each OUT compared with the fast path's: the same bytes say yes, a fast path's file that differs NO."""
-    from rnetkg.bench import sparql_rows
+    from bench.cohorts import sparql_rows
 
     path, _, _ = _generated(tmp_path, 60, 9)
     cohort.run_cohort(path, tmp_path / "fast-60.csv")

@@ -9,7 +9,7 @@ catalogue query as shipped and with example parameters, the profile queries with
 and queries/qc/. Also: `rnetkg compare --endpoint` on Virtuoso answers every case fixture exactly as
 the embedded store, the shapes give the same results on Jena SHACL as on pySHACL, and the OWL API
 finds the ontology in the OWL 2 DL profile. The benchmark's rows for Jena and Virtuoso
-(rnetkg.bench_engines) are checked here too: the engines it starts give pyoxigraph's cohort rows.
+(bench/engines.py) are checked here too: the engines it starts give pyoxigraph's cohort rows.
 
 Jena, Virtuoso and the OWL API come from Debian's packages (.ci/run); without them these tests skip
 locally and fail in CI.
@@ -26,8 +26,10 @@ import pytest
 import rdflib
 
 import engines
+from bench import cohorts as bench_cohorts
+from bench import engines as bench_engines
 from engines import differences, need
-from rnetkg import bench, bench_engines, cli, cohort, compare, endpoint, engine, graph, namespaces, paths, queries
+from rnetkg import cli, cohort, compare, endpoint, engine, graph, namespaces, paths, queries
 from rnetkg.criteria.load import model_for
 from rnetkg.profile import parse_profile
 
@@ -375,7 +377,7 @@ def bench_sample(tmp_path_factory, store_engine):
 
 @pytest.mark.parametrize("name", ["jena", "virtuoso"])
 def test_bench_engine_gives_the_same_rows_as_pyoxigraph(name, bench_sample, tmp_path):
-    """What `python -m rnetkg.bench` measures on Jena and Virtuoso: the engine started by the bench
+    """What `python -m bench.cohorts` measures on Jena and Virtuoso: the engine started by the bench
     answers compare.cohort_rows with pyoxigraph's rows, and the bench says so."""
     if name == "jena":
         need(engines.have_jena(), "Apache Jena (Debian libapache-jena-java) with javac")
@@ -418,7 +420,7 @@ def test_bench_marks_rows_that_differ_and_an_engine_not_installed(bench_sample, 
     monkeypatch.setitem(bench_engines.STARTERS, "jena", _changed)
     monkeypatch.setitem(bench_engines.STARTERS, "virtuoso", _absent)
     path, profiles, _ = bench_sample
-    rows, failed = bench.engine_rows(path, 30, tmp_path, lambda message: None)
+    rows, failed = bench_cohorts.engine_rows(path, 30, tmp_path, lambda message: None)
     assert failed
     by_label = {row[0]: row for row in rows}
     assert list(by_label) == [bench_engines.LABELS[e] for e in ("pyoxigraph", "jena", "virtuoso")]

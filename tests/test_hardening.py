@@ -196,11 +196,42 @@ def test_issue13_unwritable_places_are_one_line(capsys, tmp_path):
     one_line_error(*run(capsys, *_cohort_argv("/proc/answers.csv", cohort)), "--out /proc/answers.csv: cannot write")
     one_line_error(*run(capsys, "map", "--out", "/proc/map.png"), "--out /proc/map.png: cannot write")
     one_line_error(*run(capsys, *_cohort_argv(tmp_path / ("x" * 300 + ".csv"), cohort)), "File name too long")
-    if os.geteuid() != 0:  # root writes anywhere
-        ro = tmp_path / "ro"
-        ro.mkdir()
-        ro.chmod(0o500)
-        one_line_error(*run(capsys, *_cohort_argv(ro / "a.csv", cohort)), "is not writable")
+
+
+# capabilities(7): what lets root read and write past a file's permission bits
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, PR_CAPBSET_DROP = 1, 2, 24
+
+
+def _as_the_owner_only() -> None:
+    """In the child, before exec: for root, drop the capabilities that bypass permission bits from the
+    bounding set, so the program runs with root's uid but under the bits like any owner (a folder of
+    mode 0500 is not writable). Nothing to drop for another user."""
+    if os.geteuid() != 0:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), f"prctl(PR_CAPBSET_DROP, {cap})")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="capabilities are Linux's")
+def test_issue21_a_folder_without_write_permission_is_one_line_also_as_root(tmp_path):
+    """Issue 13's unwritable folder, which was skipped under root (CI runs as root): the command runs
+    as a new process that keeps root's uid but not the capabilities that bypass permission bits, so the
+    folder of mode 0500 refuses it as it refuses any other user."""
+    cohort = write(tmp_path, "good.csv", "id,size_mm,margin\na,5,negative\n")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        out = subprocess.run([sys.executable, "-m", "rnetkg", *_cohort_argv(ro / "a.csv", cohort)],
+                             capture_output=True, text=True, timeout=120, preexec_fn=_as_the_owner_only)
+        one_line_error(out.returncode, out.stdout, out.stderr, f"--out {ro / 'a.csv'}: folder {str(ro)!r} is not writable")
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(0o700)
 
 
 def test_issue13_os_refusal_while_writing_is_one_line(tmp_path, monkeypatch):

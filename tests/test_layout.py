@@ -188,3 +188,125 @@ def test_derivations_use_the_cut_points():
     assert fields.t_from_size_and_depth(9.9, "mucosa") == "T1a" and fields.t_from_size_and_depth(10, "submucosa") == "T1b"
     assert fields.t_from_size_and_depth(20.1, "submucosa") == "T2"
     assert fields.t_from_size_and_depth(5, "subserosa") == "T3"
+
+
+# ---------------------------------------------------------------- issue 21: the package is the product
+
+ROOT = PACKAGE.parents[1]
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module name an absolute import of the file names (module level or inside functions)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+    return names
+
+
+def test_issue21_the_package_holds_no_benchmark_and_no_other_engines():
+    """The benchmark is bench/ and the Jena, Virtuoso and OWL API runners external/, both beside src/:
+    the package neither holds nor imports them."""
+    assert sorted(p.name for p in PACKAGE.rglob("bench*")) == []
+    assert not (PACKAGE / "external").exists()
+    assert {p.name for p in (ROOT / "bench").glob("*.py")} >= {"cohorts.py", "engines.py", "server.py", "clinic.py",
+                                                               "common.py"}
+    assert {p.name for p in (ROOT / "external").rglob("*") if p.is_file() and "__pycache__" not in p.parts} >= {
+        "jvm.py", "jena.py", "virtuoso.py", "JenaRunner.java", "OwlProfileCheck.java"}
+    importers = {str(p.relative_to(PACKAGE)): sorted(n for n in _imported_names(p)
+                                                     if n.split(".")[0] in ("bench", "external", "tests"))
+                 for p in PACKAGE.rglob("*.py")}
+    assert {k: v for k, v in importers.items() if v} == {}
+
+
+def test_issue21_make_bench_runs_the_bench_modules_and_each_answers_help():
+    """`make bench` runs python -m bench.<part> from the checkout's root; each part exists and its
+    --help names it."""
+    recipe = re.search(r"^bench:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M).group(1)
+    modules = re.findall(r"-m (\S+)", recipe)
+    assert modules == ["bench.cohorts", "bench.server", "bench.clinic"]
+    for module in modules:
+        out = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith(f"usage: python -m {module} "), out.stdout[:200]
+
+
+def printing_calls(path: Path) -> list[str]:
+    """Where a module prints: print(...), and any use of sys.stdout / sys.stderr (write, print's file=,
+    handed to a subprocess), or stdout / stderr imported from sys; as "line: what"."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            found.append(f"{node.lineno}: print(...)")
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "sys"
+              and node.attr in ("stdout", "stderr", "__stdout__", "__stderr__")):
+            found.append(f"{node.lineno}: sys.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "sys":
+            found += [f"{node.lineno}: from sys import {a.name}" for a in node.names
+                      if a.name in ("stdout", "stderr", "__stdout__", "__stderr__")]
+    return sorted(found, key=lambda f: (int(f.split(":")[0]), f))
+
+
+def test_issue21_the_printing_scan_finds_each_way_of_printing(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("import sys\nfrom sys import stderr\nprint('a')\nsys.stdout.write('b')\n"
+                      "print('c', file=sys.stderr)\nlen('not printing')\n", encoding="utf-8")
+    assert printing_calls(module) == ["2: from sys import stderr", "3: print(...)", "4: sys.stdout", "5: print(...)",
+                                      "5: sys.stderr"]
+
+
+def test_issue21_nothing_outside_the_command_line_prints():
+    """The library returns, raises or logs; only src/rnetkg/cli/ writes to stdout or stderr."""
+    printing = {str(p.relative_to(PACKAGE)): printing_calls(p) for p in sorted(PACKAGE.rglob("*.py"))
+                if p.relative_to(PACKAGE).parts[0] != "cli"}
+    assert {k: v for k, v in printing.items() if v} == {}
+    assert printing_calls(PACKAGE / "cli" / "release.py") != []   # the scan sees the command line's prints
+
+
+def unused_definitions(package: Path, readers: list[Path]) -> list[str]:
+    """Module-level functions, classes and constants, and methods, of the package's modules whose name
+    no file of ``readers`` ever reads (as a name, an attribute or an imported name)."""
+    trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in readers}
+    read: set[str] = set()
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+                read.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                read.add(node.attr)
+            elif isinstance(node, ast.alias):
+                read.add(node.name.rsplit(".", 1)[-1])
+    unused = []
+    for path in sorted(p for p in trees if p.is_relative_to(package)):
+        for node in trees[path].body:
+            names = []
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.append(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names += [t.id for t in targets if isinstance(t, ast.Name)]
+            if isinstance(node, ast.ClassDef):
+                names += [f.name for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            unused += [f"{path.relative_to(package)}: {n}" for n in names
+                       if n not in read and not (n.startswith("__") and n.endswith("__"))]
+    return unused
+
+
+def test_issue21_no_dead_code():
+    """Every function, class, constant and method of src/rnetkg is read somewhere: in the package, the
+    tests, the benchmark or the other engines' runners (read_jsonl.json_problem, model.guideline_answers,
+    namespaces.rnet, release.PYLODE_PROFILE and child.peak_rss_kib were not)."""
+    readers = [p for folder in ("src", "tests", "bench", "external") for p in sorted((ROOT / folder).rglob("*.py"))]
+    assert unused_definitions(PACKAGE, readers) == []
+
+
+def test_issue21_the_dead_code_scan_finds_a_name_nobody_reads(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "m.py").write_text("X = 1\nY = 2\n\n\ndef used():\n    return X\n\n\nclass C:\n    def gone(self):\n"
+                                  "        pass\n\n    def __init__(self):\n        pass\n", encoding="utf-8")
+    (tmp_path / "user.py").write_text("from pkg.m import used, C\nused()\nC()\n", encoding="utf-8")
+    assert unused_definitions(package, [package / "m.py", tmp_path / "user.py"]) == ["m.py: Y", "m.py: gone"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,6 +14,42 @@ import pytest
 from rnetkg import paths
 
 ROOT = Path(__file__).resolve().parents[1]
+# what a build of the package reads (setup.py copies the four data folders into the wheel)
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "src", "ontology", "shapes", "kg", "queries")
+DATA_FOLDERS = ("ontology", "shapes", "kg", "queries")
+
+
+def checkout_copy(dest: Path) -> Path:
+    """The build's inputs copied to dest: a build writes build/ and *.egg-info beside its sources,
+    which must not land in the checkout."""
+    for name in BUILD_INPUTS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+def pip(*args: str) -> subprocess.CompletedProcess:
+    """pip of this interpreter, offline, with this environment's setuptools (no build isolation)."""
+    return subprocess.run([sys.executable, "-m", "pip", *args, "--no-index", "--no-deps", "--no-build-isolation"],
+                          capture_output=True, text=True, timeout=600)
+
+
+def warning_lines(out: subprocess.CompletedProcess) -> list[str]:
+    return [line.strip() for line in (out.stdout + out.stderr).splitlines() if "warning" in line.lower()]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`pip wheel` of a copy of the checkout: the wheel and pip's output."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    out = pip("wheel", "-w", str(tmp / "wheels"), str(checkout_copy(tmp / "checkout")))
+    assert out.returncode == 0, out.stderr[-2000:]
+    (built,) = (tmp / "wheels").glob("rnetkg-*.whl")
+    return built, out
 
 
 def test_checkout_paths():
@@ -22,11 +59,8 @@ def test_checkout_paths():
 
 
 @pytest.mark.slow
-def test_non_editable_wheel_finds_its_data(tmp_path):
-    wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "-w", str(wheels), str(ROOT)], check=True, cwd=tmp_path)
-    (wheel,) = wheels.glob("rnetkg-*.whl")
+def test_non_editable_wheel_finds_its_data(tmp_path, wheel):
+    wheel, _ = wheel
     names = zipfile.ZipFile(wheel).namelist()
     for expected in ("rnetkg/data/ontology/rnet.ttl", "rnetkg/data/kg/guidelines/enets-2023.ttl",
                      "rnetkg/data/queries/guideline-status.rq", "rnetkg/data/shapes/recommendation.ttl"):
@@ -47,3 +81,42 @@ def test_non_editable_wheel_finds_its_data(tmp_path):
     assert lines[0].startswith(str(target)) and lines[1] == str(target / "rnetkg" / "data" / "kg")
     assert lines[2] == "None"
     assert lines[-1].startswith("p,covered,endoscopic_resection;radical_surgery,")
+
+
+# ---------------------------------------------------------------- issue 21: the installed package is the product
+
+@pytest.mark.slow
+def test_issue21_the_wheel_builds_without_a_warning_and_holds_only_the_package(wheel):
+    """No setuptools warning (the `license` table, data folders not declared as packages), and the
+    wheel holds rnetkg, its templates and the four data folders, file for file: no benchmark, no
+    other engines, no tests."""
+    built, out = wheel
+    assert warning_lines(out) == []
+    names = zipfile.ZipFile(built).namelist()
+    assert sorted({n.split("/")[0] for n in names}) == ["rnetkg", "rnetkg-0.1.0.dist-info"]
+    assert [n for n in names if "bench" in n or "external" in n or "/tests/" in n] == []
+    assert {n for n in names if n.startswith("rnetkg/report/templates/")} == {
+        f"rnetkg/report/templates/{p.name}" for p in (ROOT / "src/rnetkg/report/templates").iterdir()}
+    shipped = {n.removeprefix("rnetkg/data/") for n in names if n.startswith("rnetkg/data/")}
+    assert shipped == {p.relative_to(ROOT).as_posix() for folder in DATA_FOLDERS
+                       for p in (ROOT / folder).rglob("*") if p.suffix in (".ttl", ".rq", ".md")}
+    metadata = zipfile.ZipFile(built).read("rnetkg-0.1.0.dist-info/METADATA").decode()
+    assert "\nLicense-Expression: MIT AND CC-BY-4.0\n" in metadata
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("editable", [False, True], ids=["pip-install", "pip-install-e"])
+def test_issue21_pip_install_prints_no_warning(tmp_path, editable):
+    """`pip install .` and `pip install -e .` (into a folder of their own) print no warning; the
+    editable install is a path entry for src/ (its data read from the checkout)."""
+    checkout = checkout_copy(tmp_path / "checkout")
+    target = tmp_path / "site"
+    out = pip("install", "--target", str(target), *(["-e"] if editable else []), str(checkout))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert warning_lines(out) == []
+    if editable:
+        (pth,) = target.glob("__editable__.rnetkg-*.pth")
+        assert pth.read_text(encoding="utf-8").split() == [str(checkout / "src")]
+    else:
+        assert (target / "rnetkg" / "data" / "ontology" / "rnet.ttl").is_file()
+        assert not (target / "bench").exists() and not (target / "external").exists()

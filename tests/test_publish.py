@@ -14,6 +14,7 @@ import rdflib
 from rdflib.compare import isomorphic, to_isomorphic
 
 from rnetkg import graph, paths, release
+from rnetkg.cli import release as release_cli
 from rnetkg.namespaces import ONTOLOGY_IRI, RNET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,7 +214,7 @@ def test_the_checksums_match(released):
 def test_a_version_mismatch_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(release, "project_version", lambda: "9.9.9")
     out = tmp_path / "rel"
-    assert release.main(["release", "--out", str(out)]) == 2
+    assert release_cli.main(["release", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and len(err) <= 300
     assert "version mismatch" in err and "9.9.9" in err and "0.1.0" in err

@@ -30,11 +30,6 @@ PREFIXES = {
 }
 
 
-def rnet(local: str) -> str:
-    """The full IRI of an ontology term."""
-    return RNET + local
-
-
 def short_iri(iri: str) -> str:
     """An IRI with the kg: or rnet: prefix where it has one (for messages)."""
     for prefix, ns in (("kg:", KG), ("rnet:", RNET)):

@@ -1,7 +1,7 @@
 """Publishing: the ontology reference page (pyLODE) and the release files.
 
-    python -m rnetkg.release docs [--out docs/ontology.html] [--data-model docs/data-model.md]
-    python -m rnetkg.release release [--out out/release]
+    python -m rnetkg.cli.release docs [--out docs/ontology.html] [--data-model docs/data-model.md]
+    python -m rnetkg.cli.release release [--out out/release]
 
 `docs` renders ontology/rnet.ttl with pyLODE's OntPub profile into one self-contained HTML page (its
 CSS inline, no script or style loaded from elsewhere) and rewrites the generated lists of
@@ -18,24 +18,19 @@ and the last segment of its owl:versionIRI):
     SHA256SUMS        checksums of the three files
 
 Each file carries the version in the ontology header it contains. Library functions raise
-ReleaseError with a one-line message; they never print.
+ReleaseError with a one-line message; they never print (rnetkg.cli.release does).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import re
-import sys
 import tempfile
 from pathlib import Path
 
 from . import paths
 from .namespaces import KG, ONTOLOGY_IRI, OWL, PREFIXES
-
-PYLODE_PROFILE = "ontpub"
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 class ReleaseError(RuntimeError):
@@ -252,34 +247,3 @@ def build_release(outdir: Path) -> dict[str, Path]:
     _write_atomic(outdir / "SHA256SUMS", sums.encode("ascii"))
     written["checksums"] = outdir / "SHA256SUMS"
     return written
-
-
-# ---------------------------------------------------------------- command line
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m rnetkg.release", description="Build the ontology page or the release files.")
-    sub = p.add_subparsers(dest="what", required=True)
-    d = sub.add_parser("docs", help="docs/ontology.html (pyLODE) and the generated lists of docs/data-model.md")
-    d.add_argument("--out", default="docs/ontology.html", metavar="FILE.html")
-    d.add_argument("--data-model", default="docs/data-model.md", metavar="FILE.md")
-    r = sub.add_parser("release", help="the ontology as RDF/XML, the whole graph as Turtle and JSON-LD")
-    r.add_argument("--out", default="out/release", metavar="DIR")
-    args = p.parse_args(argv)
-    try:
-        if args.what == "docs":
-            dm = Path(args.data_model) if args.data_model else None
-            if dm is not None and not dm.is_file():
-                raise ReleaseError(f"docs: --data-model {args.data_model!r} is not a file")
-            for f in build_docs(Path(args.out), dm):
-                print(f"wrote {f} ({f.stat().st_size:,} bytes)")
-        else:
-            for kind, f in build_release(Path(args.out)).items():
-                print(f"wrote {f} ({f.stat().st_size:,} bytes)")
-    except ReleaseError as e:
-        print(f"rnetkg: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -34,11 +34,6 @@ def parse_line(text: str) -> tuple[Any, str | None]:
         return None, f"row: {e}"
 
 
-def json_problem(text: str) -> str:
-    """The message of a line that is not one JSON value as profile.json_value reads it."""
-    return parse_line(text)[1] or "row: not valid JSON"
-
-
 def _json_all(texts: list[str]) -> list[Any] | None:
     """The JSON value of every text, when each is one JSON value and nothing else, nested no deeper
     than json_value allows; else None."""

@@ -371,8 +371,3 @@ class Model:
         default = self.evaluate_values(values, dp)
         others = tuple((c, self.evaluate_values(values, dp, c).guidelines) for c in self.contexts[1:])
         return replace(default, contexts=others)
-
-    def guideline_answers(self, profile) -> dict[str, tuple[GuidelineResult, ...]]:
-        """Each guideline's status and modalities in every reading context."""
-        e = self.evaluate_readings(profile)
-        return {DEFAULT_CONTEXT: e.guidelines, **dict(e.contexts)}

@@ -165,17 +165,6 @@ def seccomp_mode(pid: int) -> int | None:
     return None
 
 
-def peak_rss_kib(pid: int) -> int | None:
-    """VmHWM (peak resident set) of a process, in KiB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
 def free_loopback_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

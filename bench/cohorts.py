@@ -1,6 +1,6 @@
-"""Benchmark (`make bench`, `python -m rnetkg.bench`): cohorts of 1k to 1M profiles end to end on the
+"""Benchmark (`make bench`, `python -m bench.cohorts` from the checkout's root): cohorts of 1k to 1M profiles end to end on the
 fast path, the SPARQL path on pyoxigraph (in process, and as a new process up to 100k: ``sparql_rows``),
-rdflib, Apache Jena ARQ and Virtuoso (``bench_engines``), a cold `rnetkg compare`, and `rnetkg check`;
+rdflib, Apache Jena ARQ and Virtuoso (``bench.engines``), a cold `rnetkg compare`, and `rnetkg check`;
 then the cohort files against the cost of merely reading them (``cohort_io``).
 
 Prints Markdown tables. Exit code 1 when the fast path's rows differ from the SPARQL path's, or another
@@ -17,8 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import bench_engines, cohort, paths
-from .bench_common import child_env, cli_command, fmt_s, print_header, print_table, rate, scratch, time_command
+from rnetkg import cohort, paths
+
+from . import engines
+from .common import child_env, cli_command, fmt_s, print_header, print_table, rate, scratch, time_command
 
 RDFLIB_BATCH = 25   # measured best per profile for rdflib's engine: 1 -> 3.0 s, 10 -> 6.9 s, 25 -> 13.8 s, 100 -> 87 s
 
@@ -31,10 +33,10 @@ def _log(msg: str) -> None:
 
 
 def engine_rows(sample: Path, n: int, tmp: Path, log) -> tuple[list[tuple[str, str, str, str, str]], bool]:
-    """The SPARQL path on pyoxigraph, Jena and Virtuoso (bench_engines) for the first n profiles of
+    """The SPARQL path on pyoxigraph, Jena and Virtuoso (bench.engines) for the first n profiles of
     the sample: the table rows, and whether an engine's rows differ from pyoxigraph's."""
-    runs = bench_engines.engine_runs(sample, tmp / "engines", log, n)
-    rows = [(bench_engines.LABELS[r.engine], f"{r.profiles:,}", fmt_s(r.seconds), rate(r.profiles, r.seconds),
+    runs = engines.engine_runs(sample, tmp / "engines", log, n)
+    rows = [(engines.LABELS[r.engine], f"{r.profiles:,}", fmt_s(r.seconds), rate(r.profiles, r.seconds),
              r.note) for r in runs]
     failed = any(r.failed for r in runs)
     if failed:
@@ -46,8 +48,8 @@ def _rdflib(sample: Path, n_target: int, n_measured: int, log) -> tuple[str, str
     """rdflib's own engine with compare.cohort_rows (the SPARQL path of a cohort), in batches of RDFLIB_BATCH profiles:
     (time, profiles/s, note, same rows as pyoxigraph). Only n_measured profiles are run; the batches are
     independent, so the time for n_target is the measured time per batch times the number of batches."""
-    from .compare import cohort_rows
-    from .engine import RdflibEngine, StoreEngine
+    from rnetkg.compare import cohort_rows
+    from rnetkg.engine import RdflibEngine, StoreEngine
 
     raw = cohort.read_cohort(sample)
     profiles, _, _ = cohort.parse_rows(raw)
@@ -116,7 +118,7 @@ def write_jsonl(csv_path: Path, out: Path) -> None:
     id gets its CSV line number, the id it has in the CSV, so that both give the same OUT)."""
     import csv
 
-    from .fields import FIELDS
+    from rnetkg.fields import FIELDS
 
     with open(csv_path, encoding="utf-8", newline="") as f, open(out, "w", encoding="utf-8") as o:
         for line, row in enumerate(csv.DictReader(f), start=2):
@@ -254,7 +256,7 @@ def sparql_rows(files: dict[int, Path], sizes: list[int], fast_sizes: list[int],
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rnetkg.bench", description=__doc__.split("\n\n")[0].replace("\n", " "))
+    ap = argparse.ArgumentParser(prog="python -m bench.cohorts", description=__doc__.split("\n\n")[0].replace("\n", " "))
     ap.add_argument("--sizes", default="1000,10000,100000,1000000",
                     help="cohort sizes for the fast path (comma-separated)")
     ap.add_argument("--quick", action="store_true",
@@ -273,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         io_sizes = [s for s in io_sizes if s <= 100_000] or [10_000]
     n_rdflib = RDFLIB_BATCH if args.quick else 100
-    n_engines = bench_engines.ENGINE_BATCH if args.quick else 1000
+    n_engines = engines.ENGINE_BATCH if args.quick else 1000
     if args.engines_only:
         with scratch() as tmp:
             sample = generate_cohorts([1000], args.seed, tmp, _log)[1000]
@@ -307,9 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     with scratch() as tmp:
         files = generate_cohorts(set(sizes) | {1000, 10_000}, args.seed, tmp, log)
         # what a process pays once: load the graph, read the criteria (the runs below reuse them)
-        from . import graph
-        from .criteria.load import load_model
-        from .engine import StoreEngine
+        from rnetkg import graph
+        from rnetkg.criteria.load import load_model
+        from rnetkg.engine import StoreEngine
 
         t = time.perf_counter()
         store = graph.load_store()

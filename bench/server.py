@@ -1,4 +1,4 @@
-"""Bounded load on `rnetkg serve` (`make bench`, `python -m rnetkg.bench_server`): loopback only.
+"""Bounded load on `rnetkg serve` (`make bench`, `python -m bench.server`): loopback only.
 
 Starts `rnetkg serve` on a free 127.0.0.1 port as its own process, then N client threads (each with
 one kept-alive connection) send a fixed number of requests in total, cycling through the catalogue
@@ -8,8 +8,8 @@ resident memory (VmHWM) of the two server processes (the web front and the Oxigr
 
 from __future__ import annotations
 
+import argparse
 import http.client
-import os
 import re
 import socket
 import statistics
@@ -19,6 +19,8 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+
+from .common import child_env
 
 
 def _free_port() -> int:
@@ -36,7 +38,7 @@ def _peak_rss_mib(pid: int) -> float | None:
 
 
 def _bodies() -> list[bytes]:
-    from . import queries
+    from rnetkg import queries
 
     out = []
     for name, q in sorted(queries.catalogue().items()):
@@ -105,11 +107,8 @@ def load_test(port: int, *, clients: int = 8, total: int = 2000) -> dict:
 
 def start(port: int) -> tuple[subprocess.Popen, int]:
     """`rnetkg serve` on 127.0.0.1:port as its own process, once it answers: (process, Oxigraph child pid)."""
-    env = dict(os.environ)
-    src = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     proc = subprocess.Popen([sys.executable, "-m", "rnetkg", "serve", "--bind", f"127.0.0.1:{port}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=child_env())
     out = ""
     while "Ctrl-C stops the server." not in out:
         line = proc.stdout.readline()
@@ -134,8 +133,12 @@ def run(clients: int = 8, total: int = 2000) -> dict:
         proc.wait(15)
 
 
-def main() -> int:
-    r = run()
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.server", description=__doc__.split("\n\n")[0].replace("\n", " "))
+    ap.add_argument("--clients", type=int, default=8, help="client threads, one kept-alive connection each")
+    ap.add_argument("--requests", type=int, default=2000, help="requests in total")
+    args = ap.parse_args(argv)
+    r = run(args.clients, args.requests)
     print(f"| rnetkg serve, {r['clients']} clients, {r['requests']:,} catalogue queries (loopback) | |\n|---|---|")
     print(f"| throughput | {r['throughput']:,.0f} requests/s ({r['wall_s']:.1f} s) |")
     print(f"| latency p50 / p99 | {r['p50_ms']:.1f} ms / {r['p99_ms']:.1f} ms |")

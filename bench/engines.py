@@ -1,12 +1,12 @@
-"""The SPARQL path of a cohort on other engines (`python -m rnetkg.bench`, `--engines-only`).
+"""The SPARQL path of a cohort on other engines (`python -m bench.cohorts`, `--engines-only`).
 
 compare.cohort_rows (queries/guideline-status.rq and disagreements.rq with the profiles as VALUES
 rows) over the same profiles on pyoxigraph, the reference; on Apache Jena ARQ (java/JenaRunner.java
-in one JVM, rnetkg.external.jena); and on a Virtuoso 7 server on loopback (rnetkg.endpoint.EndpointEngine
-on rnetkg.external.virtuoso). Each engine loads the ontology and kg/ and derives the referral
+in one JVM, external/jena.py); and on a Virtuoso 7 server on loopback (rnetkg.endpoint.EndpointEngine
+on external/virtuoso.py). Each engine loads the ontology and kg/ and derives the referral
 recommendations itself; its rows are compared with pyoxigraph's, cell by cell. The time is that of
 cohort_rows over every batch, with the criteria already read (the criteria queries, the engine's
-start and the graph load are in the note). rdflib's engine is measured by bench.py (`_rdflib`).
+start and the graph load are in the note). rdflib's engine is measured by bench/cohorts.py (`_rdflib`).
 
 An engine that is not installed gives a row that says so; nothing is downloaded.
 """
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Sequence
 
-from .cohort.run import BATCH_SIZE
-from .profile import Profile
+from rnetkg.cohort.run import BATCH_SIZE
+from rnetkg.profile import Profile
 
 # profiles per query, on every engine alike, as on the SPARQL path of a cohort: Virtuoso 7.2.5 answers
 # disagreements.rq wrongly, without an error, once one query holds a few hundred profiles
@@ -63,8 +63,8 @@ Starter = Callable[[Path], ContextManager[tuple[Any, str]]]   # workdir -> (engi
 
 @contextmanager
 def _pyoxigraph(workdir: Path) -> Iterator[tuple[Any, str]]:
-    from . import graph
-    from .engine import StoreEngine
+    from rnetkg import graph
+    from rnetkg.engine import StoreEngine
 
     t = time.perf_counter()
     store = graph.load_store()
@@ -73,11 +73,11 @@ def _pyoxigraph(workdir: Path) -> Iterator[tuple[Any, str]]:
 
 @contextmanager
 def _jena(workdir: Path) -> Iterator[tuple[Any, str]]:
-    from .external.jvm import have_jena
+    from external.jvm import have_jena
 
     if not have_jena():
         raise NotInstalled("Apache Jena: Debian libapache-jena-java, with a JDK")
-    from .external.jena import JenaEngine
+    from external.jena import JenaEngine
 
     with JenaEngine(workdir / "jena") as engine:
         yield engine, f"JVM start {_s(engine.jvm_start_s)}, graph load and referral expansion {_s(engine.load_s)}"
@@ -85,11 +85,11 @@ def _jena(workdir: Path) -> Iterator[tuple[Any, str]]:
 
 @contextmanager
 def _virtuoso(workdir: Path) -> Iterator[tuple[Any, str]]:
-    from .external.virtuoso import Virtuoso, have_virtuoso
+    from external.virtuoso import Virtuoso, have_virtuoso
 
     if not have_virtuoso():
         raise NotInstalled("Virtuoso: Debian virtuoso-opensource-7-bin")
-    from .endpoint import EndpointEngine
+    from rnetkg.endpoint import EndpointEngine
 
     t = time.perf_counter()
     with Virtuoso(workdir / "virtuoso") as server:
@@ -119,8 +119,8 @@ def measure(name: str, profiles: Sequence[Profile], reference: list[list[str]] |
     """compare.cohort_rows for ``profiles`` on one engine (started in ``workdir`` and stopped), in
     batches of ``batch_size``; its rows compared with ``reference`` (None: not compared). An engine
     that fails counts as rows that differ."""
-    from .compare import cohort_rows
-    from .criteria.load import model_for
+    from rnetkg.compare import cohort_rows
+    from rnetkg.criteria.load import model_for
 
     run = EngineRun(name, len(profiles))
     try:
@@ -156,7 +156,7 @@ def engine_runs(sample: Path, workdir: Path, log, n: int | None = None,
                 names: Sequence[str] = ENGINES) -> list[EngineRun]:
     """The first ``n`` profiles of a cohort file (all: None) on each engine; pyoxigraph first, as the
     reference of the others."""
-    from . import cohort
+    from rnetkg import cohort
 
     profiles, _, _ = cohort.parse_rows(cohort.read_cohort(sample))
     profiles = profiles[:n] if n is not None else profiles

@@ -1,4 +1,4 @@
-// Runs SPARQL and SHACL on Apache Jena (rnetkg.external.jena): one JVM for a whole script of commands,
+// Runs SPARQL and SHACL on Apache Jena (external/jena.py): one JVM for a whole script of commands,
 // one per line, read from the file named by the first argument, or from standard input when it is "-":
 //   load FILE            parse an RDF file (by its extension) into the data model
 //   construct RQ OUT.nt  run a CONSTRUCT (strict SPARQL 1.1), write its triples and add them to the model

@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import graph, queries
-from ..endpoint import json_result_rows
-from ..engine import Engine
+from rnetkg import graph, queries
+from rnetkg.endpoint import json_result_rows
+from rnetkg.engine import Engine
+
 from .jvm import compile_java, jena_classpath
 
 DEFAULT_TIMEOUT_S = 600.0

@@ -60,8 +60,12 @@ def cli_command() -> list[str]:
 
 
 def child_env() -> dict[str, str]:
+    """This environment, with the folder of the rnetkg measured here first on PYTHONPATH: a child
+    process runs the same source (a checkout's src/, or the installed package)."""
+    import rnetkg
+
     env = dict(os.environ)
-    src = str(Path(__file__).resolve().parent.parent)
+    src = str(Path(rnetkg.__file__).resolve().parents[1])
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 

@@ -1,5 +1,5 @@
 """Bounded load on the clinician page and the CDS Hooks service of `rnetkg serve` (`make bench`,
-`python -m rnetkg.bench_clinic`): loopback only.
+`python -m bench.clinic`): loopback only.
 
 Starts `rnetkg serve` on a free 127.0.0.1 port as its own process; 8 client threads (one kept-alive
 connection each) send 2,000 page requests (GET `/?fields`), then 2,000 CDS Hooks calls (POST
@@ -11,6 +11,7 @@ for each; the exit code is 1 when a target is missed or an answer is wrong.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import sys
@@ -18,7 +19,7 @@ import tempfile
 import urllib.parse
 from pathlib import Path
 
-from .bench_server import _free_port, _peak_rss_mib, run_load, start
+from .server import _free_port, _peak_rss_mib, run_load, start
 
 TARGET_P50_MS, TARGET_P99_MS = 20.0, 100.0
 CDS_PATH = "/cds-services/rnet-guideline-comparison"
@@ -26,7 +27,7 @@ CDS_PATH = "/cds-services/rnet-guideline-comparison"
 
 def profiles(n: int = 200, seed: int = 7) -> list[list[tuple[str, str]]]:
     """n generated profiles as form items (field, text), empty fields left out."""
-    from .cohort.generate import generate
+    from rnetkg.cohort.generate import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cohort.csv"
@@ -37,8 +38,8 @@ def profiles(n: int = 200, seed: int = 7) -> list[list[tuple[str, str]]]:
 
 def cds_request(items: list[tuple[str, str]], patient: str) -> bytes:
     """A patient-view call whose prefetch holds the profile's Observations and Procedures."""
-    from .serve.cds import request_for_profile
-    from .serve.page import read_form
+    from rnetkg.serve.cds import request_for_profile
+    from rnetkg.serve.page import read_form
 
     _, data, errors = read_form(items)
     if errors:
@@ -69,10 +70,15 @@ def meets_target(r: dict) -> bool:
     return r["errors"] == 0 and r["p50_ms"] <= TARGET_P50_MS and r["p99_ms"] <= TARGET_P99_MS
 
 
-def main() -> int:
-    res = run()
-    print(f"| rnetkg serve, 8 clients, 2,000 requests each, 200 distinct profiles (loopback) | page `/` | "
-          "CDS Hooks call |\n|---|---|---|")
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.clinic", description=__doc__.split("\n\n")[0].replace("\n", " "))
+    ap.add_argument("--clients", type=int, default=8, help="client threads, one kept-alive connection each")
+    ap.add_argument("--requests", type=int, default=2000, help="page requests, and as many CDS Hooks calls")
+    ap.add_argument("--profiles", type=int, default=200, help="distinct generated profiles to cycle through")
+    args = ap.parse_args(argv)
+    res = run(args.clients, args.requests, args.profiles)
+    print(f"| rnetkg serve, {args.clients} clients, {args.requests:,} requests each, {args.profiles:,} distinct "
+          "profiles (loopback) | page `/` | CDS Hooks call |\n|---|---|---|")
     page, cds = res["page"], res["cds"]
     print(f"| throughput | {page['throughput']:,.0f} requests/s | {cds['throughput']:,.0f} requests/s |")
     print(f"| latency p50 / p99 | {page['p50_ms']:.1f} ms / {page['p99_ms']:.1f} ms | "

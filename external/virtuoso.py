@@ -15,8 +15,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from .. import graph, queries
-from ..serve.child import free_loopback_port
+from rnetkg import graph, queries
+from rnetkg.serve.child import free_loopback_port
 
 VIRTUOSO = "virtuoso-t"
 ISQL = "isql-vt"
