@@ -1,7 +1,7 @@
 """Apache Jena ARQ as an Engine: java/JenaRunner.java in one JVM that lives as long as the engine.
 
 The JVM starts, loads the ontology and kg/ and derives the referral recommendations with
-queries/expand-referrals.rq (as rnetkg.graph does), then answers one SELECT at a time: each query
+the load-time CONSTRUCTs of rnetkg.graph.LOAD_TIME_QUERIES (as rnetkg.graph does), then answers one SELECT at a time: each query
 is written to a file, the runner is told its name on standard input, runs it with ARQ (strict
 SPARQL 1.1) over the in-memory model and writes SPARQL JSON results, which are read back like an
 endpoint's answer. The runner reports each command's time inside the JVM, so the time spent in ARQ
@@ -55,7 +55,8 @@ class JenaEngine(Engine):
             t = time.perf_counter()
             for f in files if files is not None else graph.source_files():
                 self._command("load", Path(f))
-            self._command("construct", queries.get("expand-referrals").path, self.dir / "derived.nt")
+            for name in graph.LOAD_TIME_QUERIES:
+                self._command("construct", queries.get(name).path, self.dir / f"derived-{name}.nt")
             self.load_s = time.perf_counter() - t
         except BaseException:
             self.stop()

@@ -2,7 +2,7 @@
 folder of its own: started, loaded with Turtle or N-Triples files by isql, queried over HTTP, stopped.
 
 `load_rnetkg` loads the ontology and kg/ and lets Virtuoso derive the referral recommendations itself
-(queries/expand-referrals.rq), as rnetkg.graph does for the embedded store. Its SPARQL endpoint is a
+(rnetkg.graph.LOAD_TIME_QUERIES), as rnetkg.graph does for the embedded store. Its SPARQL endpoint is a
 plain SPARQL 1.1 endpoint (rnetkg.endpoint.EndpointEngine).
 """
 
@@ -122,15 +122,17 @@ class Virtuoso:
         shutil.copyfile(path, local)
         self.isql(f"DB.DBA.TTLP_MT(file_to_string_output('{local}'), '', '{GRAPH_IRI}', 0); checkpoint;")
 
-    def load_rnetkg(self) -> Path:
-        """The ontology and kg/, then the referral recommendations Virtuoso derives from them; the
-        derived triples' file (N-Triples)."""
+    def load_rnetkg(self) -> dict[str, Path]:
+        """The ontology and kg/, then the triples Virtuoso derives with each load-time CONSTRUCT
+        (rnetkg.graph.LOAD_TIME_QUERIES, in order); each CONSTRUCT's file of derived triples (N-Triples)."""
         for f in graph.source_files():
             self.load(f)
-        derived = self.dir / "derived.nt"
-        derived.write_bytes(self.query(queries.get("expand-referrals").text, accept="text/plain"))
-        self.load(derived)
-        return derived
+        out = {}
+        for name in graph.LOAD_TIME_QUERIES:
+            derived = out[name] = self.dir / f"derived-{name}.nt"
+            derived.write_bytes(self.query(queries.get(name).text, accept="text/plain"))
+            self.load(derived)
+        return out
 
     def stop(self) -> None:
         """Stop the server (terminated; killed if it has not exited within 30 s)."""

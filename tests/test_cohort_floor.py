@@ -233,14 +233,14 @@ def test_a_class_is_the_profiles_that_every_condition_at_their_decision_point_an
 
 def test_columns_rows_are_the_rows_profile_row_writes(tmp_path):
     """The VALUES rows built from a cohort's criteria columns are, text for text, the rows that
-    queries.profile_row writes for the same profiles parsed one by one."""
+    queries.profile_rows writes for the same profiles parsed one by one."""
     from rnetkg import queries
     from rnetkg.compare import columns_rows
 
     _, raw, cols = _generated(tmp_path, 800, 21)
     profiles, _, errors = cohort.parse_rows(raw)
     assert not errors and len(profiles) == len(cols) == 800
-    assert columns_rows(cols.values, cols.decision_point) == [queries.profile_row(i, p) for i, p in enumerate(profiles)]
+    assert columns_rows(cols.values, cols.decision_point) == [queries.profile_rows(i, p) for i, p in enumerate(profiles)]
 
 
 def test_sparql_path_one_profile_per_class_equals_the_queries_on_every_profile(tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from rnetkg.engine import StoreEngine
 from rnetkg import compare, queries
 from rnetkg.criteria.load import model_for
 from rnetkg.profile import parse_profile
@@ -133,8 +134,9 @@ def test_ids_that_look_like_sparql_are_data(pid, answers):
 
 def test_profile_rows_hold_no_profile_text():
     p = parse_profile({"id": 'evil" } DROP ALL', "size_mm": 12, "margin": "not_resected"})
-    text = queries.with_profiles(queries.get("guideline-status"), [p])
-    assert "evil" not in text and "DROP" not in text
+    for name in compare.PROFILE_QUERIES:
+        text = compare.profile_query_text(name, [p], StoreEngine())
+        assert "evil" not in text and "DROP" not in text
 
 
 def test_many_profiles_in_one_query_equal_one_by_one(answers):

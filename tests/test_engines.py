@@ -42,17 +42,20 @@ EXAMPLE_PARAMS = {"guideline": "NCCN-2025", "decisionPoint": "initial_management
                   "node": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>"}
 # where the shared example names a node the query has nothing on (rec-t1 carries no caveat)
 PARAMS_FOR = {"caveats": {"rec": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-gt2cm>"}}
-EXPANSION = CATALOGUE["expand-referrals"]
+# the CONSTRUCTs each engine runs itself when it loads the graph, in order
+LOAD_TIME = [CATALOGUE[name] for name in graph.LOAD_TIME_QUERIES]
 
 
 def _query_cases() -> dict[str, str]:
     out = {}
     for name, q in CATALOGUE.items():
-        if q is EXPANSION:
+        if q in LOAD_TIME:
             continue
         out[name] = q.text
         if q.takes_profiles:
-            out[f"{name}[cases]"] = queries.with_profiles(q, PROFILES)
+            # the case fixtures, or for a query that takes the rows of the one before it, those rows as
+            # pyoxigraph gives them: every engine answers the same input
+            out[f"{name}[cases]"] = compare.profile_query_text(name, PROFILES, engine.StoreEngine())
         elif q.params:
             out[f"{name}[params]"] = queries.with_params(
                 q, queries.bind_params(q, {p: PARAMS_FOR.get(name, {}).get(p, EXAMPLE_PARAMS[p]) for p in q.params}))
@@ -65,11 +68,11 @@ OTHER_ENGINES = ["rdflib", "jena", "virtuoso"]
 
 def test_order_keys_are_read():
     assert engines.order_keys(CATALOGUE["studies-for-risk-factor"].text)[-2:] == ["measure", "quote"]
-    assert all(engines.order_keys(q.text) for n, q in CATALOGUE.items() if q is not EXPANSION and n not in ("graph-summary", "graph-check"))  # one row each
+    assert all(engines.order_keys(q.text) for n, q in CATALOGUE.items() if q not in LOAD_TIME and n not in ("graph-summary", "graph-check"))  # one row each
 
 
 def test_every_query_file_is_covered():
-    names = {q.split("[")[0] for q in QUERIES} | {"expand-referrals"}
+    names = {q.split("[")[0] for q in QUERIES} | set(graph.LOAD_TIME_QUERIES)
     assert names == set(CATALOGUE)
     assert {f"{n}[cases]" for n in ("applicable-recommendations", "guideline-status", "disagreements")} <= set(QUERIES)
 
@@ -113,7 +116,7 @@ def jena(workdir):
     out = workdir / "jena"
     out.mkdir()
     script = [f"load {f}" for f in graph.source_files()]
-    script.append(f"construct {EXPANSION.path} {out / 'derived.nt'}")
+    script += [f"construct {q.path} {out / f'derived-{q.name}.nt'}" for q in LOAD_TIME]
     for i, (qid, text) in enumerate(QUERIES.items()):
         (out / f"{i}.rq").write_text(text, encoding="utf-8")
         script.append(f"select {out / f'{i}.rq'} {out / f'{i}.json'}")
@@ -181,33 +184,42 @@ def _triples(source) -> set:
 
 @pytest.fixture(scope="session")
 def derived_reference():
+    """The triples each load-time CONSTRUCT adds on pyoxigraph, the previous ones' included in its input."""
     import pyoxigraph as ox
 
     store = ox.Store()
     for f in graph.source_files():
         store.load(path=str(f), format=ox.RdfFormat.TURTLE)
-    text = "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in store.query(EXPANSION.text))
-    return _triples(text)
+    out = {}
+    for q in LOAD_TIME:
+        triples = list(store.query(q.text))
+        out[q.name] = _triples("".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in triples))
+        store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    return out
 
 
+@pytest.mark.parametrize("name", graph.LOAD_TIME_QUERIES)
 @pytest.mark.parametrize("engine_name", ["jena", "virtuoso"])
-def test_expand_referrals_same_triples(engine_name, derived_reference, request):
-    """The load-time CONSTRUCT derives the same triples on each engine."""
+def test_load_time_constructs_same_triples(engine_name, name, derived_reference, request):
+    """Each load-time CONSTRUCT derives the same triples on each engine."""
     if engine_name == "jena":
-        path = request.getfixturevalue("jena")["out"] / "derived.nt"
+        path = request.getfixturevalue("jena")["out"] / f"derived-{name}.nt"
     else:
-        path = request.getfixturevalue("virtuoso").derived
+        path = request.getfixturevalue("virtuoso").derived[name]
     got = _triples(Path(path))
-    assert len(derived_reference) > 100
-    assert got == derived_reference
+    assert len(derived_reference[name]) > 100
+    assert got == derived_reference[name]
 
 
-def test_rdflib_expands_the_same_triples(derived_reference):
+def test_rdflib_derives_the_same_triples(derived_reference):
     g = rdflib.Graph()
     for f in graph.source_files():
         g.parse(f, format="turtle")
-    text = "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in g.query(EXPANSION.text))
-    assert _triples(text) == derived_reference
+    for q in LOAD_TIME:
+        triples = list(g.query(q.text))
+        assert _triples("".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in triples)) == derived_reference[q.name], q.name
+        for t in triples:
+            g.add(t)
 
 
 # ------------------------------------------------------------------ rnetkg compare --endpoint on Virtuoso
@@ -331,7 +343,7 @@ def test_owl_api_reports_a_construct_outside_dl(owl_profile_check):
     8,
 ])
 def test_disagreements_for_many_profiles_at_once_on_virtuoso(copies, virtuoso, store_engine):
-    text = queries.with_profiles(CATALOGUE["disagreements"], PROFILES * copies)
+    text = compare.profile_query_text("disagreements", PROFILES * copies, store_engine)
     expected = store_engine.select(text)
     assert len(expected) > 10 * copies
     assert differences(expected, endpoint.EndpointEngine(virtuoso.graph_url, timeout=300).select(text), text) == []
@@ -344,7 +356,7 @@ def test_disagreements_for_a_thousand_generated_profiles_in_one_query_on_virtuos
     path = tmp_path / "cohort-1000.csv"
     cohort.generate(1000, 2025, path)
     profiles, _, _ = cohort.parse_rows(cohort.read_cohort(path))
-    text = queries.with_profiles(CATALOGUE["disagreements"], profiles)
+    text = compare.profile_query_text("disagreements", profiles, store_engine)
     expected = store_engine.select(text)
     assert len(expected) > 1000
     assert differences(expected, endpoint.EndpointEngine(virtuoso.graph_url, timeout=300).select(text), text) == []

@@ -35,8 +35,7 @@ class Field:
     """One profile field.
 
     ``kind`` is string, number, enum or boolean. A number has ``minimum``/``maximum`` (None: no
-    bound) with inclusive flags. ``variable`` is its column in the VALUES rows of the profile
-    queries, ``owl_property`` the ontology property of a case profile, and ``value_iri`` the IRI
+    bound) with inclusive flags. ``owl_property`` the ontology property of a case profile, and ``value_iri`` the IRI
     prefix of an enum value (the value's key appended). ``criteria_value`` names the profile
     attribute that criteria test (the derived grade, the T category). A value below
     ``plausible_minimum`` is valid but looks like the wrong unit: the command line warns with
@@ -51,7 +50,6 @@ class Field:
     maximum: float | None = None
     maximum_inclusive: bool = True
     unit: str = ""
-    variable: str = ""
     owl_property: str = ""
     value_iri: str = RNET
     criteria_value: str = ""
@@ -92,29 +90,29 @@ class Field:
 _FIELD_LIST = (
     Field("id", "string", help="any text; never pasted into a query"),
     Field("size_mm", "number", required=True, minimum=0.0, minimum_inclusive=False, unit="mm",
-          variable="sizeMm", owl_property="sizeMm", criteria_value="size_mm", help="greatest diameter",
+          owl_property="sizeMm", criteria_value="size_mm", help="greatest diameter",
           plausible_minimum=1.0, implausible_hint="a tumour under 1 mm looks like a size in centimetres "
           "(1.2 cm is 12 mm)"),
-    Field("grade", "enum", values=GRADES, variable="grade", owl_property="grade", criteria_value="derived_grade",
+    Field("grade", "enum", values=GRADES, owl_property="grade", criteria_value="derived_grade",
           help="WHO 2019 grade (derived from Ki-67 and mitoses when absent)"),
-    Field("ki67_percent", "number", minimum=0.0, maximum=100.0, unit="%", variable="ki67",
+    Field("ki67_percent", "number", minimum=0.0, maximum=100.0, unit="%",
           owl_property="ki67Percent", criteria_value="ki67_percent", help="Ki-67 index"),
-    Field("mitoses_per_2mm2", "number", minimum=0.0, unit="per 2 mm²", variable="mitoses",
+    Field("mitoses_per_2mm2", "number", minimum=0.0, unit="per 2 mm²",
           owl_property="mitosesPer2mm2", criteria_value="mitoses_per_2mm2", help="mitotic count"),
-    Field("invasion_depth", "enum", values=DEPTHS, variable="depth", owl_property="invasionDepth",
+    Field("invasion_depth", "enum", values=DEPTHS, owl_property="invasionDepth",
           value_iri=RNET + "depth_", criteria_value="invasion_depth", help="deepest layer invaded"),
-    Field("t_stage", "enum", values=T_STAGES, variable="tstage", owl_property="tStage",
+    Field("t_stage", "enum", values=T_STAGES, owl_property="tStage",
           criteria_value="t_category", criteria_values=T_CATEGORIES,
           help="AJCC 8th T category (derived from size and depth when absent)"),
-    Field("lymphovascular_invasion", "boolean", variable="lvi", owl_property="lymphovascularInvasion",
+    Field("lymphovascular_invasion", "boolean", owl_property="lymphovascularInvasion",
           criteria_value="lymphovascular_invasion"),
-    Field("lymph_nodes", "enum", values=NODES, variable="nodes", owl_property="nodalStatus",
+    Field("lymph_nodes", "enum", values=NODES, owl_property="nodalStatus",
           criteria_value="lymph_nodes", help="regional lymph nodes"),
-    Field("distant_metastasis", "boolean", variable="metastasis", owl_property="distantMetastasis",
+    Field("distant_metastasis", "boolean", owl_property="distantMetastasis",
           criteria_value="distant_metastasis"),
-    Field("margin", "enum", required=True, values=MARGINS, variable="margin", owl_property="marginStatus",
+    Field("margin", "enum", required=True, values=MARGINS, owl_property="marginStatus",
           value_iri=RNET + "margin_", criteria_value="margin", help="resection margin (not_resected: no resection yet)"),
-    Field("atypical_surface", "boolean", variable="atypical", owl_property="atypicalSurface",
+    Field("atypical_surface", "boolean", owl_property="atypicalSurface",
           criteria_value="atypical_surface", help="endoscopic surface changes, depression"),
 )
 FIELDS: dict[str, Field] = {f.name: f for f in _FIELD_LIST}
@@ -123,8 +121,6 @@ NUMBER_FIELDS = tuple(f.name for f in _FIELD_LIST if f.kind == "number")
 ENUM_FIELDS = tuple(f.name for f in _FIELD_LIST if f.kind == "enum")
 BOOLEAN_FIELDS = tuple(f.name for f in _FIELD_LIST if f.kind == "boolean")
 CRITERIA_FIELDS = tuple(f.name for f in _FIELD_LIST if f.criteria_value)
-# the columns of the profile queries' VALUES rows: the case IRI, the fields, the decision point
-ROW_VARIABLES = ("case", *(FIELDS[n].variable for n in CRITERIA_FIELDS), "dp")
 # the cut points of the derivations, per numeric field (cells of a grid must not straddle them)
 DERIVATION_CUTS = {"size_mm": T_SIZE_CUTS, "ki67_percent": KI67_GRADE_CUTS, "mitoses_per_2mm2": MITOSES_GRADE_CUTS}
 
