@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import vocab
 from .criteria.model import STATEMENT_STATUS, Evaluation, Model
 from .explain import missing_inputs, recommendation_explanation, relation, silence
 
@@ -27,16 +28,16 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any
             editorial.append(dict(entry, kind=s.kind, label=s.label))
     guidelines = []
     for g in evaluation.guidelines:
-        wanted = {"covered": ("applies",), "ambiguous": ("applies",), "possible": ("possible",),
-                  "silent": ()}[g.status]
+        wanted = {vocab.COVERED: ("applies",), vocab.AMBIGUOUS: ("applies",), vocab.POSSIBLE_ANSWER: ("possible",),
+                  vocab.SILENT: ()}[g.status]
         entries = sorted(by_guideline.get(g.key, []), key=lambda se: se[1]["id"])
-        shown = [e for _, e in entries if e["status"] in wanted or g.status in ("covered", "ambiguous")]
+        shown = [e for _, e in entries if e["status"] in wanted or vocab.answers(g.status)]
         mdt = any(s.mdt for s, e in entries if e["status"] in wanted and s.kind == "management")
         readings = reading_entries(model, evaluation, g)
         guidelines.append({"guideline": g.key, "status": g.status, "modalities": list(g.modalities),
                            "mdt": mdt, "reading_dependent": bool(readings), "readings": readings,
                            "recommendations": shown,
-                           "silence": silence(model, profile, g.key) if g.status == "silent" else None})
+                           "silence": silence(model, profile, g.key) if g.status == vocab.SILENT else None})
     mods = {g["guideline"]: g["modalities"] for g in guidelines}
     applying = {}
     for r in evaluation.statements:
@@ -61,8 +62,8 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any
 
 def summary_line(guidelines: list[dict[str, Any]], disagreements: list[dict[str, Any]]) -> str:
     """One line above the details: how many answer, how many pairs conflict, the main split."""
-    answering = [g for g in guidelines if g["status"] in ("covered", "ambiguous")]
-    possible = [g for g in guidelines if g["status"] == "possible"]
+    answering = [g for g in guidelines if vocab.answers(g["status"])]
+    possible = [g for g in guidelines if g["status"] == vocab.POSSIBLE_ANSWER]
     conflicts = [d for d in disagreements if d["kind"] == "conflict"]
     parts = [f"{len(answering)} of {len(guidelines)} guidelines answer"]
     if possible:
@@ -134,8 +135,6 @@ def answer(profile, model: Model) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the cohort row of an answer
 
-KINDS = ("conflict", "partial", "complementary")
-PAIR_COLUMNS = ("conflicts", "partial", "complementary")
 
 
 def csv_columns(guideline_keys) -> list[str]:
@@ -143,14 +142,14 @@ def csv_columns(guideline_keys) -> list[str]:
     the graph's order, then conflicts, partial and complementary (sorted pairs A|B joined with ';')
     and reading_dependent (sorted guideline keys joined with ';')."""
     return (["id"] + [f"{k}.{c}" for k in guideline_keys for c in ("status", "modalities")]
-            + list(PAIR_COLUMNS) + ["reading_dependent"])
+            + [vocab.PAIR_COLUMNS[k] for k in vocab.PAIR_KINDS] + ["reading_dependent"])
 
 
 def answer_to_row(answer: dict[str, Any]) -> list[str]:
     row = [answer["profile"]]
     for g in answer["guidelines"]:
         row += [g["status"], ";".join(sorted(g["modalities"]))]
-    for kind in KINDS:
+    for kind in vocab.PAIR_KINDS:
         pairs = sorted("|".join(sorted(x["guidelines"])) for x in answer["disagreements"] if x["kind"] == kind)
         row.append(";".join(pairs))
     row.append(";".join(sorted(g["guideline"] for g in answer["guidelines"] if g.get("reading_dependent"))))

@@ -131,9 +131,9 @@ def relation(model: Model, decision_point: str, first: list[Statement], second: 
              ) -> tuple[str, list[dict[str, Any]]]:
     """How the profiles where the first guideline's applicable recommendations hold relate to the
     second's, exactly over the cells that every threshold of their criteria cuts the profile space into
-    (check.grid): equivalent, narrower, broader or overlapping; and the criteria, as written, that hold
+    (criteria.grid): equivalent, narrower, broader or overlapping; and the criteria, as written, that hold
     on one side of the difference and fail on the other."""
-    from .check.grid import build_grid
+    from .criteria.grid import build_grid
 
     cache = _RELATIONS.setdefault(id(model), {})
     key = (decision_point, tuple(s.iri for s in first), tuple(s.iri for s in second))

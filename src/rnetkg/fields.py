@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .namespaces import RNET
+from .vocab import DECISION_POINT_IRI, DECISION_POINTS  # noqa: F401  (the closed lists live in vocab)
 
 GRADES = ("G1", "G2", "G3")
 DEPTHS = ("mucosa", "submucosa", "muscularis_propria", "subserosa", "serosa_or_adjacent_organs")
@@ -17,10 +18,6 @@ T_STAGES = ("T1", "T1a", "T1b", "T2", "T3", "T4")
 T_CATEGORIES = ("T1", "T2", "T3", "T4")   # what criteria test: T1a and T1b count as T1
 NODES = ("N0", "N1")
 MARGINS = ("not_resected", "negative", "indeterminate", "positive")
-DECISION_POINTS = ("initial_management", "after_local_resection", "metastatic_disease")
-DECISION_POINT_IRI = {"initial_management": RNET + "InitialManagement",
-                      "after_local_resection": RNET + "AfterLocalResection",
-                      "metastatic_disease": RNET + "MetastaticDisease"}
 
 # WHO 2019 grade: value < low G1, low..high G2, > high G3 (the higher of the two grades wins)
 KI67_GRADE_CUTS = (3.0, 20.0)
@@ -116,6 +113,9 @@ _FIELD_LIST = (
           criteria_value="atypical_surface", help="endoscopic surface changes, depression"),
 )
 FIELDS: dict[str, Field] = {f.name: f for f in _FIELD_LIST}
+# the order in which explanations and findings name the fields of a region of profiles
+FIELD_ORDER = ("size_mm", "margin", "t_stage", "invasion_depth", "grade", "ki67_percent", "mitoses_per_2mm2",
+               "lymph_nodes", "lymphovascular_invasion", "atypical_surface", "distant_metastasis")
 FIELD_NAMES = tuple(FIELDS)
 NUMBER_FIELDS = tuple(f.name for f in _FIELD_LIST if f.kind == "number")
 ENUM_FIELDS = tuple(f.name for f in _FIELD_LIST if f.kind == "enum")

@@ -9,7 +9,8 @@ import textwrap
 from typing import Any, Sequence
 
 from .check.findings import ERROR, WARNING, Finding
-from .criteria.model import STATUSES
+from . import vocab
+from .vocab import STATUSES
 from .namespaces import short_iri
 
 
@@ -160,7 +161,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"{k:<12}" + "".join(f"{counts[s]:>11}" for s in STATUSES)
                      + f"{summary['reading_dependent'].get(k, 0):>19}")
     lines.append("")
-    kinds = ("conflicts", "partial", "complementary")
+    kinds = tuple(vocab.PAIR_COLUMNS[k] for k in vocab.PAIR_KINDS)
     pairs = sorted(set().union(*(summary[k] for k in kinds)))
     if pairs:
         width = max(len("guideline pair"), *(len(p) for p in pairs))

@@ -234,7 +234,7 @@ def test_check_grid_evaluation_equals_the_sparql_answer():
     """The analyses evaluate criteria in Python; on every grid profile that equals SPARQL's answer."""
     from rnetkg import graph, queries
     from rnetkg.check.coverage import grids
-    from rnetkg.check.grid import Cell
+    from rnetkg.criteria.grid import Cell
     from rnetkg.profile import parse_profile
 
     store = graph.shared_store()

@@ -1,5 +1,5 @@
 """Coverage gaps, intra-guideline conflicts and consensus contradictions, from the criteria model's
-grids (check/grid.py).
+grids (criteria/grid.py).
 
 A cell where none of a guideline's management recommendations applies is a coverage gap (a property
 of the source: warning); two of its management recommendations that both apply in some cell and
@@ -19,11 +19,12 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .. import namespaces
-from ..criteria.model import DEFAULT_CONTEXT, Atom, Criterion, Model, Statement, rec_id
+from ..criteria.grid import FIELD_VALUES, NUMERIC_FIELDS, Cell, Grid, build_grid, cells_text, merge_regions
 from ..criteria.load import load_model
+from ..criteria.model import DEFAULT_CONTEXT, Atom, Criterion, Model, Statement, rec_id
+from ..fields import FIELD_ORDER
 from ..namespaces import short_iri
 from .findings import ERROR, WARNING, Finding
-from .grid import FIELD_ORDER, FIELD_VALUES, NUMERIC_FIELDS, Cell, Grid, build_grid, cells_text, merge_regions
 
 KIND_COVERAGE_GAP = "coverage_gap"
 KIND_CONFLICT = "intra_guideline_conflict"

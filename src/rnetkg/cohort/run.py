@@ -32,7 +32,7 @@ import pyarrow as pa
 from ..answer import answer_to_row, csv_columns
 from ..arrow import from_numpy
 from ..criteria.load import model_for
-from ..criteria.model import STATUSES
+from ..vocab import PAIR_COLUMNS, PAIR_KINDS, STATUSES
 from ..criteria.vectorised import (Columns, class_codes, combination_answer, evaluate_readings, factorize_rows,
                                    profile_classes)
 from ..errors import CohortError
@@ -63,7 +63,7 @@ def summarise(keys, rows: list[list[str]], counts: np.ndarray) -> dict[str, dict
     guideline answers differently under another reading, from the distinct output rows."""
     cols = csv_columns(keys)
     out: dict[str, dict] = {"status_counts": {k: {s: 0 for s in STATUSES} for k in keys},
-                            "conflicts": {}, "partial": {}, "complementary": {},
+                            **{PAIR_COLUMNS[k]: {} for k in PAIR_KINDS},
                             "reading_dependent": {k: 0 for k in keys}}
     for row, c in zip(rows, counts):
         c = int(c)
@@ -71,11 +71,11 @@ def summarise(keys, rows: list[list[str]], counts: np.ndarray) -> dict[str, dict
             continue
         for k in keys:
             out["status_counts"][k][row[cols.index(f"{k}.status")]] += c
-        for name in ("conflicts", "partial", "complementary", "reading_dependent"):
+        for name in (*(PAIR_COLUMNS[k] for k in PAIR_KINDS), "reading_dependent"):
             cell = row[cols.index(name)]
             for item in (cell.split(";") if cell else []):
                 out[name][item] = out[name].get(item, 0) + c
-    for name in ("conflicts", "partial", "complementary"):
+    for name in (PAIR_COLUMNS[k] for k in PAIR_KINDS):
         out[name] = dict(sorted(out[name].items()))
     return out
 

@@ -22,15 +22,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
-from ..namespaces import KG, RNET
+from ..namespaces import KG
+from ..vocab import (ANSWERING, APPLIES, DEFAULT_CONTEXT, DOES_NOT_APPLY, POSSIBLE, STATEMENT_KINDS,  # noqa: F401
+                     STATEMENT_STATUS, STATUSES)
 
-APPLIES, POSSIBLE, DOES_NOT_APPLY = 1, 0, -1
-STATEMENT_STATUS = {APPLIES: "applies", POSSIBLE: "possible", DOES_NOT_APPLY: "does_not_apply"}
-STATUSES = ("covered", "ambiguous", "possible", "silent")
-ANSWERING = ("covered", "ambiguous")
-KINDS = ("management", "staging", "consensus_summary", "author_position", "tiered_care_proposal")
-# the reading context of every answer: each ambiguous passage read with its default reading
-DEFAULT_CONTEXT = RNET + "DefaultReadings"
+KINDS = tuple(STATEMENT_KINDS)
 
 
 def rec_id(iri: str) -> str:

@@ -15,13 +15,16 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
+from .. import vocab
 from ..arrow import from_numpy, to_numpy
 from ..fields import DECISION_POINTS, FIELDS
 from .model import DEFAULT_CONTEXT, Model, disagreements
 
 # guideline status codes
-SILENT, POSSIBLE, COVERED, AMBIGUOUS = 0, 1, 2, 3
-STATUS_NAMES = {SILENT: "silent", POSSIBLE: "possible", COVERED: "covered", AMBIGUOUS: "ambiguous"}
+# a guideline status as a code of the int8 status arrays (not the statement codes of rnetkg.vocab)
+CODE_SILENT, CODE_POSSIBLE, CODE_COVERED, CODE_AMBIGUOUS = 0, 1, 2, 3
+STATUS_NAMES = {CODE_SILENT: vocab.SILENT, CODE_POSSIBLE: vocab.POSSIBLE_ANSWER, CODE_COVERED: vocab.COVERED,
+                CODE_AMBIGUOUS: vocab.AMBIGUOUS}
 
 
 @dataclass
@@ -161,7 +164,7 @@ def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT, *, onl
     """Guideline status and modality set of every profile for every key of model.guideline_keys, in a
     reading context (default: the default readings).
 
-    Returns (status[n, G] int8 with SILENT/POSSIBLE/COVERED/AMBIGUOUS, modalities[n, G] int64 bit
+    Returns (status[n, G] int8 with CODE_SILENT/CODE_POSSIBLE/CODE_COVERED/CODE_AMBIGUOUS, modalities[n, G] int64 bit
     sets over model.modality_keys). With ``only``, the guidelines not in it are left silent; ``cache``
     (a dict kept across calls on the same columns) keeps each atom's and each statement's status, so
     that a statement the same in two contexts is evaluated once."""
@@ -217,8 +220,8 @@ def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT, *, onl
     st = np.empty((n, G), dtype=np.int8)
     mods = np.empty((n, G), dtype=np.int64)
     for g in range(G):
-        st[:, g] = np.where(any_app[g], np.where(or_app[g] != and_app[g], AMBIGUOUS, COVERED),
-                            np.where(any_pos[g], POSSIBLE, SILENT))
+        st[:, g] = np.where(any_app[g], np.where(or_app[g] != and_app[g], CODE_AMBIGUOUS, CODE_COVERED),
+                            np.where(any_pos[g], CODE_POSSIBLE, CODE_SILENT))
         mods[:, g] = np.where(any_app[g], or_app[g], np.where(any_pos[g], or_pos[g], 0))
     return st, mods
 

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .. import vocab
 from ..fields import FIELDS
 from .context import ReportContext
 
@@ -125,8 +126,8 @@ def _disagreement(d: dict[str, Any], by_key: dict[str, dict], ctx: ReportContext
 
 def _summary(answer: dict[str, Any], ctx: ReportContext) -> str:
     gl = answer["guidelines"]
-    answering = [g for g in gl if g["status"] in ("covered", "ambiguous")]
-    counts = {k: sum(d.get("kind") == k for d in answer["disagreements"]) for k in ("conflict", "partial", "complementary")}
+    answering = [g for g in gl if vocab.answers(g["status"])]
+    counts = {k: sum(d.get("kind") == k for d in answer["disagreements"]) for k in vocab.PAIR_KINDS}
     parts = [f"{len(answering)} of {len(gl)} guidelines answer"]
     parts += [f"{n} pair{'s' if n != 1 else ''} {'in ' if k == 'conflict' else ''}{k}" for k, n in counts.items() if n]
     if not answer["disagreements"] and len(answering) > 1:

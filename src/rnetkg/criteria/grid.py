@@ -1,4 +1,5 @@
-"""The grids of the coverage and conflict analyses: for one guideline and decision point, one
+"""The grids of the criteria model, for the explanations (how two answers relate), the coverage
+and conflict analyses of `rnetkg check` and its overlap findings: for one guideline and decision point, one
 profile per cell that its criteria distinguish (every bound of a numeric field, the open intervals
 between them, every value of the other fields its criteria test), evaluated by the criteria model;
 and the merging of cells into readable regions."""
@@ -10,21 +11,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ..criteria.model import Statement
+from .model import Statement
 from ..errors import ProfileError
-from ..fields import BOOLEAN_FIELDS as _BOOLEANS, DERIVATION_CUTS, ENUM_FIELDS as _ENUMS, FIELDS, MARGINS, NUMBER_FIELDS
+from ..fields import BOOLEAN_FIELDS as _BOOLEANS, DERIVATION_CUTS, ENUM_FIELDS as _ENUMS, FIELD_ORDER, FIELDS, MARGINS, NUMBER_FIELDS
 from ..profile import derive
 
 # per numeric field: (lowest value, inclusive, highest value or None, unit), from rnetkg.fields
 NUMERIC_FIELDS = {name: (FIELDS[name].minimum, FIELDS[name].minimum_inclusive, FIELDS[name].maximum, FIELDS[name].unit)
                   for name in NUMBER_FIELDS}
 # the values of the enum fields that criteria test (T categories for t_stage); margin has its own axis
-ENUM_FIELDS = {name: FIELDS[name].tested_values for name in _ENUMS if name != "margin"}
+TESTED_VALUES = {name: FIELDS[name].tested_values for name in _ENUMS if name != "margin"}
 BOOLEAN_FIELDS = tuple(name for name in _BOOLEANS if name != "distant_metastasis")
-FIELD_ORDER = ("size_mm", "margin", "t_stage", "invasion_depth", "grade", "ki67_percent", "mitoses_per_2mm2",
-               "lymph_nodes", "lymphovascular_invasion", "atypical_surface", "distant_metastasis")
 MARGINS_AFTER_RESECTION = tuple(m for m in MARGINS if m != "not_resected")
-FIELD_VALUES = {**ENUM_FIELDS, "margin": MARGINS}
+FIELD_VALUES = {**TESTED_VALUES, "margin": MARGINS}
 
 
 @dataclass(frozen=True, order=True)
@@ -98,7 +97,7 @@ def build_grid(guideline: str, decision_point: str, statements: list[Statement],
             inside = [i for i, c in enumerate(cells) if any(_size_ok(s, c.point) for s in statements)]
             cells = cells[inside[0]:inside[-1] + 1] if inside else []
         axes[f] = cells
-    for f, vals in ENUM_FIELDS.items():
+    for f, vals in TESTED_VALUES.items():
         if f in fields:
             axes[f] = list(vals)
     for f in BOOLEAN_FIELDS:
