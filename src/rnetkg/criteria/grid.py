@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from .model import Statement
 from ..errors import ProfileError
-from ..fields import BOOLEAN_FIELDS as _BOOLEANS, DERIVATION_CUTS, ENUM_FIELDS as _ENUMS, FIELD_ORDER, FIELDS, MARGINS, NUMBER_FIELDS
+from ..fields import BOOLEAN_FIELDS as _BOOLEANS, DERIVATION_CUTS, ENUM_FIELDS as _ENUMS, FIELDS, MARGINS, NUMBER_FIELDS
 from ..profile import derive
 
 # per numeric field: (lowest value, inclusive, highest value or None, unit), from rnetkg.fields
