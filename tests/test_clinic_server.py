@@ -197,7 +197,7 @@ def test_discovery(client):
     (service,) = doc["services"]
     assert (service["id"], service["hook"]) == ("rnet-guideline-comparison", "patient-view")
     assert service["prefetch"] == {"observations": "Observation?patient={{context.patientId}}",
-                                   "procedures": "Procedure?patient={{context.patientId}}"}
+                                   "procedures": "Procedure?patient={{context.patientId}}&code=http://snomed.info/sct|79764004"}
     keys = server_model().guideline_keys
     assert f"({', '.join(keys)})" in service["description"] and "2 review articles" in service["description"]
 
