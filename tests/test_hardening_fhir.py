@@ -1,22 +1,28 @@
 """Regression tests of issue 25 (hardening, second round), the items about FHIR input, bulk-export
 folders and the CDS Hooks answers (9, 10, 11, 14, 15, 16, 17, 18, 21, 22, 23, 24, 25). Each test
 asserts the actual profile, note, message or HTTP status, and that nothing is written where nothing
-should be. The property tests of these surfaces are in tests/test_properties_fhir.py."""
+should be. At the end, Hypothesis properties (bounded and derandomised, as tests/test_properties.py):
+any FHIR Bundle, any bytes, any bulk-export folder and any CDS Hooks request is answered, or refused
+in one line (exit 2, HTTP 4xx), never with a traceback or an HTTP 500."""
 
 from __future__ import annotations
 
 import copy
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from rnetkg import fhir
 from rnetkg.fhir import codes as C
 from rnetkg.serve import cds
 from test_hardening import one_line_error, run
+from test_properties import JSON_VALUES, NUMBERS, PROPERTY, TEXT, _clean_line, _main, assert_answer_or_one_line
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = ROOT / "examples" / "bundle-15mm-g1.json"
@@ -377,3 +383,176 @@ def test_issue25_fhir_xml_in_ndjson_and_cds(clinic, tmp_path):
                                  "resource per line)")
     status, msg = call(clinic, b'<Bundle xmlns="http://hl7.org/fhir"/>')
     assert (status, msg) == (400, "the request body is XML: FHIR XML is not read; send JSON (a CDS Hooks request)")
+
+
+# -- properties: any Bundle, any bytes, any bulk folder, any CDS request -----------------------------
+
+EXAMPLES = {"bundle_json": 150, "bundle_bytes": 100, "bulk": 50, "cds_json": 150, "cds_bytes": 60}
+OBSERVATION_CODES = [(L, "21889-1"), (L, "33728-7"), (L, "21905-5"), (L, "21899-0"), (L, "21911-3"), (L, "21906-3"),
+                     (L, "21900-6"), (L, "21907-1"), (L, "21901-4"), (L, "33732-9"), (L, "29593-1"), (L, "59544-7"),
+                     (C.RNET, "mitotic-count"), (C.RNET, "invasion-depth"), (C.RNET, "margin"),
+                     (C.RNET, "atypical-surface"), (L, "8302-2")]
+STATUSES = st.sampled_from(C.OBSERVATION_STATUSES) | st.sampled_from(["final"] * 4) | TEXT
+UNITS = st.sampled_from(["mm", "cm", "%", "/2mm2", "/mm2", "[in_i]"]) | TEXT
+WORDS = st.sampled_from(["pT1b", "cT1a", "T2", "pT3", "TX", "pM0", "cM1", "M1a", "cN0", "pN1", "NX", "T0", "Tis",
+                         "G1", "Grade 3", "low", "negative", "positive", "indeterminate", "submucosa", "present",
+                         "absent"]) | TEXT
+QUANTITIES = st.fixed_dictionaries({"value": NUMBERS}, optional={
+    "unit": UNITS, "code": UNITS, "system": st.sampled_from([U, U, "http://example.org"]) | TEXT,
+    "comparator": st.sampled_from(["<", ">="])})
+VALUES = st.one_of(
+    st.builds(lambda q: {"valueQuantity": q}, QUANTITIES),
+    st.builds(lambda c, t: {"valueCodeableConcept": {"coding": [{"system": A, "code": c}], "text": t}}, WORDS, WORDS),
+    st.builds(lambda t: {"valueString": t}, WORDS),
+    st.builds(lambda b: {"valueBoolean": b}, st.booleans()),
+    st.builds(lambda q: {"component": [{"code": {"coding": [{"system": L, "code": "33728-7"}]}, "valueQuantity": q}]},
+              QUANTITIES),
+    st.builds(lambda k, v: {k: v}, st.sampled_from(["valueQuantity", "valueCodeableConcept", "valueInteger",
+                                                     "component", "subject", "code", "status", "id"]), JSON_VALUES),
+)
+PATIENTS = st.sampled_from(["p1", "p1", "p1", "p2"])
+
+
+@st.composite
+def resources(draw) -> dict:
+    """An Observation of a code rnetkg reads (any status, any value, now and then any JSON in an element),
+    a Procedure, or now and then any JSON value."""
+    n = draw(st.integers(0, 19))
+    if n == 0:
+        return draw(JSON_VALUES)
+    patient = draw(PATIENTS)
+    if n == 1:
+        code = draw(st.sampled_from(["79764004", "80146002"]))
+        return {**procedure(f"pr{draw(st.integers(0, 3))}", S, code, patient),
+                "status": draw(st.sampled_from(["completed", "not-done", "entered-in-error"]))}
+    system, code = draw(st.sampled_from(OBSERVATION_CODES))
+    return {**obs(f"o{draw(st.integers(0, 9))}", system, code, patient, draw(STATUSES)), **draw(VALUES)}
+
+
+@st.composite
+def bundles(draw):
+    found = draw(st.lists(resources(), max_size=5))
+    if draw(st.integers(0, 2)):
+        found.insert(0, size(value=draw(st.sampled_from([0.8, 5, 15, 25]))))
+    doc = bundle(*found)
+    if draw(st.integers(0, 14)) == 0:
+        doc["entry"] = draw(JSON_VALUES)
+    return doc
+
+
+BUNDLES = bundles()
+BUNDLE_BYTES = (st.binary(max_size=200)
+                | st.builds(lambda head, rest: head + rest, st.sampled_from([b"<", b"\xef\xbb\xbf<", b'{"resourceType"']),
+                            st.binary(max_size=80))
+                | st.builds(lambda d, cut: json.dumps(d).encode()[:cut], BUNDLES, st.integers(0, 400))
+                | st.builds(lambda d: json.dumps(d).replace("15", "1e400", 1).encode(), BUNDLES))
+
+
+@settings(PROPERTY, max_examples=EXAMPLES["bundle_json"])
+@given(doc=BUNDLES)
+def test_issue25_any_bundle_is_answered_or_refused_in_one_line(doc):
+    assert_answer_or_one_line(*_main(["compare", "-", "--format", "csv"], stdin=json.dumps(doc).encode()))
+
+
+@settings(PROPERTY, max_examples=EXAMPLES["bundle_bytes"])
+@given(data=BUNDLE_BYTES)
+def test_issue25_any_bundle_bytes_are_answered_or_refused_in_one_line(data):
+    assert_answer_or_one_line(*_main(["compare", "-", "--format", "csv"], stdin=data))
+
+
+@st.composite
+def bulk_lines(draw) -> bytes:
+    lines = []
+    for res in draw(st.lists(resources(), max_size=6)):
+        lines.append(json.dumps(res).encode())
+        if draw(st.integers(0, 9)) == 0:
+            lines[-1] = draw(st.binary(max_size=40) | st.sampled_from([b"<Observation/>", b"\xff", b"{", b""]))
+    if draw(st.booleans()):
+        lines.insert(0, json.dumps(size(patient=draw(PATIENTS))).encode())
+    return b"\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def bulk_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("bulk")
+
+
+@settings(PROPERTY, max_examples=EXAMPLES["bulk"])
+@given(observations=bulk_lines(), procedures=st.none() | bulk_lines())
+def test_issue25_any_bulk_folder_exits_0_or_2_in_clean_lines(bulk_dir, observations, procedures):
+    folder = bulk_dir / "export"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    (folder / "Observation.ndjson").write_bytes(observations)
+    if procedures is not None:
+        (folder / "Procedure.ndjson").write_bytes(procedures)
+    out = bulk_dir / "out.csv"
+    out.unlink(missing_ok=True)
+    code, stdout, err = _main(["compare", "--cohort", str(folder), "--out", str(out), "--quiet"])
+    event(f"exit {code}")
+    assert code in (0, 2), f"exit {code}: {err[:500]}"
+    lines = err.splitlines()
+    assert all(_clean_line(x) for x in lines), err[:500]
+    rows = [x for x in lines if x.startswith("line ")]
+    notes = [x for x in lines if x.startswith("rnetkg: note: line ")]
+    rest = lines[len(rows) + len(notes):]
+    assert lines[:len(rows)] == rows and lines[len(rows):len(rows) + len(notes)] == notes, err[:500]
+    if code == 0:
+        assert rest == [] and stdout.strip() and out.exists()
+    else:
+        assert len(rest) == 1 and rest[0].startswith("rnetkg: "), err[:500]
+
+
+# -- CDS: HTTP 4xx with one message, never a 500 ------------------------------------------------------
+
+INDICATORS = {"info", "warning", "critical"}
+
+
+def assert_cds_contract(status, answer) -> None:
+    event(f"HTTP {status}")
+    assert status in (200, 400, 412), (status, answer)
+    if status == 200:
+        for card in answer:
+            assert len(card["summary"]) < 140 and card["indicator"] in INDICATORS, card
+    else:
+        assert isinstance(answer, str) and "\n" not in answer and _clean_line(answer), answer
+
+
+@st.composite
+def cds_requests(draw):
+    req = request()
+    if draw(st.booleans()):
+        req["prefetch"]["observations"]["entry"] = [{"resource": r} for r in draw(st.lists(resources(), max_size=6))]
+    if draw(st.integers(0, 3)) == 0:
+        req["prefetch"]["procedures"] = {"resourceType": "Bundle",
+                                         "entry": [{"resource": r} for r in draw(st.lists(resources(), max_size=3))]}
+    if draw(st.integers(0, 5)) == 0:
+        where = draw(st.sampled_from([("hook",), ("hookInstance",), ("context",), ("context", "patientId"),
+                                      ("prefetch",), ("prefetch", "observations"), ("prefetch", "procedures")]))
+        target = req
+        for key in where[:-1]:
+            target = target[key]
+        if draw(st.booleans()):
+            target[where[-1]] = draw(JSON_VALUES)
+        else:
+            target.pop(where[-1], None)
+    return req
+
+
+@settings(PROPERTY, max_examples=EXAMPLES["cds_json"])
+@given(req=cds_requests() | JSON_VALUES)
+def test_issue25_any_cds_request_is_answered_or_4xx_never_500(clinic, req):
+    try:
+        body = json.dumps(req).encode("utf-8")
+    except UnicodeEncodeError:
+        body = json.dumps(req, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    assert_cds_contract(*call(clinic, body))
+
+
+@settings(PROPERTY, max_examples=EXAMPLES["cds_bytes"])
+@given(data=st.binary(max_size=200)
+       | st.builds(lambda r, cut: json.dumps(r).encode()[:cut], cds_requests(), st.integers(0, 600))
+       | st.builds(lambda r: re.sub(r'"value": [0-9.]+', '"value": 1e400', json.dumps(r), count=1).encode(),
+                   cds_requests()))
+def test_issue25_any_cds_bytes_are_answered_or_4xx_never_500(clinic, data):
+    assert_cds_contract(*call(clinic, data))
