@@ -282,7 +282,7 @@ REQ = cds.request_for_profile({"size_mm": 15, "margin": "not_resected"}, "p3")
     (json.dumps(_with(REQ, "prefetch.observations", {"resourceType": "Patient"})).encode(),
      "prefetch.observations must be a FHIR Bundle"),
     (json.dumps(_with(REQ, "context.patientId", "someone-else")).encode(),
-     "the prefetched resources are about Patient/p3, not the context's patient someone-else"),
+     "prefetch.observations.entry[0] is about Patient/p3, not the context's patient Patient/someone-else"),
 ])
 def test_request_validation_is_a_clear_400(client, body, message):
     r = client.post(SERVICE, content=body, headers={"Content-Type": "application/json"})
