@@ -149,7 +149,9 @@ def _tnm(obs: Any, kind: str, staging: str, label: str, line: int | None, notes:
         if kind == "M" and rest == "0" and (prefix == "p" or (not prefix and staging == "pathologic")):
             # AJCC 8th has no pM0: M0 is a clinical finding, so it never outranks a clinical cM1
             rank, shown = C.STAGING_RANK["clinical"], f"clinical cM0 (given as {text.strip()})"
-            notes.append(f"{label}: {text.strip()} is not an AJCC category (M0 is clinical): read as cM0")
+            note = f"{label}: {text.strip()[:40]} is not an AJCC category (M0 is clinical): read as cM0"
+            if note not in notes:
+                notes.append(note)
         found.append((text, _Candidate(table[rest], label, line, rank, shown)))
     if not found:
         raise FhirError(label, f"no AJCC {kind} category in {_texts(texts)} (expected e.g. "
