@@ -166,6 +166,13 @@ def test_issue25_a_preliminary_size_alone_is_no_size():
     assert error(size(status="preliminary")).startswith("patient Patient/p1: no tumour size")
 
 
+def test_issue25_cds_a_preliminary_size_alone_gives_no_cards(clinic):
+    req = request()
+    for res in observations(req):
+        res["status"] = "preliminary"
+    assert call(clinic, req) == (200, [])
+
+
 # -- item 14: the bulk path carries the notes ------------------------------------------------------
 
 def test_issue25_bulk_cohort_prints_the_fhir_notes(capsys, tmp_path):

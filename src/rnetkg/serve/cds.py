@@ -186,11 +186,13 @@ def _other_patient(res: Any, patient: str) -> str | None:
 
 
 def _has_tumour_size(bundle: dict[str, Any]) -> bool:
-    """An Observation coded as a tumour size (21889-1, or its component 33728-7 on its own, as compare reads)."""
+    """An Observation coded as a tumour size (21889-1, or its component 33728-7 on its own, as compare reads)
+    with a status that is read (final, amended, corrected)."""
     sizes = {C.TUMOUR_SIZE, C.TUMOUR_SIZE_LONGEST}
     for e in bundle["entry"]:
         res = e.get("resource")
-        if not isinstance(res, dict) or res.get("resourceType") != "Observation":
+        if not isinstance(res, dict) or res.get("resourceType") != "Observation" \
+                or res.get("status") not in C.OBSERVATION_READ:
             continue
         codings = (res.get("code") or {}).get("coding") if isinstance(res.get("code"), dict) else None
         if not isinstance(codings, list):
