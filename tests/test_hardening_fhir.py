@@ -216,6 +216,19 @@ def test_issue25_coding_and_text_that_disagree_are_an_error():
     assert read(size(), same).profile["t_stage"] == "T1b"
 
 
+@pytest.mark.parametrize("field,system,code,concept,shown", [
+    ("grade", L, "33732-9", {"coding": [{"system": S, "code": "54102005"}], "text": "G3"}, "'54102005' and as 'G3'"),
+    ("margin", C.RNET, "margin", {"coding": [{"system": S, "code": "55182004"}], "text": "positive"},
+     "'55182004' and as 'positive'"),
+])
+def test_issue25_coded_value_and_text_that_disagree_are_an_error(field, system, code, concept, shown):
+    assert error(size(), obs("v", system, code, valueCodeableConcept=concept)) == (
+        f"Observation v: its value is given as {shown} (they disagree): give one")
+    agree = obs("v", system, code, valueCodeableConcept={**concept, "text": concept["text"].replace("G3", "G1")
+                                                         .replace("positive", "negative")})
+    assert read(size(), agree).profile[field] == {"grade": "G1", "margin": "negative"}[field]
+
+
 def test_issue25_unitless_ki67_below_one_says_it_may_be_a_fraction():
     got = read(size(), obs("ki", L, "29593-1", valueQuantity={"value": 0.25}))
     assert got.profile["ki67_percent"] == 0.25

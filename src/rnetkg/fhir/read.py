@@ -225,10 +225,12 @@ def _size(quantity: Any, label: str, line: int | None) -> _Candidate:
     return _Candidate(_number(mm), label, line, shown=f"{value:g} {unit}")
 
 
-def _concept_value(obs: Any, table: dict[tuple[str, str], Any], texts: dict[str, Any]) -> Any:
-    for coding in _codings(obs.valueCodeableConcept):
-        if coding in table:
-            return table[coding]
+def _concept_value(obs: Any, table: dict[tuple[str, str], Any], texts: dict[str, Any], label: str,
+                   line: int | None) -> Any:
+    """The value of a coded Observation: its codings found in ``table``, else its code or text words found
+    in ``texts``; None when none is known. Two that disagree (a coding G1, a text G3) are an error."""
+    found: list[tuple[str, Any]] = [(code or "", table[(system, code)])
+                                    for system, code in _codings(obs.valueCodeableConcept) if (system, code) in table]
     candidates = [code for _, code in _codings(obs.valueCodeableConcept) if code]
     if obs.valueCodeableConcept is not None and obs.valueCodeableConcept.text:
         candidates.append(obs.valueCodeableConcept.text)
@@ -237,14 +239,18 @@ def _concept_value(obs: Any, table: dict[tuple[str, str], Any], texts: dict[str,
     for text in candidates:
         key = re.sub(r"[\s-]+", "_", text.strip().lower())
         if key in texts:
-            return texts[key]
-    return None
+            found.append((text, texts[key]))
+    for text, value in found[1:]:
+        if value != found[0][1]:
+            raise FhirError(label, f"its value is given as {found[0][0].strip()[:40]!r} and as {text.strip()[:40]!r} "
+                            "(they disagree): give one", line)
+    return found[0][1] if found else None
 
 
 def _boolean(obs: Any, label: str, line: int | None, what: str) -> bool:
     if obs.valueBoolean is not None:
         return obs.valueBoolean
-    value = _concept_value(obs, C.BOOLEAN_VALUES, C.BOOLEAN_TEXT)
+    value = _concept_value(obs, C.BOOLEAN_VALUES, C.BOOLEAN_TEXT, label, line)
     if value is None:
         raise FhirError(label, f"{what} must be valueBoolean or Present/Absent (SNOMED CT 52101004/2667000)",
                         line)
@@ -257,7 +263,7 @@ _GRADE_TEXT = {f"{p}{n}": f"G{n}" for n in "123" for p in ("g", "grade_", "grade
 def _grade(obs: Any, label: str, line: int | None) -> str:
     if any(c in C.THREE_TIER_GRADES for c in _codings(obs.valueCodeableConcept)):
         raise FhirError(label, "a low/intermediate/high grade is not a WHO 2019 NET grade: give G1, G2 or G3", line)
-    value = _concept_value(obs, C.GRADE_VALUES, _GRADE_TEXT)
+    value = _concept_value(obs, C.GRADE_VALUES, _GRADE_TEXT, label, line)
     if value is None:
         raise FhirError(label, "grade must be G1, G2 or G3 (SNOMED CT 54102005/1663004/61026006 or text)", line)
     return value
@@ -338,11 +344,11 @@ def _observation(obs: Any, label: str, line: int | None, reading: _Reading) -> N
             raise FhirError(label, f"mitotic count unit {unit[:40]!r} is not per 2 mm2 (or per mm2)", line)
         value = _number(number)
     elif fieldname == "invasion_depth":
-        value = _concept_value(obs, {}, _DEPTH_TEXT)
+        value = _concept_value(obs, {}, _DEPTH_TEXT, label, line)
         if value is None:
             raise FhirError(label, f"depth of invasion must be one of {', '.join(C.DEPTH_VALUES)}", line)
     elif fieldname == "margin":
-        value = _concept_value(obs, C.MARGIN_VALUES, _MARGIN_TEXT)
+        value = _concept_value(obs, C.MARGIN_VALUES, _MARGIN_TEXT, label, line)
         if value is None:
             raise FhirError(label, "margin must be negative, positive or indeterminate "
                             "(SNOMED CT 55182004/370109009/395537004 or text)", line)
