@@ -471,7 +471,9 @@ BUNDLE_BYTES = (st.binary(max_size=200)
 @settings(PROPERTY, max_examples=EXAMPLES["bundle_json"])
 @given(doc=BUNDLES)
 def test_issue25_any_bundle_is_answered_or_refused_in_one_line(doc):
-    assert_answer_or_one_line(*_main(["compare", "-", "--format", "csv"], stdin=json.dumps(doc).encode()))
+    code, out, err = _main(["compare", "-", "--format", "csv"], stdin=json.dumps(doc).encode())
+    assert_answer_or_one_line(code, out, err)
+    assert "object at 0x" not in err and "<class" not in err, err   # item 24
 
 
 @settings(PROPERTY, max_examples=EXAMPLES["bundle_bytes"])
