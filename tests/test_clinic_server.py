@@ -197,7 +197,7 @@ def test_discovery(client):
     (service,) = doc["services"]
     assert (service["id"], service["hook"]) == ("rnet-guideline-comparison", "patient-view")
     assert service["prefetch"] == {"observations": "Observation?patient={{context.patientId}}",
-                                   "procedures": "Procedure?patient={{context.patientId}}"}
+                                   "procedures": "Procedure?patient={{context.patientId}}&code=http://snomed.info/sct|79764004"}
     keys = server_model().guideline_keys
     assert f"({', '.join(keys)})" in service["description"] and "2 review articles" in service["description"]
 
@@ -282,7 +282,7 @@ REQ = cds.request_for_profile({"size_mm": 15, "margin": "not_resected"}, "p3")
     (json.dumps(_with(REQ, "prefetch.observations", {"resourceType": "Patient"})).encode(),
      "prefetch.observations must be a FHIR Bundle"),
     (json.dumps(_with(REQ, "context.patientId", "someone-else")).encode(),
-     "the prefetched resources are about Patient/p3, not the context's patient someone-else"),
+     "prefetch.observations.entry[0] is about Patient/p3, not the context's patient Patient/someone-else"),
 ])
 def test_request_validation_is_a_clear_400(client, body, message):
     r = client.post(SERVICE, content=body, headers={"Content-Type": "application/json"})

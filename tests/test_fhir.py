@@ -69,7 +69,7 @@ def test_example_bundle_reads_as_the_example_profile():
     want = json.loads((ROOT / "examples" / "profile-15mm-g1.json").read_text())
     assert got.profile == want  # 1.5 cm read as 15 mm; every field of the example profile
     assert got.patient == "Patient/example-15mm-g1"
-    assert got.assumptions == ("no margin Observation and no Procedure: margin not_resected",)
+    assert got.assumptions == ("no margin Observation and no local excision Procedure: margin not_resected",)
 
 
 @pytest.mark.parametrize("value,unit,mm", [(1.5, "cm", 15), (0.99, "cm", 9.9), (2.01, "cm", 20.1), (7, "mm", 7)])
@@ -135,13 +135,13 @@ def test_stated_t_category_that_contradicts_the_size_names_its_observation():
 def test_missing_margin_and_no_procedure_is_not_resected_with_an_assumption():
     got = read(size())
     assert got.profile == {"id": "p1", "size_mm": 15, "margin": "not_resected"}
-    assert got.assumptions == ("no margin Observation and no Procedure: margin not_resected",)
+    assert got.assumptions == ("no margin Observation and no local excision Procedure: margin not_resected",)
 
 
 def test_procedure_without_margin_is_an_error_naming_the_procedure():
     proc = {"resourceType": "Procedure", "id": "tem-1", "status": "completed",
             "code": concept(*C.LOCAL_EXCISION[:2]), "subject": {"reference": "Patient/p1"}}
-    assert error(size(), proc) == ("Procedure tem-1: a Procedure (the lesion was resected) needs a margin "
+    assert error(size(), proc) == ("Procedure tem-1: a local excision Procedure (the lesion was resected) needs a margin "
                                    f"Observation ({C.RNET}#margin): none found")
     # a Procedure that was not done does not count
     assert read(size(), dict(proc, status="not-done")).profile["margin"] == "not_resected"

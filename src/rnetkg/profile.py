@@ -246,6 +246,8 @@ def load_json(data: bytes | str, source: str) -> Any:
             raise UsageError(f"{source} is not UTF-8 text (byte {e.start + 1})") from None
     else:
         text = data[1:] if data.startswith("\ufeff") else data
+    if text.lstrip().startswith("<"):
+        raise UsageError(f"{source} is XML: FHIR XML is not read; send FHIR JSON (or a profile JSON)")
     try:
         return json_value(text)
     except json.JSONDecodeError as e:

@@ -153,6 +153,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [f"cohort {summary['input']}: {read:,} profile{'' if read == 1 else 's'} read, {summary['written']:,} "
              f"written to {summary['output']}, {summary['rejected']:,} rejected ({summary['engine']} engine"
              f"{shared}, {summary['seconds']:.2f} s)"]
+    if summary.get("notes"):
+        n = len(summary["notes"])
+        lines.append(f"{n:,} note{'' if n == 1 else 's'} on reading the FHIR export (standard error)")
     lines.append("")
     head = f"{'guideline':<12}" + "".join(f"{s:>11}" for s in STATUSES) + f"{'reading-dependent':>19}"
     lines.append(head)

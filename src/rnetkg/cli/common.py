@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -51,19 +53,45 @@ def whole_number(option: str, low: int, high: int):
     return parse
 
 
-def read_input(path: str, what: str) -> tuple[bytes, str]:
-    """The bytes of an input file, or of standard input for ``-``, and the name to show for it."""
+MAX_INPUT_BYTES = 64 << 20   # a profile or a FHIR Bundle of one patient is far smaller
+
+
+def read_input(path: str, what: str, limit: int | None = None) -> tuple[bytes, str]:
+    """The bytes of an input file, or of standard input for ``-``, and the name to show for it: a regular
+    file (never a device, a pipe or a folder, which could be read without end or hang), at most
+    ``limit`` bytes (MAX_INPUT_BYTES; standard input too)."""
+    limit = MAX_INPUT_BYTES if limit is None else limit
+    bound = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit:,} bytes"
+    too_big = f"{what} {path!r} is larger than {bound}; a profile or a FHIR Bundle of one patient is smaller"
     if path == "-":
-        return sys.stdin.buffer.read(), "standard input"
-    p = Path(path)
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise UsageError(too_big.replace(repr(path), "on standard input"))
+        return data, "standard input"
     try:
-        if p.is_dir():
-            raise UsageError(f"{what} {path!r} is a folder; give a file")
-        return p.read_bytes(), path
+        # O_NONBLOCK: opening a FIFO does not wait for a writer; the file type is checked before any read
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise UsageError(f"{what} {path!r} not found") from None
     except OSError as e:
         raise UsageError(f"{what} {path!r} cannot be read: {e.strerror or e}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{what} {path!r} is a folder; give a file")
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"{what} {path!r} is not a regular file (a device or a pipe); give a file, "
+                             "or - for standard input")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise UsageError(f"{what} {path!r} cannot be read: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise UsageError(too_big)
+    return data, path
 
 
 def engine_from(args):

@@ -93,6 +93,8 @@ def run(args) -> int:
                                  engine_name=args.cohort_engine or "fast", progress=progress,
                                  on_rejected=_report_rejected)
         print(render.format_summary(summary))
+        for line, note in summary["notes"]:   # what reading a FHIR export assumed, as for one Bundle
+            print(one_line(f"rnetkg: note: line {line}: {note}"), file=sys.stderr)
         if not summary["read"]:
             print(one_line(f"rnetkg: compare: {args.cohort} holds no profile (no row after the header, or no "
                            f"record); {args.out} holds the header only"), file=sys.stderr)

@@ -45,6 +45,7 @@ class RawCohort:
     numbers: dict[str, np.ndarray] = field(default_factory=dict)
     records: list[Any] | None = None
     pre_errors: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[tuple[int, str]] = field(default_factory=list)   # (line, note): FHIR assumptions, as compare prints them
     decimal_comma: bool = False
     end_offset: int = 0   # byte offset of the file after this block (0: not known)
     ids_plain: bool = False   # no id holds , " CR or LF (nothing to quote in OUT)

@@ -29,20 +29,25 @@ __all__ = ["BLOCK_BYTES", "FORMATS", "RawCohort", "concat", "csv_boolean", "iter
 
 def read_bulk_export(path: Path) -> RawCohort:
     """A FHIR bulk-data export folder (Observation.ndjson, optionally Procedure.ndjson): one record per
-    patient (rnetkg.fhir.read_bulk, in a stable order), numbered 1, 2, ...; a patient or a line that
-    cannot make a profile is a rejected row."""
+    patient (rnetkg.fhir.read_bulk, in a stable order), each with its first line in the export; a patient
+    or a line that cannot make a profile is a rejected row; the assumptions made reading a patient are
+    its ``notes``."""
     from ..fhir import read_bulk
 
-    records, lines, pre_errors = [], [], []
-    for n, entry in enumerate(read_bulk(path), start=1):
+    records, lines, pre_errors, notes = [], [], [], []
+    for entry in read_bulk(path):
+        # a patient is cited by its own line (its first, or that of the resource at fault), never by its rank
+        line = entry.line or entry.first_line or 0
         if isinstance(entry.result, Exception):
-            pre_errors.append((entry.line or n, str(entry.result)))
+            pre_errors.append((line, str(entry.result)))
         else:
             records.append({"id": entry.patient, **entry.result.profile} if entry.patient and
                            "id" not in entry.result.profile else dict(entry.result.profile))
-            lines.append(n)
+            lines.append(line)
+            who = entry.patient or entry.result.profile.get("id")
+            notes.extend((line, f"{who}: {note}") for note in entry.result.assumptions)
     return RawCohort(path=path, fmt="jsonl", lines=np.asarray(lines, dtype=np.int64), records=records,
-                     pre_errors=pre_errors)
+                     pre_errors=pre_errors, notes=notes)
 
 
 # ---------------------------------------------------------------- a whole cohort

@@ -232,6 +232,7 @@ def _run_blocks(inp: Path, out: Path, engine, progress: Progress, sparql: bool =
     answers = _Answers(model, engine if sparql else None, batch_size, evaluating)
     counts = np.zeros(0, dtype=np.int64)
     errors: list[tuple[int, str]] = []
+    notes: list[tuple[int, str]] = []
     totals = {"read": 0, "written": 0}
     size = max(inp.stat().st_size, 1) if inp.is_file() else 0
 
@@ -256,6 +257,7 @@ def _run_blocks(inp: Path, out: Path, engine, progress: Progress, sparql: bool =
         whether no id needs quoting, the offset in the file where the block ends)."""
         for raw in ahead(iter_cohort(inp), 2):   # the next blocks parsed meanwhile (pyarrow, without the lock)
             v = validate(raw)
+            notes.extend(raw.notes)
             kept = np.flatnonzero(v.ok)
             ids = v.id_array if len(kept) == raw.n else v.id_array.take(from_numpy(kept))
             cols = columns(v, kept)
@@ -297,7 +299,8 @@ def _run_blocks(inp: Path, out: Path, engine, progress: Progress, sparql: bool =
         if collecting:
             gc.enable()
     errors.sort(key=lambda e: e[0])
-    return {"read": totals["read"], "written": totals["written"], "errors": errors, "rows": answers.tails.rows,
+    return {"read": totals["read"], "written": totals["written"], "errors": errors, "notes": notes,
+            "rows": answers.tails.rows,
             "classes": answers.evaluated,
             "counts": np.pad(counts, (0, len(answers.tails.rows) - len(counts))), "keys": keys}
 
@@ -310,7 +313,7 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
     ``engine`` is where the criteria (fast) or the queries (sparql) are read (default: the embedded
     store). Bad rows are left out of OUT and passed to ``on_rejected`` as (line, message) once OUT
     is written (the fast path reads the file once, block by block); a file that cannot be read at all raises CohortError and writes nothing.
-    Returns the summary (counts per status and per disagreeing pair, rejected rows, the number of classes
+    Returns the summary (counts per status and per disagreeing pair, rejected rows, the notes made reading a FHIR export, the number of classes
     of profiles evaluated, seconds)."""
     from ..engine import StoreEngine
 
@@ -331,6 +334,6 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
         "input": str(inp), "output": str(out),
         "engine": engine_name if not url else f"{engine_name} on {url}",
         "read": result["read"], "written": result["written"], "rejected": len(result["errors"]),
-        "errors": result["errors"], "guidelines": list(result["keys"]), "classes": result["classes"], **counted,
+        "errors": result["errors"], "notes": result["notes"], "guidelines": list(result["keys"]), "classes": result["classes"], **counted,
         "seconds": time.perf_counter() - started,
     }

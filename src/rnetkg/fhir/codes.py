@@ -85,8 +85,15 @@ MARGIN_WRITE = {"negative": (SNOMED, "55182004", "Surgical margin uninvolved by 
 
 DEPTH_VALUES = ("mucosa", "submucosa", "muscularis_propria", "subserosa", "serosa_or_adjacent_organs")
 
-# The Procedure rnetkg writes for a resected lesion (any completed Procedure counts when reading).
+# The Procedure rnetkg writes for a resected lesion, and the Procedure codes that count as a local
+# excision of the rectum when reading (any other Procedure is ignored, with a note).
 LOCAL_EXCISION = (SNOMED, "79764004", "Excision of lesion of rectum")
+LOCAL_EXCISION_CODES = frozenset({LOCAL_EXCISION[:2]})
+
+# Observation.status (FHIR R4 ObservationStatus): only these are read; the others are skipped, with a note.
+OBSERVATION_READ = ("final", "amended", "corrected")
+OBSERVATION_STATUSES = ("registered", "preliminary", "final", "amended", "corrected", "cancelled",
+                        "entered-in-error", "unknown")
 
 DISPLAY = {
     TUMOUR_SIZE: "Size Tumor",

@@ -6,6 +6,7 @@ only here and only when FHIR input is read. The codes come from `codes.py` (sour
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,9 +37,19 @@ def _library_message(exc: Exception) -> str:
     path = [p[:-1] for p in parts if p.endswith(":")]
     rest = [p for p in parts if not p.endswith(":")]
     msg = rest[0] if rest else str(exc)
+    if msg == "name 'self' is not defined":   # fhirclient, given a list where an object belongs
+        msg = "must be a JSON object"
+    m = re.match(r"`with_json\(\)` on .* but you provided <class '(\w+)'>$", msg)
+    if m:
+        msg = f"must be a JSON object, got {_JSON_TYPE.get(m.group(1), m.group(1))}"
     msg = re.sub(r" on <[^>]*>", "", msg)
+    msg = re.sub(r"(?: in data)?(?: for)? <[\w.]*?(\w+) object at 0x[0-9a-fA-F]+>", r" in \1", msg)
     msg = re.sub(r"<class '([^']*)'>", lambda m: m.group(1).rsplit(".", 1)[-1], msg)
     return (".".join(path) + ": " if path else "") + msg
+
+
+_JSON_TYPE = {"str": "a string", "int": "a number", "float": "a number", "bool": "true or false",
+              "NoneType": "null"}
 
 
 def _label(res: dict[str, Any], where: str) -> str:
@@ -106,7 +117,7 @@ class _Reading:
         self.candidates.setdefault(name, []).append(cand)
 
 
-def _tnm(obs: Any, kind: str, staging: str, label: str, line: int | None) -> _Candidate | None:
+def _tnm(obs: Any, kind: str, staging: str, label: str, line: int | None, notes: list[str]) -> _Candidate | None:
     concept = obs.valueCodeableConcept
     texts = [code for _, code in _codings(concept) if code]
     if concept is not None and concept.text:
@@ -116,6 +127,7 @@ def _tnm(obs: Any, kind: str, staging: str, label: str, line: int | None) -> _Ca
     if not texts:
         raise FhirError(label, f"{kind} category has no value (an AJCC code such as "
                         f"{ {'T': 'cT1b', 'N': 'cN0', 'M': 'cM0'}[kind]} in coding.code or text)", line)
+    found: list[tuple[str, _Candidate | None]] = []
     for text in texts:
         m = _AJCC.match(text.strip())
         if not m or m.group(2).upper() != kind:
@@ -123,33 +135,70 @@ def _tnm(obs: Any, kind: str, staging: str, label: str, line: int | None) -> _Ca
         prefix, rest = m.group(1).lower(), m.group(3).lower()
         expected = C.AJCC_PREFIX.get(staging)
         if prefix and expected and prefix != expected:
-            raise FhirError(label, f"value {text!r} is not a {staging} {kind} category "
+            raise FhirError(label, f"value {text[:40]!r} is not a {staging} {kind} category "
                             f"(its code says {staging}, its prefix {prefix!r})", line)
         if rest == "x":
-            return None
+            found.append((text, None))
+            continue
         table = {"T": _T_VALUES, "N": _N_VALUES, "M": _M_VALUES}[kind]
         if rest not in table:
             allowed = ", ".join(kind + v for v in table)
-            raise FhirError(label, f"{kind} category {text!r} is not one rnetkg reads "
+            raise FhirError(label, f"{kind} category {text[:40]!r} is not one rnetkg reads "
                             f"(allowed: {allowed}, {kind}X)", line)
-        return _Candidate(table[rest], label, line, C.STAGING_RANK[staging], f"{staging} {text.strip()}")
-    raise FhirError(label, f"no AJCC {kind} category in {texts!r} (expected e.g. "
-                    f"{ {'T': 'pT1b', 'N': 'cN0', 'M': 'cM0'}[kind]})", line)
+        rank, shown = C.STAGING_RANK[staging], f"{staging} {text.strip()}"
+        if kind == "M" and rest == "0" and (prefix == "p" or (not prefix and staging == "pathologic")):
+            # AJCC 8th has no pM0: M0 is a clinical finding, so it never outranks a clinical cM1
+            rank, shown = C.STAGING_RANK["clinical"], f"clinical cM0 (given as {text.strip()})"
+            note = f"{label}: {text.strip()[:40]} is not an AJCC category (M0 is clinical): read as cM0"
+            if note not in notes:
+                notes.append(note)
+        found.append((text, _Candidate(table[rest], label, line, rank, shown)))
+    if not found:
+        raise FhirError(label, f"no AJCC {kind} category in {_texts(texts)} (expected e.g. "
+                        f"{ {'T': 'pT1b', 'N': 'cN0', 'M': 'cM0'}[kind]})", line)
+    first_text, first = found[0]
+    for text, cand in found[1:]:
+        if (cand is None) != (first is None) or (cand is not None and cand.value != first.value):
+            raise FhirError(label, f"its {kind} category is given as {first_text.strip()[:40]!r} and as "
+                            f"{text.strip()[:40]!r} (coding and text disagree): give one", line)
+    return first
+
+
+def _texts(texts: list[str]) -> str:
+    shown = ", ".join(repr(t[:40]) for t in texts[:3])
+    return f"[{shown}{', ...' if len(texts) > 3 else ''}]"
+
+
+_DOUBLE_MAX = 1.7976931348623157e308
+
+
+def _decimal(value: Any, label: str, line: int | None, what: str) -> Decimal:
+    """A JSON number of a resource as a Decimal: true/false refused, and so is a number beyond the
+    range of a double (1e400, an integer of 400 digits), which no profile field can hold."""
+    from ..profile import show  # noqa: PLC0415
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FhirError(label, f"{what} value must be a number, got {show(value)}", line)
+    if isinstance(value, float) and not math.isfinite(value) or isinstance(value, int) and abs(value) > _DOUBLE_MAX:
+        raise FhirError(label, f"{what} value is {show(value)}: a number within the range of a double is needed",
+                        line)
+    return Decimal(str(value))
 
 
 def _quantity(obs: Any, label: str, line: int | None, what: str) -> tuple[Decimal, str | None]:
     q = obs.valueQuantity
     if q is None:
         if obs.valueInteger is not None:
-            return Decimal(obs.valueInteger), None
+            return _decimal(obs.valueInteger, label, line, what), None
         raise FhirError(label, f"{what} needs a valueQuantity", line)
     if q.value is None:
         raise FhirError(label, f"{what} valueQuantity has no value", line)
+    value = _decimal(q.value, label, line, what)
     if q.comparator:
-        raise FhirError(label, f"{what} is given as {q.comparator} {q.value:g}: an exact value is needed", line)
+        raise FhirError(label, f"{what} is given as {q.comparator[:10]} {value:g}: an exact value is needed", line)
     if q.system and q.system != C.UCUM and q.code:
-        raise FhirError(label, f"{what} unit system {q.system!r} is not UCUM ({C.UCUM})", line)
-    return Decimal(str(q.value)), (q.code or q.unit)
+        raise FhirError(label, f"{what} unit system {q.system[:60]!r} is not UCUM ({C.UCUM})", line)
+    return value, (q.code or q.unit)
 
 
 def _number(d: Decimal) -> float | int:
@@ -159,27 +208,29 @@ def _number(d: Decimal) -> float | int:
 def _size(quantity: Any, label: str, line: int | None) -> _Candidate:
     if quantity is None or quantity.value is None:
         raise FhirError(label, "tumour size component 33728-7 has no valueQuantity value", line)
+    value = _decimal(quantity.value, label, line, "tumour size")
     if quantity.comparator:
-        raise FhirError(label, f"tumour size is given as {quantity.comparator} {quantity.value:g}: "
+        raise FhirError(label, f"tumour size is given as {quantity.comparator[:10]} {value:g}: "
                         "an exact value is needed", line)
     if quantity.system and quantity.system != C.UCUM:
-        raise FhirError(label, f"tumour size unit system {quantity.system!r} is not UCUM ({C.UCUM})", line)
+        raise FhirError(label, f"tumour size unit system {quantity.system[:60]!r} is not UCUM ({C.UCUM})", line)
     unit = quantity.code or quantity.unit
-    value = Decimal(str(quantity.value))
     if unit == "mm":
         mm = value
     elif unit == "cm":
         mm = value * 10
     else:
-        raise FhirError(label, f"tumour size unit {unit!r} is not mm or cm (UCUM)" if unit
+        raise FhirError(label, f"tumour size unit {unit[:40]!r} is not mm or cm (UCUM)" if unit
                         else "tumour size has no unit (UCUM mm or cm)", line)
-    return _Candidate(_number(mm), label, line, shown=f"{quantity.value:g} {unit}")
+    return _Candidate(_number(mm), label, line, shown=f"{value:g} {unit}")
 
 
-def _concept_value(obs: Any, table: dict[tuple[str, str], Any], texts: dict[str, Any]) -> Any:
-    for coding in _codings(obs.valueCodeableConcept):
-        if coding in table:
-            return table[coding]
+def _concept_value(obs: Any, table: dict[tuple[str, str], Any], texts: dict[str, Any], label: str,
+                   line: int | None) -> Any:
+    """The value of a coded Observation: its codings found in ``table``, else its code or text words found
+    in ``texts``; None when none is known. Two that disagree (a coding G1, a text G3) are an error."""
+    found: list[tuple[str, Any]] = [(code or "", table[(system, code)])
+                                    for system, code in _codings(obs.valueCodeableConcept) if (system, code) in table]
     candidates = [code for _, code in _codings(obs.valueCodeableConcept) if code]
     if obs.valueCodeableConcept is not None and obs.valueCodeableConcept.text:
         candidates.append(obs.valueCodeableConcept.text)
@@ -188,14 +239,18 @@ def _concept_value(obs: Any, table: dict[tuple[str, str], Any], texts: dict[str,
     for text in candidates:
         key = re.sub(r"[\s-]+", "_", text.strip().lower())
         if key in texts:
-            return texts[key]
-    return None
+            found.append((text, texts[key]))
+    for text, value in found[1:]:
+        if value != found[0][1]:
+            raise FhirError(label, f"its value is given as {found[0][0].strip()[:40]!r} and as {text.strip()[:40]!r} "
+                            "(they disagree): give one", line)
+    return found[0][1] if found else None
 
 
 def _boolean(obs: Any, label: str, line: int | None, what: str) -> bool:
     if obs.valueBoolean is not None:
         return obs.valueBoolean
-    value = _concept_value(obs, C.BOOLEAN_VALUES, C.BOOLEAN_TEXT)
+    value = _concept_value(obs, C.BOOLEAN_VALUES, C.BOOLEAN_TEXT, label, line)
     if value is None:
         raise FhirError(label, f"{what} must be valueBoolean or Present/Absent (SNOMED CT 52101004/2667000)",
                         line)
@@ -208,7 +263,7 @@ _GRADE_TEXT = {f"{p}{n}": f"G{n}" for n in "123" for p in ("g", "grade_", "grade
 def _grade(obs: Any, label: str, line: int | None) -> str:
     if any(c in C.THREE_TIER_GRADES for c in _codings(obs.valueCodeableConcept)):
         raise FhirError(label, "a low/intermediate/high grade is not a WHO 2019 NET grade: give G1, G2 or G3", line)
-    value = _concept_value(obs, C.GRADE_VALUES, _GRADE_TEXT)
+    value = _concept_value(obs, C.GRADE_VALUES, _GRADE_TEXT, label, line)
     if value is None:
         raise FhirError(label, "grade must be G1, G2 or G3 (SNOMED CT 54102005/1663004/61026006 or text)", line)
     return value
@@ -220,9 +275,25 @@ _PER_2MM2 = {"/2mm2", "/(2.mm2)", "{mitoses}/(2.mm2)", "mitoses/2mm2", "per2mm2"
 _PER_MM2 = {"/mm2", "{mitoses}/mm2", "mitoses/mm2", "/mm²"}
 
 
+def _skipped(obs: Any, label: str, reading: _Reading) -> bool:
+    """True (and a note) for an Observation whose status is not final, amended or corrected."""
+    if obs.status in C.OBSERVATION_READ:
+        return False
+    status = str(obs.status)[:40]
+    why = "is not an R4 Observation status" if obs.status not in C.OBSERVATION_STATUSES else "is not final"
+    reading.assumptions.append(f"{label}: status {status!r} {why} (only final, amended and corrected are read): "
+                               "skipped")
+    return True
+
+
 def _observation(obs: Any, label: str, line: int | None, reading: _Reading) -> None:
     codings = _codings(obs.code)
-    if obs.status in ("entered-in-error", "cancelled"):
+    tnm = next((C.TNM_CODES[c] for c in codings if c in C.TNM_CODES), None)
+    fieldname = next((C.FIELD_OF_CODE[c] for c in codings if c in C.FIELD_OF_CODE), None)
+    sized = C.TUMOUR_SIZE in codings or C.TUMOUR_SIZE_LONGEST in codings
+    if tnm is None and fieldname is None and not sized:
+        return
+    if _skipped(obs, label, reading):
         return
     if C.TUMOUR_SIZE in codings:
         comps = [c for c in (obs.component or []) if C.TUMOUR_SIZE_LONGEST in _codings(c.code)]
@@ -234,10 +305,6 @@ def _observation(obs: Any, label: str, line: int | None, reading: _Reading) -> N
     if C.TUMOUR_SIZE_LONGEST in codings:
         reading.add("size_mm", _size(obs.valueQuantity, label, line))
         return
-    tnm = next((C.TNM_CODES[c] for c in codings if c in C.TNM_CODES), None)
-    fieldname = next((C.FIELD_OF_CODE[c] for c in codings if c in C.FIELD_OF_CODE), None)
-    if tnm is None and fieldname is None:
-        return
     has_value = any(getattr(obs, a) is not None for a in (
         "valueQuantity", "valueCodeableConcept", "valueString", "valueBoolean", "valueInteger"))
     if not has_value and obs.dataAbsentReason is not None:
@@ -246,7 +313,7 @@ def _observation(obs: Any, label: str, line: int | None, reading: _Reading) -> N
         return
     if tnm is not None:
         kind, staging = tnm
-        cand = _tnm(obs, kind, staging, label, line)
+        cand = _tnm(obs, kind, staging, label, line, reading.assumptions)
         if cand is None:
             reading.assumptions.append(f"{label}: {kind}X (cannot be assessed); the field stays unknown")
             return
@@ -258,8 +325,11 @@ def _observation(obs: Any, label: str, line: int | None, reading: _Reading) -> N
     elif fieldname == "ki67_percent":
         number, unit = _quantity(obs, label, line, "Ki-67 index")
         if unit not in (None, "%"):
-            raise FhirError(label, f"Ki-67 index unit {unit!r} is not % (UCUM)", line)
-        if unit is None:
+            raise FhirError(label, f"Ki-67 index unit {unit[:40]!r} is not % (UCUM)", line)
+        if unit is None and 0 < number <= 1:
+            reading.assumptions.append(f"{label}: Ki-67 index {number:g} without a unit read as {number:g} %; "
+                                       f"if it is a fraction of 1 ({_show(_number(number * 100))} %), send it with the unit %")
+        elif unit is None:
             reading.assumptions.append(f"{label}: Ki-67 index without a unit read as %")
         value = _number(number)
     elif fieldname == "mitoses_per_2mm2":
@@ -271,14 +341,14 @@ def _observation(obs: Any, label: str, line: int | None, reading: _Reading) -> N
             number *= 2
             reading.assumptions.append(f"{label}: mitotic count {unit} doubled to per 2 mm2")
         elif key not in _PER_2MM2:
-            raise FhirError(label, f"mitotic count unit {unit!r} is not per 2 mm2 (or per mm2)", line)
+            raise FhirError(label, f"mitotic count unit {unit[:40]!r} is not per 2 mm2 (or per mm2)", line)
         value = _number(number)
     elif fieldname == "invasion_depth":
-        value = _concept_value(obs, {}, _DEPTH_TEXT)
+        value = _concept_value(obs, {}, _DEPTH_TEXT, label, line)
         if value is None:
             raise FhirError(label, f"depth of invasion must be one of {', '.join(C.DEPTH_VALUES)}", line)
     elif fieldname == "margin":
-        value = _concept_value(obs, C.MARGIN_VALUES, _MARGIN_TEXT)
+        value = _concept_value(obs, C.MARGIN_VALUES, _MARGIN_TEXT, label, line)
         if value is None:
             raise FhirError(label, "margin must be negative, positive or indeterminate "
                             "(SNOMED CT 55182004/370109009/395537004 or text)", line)
@@ -328,12 +398,18 @@ def profile_from_sources(sources: Iterable[Source], default_id: str | None = Non
             patient_model = model
         else:
             ref = _ref(model.subject.reference if model.subject else None, full_urls)
-        if ref:
+        if ref and getattr(model, "status", None) != "entered-in-error":
+            # a resource entered in error is not read, so the patient it names does not count either
             patients.setdefault(ref, (label, src.line))
         if kind == "Observation":
             _observation(model, label, src.line, reading)
         elif kind == "Procedure" and model.status not in ("not-done", "entered-in-error", "preparation"):
-            reading.procedures.append((label, src.line))
+            if any(c in C.LOCAL_EXCISION_CODES for c in _codings(model.code)):
+                reading.procedures.append((label, src.line))
+            else:
+                reading.assumptions.append(f"{label}: not a local excision of the rectum "
+                                           f"({', '.join(f'SNOMED CT {c}' for _, c in C.LOCAL_EXCISION_CODES)}): "
+                                           "ignored")
     if len(patients) > 1:
         (r1, _), (r2, (label2, line2)) = sorted(patients.items())[:2]
         raise FhirError(label2, f"refers to {r2} but the input also holds {r1}: one patient per bundle", line2)
@@ -356,10 +432,10 @@ def profile_from_sources(sources: Iterable[Source], default_id: str | None = Non
     if "margin" not in profile:
         if reading.procedures:
             label, line = reading.procedures[0]
-            raise FhirError(label, "a Procedure (the lesion was resected) needs a margin Observation "
+            raise FhirError(label, "a local excision Procedure (the lesion was resected) needs a margin Observation "
                             f"({C.RNET}#margin): none found", line)
         profile["margin"] = "not_resected"
-        reading.assumptions.append("no margin Observation and no Procedure: margin not_resected")
+        reading.assumptions.append("no margin Observation and no local excision Procedure: margin not_resected")
     if ignored:
         reading.assumptions.append(f"{ignored} resource(s) of other types ignored")
     _validate(profile, chosen)

@@ -20,16 +20,22 @@ A patient whose data cannot make a profile (a contradiction, an unreadable Obser
 
 from __future__ import annotations
 
-import json
+import math
+import re
 import uuid
 from typing import Any
 
 from ..errors import ProfileError, one_line
+from ..fhir import codes as C
 
 SERVICE_ID = "rnet-guideline-comparison"
 HOOK = "patient-view"
+# only the Procedures that rnetkg reads (a local excision of the rectum): not the patient's every procedure
 PREFETCH = {"observations": "Observation?patient={{context.patientId}}",
-            "procedures": "Procedure?patient={{context.patientId}}"}
+            "procedures": "Procedure?patient={{context.patientId}}&code="
+                          + ",".join(f"{system}|{code}" for system, code in sorted(C.LOCAL_EXCISION_CODES))}
+_DOUBLE_MAX = 1.7976931348623157e308
+_PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/.*)?$")
 SUMMARY_MAX = 139  # CDS Hooks 2.0: "<140 characters"
 SOURCE_LABEL = "rnetkg: rectal NET guideline comparison"
 
@@ -55,7 +61,8 @@ def discovery(guideline_keys, ctx) -> dict[str, Any]:
                        "themselves.",
         "prefetch": dict(PREFETCH),
         "usageRequirements": "Needs the patient's tumour Observations (size, grade, Ki-67, TNM categories, margin; "
-                             "codes in docs/fhir.md) and Procedures as prefetch; no FHIR server access is used.",
+                             "codes in docs/fhir.md) and local-excision Procedures as prefetch; no FHIR server "
+                             "access is used.",
     }]}
 
 
@@ -71,12 +78,40 @@ def _need(obj: dict, key: str, kind: type, where: str) -> Any:
     return value
 
 
+def _beyond_double(value: Any) -> str | None:
+    """The path of the first number beyond the range of a double (1e400, an integer of 400 digits) in
+    a JSON value, or None: no field rnetkg reads can hold one."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        v, path = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v) or isinstance(v, int) and not isinstance(v, bool) \
+                and abs(v) > _DOUBLE_MAX:
+            return path or "the body"
+        if isinstance(v, dict):
+            stack.extend((c, f"{path}.{k}" if path else str(k)) for k, c in reversed(list(v.items())))
+        elif isinstance(v, list):
+            stack.extend((c, f"{path}[{i}]") for i, c in reversed(list(enumerate(v))))
+    return None
+
+
 def parse_request(body: bytes) -> dict[str, Any]:
     """The request as a dict, checked against CDS Hooks 2.0 for a patient-view call (CdsError 400)."""
+    from ..profile import json_value
+
     try:
-        req = json.loads(body)
-    except (ValueError, RecursionError) as e:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CdsError(400, f"the request body is not UTF-8 text (byte {e.start + 1})") from None
+    if text.lstrip().startswith("<"):
+        raise CdsError(400, "the request body is XML: FHIR XML is not read; send JSON (a CDS Hooks request)")
+    try:
+        req = json_value(text)
+    except ValueError as e:
         raise CdsError(400, f"the request body is not JSON: {e}") from None
+    where = _beyond_double(req)
+    if where is not None:
+        raise CdsError(400, f"{where[:120]} is a number beyond the range of a double: no value rnetkg reads can "
+                       "be that large")
     if not isinstance(req, dict):
         raise CdsError(400, "the request body must be a JSON object (a CDS Hooks request)")
     hook = _need(req, "hook", str, "")
@@ -125,20 +160,44 @@ def prefetch_bundle(req: dict[str, Any]) -> dict[str, Any]:
         got = bundle.get("entry") or []
         if not isinstance(got, list) or not all(isinstance(e, dict) for e in got):
             raise CdsError(400, f"prefetch.{key}.entry must be a list of entries")
+        for i, entry in enumerate(got):
+            other = _other_patient(entry.get("resource"), patient)
+            if other is not None:
+                raise CdsError(400, f"prefetch.{key}.entry[{i}] is about {other[:80]}, not the context's patient "
+                               f"Patient/{patient[:64]}: a CDS Hooks prefetch holds one patient's resources")
         entries += got
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
-def _has_tumour_size(bundle: dict[str, Any]) -> bool:
-    from ..fhir.codes import TUMOUR_SIZE
+def _other_patient(res: Any, patient: str) -> str | None:
+    """The patient a prefetched resource is about when it is not ``patient`` (a resource entered in
+    error is not read, so its subject does not count either)."""
+    if not isinstance(res, dict) or res.get("status") == "entered-in-error":
+        return None
+    if res.get("resourceType") == "Patient":
+        rid = res.get("id")
+        return f"Patient/{rid}" if isinstance(rid, str) and rid != patient.removeprefix("Patient/") else None
+    subject = res.get("subject")
+    ref = subject.get("reference") if isinstance(subject, dict) else None
+    m = _PATIENT_REF.search(ref) if isinstance(ref, str) else None
+    if m and m.group(1) != patient.removeprefix("Patient/"):
+        return f"Patient/{m.group(1)}"
+    return None
 
-    system, code = TUMOUR_SIZE
+
+def _has_tumour_size(bundle: dict[str, Any]) -> bool:
+    """An Observation coded as a tumour size (21889-1, or its component 33728-7 on its own, as compare reads)
+    with a status that is read (final, amended, corrected)."""
+    sizes = {C.TUMOUR_SIZE, C.TUMOUR_SIZE_LONGEST}
     for e in bundle["entry"]:
         res = e.get("resource")
-        if not isinstance(res, dict) or res.get("resourceType") != "Observation":
+        if not isinstance(res, dict) or res.get("resourceType") != "Observation" \
+                or res.get("status") not in C.OBSERVATION_READ:
             continue
         codings = (res.get("code") or {}).get("coding") if isinstance(res.get("code"), dict) else None
-        if any(isinstance(c, dict) and c.get("system") == system and c.get("code") == code for c in codings or []):
+        if not isinstance(codings, list):
+            continue
+        if any(isinstance(c, dict) and (c.get("system"), c.get("code")) in sizes for c in codings):
             return True
     return False
 
@@ -191,8 +250,9 @@ def _links(page_url: str) -> list[dict[str, Any]]:
     return [{"label": "Open the explained comparison", "url": page_url, "type": "absolute"}]
 
 
-def cards_for(answer: dict[str, Any], page_url: str, ctx, assumptions=()) -> list[dict[str, Any]]:
-    """The cards for one answer (the dict of DESIGN.md); ``page_url`` explains it."""
+def cards_for(answer: dict[str, Any], page_url: str, ctx, assumptions=(), warnings=()) -> list[dict[str, Any]]:
+    """The cards for one answer (the dict of DESIGN.md); ``page_url`` explains it; ``warnings`` are the
+    command line's plausibility warnings (a value that looks like the wrong unit)."""
     gl = answer["guidelines"]
     words = {g["guideline"]: ", ".join(ctx.modality_words(g["modalities"])) or "-" for g in gl}
     answering = [g for g in gl if g["status"] in ("covered", "ambiguous")]
@@ -205,6 +265,7 @@ def cards_for(answer: dict[str, Any], page_url: str, ctx, assumptions=()) -> lis
     lines = [f"- **{md(g['guideline'])}** ({md(g['status'])}): {md(words[g['guideline']])}" for g in gl]
     src_names = "; ".join(s.citation or s.label for s in ctx.sources)
     detail = "\n".join(lines + ["", f"Decision point: {md((d.get('decision_point') or '').replace('_', ' '))}."]
+                       + [f"Check: {md(w)}." for w in warnings]
                        + [f"Assumed: {md(a)}." for a in assumptions]
                        + ["", f"From {len(ctx.sources)} review articles ({md(src_names)}), not the guideline "
                           "documents themselves; each recommendation's quote is on the linked page."])
@@ -235,7 +296,7 @@ def respond(clinic, body: bytes, base_url: str) -> dict[str, Any]:
     """The CDS Hooks response for one request (CdsError for a 400 or 412)."""
     from ..fhir import read_bundle
     from ..fhir.types import FhirError
-    from ..profile import parse_profile
+    from ..profile import parse_profile, plausibility_warnings
     from .page import profile_query
 
     req = parse_request(body)
@@ -255,4 +316,5 @@ def respond(clinic, body: bytes, base_url: str) -> dict[str, Any]:
                            "detail": md(str(e)), "indicator": "info",
                            "source": _source(page, clinic.context)}]}
     url = page + "?" + profile_query({**fhir.profile, "id": None})
-    return {"cards": cards_for(clinic.answer(profile), url, clinic.context, fhir.assumptions)}
+    return {"cards": cards_for(clinic.answer(profile), url, clinic.context, fhir.assumptions,
+                               plausibility_warnings(profile))}
