@@ -165,20 +165,6 @@ def test_value_iris_of_the_field_table_name_the_graph_values():
     assert {r["key"]: r["dp"] for r in dps} == fields.DECISION_POINT_IRI
 
 
-def test_owl_properties_of_the_field_table_exist_in_the_ontology():
-    from rdflib import Graph, URIRef
-    from rdflib.namespace import OWL, RDF
-
-    from rnetkg import paths
-
-    g = Graph().parse(paths.ontology_file())
-    for f in fields.FIELDS.values():
-        if f.owl_property:
-            prop = URIRef(RNET + f.owl_property)
-            kind = OWL.DatatypeProperty if f.kind in ("number", "boolean") else OWL.ObjectProperty
-            assert (prop, RDF.type, kind) in g, f.name
-
-
 def test_derivations_use_the_cut_points():
     assert fields.grade_from_ki67(2.999) == "G1" and fields.grade_from_ki67(3) == "G2"
     assert fields.grade_from_ki67(20) == "G2" and fields.grade_from_ki67(20.01) == "G3"

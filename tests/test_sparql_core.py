@@ -72,7 +72,7 @@ def test_issue21_a_t_category_left_out_gives_every_pair(engine):
                        "margin": "not_resected"})
     want = compare.compare(p, engine)["disagreements"]
     rows = caller_rows(0, p)
-    assert not any("field_t_stage" in r or "field_grade" in r or "decisionPoint" in r for r in rows)
+    assert not any("field_t_stage" in r or "field_grade" in r or "atDecisionPoint" in r for r in rows)
     text = queries.with_rows(queries.get("applicable-recommendations"), rows)
     text = queries.with_rows(queries.get("guideline-status"), queries.statement_rows(compare._select_text(engine, text)),
                              "statements")

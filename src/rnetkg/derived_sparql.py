@@ -5,7 +5,7 @@ The block stands between the lines "# <derived>" and "# </derived>" and is a sub
 ``?case ?dp ?field ?value ?known``: one row per case and criteria field, with the value as given
 (a row ``(?case ?field ?value)`` of the profile rows), else derived (the WHO 2019 grade from Ki-67 and
 mitoses, the higher winning; the AJCC 8th T category from size and depth of invasion), else unknown
-(``?known`` false). ``?dp`` is the decision point as given (a row whose field is rnet:decisionPoint),
+(``?known`` false). ``?dp`` is the decision point as given (a row whose field is rnet:atDecisionPoint),
 else derived from distant metastasis and margin; a case without one has no rows. The query's own
 lines name no field: this block does, and `tests/test_queries.py` checks that the block in the file is
 the one generated here (`python -m rnetkg.derived_sparql` rewrites it).
@@ -20,7 +20,7 @@ from .fields import FIELDS
 from .namespaces import RNET
 
 BLOCK = re.compile(r"(?P<indent>[ \t]*)# <derived>\n(?:.*?\n)?[ \t]*# </derived>", re.S)
-DECISION_POINT_KEY = RNET + "decisionPoint"
+DECISION_POINT_KEY = RNET + "atDecisionPoint"
 
 
 def _iri(iri: str) -> str:

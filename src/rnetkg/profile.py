@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import field as dc_field, make_dataclass
 from typing import Any
 
 from .errors import ProfileError, UsageError
@@ -25,28 +25,7 @@ from .fields import (CRITERIA_FIELDS, FIELD_NAMES, FIELDS, T_SIZE_CUTS, decision
                      t_from_size_and_depth)
 
 
-@dataclass(frozen=True)
-class Profile:
-    """A validated case profile with its derived values (None = unknown)."""
-
-    id: str
-    size_mm: float
-    margin: str
-    grade: str | None = None
-    ki67_percent: float | None = None
-    mitoses_per_2mm2: float | None = None
-    invasion_depth: str | None = None
-    t_stage: str | None = None
-    lymphovascular_invasion: bool | None = None
-    lymph_nodes: str | None = None
-    distant_metastasis: bool | None = None
-    atypical_surface: bool | None = None
-    # derived
-    derived_grade: str | None = None
-    derived_t_stage: str | None = None
-    decision_point: str = "initial_management"
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
+class _ProfileMethods:
     @property
     def t_category(self) -> str | None:
         """The main T category (T1a and T1b count as T1) that criteria test."""
@@ -61,6 +40,23 @@ class Profile:
     def derived(self) -> dict[str, Any]:
         return {"grade": self.derived_grade, "t_stage": self.derived_t_stage,
                 "decision_point": self.decision_point}
+
+
+_PYTHON_TYPE = {"string": str, "number": float, "enum": str, "boolean": bool}
+# A validated case profile with its derived values (None = unknown): one attribute per field of the
+# field table (rnetkg.fields; the required ones first), then the derived grade, T category, decision
+# point and the notes of the derivation.
+Profile = make_dataclass(
+    "Profile",
+    [*((f.name, _PYTHON_TYPE[f.kind]) for f in FIELDS.values() if f.required or f.name == "id"),
+     *((f.name, _PYTHON_TYPE[f.kind] | None, dc_field(default=None)) for f in FIELDS.values()
+       if not (f.required or f.name == "id")),
+     ("derived_grade", str | None, dc_field(default=None)),
+     ("derived_t_stage", str | None, dc_field(default=None)),
+     ("decision_point", str, dc_field(default="initial_management")),
+     ("notes", tuple, dc_field(default_factory=tuple))],
+    bases=(_ProfileMethods,), frozen=True)
+Profile.__module__ = __name__
 
 
 def _allowed(values: tuple[str, ...]) -> str:

@@ -180,13 +180,13 @@ def _cell(f: Field, value: Any) -> str:
     return _iri(f.iri(value))
 
 
-DECISION_POINT_KEY = RNET + "decisionPoint"
+DECISION_POINT_KEY = RNET + "atDecisionPoint"
 
 
 def long_rows(index: int, values: dict[str, Any], decision_point: str | None) -> list[str]:
     """A profile's rows in long form, ``(?case ?field ?value)``: one per known criteria field (its
     rnet:ProfileField and its value as an RDF term), in the field table's order, and the decision point
-    (keyed by rnet:decisionPoint) when given. Unknown fields have no row."""
+    (keyed by rnet:atDecisionPoint, the case profile's property) when given. Unknown fields have no row."""
     case = _iri(case_iri(index))
     rows = [f"({case} {_iri(FIELDS[n].field_iri)} {_cell(FIELDS[n], values[n])})"
             for n in CRITERIA_FIELDS if values.get(n) is not None]
