@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from rnetkg import check, cli, queries, reasoner, render
-from rnetkg.check import coverage, grid
+from rnetkg.check import coverage
+from rnetkg.criteria import grid
 from rnetkg.check.findings import ERROR, WARNING
 from rnetkg.namespaces import KG
 
