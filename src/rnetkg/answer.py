@@ -10,10 +10,36 @@ from .criteria.model import STATEMENT_STATUS, Evaluation, Model
 from .explain import missing_inputs, recommendation_explanation, relation, silence
 
 
-def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any]:
-    """The answer dict: derived values, each guideline in the graph's order with its status,
-    modalities and the recommendations that apply (or are possible), disagreements, and the
-    editorial statements that apply."""
+class Answer(dict):
+    """The answer of DESIGN.md (a dict, as JSON prints it) with the views every renderer reads: the
+    table, the HTML report and page, the CDS cards and the map take these rather than working them out
+    again."""
+
+    @property
+    def answering(self) -> list[dict[str, Any]]:
+        """The guidelines that answer (covered or ambiguous), in the graph's order."""
+        return [g for g in self["guidelines"] if vocab.answers(g["status"])]
+
+    def with_status(self, status: str) -> list[dict[str, Any]]:
+        return [g for g in self["guidelines"] if g["status"] == status]
+
+    @property
+    def pairs_by_kind(self) -> dict[str, list[dict[str, Any]]]:
+        """The typed disagreements by kind, every kind of vocab.PAIR_KINDS present (maybe empty)."""
+        return {k: [d for d in self["disagreements"] if d["kind"] == k] for k in vocab.PAIR_KINDS}
+
+    @property
+    def summary_line(self) -> str:
+        return self["summary"]
+
+    def cohort_row(self) -> list[str]:
+        return answer_to_row(self)
+
+
+def build_answer(profile, model: Model, evaluation: Evaluation) -> Answer:
+    """The answer: derived values, each guideline in the graph's order with its status, modalities and
+    the recommendations that apply (or are possible), the strategies that divide them, the typed
+    disagreements, and the editorial statements that apply."""
     by_guideline: dict[str, list[tuple[Any, dict]]] = {}
     editorial = []
     values = profile.criteria_values()
@@ -28,16 +54,18 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any
             editorial.append(dict(entry, kind=s.kind, label=s.label))
     guidelines = []
     for g in evaluation.guidelines:
-        wanted = {vocab.COVERED: ("applies",), vocab.AMBIGUOUS: ("applies",), vocab.POSSIBLE_ANSWER: ("possible",),
-                  vocab.SILENT: ()}[g.status]
+        wanted = {vocab.COVERED: ("applies",), vocab.AMBIGUOUS: ("applies",), vocab.AIM_ONLY: ("applies",),
+                  vocab.POSSIBLE_ANSWER: ("possible",), vocab.SILENT: ()}[g.status]
         entries = sorted(by_guideline.get(g.key, []), key=lambda se: se[1]["id"])
         shown = [e for _, e in entries if e["status"] in wanted or vocab.answers(g.status)]
         mdt = any(s.mdt for s, e in entries if e["status"] in wanted and s.kind == "management")
+        aims = sorted({a for s, e in entries if e["status"] == "applies" and s.aim_only for a in s.aims})
         readings = reading_entries(model, evaluation, g)
         guidelines.append({"guideline": g.key, "status": g.status, "modalities": list(g.modalities),
                            "mdt": mdt, "reading_dependent": bool(readings), "readings": readings,
                            "recommendations": shown,
-                           "silence": silence(model, profile, g.key) if g.status == vocab.SILENT else None})
+                           "silence": silence(model, profile, g.key) if g.status == vocab.SILENT else None,
+                           "aims": aims})
     mods = {g["guideline"]: g["modalities"] for g in guidelines}
     applying = {}
     for r in evaluation.statements:
@@ -47,38 +75,116 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> dict[str, Any
     for d in sorted(evaluation.disagreements, key=lambda x: (x["guidelines"], x["kind"])):
         a, b = d["guidelines"]
         rel, separating = relation(model, profile.decision_point, applying.get(a, []), applying.get(b, []))
-        disagreements.append({**d, "modalities": {k: mods[k] for k in d["guidelines"]}, "relation": rel,
-                              "separating_criteria": separating})
-    return {
+        disagreements.append({**d, "modalities": {k: mods[k] for k in d["guidelines"]},
+                              "strategies": {k: strategies_of(model, mods[k]) for k in d["guidelines"]},
+                              "relation": rel, "separating_criteria": separating})
+    strategy_split = split(model, guidelines)
+    return Answer({
         "profile": profile.id,
         "derived": profile.derived(),
-        "summary": summary_line(guidelines, disagreements),
+        "summary": summary_line(model, guidelines, strategy_split, disagreements),
         "guidelines": guidelines,
+        "split": strategy_split,
         "disagreements": disagreements,
         "missing_inputs": missing_inputs(model, profile, evaluation),
         "editorial_statements": sorted(editorial, key=lambda e: e["id"]),
-    }
+    })
 
 
-def summary_line(guidelines: list[dict[str, Any]], disagreements: list[dict[str, Any]]) -> str:
-    """One line above the details: how many answer, how many pairs conflict, the main split."""
+def strategies_of(model: Model, modalities) -> list[str]:
+    """The strategies of a modality set, in the order of their first modality."""
+    return list(dict.fromkeys(model.strategies.get(m, m) for m in model.modality_keys if m in modalities))
+
+
+def split(model: Model, guidelines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each strategy that an answering guideline recommends, with the guidelines whose answer includes
+    it and, where its modalities have intervention levels (local excision), each guideline's levels."""
+    out: dict[str, dict[str, Any]] = {}
+    for g in guidelines:
+        if not vocab.answers(g["status"]):
+            continue
+        for m in g["modalities"]:
+            strategy = model.strategies.get(m, m)
+            entry = out.setdefault(strategy, {"strategy": strategy, "guidelines": set(), "levels": {}})
+            entry["guidelines"].add(g["guideline"])
+            if m in model.levels:
+                entry["levels"].setdefault(g["guideline"], set()).add(model.levels[m])
+    order = {s: i for i, s in enumerate(strategies_of(model, model.modality_keys))}
+    result = []
+    for strategy in sorted(out, key=lambda k: order.get(k, len(order))):
+        entry = out[strategy]
+        item = {"strategy": strategy, "guidelines": sorted(entry["guidelines"])}
+        if len(set(model.levels[m] for m in model.modality_keys
+                   if m in model.levels and model.strategies.get(m) == strategy)) > 1:
+            item["levels"] = {k: sorted(v) for k, v in sorted(entry["levels"].items())}
+        result.append(item)
+    return result
+
+
+def _level_words(model: Model, strategy: str, levels: list[int]) -> str:
+    """'endoscopic', 'transanal', 'endoscopic or transanal': the modalities of a strategy at these levels."""
+    names = [model.modality_labels[m].split()[0] for m in model.modality_keys
+             if model.strategies.get(m) == strategy and model.levels.get(m) in levels]
+    return " or ".join(names)
+
+
+def summary_line(model: Model, guidelines: list[dict[str, Any]], strategy_split: list[dict[str, Any]],
+                 disagreements: list[dict[str, Any]]) -> str:
+    """One line above the details: how many answer, then the strategies that divide them (each
+    guideline under the one strategy it recommends, by intervention level within local excision; a
+    guideline that recommends several named after them, 'either' when it spans every strategy of the
+    split), and the pairs by kind."""
     answering = [g for g in guidelines if vocab.answers(g["status"])]
-    possible = [g for g in guidelines if g["status"] == vocab.POSSIBLE_ANSWER]
-    conflicts = [d for d in disagreements if d["kind"] == "conflict"]
     parts = [f"{len(answering)} of {len(guidelines)} guidelines answer"]
+    possible = [g for g in guidelines if g["status"] == vocab.POSSIBLE_ANSWER]
     if possible:
         parts.append(f"{len(possible)} may answer once more is known")
-    parts.append(f"{len(conflicts)} pair{'s' if len(conflicts) != 1 else ''} in conflict")
-    sets: dict[tuple[str, ...], list[str]] = {}
+    aims = [g for g in guidelines if g["status"] == vocab.AIM_ONLY]
+    if aims:
+        parts.append(f"{len(aims)} state{'s' if len(aims) == 1 else ''} an aim only")
+    labels = model.strategy_labels
+    by_key = {g["guideline"]: g for g in answering}
+    single: dict[str, list[str]] = {}
+    several: list[str] = []
+    every = [e["strategy"] for e in strategy_split]
     for g in answering:
-        sets.setdefault(tuple(g["modalities"]), []).append(g["guideline"])
-    if len(sets) > 1:
-        split = sorted(sets.items(), key=lambda kv: -len(kv[1]))[:2]
-        parts.append("main split: " + " vs ".join(f"{', '.join(k)} ({' + '.join(m).replace('_', ' ')})"
-                                                   for m, k in split))
-    elif sets:
-        ((m, k),) = sets.items()
-        parts.append(f"all that answer say {' + '.join(m).replace('_', ' ')}")
+        mine = strategies_of(model, g["modalities"])
+        if len(mine) == 1:
+            single.setdefault(mine[0], []).append(g["guideline"])
+        else:
+            how = "either" if mine == every else " or ".join(labels.get(s, s) for s in mine)
+            several.append(f"{g['guideline']} {how}" + (", by MDT" if g["mdt"] else ""))
+    sides: list[tuple[str, bool]] = []   # (text, levelled)
+    for entry in strategy_split:
+        keys = single.get(entry["strategy"], [])
+        if not keys:
+            continue
+        label = labels.get(entry["strategy"], entry["strategy"])
+        if "levels" in entry:
+            groups: dict[tuple[int, ...], list[str]] = {}
+            for k in keys:
+                groups.setdefault(tuple(entry["levels"].get(k, [])), []).append(k)
+            inner = "; ".join(f"{_level_words(model, entry['strategy'], list(lv))}: {', '.join(sorted(ks))}"
+                              for lv, ks in sorted(groups.items()))
+            sides.append((f"{label} — {inner}", True))
+        else:
+            sides.append((f"{label}: {', '.join(sorted(keys))}", False))
+    # complementary answers (different scopes or targets) are listed side by side, not against each other
+    opposed = any(d["kind"] != "complementary" for d in disagreements)
+    text = ""
+    if answering and len({tuple(by_key[k]["modalities"]) for k in by_key}) == 1:
+        text = "all that answer say " + " + ".join(model.modality_labels[m] for m in answering[0]["modalities"])
+    elif answering:
+        joined = ""
+        for i, (side, levelled) in enumerate(sides):
+            last = i == len(sides) - 1
+            joined += side + (" —" if levelled and not last and opposed else "") + ("" if last else (" vs " if opposed else "; "))
+        text = ("" if opposed else "complementary answers: ") + "; ".join(x for x in (joined, "; ".join(several)) if x)
+    if text:
+        parts.append(text)
+    counts = [f"{len(v)} {k}" for k, v in ((k, [d for d in disagreements if d["kind"] == k]) for k in vocab.PAIR_KINDS) if v]
+    if counts:
+        parts.append("pairs: " + ", ".join(counts))
     return "; ".join(parts)
 
 

@@ -113,12 +113,14 @@ def _evaluate_rows(values: Sequence[Sequence[str]], engine: Engine, statements: 
         dis[_index(r["case"])].append({"guidelines": [r["guideline1"], r["guideline2"]], "kind": r["kind"]})
 
     keys = model.guideline_keys
-    results: dict[tuple[str, str, str], GuidelineResult] = {}   # one object per distinct answer (they are frozen)
+    results: dict[tuple[str, str, str, str], GuidelineResult] = {}   # one object per distinct answer (frozen)
 
     def result(key: str, row: dict | None) -> GuidelineResult:
-        cell = (key, row.get("status") or "silent", row.get("modalities") or "") if row else (key, "silent", "")
+        cell = ((key, row.get("status") or "silent", row.get("modalities") or "", row.get("targets") or "") if row
+                else (key, "silent", "", ""))
         if cell not in results:
-            results[cell] = GuidelineResult(key, cell[1], tuple(split_list(cell[2], " ")))
+            results[cell] = GuidelineResult(key, cell[1], tuple(split_list(cell[2], " ")),
+                                            tuple(split_list(cell[3], " ")))
         return results[cell]
     out = []
     for i in range(len(values)):

@@ -241,7 +241,7 @@ def statement_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
 def answer_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
     """The rows of guideline-status that disagreements takes (the default readings' rows)."""
     return [f"({_node(r['case'])} {_node(r['context'])} {_plain(r['guideline'])} {_plain(r['status'])} "
-            f"{_plain(r['modalities'] or '')} {_plain(int(float(r['modalitySum'] or 0)))})"
+            f"{_plain(r['modalities'] or '')} {_plain(int(float(r['modalitySum'] or 0)))} {_plain(r['targets'] or '')})"
             for r in rows if r["context"] == RNET + "DefaultReadings"]
 
 

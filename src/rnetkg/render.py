@@ -53,6 +53,8 @@ def answer_table(answer: dict[str, Any]) -> str:
         key = g["guideline"]
         out.append(f"{key:<11} {g['status'].upper():<10} {_words(g['modalities'])}"
                    + ("   [MDT decision]" if g["mdt"] else ""))
+        for aim in g.get("aims", []):
+            out.extend(_wrap("aim", f"{aim} (an aim, not an action: no modality, no pair)", 4))
         if g.get("silence"):
             out.extend(_wrap("why", g["silence"]["reason"], 4))
             for c in g["silence"]["closest"]:
@@ -168,10 +170,10 @@ def format_summary(summary: dict[str, Any]) -> str:
     pairs = sorted(set().union(*(summary[k] for k in kinds)))
     if pairs:
         width = max(len("guideline pair"), *(len(p) for p in pairs))
-        lines.append(f"{'guideline pair':<{width}}   conflict    partial   complementary")
+        lines.append(f"{'guideline pair':<{width}}" + "".join(f"   {k:>13}" for k in vocab.PAIR_KINDS))
         for p in pairs:
-            lines.append(f"{p:<{width}}   {summary['conflicts'].get(p, 0):>8}   {summary['partial'].get(p, 0):>8}"
-                         f"   {summary['complementary'].get(p, 0):>13}")
+            lines.append(f"{p:<{width}}" + "".join(f"   {summary[vocab.PAIR_COLUMNS[k]].get(p, 0):>13}"
+                                                   for k in vocab.PAIR_KINDS))
     else:
         lines.append("disagreements: none")
     return "\n".join(lines)

@@ -13,15 +13,19 @@ APPLIES, POSSIBLE, DOES_NOT_APPLY = 1, 0, -1
 STATEMENT_STATUS = {APPLIES: "applies", POSSIBLE: "possible", DOES_NOT_APPLY: "does_not_apply"}
 STATEMENT_STATUS_CODE = {name: code for code, name in STATEMENT_STATUS.items()}
 
-# a guideline's status (guideline-status.rq), in the order a summary counts them
-COVERED, AMBIGUOUS, POSSIBLE_ANSWER, SILENT = "covered", "ambiguous", "possible", "silent"
-STATUSES = (COVERED, AMBIGUOUS, POSSIBLE_ANSWER, SILENT)
+# a guideline's status (guideline-status.rq), in the order a summary counts them; aim_only: it states
+# an aim and names no action (neither a coverage gap nor in any pair)
+COVERED, AMBIGUOUS, AIM_ONLY, POSSIBLE_ANSWER, SILENT = "covered", "ambiguous", "aim_only", "possible", "silent"
+STATUSES = (COVERED, AMBIGUOUS, AIM_ONLY, POSSIBLE_ANSWER, SILENT)
 # the statuses of a guideline that answers: only two answering guidelines make a pair
 ANSWERING = (COVERED, AMBIGUOUS)
 
-# a pair's kind (disagreements.rq) and its cohort column (DESIGN.md, Cohorts)
-PAIR_KINDS = ("conflict", "partial", "complementary")
-PAIR_COLUMNS = {"conflict": "conflicts", "partial": "partial", "complementary": "complementary"}
+# a pair's kind (disagreements.rq) and its cohort column (DESIGN.md, Cohorts), in the columns' order
+PAIR_KINDS = ("conflict", "partial", "level", "complementary")
+PAIR_COLUMNS = {"conflict": "conflicts", "partial": "partial", "level": "level", "complementary": "complementary"}
+
+# what a recommended treatment is directed at (rnet:treatmentTarget)
+TARGETS = ("primary_tumour", "metastases")
 
 # the kinds of statement (criteria.rq, recommendation-details.rq) by their ontology class
 STATEMENT_KINDS = {"management": RNET + "ManagementRecommendation",

@@ -33,7 +33,7 @@ from ..answer import answer_to_row, csv_columns
 from ..arrow import from_numpy
 from ..criteria.load import model_for
 from ..vocab import PAIR_COLUMNS, PAIR_KINDS, STATUSES
-from ..criteria.vectorised import (Columns, class_codes, combination_answer, evaluate_readings, factorize_rows,
+from ..criteria.vectorised import (Columns, class_codes, combination_answer, evaluate_readings, factorize_rows, set_width,
                                    profile_classes)
 from ..errors import CohortError
 from ..outputs import check_output
@@ -133,7 +133,7 @@ class _Answers:
             return self._evaluate_sparql(cols)
         model = self.model
         status, mods, dependent = evaluate_readings(model, cols)
-        answer_of, first = factorize_rows(status, mods, len(model.modality_keys), dependent)
+        answer_of, first = factorize_rows(status, mods, set_width(model), dependent)
         tail_of = np.empty(len(first), dtype=np.int64)
         for j, i in enumerate(first):
             key = status[i].tobytes() + mods[i].tobytes() + dependent[i].tobytes()

@@ -56,6 +56,9 @@ def load_model(engine) -> Model:
     mod_rows = engine.select(queries.get("modalities").text)
     modality_keys = tuple(r["modality"] for r in mod_rows)
     modality_labels = {r["modality"]: r["label"] or r["modality"].replace("_", " ") for r in mod_rows}
+    strategies = {r["modality"]: r["strategy"] for r in mod_rows}
+    levels = {r["modality"]: int(r["level"]) for r in mod_rows if r["level"] is not None}
+    strategy_labels = {r["strategy"]: r["strategyLabel"] or r["strategy"].replace("_", " ") for r in mod_rows}
 
     atoms: dict[str, dict[str, Any]] = {}
     # a criterion's parts in each reading context: (context, rec, crit, part) -> atoms; a risk-factor
@@ -123,7 +126,8 @@ def load_model(engine) -> Model:
             workup=tuple(split_list(r["workup"])), follow_up=" | ".join(split_list(r["followUp"])),
             assumptions=tuple(split_list(r["assumptions"])),
             source=Source(r["document"], r["locator"], " … ".join(split_list(r["quotes"])), r["reference"] or None),
-            reading=i["reading"] if i else None, caveats=tuple(notes[iri]["notes"]), aims=tuple(notes[iri]["aim"]))
+            reading=i["reading"] if i else None, caveats=tuple(notes[iri]["notes"]), aims=tuple(notes[iri]["aim"]),
+            targets=tuple(split_list(r.get("targets"))))
     # a statement with criteria but without a label, decision point or source (a defect that SHACL
     # reports): evaluated like the others, shown in no answer
     for iri in sorted(set(info) - set(statements)):
@@ -143,7 +147,8 @@ def load_model(engine) -> Model:
                              "rnet:ManagementModality with a modality bit")
     return Model(guidelines=guidelines, modality_keys=modality_keys, modality_labels=modality_labels,
                  statements=dict(sorted(statements.items())), atoms=tuple(atom_objs[k] for k in sorted(atom_objs)),
-                 readings=_readings(engine), context_criteria=context_criteria)
+                 readings=_readings(engine), context_criteria=context_criteria, strategies=strategies, levels=levels,
+                 strategy_labels=strategy_labels)
 
 
 def model_for(engine) -> Model:

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 from ..namespaces import KG
-from ..vocab import (ANSWERING, APPLIES, DEFAULT_CONTEXT, DOES_NOT_APPLY, POSSIBLE, STATEMENT_KINDS,  # noqa: F401
-                     STATEMENT_STATUS, STATUSES)
+from ..vocab import (AIM_ONLY, ANSWERING, APPLIES, DEFAULT_CONTEXT, DOES_NOT_APPLY, POSSIBLE,  # noqa: F401
+                     STATEMENT_KINDS, STATEMENT_STATUS, STATUSES)
 
 KINDS = tuple(STATEMENT_KINDS)
 
@@ -137,6 +137,7 @@ class Statement:
     assumptions: tuple[str, ...] = ()
     source: Source | None = None
     reading: str | None = None  # the reading the statement holds under (None: every reading)
+    targets: tuple[str, ...] = ()  # what its treatment is directed at (primary_tumour, metastases)
     caveats: tuple[str, ...] = ()  # the notes on where its source is vague, and how it is encoded
     aims: tuple[str, ...] = ()     # aims it states, which are not actions
 
@@ -148,6 +149,12 @@ class Statement:
     def counts_for_status(self) -> bool:
         """Only management recommendations with a modality decide a guideline's status."""
         return self.kind == "management" and bool(self.guideline) and bool(self.modalities)
+
+    @property
+    def aim_only(self) -> bool:
+        """A management recommendation of a guideline that states an aim and names no action."""
+        return (self.kind == "management" and bool(self.guideline) and bool(self.aims) and not self.modalities
+                and not self.procedures)
 
     def status(self, values: dict[str, Any], decision_point: str) -> int | None:
         """1 applies, 0 possible, -1 does not apply; None at another decision point or without criteria."""
@@ -203,6 +210,7 @@ class GuidelineResult:
     key: str
     status: str
     modalities: tuple[str, ...]
+    targets: tuple[str, ...] = ()   # what the recommendations behind the modalities are directed at
 
 
 @dataclass(frozen=True)
@@ -219,36 +227,55 @@ class Evaluation:
     contexts: tuple[tuple[str, tuple[GuidelineResult, ...]], ...] = ()
 
 
-def guideline_status(applying: Sequence[tuple[str, ...]], possible: Sequence[tuple[str, ...]]
-                     ) -> tuple[str, tuple[str, ...]]:
+def guideline_status(applying: Sequence[tuple[str, ...]], possible: Sequence[tuple[str, ...]],
+                     aim: bool = False) -> tuple[str, tuple[str, ...]]:
     """The status rule of guideline-status.rq, from the modality sets of the guideline's applicable
-    and possible management recommendations."""
+    and possible management recommendations, and whether one that states only an aim applies."""
     if applying:
         union = tuple(sorted(set().union(*applying)))
         return ("ambiguous" if len(set(applying)) > 1 else "covered"), union
+    if aim:
+        return AIM_ONLY, ()
     if possible:
         return "possible", tuple(sorted(set().union(*possible)))
     return "silent", ()
 
 
-def disagreements(answers: Iterable[tuple[str, str, Iterable[str]]],
-                  scopes: dict[str, tuple[str, ...]] | None = None) -> list[dict[str, Any]]:
-    """The rule of disagreements.rq over (guideline, status, modalities): two answering guidelines
-    with different sets are complementary when each answer lies outside the other's scope (a guideline
-    without a recorded scope addresses every modality), else in conflict (disjoint) or partial
-    (overlapping). Sorted pairs."""
-    scopes = scopes or {}
-    answering = sorted((k, frozenset(m)) for k, s, m in answers if s in ANSWERING)
+def pair_kind(m1: frozenset, m2: frozenset, t1: frozenset, t2: frozenset, outside: bool,
+              strategies: dict[str, str]) -> str | None:
+    """The decision table of disagreements.rq for two answering guidelines' modality sets (m1, m2) and
+    targets (t1, t2, "unrecorded" where none is recorded); ``outside``: each answer lies outside the
+    other's scope. None when they agree."""
+    if m1 == m2:
+        return None
+    if outside or not (t1 or {"unrecorded"}) & (t2 or {"unrecorded"}):
+        return "complementary"
+    s1, s2 = {strategies[m] for m in m1}, {strategies[m] for m in m2}
+    if not s1 & s2:
+        return "conflict"
+    if m1 & m2:
+        return "partial"
+    return "level" if s1 == s2 else "partial"
 
-    def outside(mods: frozenset, key: str) -> bool:
+
+def disagreements(answers: Iterable[tuple[str, str, Iterable[str], Iterable[str]]],
+                  scopes: dict[str, tuple[str, ...]] | None = None,
+                  strategies: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The rule of disagreements.rq over (guideline, status, modalities, targets): two answering
+    guidelines with different sets, by pair_kind (a guideline without a recorded scope addresses every
+    modality; a modality without a strategy is its own). Sorted pairs."""
+    scopes, strategies = scopes or {}, dict(strategies or {})
+    answering = sorted((k, frozenset(m), frozenset(t)) for k, s, m, t in answers if s in ANSWERING)
+
+    def out_of(mods: frozenset, key: str) -> bool:
         return bool(scopes.get(key)) and not mods & set(scopes[key])
 
     out = []
-    for i, (k1, m1) in enumerate(answering):
-        for k2, m2 in answering[i + 1:]:
-            if m1 != m2:
-                kind = ("complementary" if outside(m1, k2) and outside(m2, k1)
-                        else "partial" if m1 & m2 else "conflict")
+    for i, (k1, m1, t1) in enumerate(answering):
+        for k2, m2, t2 in answering[i + 1:]:
+            kind = pair_kind(m1, m2, t1, t2, out_of(m1, k2) and out_of(m2, k1),
+                             {m: strategies.get(m, m) for m in m1 | m2})
+            if kind:
                 out.append({"guidelines": [k1, k2], "kind": kind})
     return out
 
@@ -264,6 +291,11 @@ class Model:
     statements: dict[str, Statement]
     atoms: tuple[Atom, ...]
     readings: dict[str, Reading] = field(default_factory=dict)
+    # each modality's strategy (rnet:inStrategy) and intervention level where it has one, and the
+    # strategies' labels
+    strategies: dict[str, str] = field(default_factory=dict)
+    levels: dict[str, int] = field(default_factory=dict)
+    strategy_labels: dict[str, str] = field(default_factory=dict)
     # the criteria of each statement in each reading context, as queries/criteria.rq lists them
     context_criteria: dict[str, dict[str, tuple[Criterion, ...]]] = field(default_factory=dict)
     _in_context: dict[str, dict[str, Statement]] = field(default_factory=dict, repr=False, compare=False)
@@ -346,6 +378,8 @@ class Model:
         results = []
         applying: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         possible: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        targets: dict[tuple[str, int], set[str]] = defaultdict(set)
+        aims: set[str] = set()
         for s in self.statements_in(context).values():
             st = s.status(values, decision_point)
             if st is None or st < 0:
@@ -353,11 +387,16 @@ class Model:
             results.append(StatementResult(s, st, tuple(s.missing(values))))
             if s.counts_for_status:
                 (applying if st == APPLIES else possible)[s.guideline].append(s.modalities)
+                targets[(s.guideline, st)].update(s.targets)
+            elif s.aim_only and st == APPLIES:
+                aims.add(s.guideline)
         guidelines = []
         for key in self.guideline_keys:
-            status, mods = guideline_status(applying.get(key, []), possible.get(key, []))
-            guidelines.append(GuidelineResult(key, status, mods))
-        dis = disagreements(((g.key, g.status, g.modalities) for g in guidelines), self.scopes)
+            status, mods = guideline_status(applying.get(key, []), possible.get(key, []), key in aims)
+            tgt = targets[(key, APPLIES)] if status in ANSWERING else targets[(key, POSSIBLE)] if status == "possible" else ()
+            guidelines.append(GuidelineResult(key, status, mods, tuple(sorted(tgt))))
+        dis = disagreements(((g.key, g.status, g.modalities, g.targets) for g in guidelines), self.scopes,
+                            self.strategies)
         return Evaluation(tuple(sorted(results, key=lambda r: r.statement.iri)), tuple(guidelines), tuple(dis))
 
     def evaluate_readings(self, profile) -> Evaluation:

@@ -22,9 +22,14 @@ from .model import DEFAULT_CONTEXT, Model, disagreements
 
 # guideline status codes
 # a guideline status as a code of the int8 status arrays (not the statement codes of rnetkg.vocab)
-CODE_SILENT, CODE_POSSIBLE, CODE_COVERED, CODE_AMBIGUOUS = 0, 1, 2, 3
+CODE_SILENT, CODE_POSSIBLE, CODE_COVERED, CODE_AMBIGUOUS, CODE_AIM_ONLY = 0, 1, 2, 3, 4
 STATUS_NAMES = {CODE_SILENT: vocab.SILENT, CODE_POSSIBLE: vocab.POSSIBLE_ANSWER, CODE_COVERED: vocab.COVERED,
-                CODE_AMBIGUOUS: vocab.AMBIGUOUS}
+                CODE_AMBIGUOUS: vocab.AMBIGUOUS, CODE_AIM_ONLY: vocab.AIM_ONLY}
+
+
+def set_width(model: Model) -> int:
+    """The bits of an answer's set in ``evaluate``'s output: the modalities, then the targets."""
+    return len(model.modality_keys) + len(vocab.TARGETS)
 
 
 @dataclass
@@ -164,8 +169,9 @@ def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT, *, onl
     """Guideline status and modality set of every profile for every key of model.guideline_keys, in a
     reading context (default: the default readings).
 
-    Returns (status[n, G] int8 with CODE_SILENT/CODE_POSSIBLE/CODE_COVERED/CODE_AMBIGUOUS, modalities[n, G] int64 bit
-    sets over model.modality_keys). With ``only``, the guidelines not in it are left silent; ``cache``
+    Returns (status[n, G] int8 with CODE_SILENT/CODE_POSSIBLE/CODE_COVERED/CODE_AMBIGUOUS/CODE_AIM_ONLY,
+    sets[n, G] int64: the modalities as bits over model.modality_keys, then the targets of the
+    recommendations behind them as bits over vocab.TARGETS). With ``only``, the guidelines not in it are left silent; ``cache``
     (a dict kept across calls on the same columns) keeps each atom's and each statement's status, so
     that a statement the same in two contexts is evaluated once."""
     n = len(cols)
@@ -199,30 +205,42 @@ def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT, *, onl
     and_app = [np.full(n, full, dtype=np.int64) for _ in range(G)]
     any_pos = [np.zeros(n, dtype=bool) for _ in range(G)]
     or_pos = [np.zeros(n, dtype=np.int64) for _ in range(G)]
+    any_aim = [np.zeros(n, dtype=bool) for _ in range(G)]
+    tgt_app = [np.zeros(n, dtype=np.int64) for _ in range(G)]
+    tgt_pos = [np.zeros(n, dtype=np.int64) for _ in range(G)]
+    tbit = {t: 1 << (len(model.modality_keys) + i) for i, t in enumerate(vocab.TARGETS)}
     dp_codes = {d: i for i, d in enumerate(DECISION_POINTS)}
     for s in model.statements_in(context).values():
-        if not s.counts_for_status or not s.criteria or (only is not None and s.guideline not in only):
+        counts, aim = s.counts_for_status, s.aim_only
+        if not (counts or aim) or not s.criteria or (only is not None and s.guideline not in only):
             continue
         codes = [dp_codes[d] for d in s.decision_points if d in dp_codes]
         if not codes:
             continue
-        mask = np.int64(sum(bit[m] for m in s.modalities))
         status = statement(s)
         at_dp = (dp == codes[0]) if len(codes) == 1 else np.isin(dp, codes)
         g = gi[s.guideline]
         applies = (status == 1) & at_dp
+        if not counts:
+            any_aim[g] |= applies
+            continue
+        mask = np.int64(sum(bit[m] for m in s.modalities))
+        targets = np.int64(sum(tbit[t] for t in s.targets if t in tbit))
         possible = (status == 0) & at_dp
         any_app[g] |= applies
         or_app[g] |= applies * mask
         and_app[g] &= np.where(applies, mask, full)
+        tgt_app[g] |= applies * targets
         any_pos[g] |= possible
         or_pos[g] |= possible * mask
+        tgt_pos[g] |= possible * targets
     st = np.empty((n, G), dtype=np.int8)
     mods = np.empty((n, G), dtype=np.int64)
     for g in range(G):
         st[:, g] = np.where(any_app[g], np.where(or_app[g] != and_app[g], CODE_AMBIGUOUS, CODE_COVERED),
-                            np.where(any_pos[g], CODE_POSSIBLE, CODE_SILENT))
-        mods[:, g] = np.where(any_app[g], or_app[g], np.where(any_pos[g], or_pos[g], 0))
+                            np.where(any_aim[g], CODE_AIM_ONLY, np.where(any_pos[g], CODE_POSSIBLE, CODE_SILENT)))
+        mods[:, g] = np.where(any_app[g], or_app[g] | tgt_app[g],
+                              np.where(any_aim[g], 0, np.where(any_pos[g], or_pos[g] | tgt_pos[g], 0)))
     return st, mods
 
 
@@ -230,7 +248,7 @@ def _counted(model: Model, context: str) -> dict[str, set[int]]:
     """The statements that count for a guideline's status in a context (by identity), per guideline."""
     out: dict[str, set[int]] = {}
     for s in model.statements_in(context).values():
-        if s.counts_for_status and s.criteria:
+        if (s.counts_for_status or s.aim_only) and s.criteria:
             out.setdefault(s.guideline, set()).add(id(s))
     return out
 
@@ -261,11 +279,14 @@ def combination_answer(model: Model, statuses: Sequence[int], mods: Sequence[int
     """The answer (statuses, modalities, reading dependence, disagreements) of one row of
     ``evaluate_readings``' output."""
     dependent = dependent if dependent is not None else [False] * len(statuses)
+    width = len(model.modality_keys)
     guidelines = [{"guideline": k, "status": STATUS_NAMES[int(s)],
                    "modalities": [m for j, m in enumerate(model.modality_keys) if int(mk) >> j & 1],
+                   "targets": [t for j, t in enumerate(vocab.TARGETS) if int(mk) >> (width + j) & 1],
                    "reading_dependent": bool(d)}
                   for k, s, mk, d in zip(model.guideline_keys, statuses, mods, dependent)]
-    dis = disagreements(((g["guideline"], g["status"], g["modalities"]) for g in guidelines), model.scopes)
+    dis = disagreements(((g["guideline"], g["status"], g["modalities"], g.pop("targets")) for g in guidelines),
+                        model.scopes, model.strategies)
     return {"profile": "", "guidelines": guidelines, "disagreements": dis}
 
 
@@ -278,7 +299,7 @@ def factorize_rows(status: np.ndarray, mods: np.ndarray, width: int,
     key = np.zeros(n, dtype=np.int64)
     for g in range(G):
         code = status[:, g].astype(np.int64) * 2 + dependent[:, g]
-        key = key * (8 << width) + (code << width) + mods[:, g]
+        key = key * (16 << width) + (code << width) + mods[:, g]
         key = factorize(key)
     return key, first_rows(key)
 
