@@ -15,13 +15,19 @@ class Answer(dict):
     table, the HTML report and page, the CDS cards and the map take these rather than working them out
     again."""
 
+    @classmethod
+    def of(cls, answer: dict[str, Any]) -> "Answer":
+        """The views of an answer dict (one read back from JSON, say): itself when it is one already."""
+        return answer if isinstance(answer, Answer) else cls(answer)
+
     @property
     def answering(self) -> list[dict[str, Any]]:
         """The guidelines that answer (covered or ambiguous), in the graph's order."""
         return [g for g in self["guidelines"] if vocab.answers(g["status"])]
 
-    def with_status(self, status: str) -> list[dict[str, Any]]:
-        return [g for g in self["guidelines"] if g["status"] == status]
+    def with_status(self, status: str) -> list[str]:
+        """The keys of the guidelines with this status (silent: the coverage gaps)."""
+        return [g["guideline"] for g in self["guidelines"] if g["status"] == status]
 
     @property
     def pairs_by_kind(self) -> dict[str, list[dict[str, Any]]]:
@@ -30,10 +36,7 @@ class Answer(dict):
 
     @property
     def summary_line(self) -> str:
-        return self["summary"]
-
-    def cohort_row(self) -> list[str]:
-        return answer_to_row(self)
+        return self.get("summary", "")
 
 
 def build_answer(profile, model: Model, evaluation: Evaluation) -> Answer:

@@ -8,6 +8,7 @@ VALUES rows, the check's grids, the generator) takes its facts from this table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .namespaces import RNET
 from .vocab import DECISION_POINT_IRI, DECISION_POINTS  # noqa: F401  (the closed lists live in vocab)
@@ -18,6 +19,9 @@ T_STAGES = ("T1", "T1a", "T1b", "T2", "T3", "T4")
 T_CATEGORIES = ("T1", "T2", "T3", "T4")   # what criteria test: T1a and T1b count as T1
 NODES = ("N0", "N1")
 MARGINS = ("not_resected", "negative", "indeterminate", "positive")
+# the local excisions a profile may state as done (DESIGN.md); a radical resection is out of scope
+RESECTION_PROCEDURES = ("polypectomy", "emr", "cap_emr", "precut_emr", "esmr_l", "esd", "ta_esd", "eftr", "tem",
+                        "transanal_excision")
 
 # WHO 2019 grade: value < low G1, low..high G2, > high G3 (the higher of the two grades wins)
 KI67_GRADE_CUTS = (3.0, 20.0)
@@ -54,6 +58,9 @@ class Field:
     help: str = ""
     plausible_minimum: float | None = None
     implausible_hint: str = ""
+    # the field may be given only where another field has one of these values (the field, its values)
+    only_with: tuple[str, tuple[Any, ...]] | None = None
+    only_with_text: str = ""
 
     @property
     def range_text(self) -> str:
@@ -111,6 +118,17 @@ _FIELD_LIST = (
           value_iri=RNET + "margin_", criteria_value="margin", help="resection margin (not_resected: no resection yet)"),
     Field("atypical_surface", "boolean", owl_property="atypicalSurface",
           criteria_value="atypical_surface", help="endoscopic surface changes, depression"),
+    Field("resection_procedure", "enum", values=RESECTION_PROCEDURES, owl_property="resectionProcedure",
+          value_iri=RNET + "resection_", criteria_value="resection_procedure",
+          help="the local excision done (absent: a local excision of unspecified kind); a radical resection is out "
+               "of scope", only_with=("margin", ("negative", "indeterminate", "positive")),
+          only_with_text="a margin other than not_resected (a local excision was done)"),
+    Field("liver_metastasis", "boolean", owl_property="liverMetastasis", criteria_value="liver_metastasis",
+          help="distant metastases include the liver", only_with=("distant_metastasis", (True,)),
+          only_with_text="distant_metastasis: true"),
+    Field("metastases_resectable", "boolean", owl_property="metastasesResectable",
+          criteria_value="metastases_resectable", help="the distant metastases are resectable",
+          only_with=("distant_metastasis", (True,)), only_with_text="distant_metastasis: true"),
 )
 FIELDS: dict[str, Field] = {f.name: f for f in _FIELD_LIST}
 # the order in which explanations and findings name the fields of a region of profiles

@@ -176,7 +176,17 @@ def parse_profile(data: Any, default_id: str = "profile") -> Profile:
                 raise ProfileError(name, "is required")
             continue
         p[name] = _check_value(name, value)
+    check_dependencies(p)
     return derive(p, default_id)
+
+
+def check_dependencies(p: dict[str, Any]) -> None:
+    """A field given only where the field table allows it (fields.Field.only_with): ProfileError."""
+    for name, f in FIELDS.items():
+        if f.only_with and p.get(name) is not None and p.get(f.only_with[0]) not in f.only_with[1]:
+            other = p.get(f.only_with[0])
+            raise ProfileError(name, f"is allowed only with {f.only_with_text}; {f.only_with[0]} is "
+                                     f"{show(other) if other is not None else 'not given'}")
 
 
 def derive(p: dict[str, Any], default_id: str = "profile") -> Profile:

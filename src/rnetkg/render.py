@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from .check.findings import ERROR, WARNING, Finding
 from . import vocab
+from .answer import Answer
 from .vocab import STATUSES
 from .namespaces import short_iri
 
@@ -101,7 +102,7 @@ def answer_table(answer: dict[str, Any]) -> str:
                 out.extend(_wrap("by", sep, 4))
     else:
         out.append("Disagreements: none")
-    silent = [g["guideline"] for g in answer["guidelines"] if g["status"] == "silent"]
+    silent = Answer.of(answer).with_status(vocab.SILENT)
     if silent:
         out.append(f"Silent (coverage gap, not disagreement): {', '.join(silent)}")
     if answer.get("missing_inputs"):

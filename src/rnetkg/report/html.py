@@ -125,17 +125,16 @@ def _disagreement(d: dict[str, Any], by_key: dict[str, dict], ctx: ReportContext
 
 
 def _summary(answer: dict[str, Any], ctx: ReportContext) -> str:
-    gl = answer["guidelines"]
-    answering = [g for g in gl if vocab.answers(g["status"])]
-    counts = {k: sum(d.get("kind") == k for d in answer["disagreements"]) for k in vocab.PAIR_KINDS}
-    parts = [f"{len(answering)} of {len(gl)} guidelines answer"]
-    parts += [f"{n} pair{'s' if n != 1 else ''} {'in ' if k == 'conflict' else ''}{k}" for k, n in counts.items() if n]
-    if not answer["disagreements"] and len(answering) > 1:
-        parts.append("those that answer agree")
-    possible = [g["guideline"] for g in gl if g["status"] == "possible"]
+    """The answer's own summary line (the strategies that divide the guidelines), then who may answer once
+    more is known and who is silent."""
+    from ..answer import Answer
+
+    a = Answer.of(answer)
+    parts = [a.summary_line] if a.summary_line else []
+    possible = a.with_status(vocab.POSSIBLE_ANSWER)
     if possible:
         parts.append(f"possible (data missing): {', '.join(possible)}")
-    silent = [g["guideline"] for g in gl if g["status"] == "silent"]
+    silent = a.with_status(vocab.SILENT)
     if silent:
         parts.append(f"silent: {', '.join(silent)}")
     return "; ".join(parts)

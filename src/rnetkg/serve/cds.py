@@ -253,10 +253,13 @@ def _links(page_url: str) -> list[dict[str, Any]]:
 def cards_for(answer: dict[str, Any], page_url: str, ctx, assumptions=(), warnings=()) -> list[dict[str, Any]]:
     """The cards for one answer (the dict of DESIGN.md); ``page_url`` explains it; ``warnings`` are the
     command line's plausibility warnings (a value that looks like the wrong unit)."""
+    from ..answer import Answer
+
+    answer = Answer.of(answer)
     gl = answer["guidelines"]
     words = {g["guideline"]: ", ".join(ctx.modality_words(g["modalities"])) or "-" for g in gl}
-    answering = [g for g in gl if g["status"] in ("covered", "ambiguous")]
-    conflicts = [d for d in answer["disagreements"] if d.get("kind") == "conflict"]
+    answering = answer.answering
+    conflicts = answer.pairs_by_kind["conflict"]
     d = answer.get("derived") or {}
     case = ", ".join(x for x in (d.get("grade"), d.get("t_stage")) if x) or "grade and T unknown"
     summary = f"rNET ({case}): {len(answering)} of {len(gl)} guidelines give a recommendation"
