@@ -16,8 +16,9 @@ port), guard.py (no SERVICE), app.py (the Starlette front: `/query`, `/sparql`, 
 from .child import BINARY_ENV, ServeError, build_store, find_oxigraph
 from .server import (DEFAULT_BIND, DEFAULT_MAX_REPLY_MB, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_QUERY_TIMEOUT_S,
                      ServerHandle, banner, check_bindable, describe_layout, dump, example_queries, parse_bind,
-                     run, start_server)
+                     parse_public_url, run, start_server)
 
 __all__ = ["BINARY_ENV", "DEFAULT_BIND", "DEFAULT_MAX_REPLY_MB", "DEFAULT_MEMORY_LIMIT_MB",
            "DEFAULT_QUERY_TIMEOUT_S", "ServeError", "ServerHandle", "banner", "build_store", "check_bindable",
-           "describe_layout", "dump", "example_queries", "find_oxigraph", "parse_bind", "run", "start_server"]
+           "describe_layout", "dump", "example_queries", "find_oxigraph", "parse_bind", "parse_public_url",
+           "run", "start_server"]

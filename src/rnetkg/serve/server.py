@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import os
@@ -12,6 +13,7 @@ import socket
 import tempfile
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -25,6 +27,9 @@ DEFAULT_BIND = "127.0.0.1:7878"
 DEFAULT_QUERY_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_LIMIT_MB = 2048   # address space of the Oxigraph child (RLIMIT_AS)
 DEFAULT_MAX_REPLY_MB = 64
+DEFAULT_READ_TIMEOUT_S = 10.0    # a request's head and body must arrive within this (protocol.py)
+DEFAULT_STALL_TIMEOUT_S = 30.0   # a client that reads nothing for this long is dropped
+MAX_CONNECTIONS = 2048           # open connections at once (idle ones are closed after the read timeout)
 WORKDIR_PREFIX = "rnetkg-serve-"
 
 
@@ -44,6 +49,31 @@ def parse_bind(bind: str) -> tuple[str, int]:
     if not 1 <= port <= 65535:
         raise ServeError(f"--bind {bind[:80]!r}: the port must be between 1 and 65535")
     return host, port
+
+
+def parse_public_url(url: str) -> str:
+    """--public-url: an http or https URL with a host, no query, fragment or user name, as the base
+    of every link (ending in "/"); ServeError naming what is wrong."""
+    shown = repr(url[:80])
+    if any(ord(c) < 33 or ord(c) == 127 for c in url):
+        raise ServeError(f"--public-url {shown}: spaces and control characters are not allowed")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        raise ServeError(f"--public-url {shown}: not a URL ({e})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ServeError(f"--public-url {shown}: must start with http:// or https://")
+    if not parts.hostname:
+        raise ServeError(f"--public-url {shown}: names no host (for example https://rnet.example.org/)")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ServeError(f"--public-url {shown}: must have no query (?...) or fragment (#...)")
+    if parts.username is not None or parts.password is not None:
+        raise ServeError(f"--public-url {shown}: must not hold a user name or password")
+    if port == 0:
+        raise ServeError(f"--public-url {shown}: the port must be between 1 and 65535")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return urllib.parse.urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, "", ""))
 
 
 def _bind_arg(host: str, port: int) -> str:
@@ -123,6 +153,8 @@ class ServerHandle:
     _sock: socket.socket | None = field(repr=False, default=None)
     _stopped: bool = field(repr=False, default=False)
 
+    public_url: str = ""  # the base of every link the server writes (--public-url, or the bind address)
+
     @property
     def process(self):
         """The current Oxigraph child process (a new one after a restart)."""
@@ -155,7 +187,9 @@ class ServerHandle:
             self._server.should_exit = True
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
-        if self._sock is not None:
+        # uvicorn closes the listening socket when it shuts down; closing it here while its loop still
+        # runs makes the loop fail on it ("ValueError: Invalid file descriptor: -1")
+        if self._sock is not None and (self._thread is None or not self._thread.is_alive()):
             self._sock.close()
         self.supervisor.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -170,11 +204,23 @@ class ServerHandle:
 def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUERY_TIMEOUT_S,
                  memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
                  max_reply_mb: float = DEFAULT_MAX_REPLY_MB, max_concurrent: int = 8,
-                 ready_timeout: float = READY_TIMEOUT_S) -> ServerHandle:
-    """Load the expanded graph into a fresh temporary store and serve it read-only on `bind`."""
+                 ready_timeout: float = READY_TIMEOUT_S, public_url: str | None = None,
+                 read_timeout: float = DEFAULT_READ_TIMEOUT_S,
+                 stall_timeout: float = DEFAULT_STALL_TIMEOUT_S) -> ServerHandle:
+    """Load the expanded graph into a fresh temporary store and serve it read-only on `bind`.
+
+    ``public_url``: the base of every link the server writes (CDS card links, redirects); by default
+    the bind address. ``read_timeout``: the time a request's head and body may take to arrive;
+    ``stall_timeout``: the time a client may read nothing of an answer (protocol.py)."""
     import uvicorn
 
+    from .protocol import protocol_class
+
     host, port = parse_bind(bind)
+    public = parse_public_url(public_url) if public_url is not None else None
+    for name, value in (("read timeout", read_timeout), ("stall timeout", stall_timeout)):
+        if not 0 < value < 86400:
+            raise ServeError(f"the {name} {value!r} must be a number of seconds between 0 and 86400")
     if not (query_timeout > 0 and query_timeout < 86400):
         raise ServeError(f"--query-timeout {query_timeout!r}: must be a number of seconds between 0 and 86400")
     if memory_limit_mb is not None and not 256 <= memory_limit_mb <= 1 << 20:
@@ -197,16 +243,21 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
 
         clinic = Clinic.load()  # the criteria model and the report context, read once
         clinic.warm()
-        app = build_app(supervisor, limits, fetch_ui_assets(child.base), clinic)
+        base = f"http://{_url_host(host)}:{port}"
+        public = public or base + "/"
+        app = build_app(supervisor, limits, fetch_ui_assets(child.base), clinic, public_url=public)
         config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="on",
-                                timeout_keep_alive=5, timeout_graceful_shutdown=3, limit_concurrency=256)
+                                http=protocol_class(read_timeout, stall_timeout),
+                                timeout_keep_alive=5, timeout_graceful_shutdown=3,
+                                limit_concurrency=_connection_limit())
+        _quiet_shutdown_cancellations()
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rnetkg-web", daemon=True)
-        base = f"http://{_url_host(host)}:{port}"
         handle = ServerHandle(url=base + "/", query_url=base + "/query", cds_url=base + "/cds-services",
                               update_url=base + "/update",
                               ui_url=base + "/sparql", workdir=workdir, binary=binary, limits=limits,
-                              supervisor=supervisor, _server=server, _thread=thread, _sock=sock)
+                              supervisor=supervisor, public_url=public,
+                              _server=server, _thread=thread, _sock=sock)
         thread.start()
         deadline = time.monotonic() + ready_timeout
         while not server.started:
@@ -224,6 +275,35 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
             supervisor.stop()
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+def _connection_limit() -> int:
+    """Open connections (and requests) at once before uvicorn answers 503: MAX_CONNECTIONS, or less
+    when the process may open fewer files (each connection is one)."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, ValueError, OSError):
+        return 256
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(64, min(MAX_CONNECTIONS, soft // 2 - 32))
+
+
+class _ShutdownCancellation(logging.Filter):
+    """Drops uvicorn's "Exception in ASGI application" records for requests cancelled because the
+    server stops (uvicorn cancels them once its graceful-shutdown time is over): not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
+def _quiet_shutdown_cancellations() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _ShutdownCancellation) for f in logger.filters):
+        logger.addFilter(_ShutdownCancellation())
 
 
 # ---------------------------------------------------------------- rnetkg serve
@@ -271,6 +351,8 @@ def banner(handle: ServerHandle) -> str:
     lines = [
         f"rnetkg: serving the guideline graph read-only at {handle.url} "
         f"(pid {os.getpid()}; Oxigraph server pid {handle.pid})",
+        *([f"  public URL       {handle.public_url}   (the base of the links the server writes)"]
+          if handle.public_url and handle.public_url != handle.url else []),
         f"  clinician page   {handle.url}   (a form for one case; the answer explained, with its sources)",
         f"  CDS Hooks 2.0    {handle.cds_url}   (service rnet-guideline-comparison on patient-view)",
         f"  query UI         {handle.ui_url}",
