@@ -150,6 +150,9 @@ class ServerHandle:
     supervisor: Supervisor
     _server: object = field(repr=False, default=None)
     _thread: threading.Thread | None = field(repr=False, default=None)
+    # set when the web thread's loop has ended: Thread.is_alive() cannot tell after a signal interrupted
+    # a join() (Python before 3.13 then marks the thread stopped while it still runs)
+    _done: threading.Event = field(repr=False, default_factory=threading.Event)
     _sock: socket.socket | None = field(repr=False, default=None)
     _stopped: bool = field(repr=False, default=False)
 
@@ -166,7 +169,7 @@ class ServerHandle:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and self.supervisor.child.running
+        return self._thread is not None and not self._done.is_set() and self.supervisor.child.running
 
     @property
     def sandboxed(self) -> bool:
@@ -175,8 +178,8 @@ class ServerHandle:
 
     def wait(self, poll: float = 0.5) -> None:
         """Block until the web front stops (it runs until stop())."""
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(poll)
+        while self._thread is not None and not self._done.wait(poll):
+            pass
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the front and the child, remove the temporary store (safe to call twice)."""
@@ -186,10 +189,10 @@ class ServerHandle:
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+            self._done.wait(timeout)
         # uvicorn closes the listening socket when it shuts down; closing it here while its loop still
         # runs makes the loop fail on it ("ValueError: Invalid file descriptor: -1")
-        if self._sock is not None and (self._thread is None or not self._thread.is_alive()):
+        if self._sock is not None and (self._thread is None or self._done.is_set()):
             self._sock.close()
         self.supervisor.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -252,16 +255,24 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
                                 limit_concurrency=_connection_limit())
         _quiet_shutdown_cancellations()
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rnetkg-web", daemon=True)
+        done = threading.Event()
+
+        def serve_web() -> None:
+            try:
+                server.run(sockets=[sock])
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=serve_web, name="rnetkg-web", daemon=True)
         handle = ServerHandle(url=base + "/", query_url=base + "/query", cds_url=base + "/cds-services",
                               update_url=base + "/update",
                               ui_url=base + "/sparql", workdir=workdir, binary=binary, limits=limits,
                               supervisor=supervisor, public_url=public,
-                              _server=server, _thread=thread, _sock=sock)
+                              _server=server, _thread=thread, _sock=sock, _done=done)
         thread.start()
         deadline = time.monotonic() + ready_timeout
         while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
+            if done.is_set() or time.monotonic() > deadline:
                 handle.stop()
                 raise ServeError(f"the web server did not start on {_bind_arg(host, port)}")
             time.sleep(0.01)
