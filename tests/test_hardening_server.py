@@ -143,7 +143,8 @@ def test_issue25_a_slow_request_within_the_timeout_is_answered(server):
 # ---------------------------------------------------------------- item 4: slow readers
 
 def test_issue25_slow_readers_cannot_make_the_front_hold_answers_without_bound(server, client):
-    size = len(client.post("/query", data={"query": BIG}, headers={"Accept": "application/sparql-results+json"}).content)
+    r = client.post("/query", data={"query": BIG}, headers={"Accept": "application/sparql-results+json"})
+    size = len(r.content)
     assert size > 8 << 20  # larger than what the kernel buffers of a loopback connection take
     proxy_app = server._server.config.app
     proxy = proxy_app.state.proxy
