@@ -205,12 +205,11 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
             body = await _read_body(request, MAX_FORM_BYTES)
             if body is None:
                 return _error(413, f"the form exceeds {MAX_FORM_BYTES >> 10} KiB")
-            source = body
+            source, what = body, "the form"
         else:
-            source = request.scope.get("query_string", b"")
+            source, what = request.scope.get("query_string", b""), "the query string"
         try:
-            items = (form_items(source, MAX_PAGE_FIELDS) if request.method == "POST"
-                     else query_string_items(request, MAX_PAGE_FIELDS))
+            items = form_items(source, MAX_PAGE_FIELDS, what)
         except FormProblem as e:
             return _error(400, str(e))
         status, text = page.render(clinic, items)
