@@ -217,15 +217,17 @@ def test_issue20_stop_while_a_request_is_still_arriving_prints_no_traceback(tmp_
 
 
 def test_issue20_stop_leaves_the_listening_socket_to_a_running_loop():
-    """handle.stop() closes the listening socket only once the web thread has ended."""
+    """handle.stop() closes the listening socket only once the web loop has ended, and asks the loop
+    itself, not Thread.is_alive(): on Python < 3.13 a signal that interrupts Thread.join() (Ctrl-C
+    during handle.wait()) marks the thread stopped while it still runs."""
     from rnetkg.serve.server import ServerHandle
 
-    class Thread:
-        def join(self, timeout):
+    class InterruptedThread:  # what a thread looks like after a signal interrupted its join()
+        def join(self, timeout=None):
             pass
 
         def is_alive(self):
-            return True
+            return False
 
     class Sock:
         closed = False
@@ -237,12 +239,18 @@ def test_issue20_stop_leaves_the_listening_socket_to_a_running_loop():
         def stop(self):
             pass
 
-    sock = Sock()
-    handle = ServerHandle(url="", query_url="", cds_url="", update_url="", ui_url="",
-                          workdir=Path("/nonexistent-rnetkg-test"), binary="", limits=None,
-                          supervisor=Supervisor(), _thread=Thread(), _sock=sock)
-    handle.stop(timeout=0)
-    assert not sock.closed
+    def handle(sock):
+        return ServerHandle(url="", query_url="", cds_url="", update_url="", ui_url="",
+                            workdir=Path("/nonexistent-rnetkg-test"), binary="", limits=None,
+                            supervisor=Supervisor(), _thread=InterruptedThread(), _sock=sock)
+
+    running = handle(Sock())
+    running.stop(timeout=0.01)
+    assert not running._sock.closed  # the loop still runs: uvicorn closes the socket itself
+    ended = handle(Sock())
+    ended._done.set()
+    ended.stop(timeout=0.01)
+    assert ended._sock.closed
 
 
 def test_issue20_requests_cancelled_by_the_stop_are_not_logged_as_errors():
