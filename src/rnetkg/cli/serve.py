@@ -14,6 +14,9 @@ def register(sub) -> None:
     s.add_argument("--query-timeout", type=float, default=10.0, metavar="S", help="time limit of one query (10)")
     s.add_argument("--memory-limit", type=int, default=2048, metavar="MIB",
                    help="address-space limit of the Oxigraph server process (2048)")
+    s.add_argument("--public-url", metavar="URL",
+                   help="the address clients reach the server by (http:// or https://, no query or fragment), "
+                   "the base of every link it writes (CDS card links, redirects); default: the bind address")
     s.add_argument("--dump", metavar="FILE.nt|FILE.ttl", help="write ontology + kg + derived referral "
                    "recommendations to one file (default graph), to load into another triple store, and exit")
     s.set_defaults(func=run)
@@ -30,5 +33,7 @@ def run(args) -> int:
     events.setFormatter(logging.Formatter("rnetkg: serve: %(message)s"))
     logging.getLogger("rnetkg.serve").addHandler(events)
     logging.getLogger("rnetkg.serve").setLevel(logging.INFO)
+    if args.public_url is not None:
+        serve.parse_public_url(args.public_url)  # refused in one line before anything starts
     return serve.run(args.bind, query_timeout=args.query_timeout, memory_limit_mb=args.memory_limit,
-                     on_ready=lambda handle: print(serve.banner(handle), flush=True))
+                     public_url=args.public_url, on_ready=lambda handle: print(serve.banner(handle), flush=True))

@@ -10,6 +10,9 @@ clinician page (`/`, page.py) and the CDS Hooks service (`/cds-services`, cds.py
   more to the new child (see child.py for why Oxigraph's own --timeout-s is not used);
 - size: the answer is read into memory up to the reply limit, then sent; past the limit the query
   is refused (400), so a client never receives a cut-off answer with HTTP 200;
+- memory: the query slot is held until the answer has been handed to the client's connection, and
+  the answer is sent in chunks, each freed once written: the front holds at most `max_concurrent`
+  answers (a client that stops reading is dropped after the write stall timeout, protocol.py);
 - form: a SPARQL JSON or XML answer is parsed before it is sent (an answer cut off by a failure
   in the child is never passed on with HTTP 200);
 - errors are plain text, one line, with a 4xx/5xx status.
@@ -18,40 +21,20 @@ clinician page (`/`, page.py) and the CDS Hooks service (`/cds-services`, cds.py
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 
 from . import guard
 from .child import Supervisor
-from .ui import UI_PAGE
+from .proxy import PARSE_IN_THREAD_BYTES, Limits, Proxy
+from .proxy import error_response as _error
 
 log = logging.getLogger("rnetkg.serve")
 
-PARSE_IN_THREAD_BYTES = 1 << 20  # validate larger answers off the event loop
 FORWARDED = ("query", "default-graph-uri", "named-graph-uri")
 UI_ASSETS = {"/sparql/yasgui.min.js": "/yasgui.min.js", "/sparql/yasgui.min.css": "/yasgui.min.css",
              "/logo.svg": "/logo.svg"}
-
-
-@dataclass
-class Limits:
-    query_timeout: float = 10.0
-    max_reply_bytes: int = 64 << 20
-    max_request_bytes: int = 8 << 20
-    max_concurrent: int = 8
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _error(status: int, message: str):
-    from starlette.responses import PlainTextResponse
-
-    return PlainTextResponse(" ".join(message.split()) + "\n", status_code=status)
 
 
 def fetch_ui_assets(base: str) -> dict[str, tuple[bytes, str]]:
@@ -67,137 +50,22 @@ def fetch_ui_assets(base: str) -> dict[str, tuple[bytes, str]]:
     return assets
 
 
-def _well_formed(body: bytes, content_type: str) -> bool:
-    ctype = content_type.split(";")[0].strip().lower()
-    if ctype in ("application/sparql-results+json", "application/json"):
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            return False
-        return isinstance(data, dict) and "head" in data
-    if ctype in ("application/sparql-results+xml", "application/xml"):
-        import xml.parsers.expat
-
-        parser = xml.parsers.expat.ParserCreate()
-        try:
-            parser.Parse(body, True)
-        except xml.parsers.expat.ExpatError:
-            return False
-    return True
-
-
-class Proxy:
-    """Forwards SPARQL queries to the supervised Oxigraph child within the limits."""
-
-    def __init__(self, supervisor: Supervisor, limits: Limits):
-        self.supervisor = supervisor
-        self.limits = limits
-        self.client = None
-        self.slots: asyncio.Semaphore | None = None
-
-    async def open(self) -> None:
-        import httpx
-
-        n = self.limits.max_concurrent
-        self.client = httpx.AsyncClient(trust_env=False, timeout=httpx.Timeout(None),
-                                        limits=httpx.Limits(max_connections=n, max_keepalive_connections=n))
-        self.slots = asyncio.Semaphore(n)
-
-    async def close(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
-
-    async def _fetch(self, url: str, form: list[tuple[str, str]], accept: str):
-        req = self.client.build_request("POST", url, data=_group(form), headers={"Accept": accept})
-        resp = await self.client.send(req, stream=True)
-        try:
-            chunks, size = [], 0
-            async for chunk in resp.aiter_raw():
-                size += len(chunk)
-                if size > self.limits.max_reply_bytes:
-                    raise _TooLarge
-                chunks.append(chunk)
-            return resp.status_code, resp.headers.get("content-type", "text/plain"), b"".join(chunks)
-        finally:
-            await resp.aclose()
-
-    async def _replaced(self, child, limit: float) -> bool:
-        """After a failed connection: wait until `child` is replaced by a running one (restart it if it died)."""
-        loop = asyncio.get_running_loop()
-        until = loop.time() + 1.0
-        while child.running and self.supervisor.child is child and loop.time() < until:
-            await asyncio.sleep(0.02)  # a dying child closes its socket before it exits
-        if self.supervisor.child is not child:
-            return True
-        if child.running:
-            return False
-        try:
-            await asyncio.wait_for(asyncio.wrap_future(self.supervisor.restart(child.generation)), timeout=limit)
-        except Exception:
-            return False
-        return True
-
-    async def forward(self, form: list[tuple[str, str]], accept: str):
-        import httpx
-        from starlette.responses import Response
-
-        limit = self.limits.query_timeout
-        loop = asyncio.get_running_loop()
-        try:
-            await asyncio.wait_for(self.slots.acquire(), timeout=limit)
-        except TimeoutError:
-            return _error(503, f"the server is busy: no query slot became free within {limit:g} s")
-        try:
-            for attempt in range(2):
-                child = self.supervisor.child
-                started = loop.time()
-                try:
-                    status, ctype, body = await asyncio.wait_for(self._fetch(child.query_url, form, accept),
-                                                                 timeout=limit)
-                except TimeoutError:
-                    log.warning("a query overran the %g s time limit; restarting the Oxigraph server", limit)
-                    self.supervisor.restart(child.generation)
-                    return _error(503, f"the query ran longer than the time limit of {limit:g} s and was stopped")
-                except _TooLarge:
-                    mib = self.limits.max_reply_bytes / (1 << 20)
-                    return _error(400, f"the answer exceeds the reply limit of {mib:g} MiB of this server; "
-                                  "add a LIMIT or narrow the query")
-                except httpx.TransportError:
-                    # the child died (out of memory) or was restarted for another query: a query that
-                    # had only just started is sent once more; one that ran for a while may be the cause
-                    if attempt == 0 and loop.time() - started < min(1.0, limit / 4):
-                        if await self._replaced(child, limit):
-                            continue
-                    break
-                if status == 200:
-                    ok = (_well_formed(body, ctype) if len(body) < PARSE_IN_THREAD_BYTES
-                          else await asyncio.to_thread(_well_formed, body, ctype))
-                    if not ok:
-                        return _error(502, "the Oxigraph server's answer was cut off or malformed")
-                return Response(body, status_code=status, media_type=None, headers={"Content-Type": ctype})
-            return _error(502, "the Oxigraph server stopped while answering (the query may need more "
-                          "memory than the server's limit)")
-        finally:
-            self.slots.release()
-
-
-def _group(form: list[tuple[str, str]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for k, v in form:
-        out.setdefault(k, []).append(v)
-    return out
-
-
 async def _read_body(request, limit: int) -> bytes | None:
+    """The request body, or None when it exceeds ``limit`` bytes or the client went away."""
+    from starlette.requests import ClientDisconnect
+
     size = int(request.headers.get("content-length") or 0)
     if size > limit:
         return None
     chunks, total = [], 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            return None
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > limit:
+                return None
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or cut off by the read timeout (protocol.py): nobody reads the answer
+        return None
     return b"".join(chunks)
 
 
@@ -208,33 +76,71 @@ PAGE_HEADERS = {  # the page loads nothing: no script, no image, no font, no fra
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
         "Access-Control-Allow-Headers": "Content-Type, Authorization", "Access-Control-Max-Age": "600"}
 MAX_FORM_BYTES = 64 << 10
+MAX_PAGE_FIELDS = 100     # the page has about 20 fields
+MAX_QUERY_FIELDS = 1000   # /query: query, default-graph-uri and named-graph-uri, each possibly repeated
 
 
-def _form_items(body: bytes) -> list[tuple[str, str]]:
-    """An application/x-www-form-urlencoded UTF-8 body as (name, value) pairs; ValueError when it is not."""
-    return urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100, errors="strict")
+class FormProblem(ValueError):
+    """A form or query string that cannot be read: the one-line message for the HTTP 400 body."""
 
 
+def form_items(text: str | bytes, max_fields: int, what: str = "the form") -> list[tuple[str, str]]:
+    """An application/x-www-form-urlencoded UTF-8 text as (name, value) pairs; FormProblem naming
+    what is wrong (too many fields, not UTF-8, not form-encoded)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FormProblem(f"{what} is not UTF-8 text") from None
+    n = text.count("&") + 1 if text else 0
+    if n > max_fields:
+        raise FormProblem(f"{what} has {n:,} fields; at most {max_fields} are read")
+    try:
+        return urllib.parse.parse_qsl(text, keep_blank_values=True, max_num_fields=max_fields, errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        raise FormProblem(f"{what} is not valid application/x-www-form-urlencoded UTF-8 "
+                          "(percent-escapes must encode UTF-8)") from None
+
+
+def query_string_items(request, max_fields: int) -> list[tuple[str, str]]:
+    """The request's query string as (name, value) pairs (FormProblem as form_items)."""
+    return form_items(request.scope.get("query_string", b""), max_fields, "the query string")
+
+
+UI_HEADERS = {  # the query UI: its own script and style sheet, and requests to this server only
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+                               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 READ_ONLY = ("this endpoint is read-only: SPARQL updates and Graph Store writes are refused")
 
 
-def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[bytes, str]], clinic=None):
-    """The Starlette application of `rnetkg serve` (``clinic``: a page.Clinic; loaded here when not given)."""
+def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[bytes, str]], clinic=None,
+              public_url: str = "http://127.0.0.1:7878/"):
+    """The Starlette application of `rnetkg serve` (``clinic``: a page.Clinic; loaded here when not given).
+
+    ``public_url`` (ending in "/") is the base of every absolute link the server writes: the CDS
+    cards' links and the redirect of a path with a trailing slash. The Host header is never used."""
     import contextlib
 
     from starlette.applications import Starlette
-    from starlette.responses import HTMLResponse, JSONResponse, Response
+    from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
     from starlette.routing import Route
 
     from . import cds, page
+    from . import ui as ui_module
 
     clinic = clinic or page.Clinic.load()
 
     proxy = Proxy(supervisor, limits)
 
     async def query(request):
-        if request.method == "GET":
-            form = list(request.query_params.multi_items())
+        try:
+            params = query_string_items(request, MAX_QUERY_FIELDS)
+        except FormProblem as e:
+            return _error(400, str(e))
+        if request.method in ("GET", "HEAD"):
+            form = params
         else:
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             body = await _read_body(request, limits.max_request_bytes)
@@ -246,12 +152,11 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
                 return _error(400, "the request body is not UTF-8 text")
             if ctype == "application/x-www-form-urlencoded":
                 try:
-                    form = urllib.parse.parse_qsl(text, keep_blank_values=True, max_num_fields=1000,
-                                                  errors="strict")
-                except (ValueError, UnicodeDecodeError):
-                    return _error(400, "the form is not valid application/x-www-form-urlencoded UTF-8")
+                    form = form_items(text, MAX_QUERY_FIELDS)
+                except FormProblem as e:
+                    return _error(400, str(e))
             elif ctype == "application/sparql-query":
-                form = [("query", text)] + [kv for kv in request.query_params.multi_items() if kv[0] != "query"]
+                form = [("query", text)] + [kv for kv in params if kv[0] != "query"]
             elif ctype == "application/sparql-update":
                 return _error(403, READ_ONLY)
             else:
@@ -267,21 +172,30 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
                 await asyncio.to_thread(guard.check_query, texts[0])
         except guard.QueryRefused as e:
             return _error(400, str(e))
-        accept = request.headers.get("accept") or "application/sparql-results+json"
+        # no Accept header: the Oxigraph server chooses by the query's form (SPARQL JSON for SELECT and
+        # ASK, N-Quads for CONSTRUCT and DESCRIBE); "*/*" is what httpx would send anyway
+        accept = request.headers.get("accept") or "*/*"
         return await proxy.forward([kv for kv in form if kv[0] in FORWARDED], accept)
 
     async def refuse_write(request):
         return _error(403, READ_ONLY)
 
+    ui_files = ui_module.files()  # the page, its configuration script, the prefixes and worked queries
+
     async def ui(request):
-        return HTMLResponse(UI_PAGE)
+        return HTMLResponse(ui_files["/sparql"][0], headers=UI_HEADERS)
+
+    async def ui_file(request):
+        body, ctype = ui_files[request.url.path]
+        return Response(body, media_type=ctype, headers={**UI_HEADERS, "Cache-Control": "no-cache"})
 
     async def asset(request):
         found = assets.get(request.url.path)
         if found is None:
             return _error(404, "not found")
         body, ctype = found
-        return Response(body, media_type=ctype, headers={"Cache-Control": "public, max-age=3600"})
+        return Response(body, media_type=ctype, headers={"Cache-Control": "public, max-age=3600",
+                                                         "X-Content-Type-Options": "nosniff"})
 
     async def home(request):
         if request.method == "POST":
@@ -291,12 +205,13 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
             body = await _read_body(request, MAX_FORM_BYTES)
             if body is None:
                 return _error(413, f"the form exceeds {MAX_FORM_BYTES >> 10} KiB")
-            try:
-                items = _form_items(body)
-            except (ValueError, UnicodeDecodeError):
-                return _error(400, "the form is not valid application/x-www-form-urlencoded UTF-8")
+            source, what = body, "the form"
         else:
-            items = list(request.query_params.multi_items())
+            source, what = request.scope.get("query_string", b""), "the query string"
+        try:
+            items = form_items(source, MAX_PAGE_FIELDS, what)
+        except FormProblem as e:
+            return _error(400, str(e))
         status, text = page.render(clinic, items)
         return HTMLResponse(text, status_code=status, headers=PAGE_HEADERS)
 
@@ -317,7 +232,7 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
         body = await _read_body(request, limits.max_request_bytes)
         if body is None:
             return _error(413, f"the request exceeds {limits.max_request_bytes >> 20} MiB")
-        base = str(request.base_url)
+        base = public_url  # card links: the configured public URL or the bind address, never the Host header
         try:
             result = (cds.respond(clinic, body, base) if len(body) < PARSE_IN_THREAD_BYTES // 4
                       else await asyncio.to_thread(cds.respond, clinic, body, base))
@@ -335,17 +250,33 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
         finally:
             await proxy.close()
 
+    async def trailing_slash(request):
+        """`/query/` and the like: a redirect to the path without the slash, on the public URL."""
+        path = request.url.path.rstrip("/")
+        if path not in known:
+            return _error(404, "not found")
+        target = public_url.rstrip("/") + path
+        if request.scope.get("query_string"):
+            target += "?" + request.scope["query_string"].decode("ascii", "replace")
+        return RedirectResponse(target, status_code=307 if request.method not in ("GET", "HEAD") else 308)
+
     routes = [
         Route("/", home, methods=["GET", "HEAD", "POST"]),
         Route("/cds-services", cds_discovery, methods=["GET", "OPTIONS"]),
         Route("/cds-services/{service_id}", cds_call, methods=["POST", "OPTIONS"]),
         Route("/query", query, methods=["GET", "POST"]),
         Route("/sparql", ui, methods=["GET", "HEAD"]),
+        *(Route(path, ui_file, methods=["GET", "HEAD"]) for path in ui_files if path != "/sparql"),
         *(Route(path, asset, methods=["GET", "HEAD"]) for path in UI_ASSETS),
         Route("/update", refuse_write, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Route("/store", refuse_write, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
     ]
+    known = {r.path for r in routes if r.path != "/"}
+    routes.append(Route("/{path:path}/", trailing_slash,
+                        methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]))
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.router.redirect_slashes = False  # Starlette's own redirect takes its host from the Host header
+    app.state.public_url = public_url
     app.state.proxy = proxy
     app.state.clinic = clinic
     return app

@@ -82,14 +82,22 @@ def read_form(items: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[st
     """The form as given (to show again), the profile dict it makes, and the errors (one per field)."""
     raw: dict[str, str] = {}
     errors: list[FormError] = []
+    unknown: list[str] = []
+    repeated: set[str] = set()
     for name, value in items:
         if name not in FIELDS:
-            errors.append(FormError("", f"{one_line(name, 60)}: unknown field; allowed fields: {', '.join(FIELDS)}"))
+            unknown.append(name)
             continue
         if name in raw:
-            errors.append(FormError(name, f"{name}: given more than once"))
+            if name not in repeated:  # one message per field, however often it is repeated
+                repeated.add(name)
+                errors.append(FormError(name, f"{name}: given more than once"))
             continue
         raw[name] = value.strip()
+    if unknown:  # one message for all of them, naming the first
+        more = f" and {len(unknown) - 1:,} more" if len(unknown) > 1 else ""
+        errors.insert(0, FormError("", f"{one_line(unknown[0], 60)}{more}: unknown field{'s' if more else ''}; "
+                                   f"allowed fields: {', '.join(FIELDS)}"))
     data: dict[str, Any] = {}
     for name, text in raw.items():
         if text == "":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import errno
+import asyncio
 import logging
 import os
 import re
@@ -16,76 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .address import (DEFAULT_BIND, _bind_arg, _url_host, check_bindable, listen, parse_bind,  # noqa: F401
+                      parse_public_url)
 from .app import Limits, build_app, fetch_ui_assets
 from .child import READY_TIMEOUT_S, ServeError, Supervisor, build_store, require_oxigraph, seccomp_mode
 
 log = logging.getLogger("rnetkg.serve")
 
-DEFAULT_BIND = "127.0.0.1:7878"
 DEFAULT_QUERY_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_LIMIT_MB = 2048   # address space of the Oxigraph child (RLIMIT_AS)
 DEFAULT_MAX_REPLY_MB = 64
+DEFAULT_READ_TIMEOUT_S = 10.0    # a request's head and body must arrive within this (protocol.py)
+DEFAULT_STALL_TIMEOUT_S = 30.0   # a client that reads nothing for this long is dropped
+MAX_CONNECTIONS = 2048           # open connections at once (idle ones are closed after the read timeout)
 WORKDIR_PREFIX = "rnetkg-serve-"
-
-
-# ---------------------------------------------------------------- bind address
-
-def parse_bind(bind: str) -> tuple[str, int]:
-    """HOST:PORT (or [IPv6]:PORT) as (host, port); ServeError naming what is wrong."""
-    text = (bind or "").strip()
-    m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:([^:]*)|([^:\[\]\s/]+):([^:]*)", text)
-    if not m:
-        raise ServeError(f"--bind {bind[:80]!r}: expected HOST:PORT, for example {DEFAULT_BIND}")
-    host = m.group(1) or m.group(3)
-    port_text = m.group(2) if m.group(1) else m.group(4)
-    if not port_text.isdigit():
-        raise ServeError(f"--bind {bind[:80]!r}: the port {port_text[:20]!r} is not a number")
-    port = int(port_text)
-    if not 1 <= port <= 65535:
-        raise ServeError(f"--bind {bind[:80]!r}: the port must be between 1 and 65535")
-    return host, port
-
-
-def _bind_arg(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _url_host(host: str) -> str:
-    """The host to put in a URL: a wildcard address is reached through the loopback address."""
-    if host in ("0.0.0.0", ""):
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A listening socket on host:port; ServeError when nothing can listen there."""
-    where = _bind_arg(host, port)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
-        raise ServeError(f"--bind {where}: unknown host {host!r}") from None
-    family, kind, proto, _, addr = infos[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free
-    try:
-        sock.bind(addr)
-        sock.listen(2048)
-    except OSError as e:
-        sock.close()
-        if e.errno == errno.EADDRINUSE:
-            raise ServeError(f"--bind {where}: port {port} is already in use") from None
-        if e.errno == errno.EACCES:
-            raise ServeError(f"--bind {where}: not allowed to listen on port {port}") from None
-        raise ServeError(f"--bind {where}: cannot listen there ({e.strerror})") from None
-    sock.set_inheritable(False)
-    return sock
-
-
-def check_bindable(host: str, port: int) -> None:
-    """ServeError when nothing could listen on host:port (unknown host, port in use, not allowed)."""
-    listen(host, port).close()
 
 
 # ---------------------------------------------------------------- the temporary folder
@@ -120,8 +64,13 @@ class ServerHandle:
     supervisor: Supervisor
     _server: object = field(repr=False, default=None)
     _thread: threading.Thread | None = field(repr=False, default=None)
+    # set when the web thread's loop has ended: Thread.is_alive() cannot tell after a signal interrupted
+    # a join() (Python before 3.13 then marks the thread stopped while it still runs)
+    _done: threading.Event = field(repr=False, default_factory=threading.Event)
     _sock: socket.socket | None = field(repr=False, default=None)
     _stopped: bool = field(repr=False, default=False)
+
+    public_url: str = ""  # the base of every link the server writes (--public-url, or the bind address)
 
     @property
     def process(self):
@@ -134,7 +83,7 @@ class ServerHandle:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and self.supervisor.child.running
+        return self._thread is not None and not self._done.is_set() and self.supervisor.child.running
 
     @property
     def sandboxed(self) -> bool:
@@ -143,8 +92,8 @@ class ServerHandle:
 
     def wait(self, poll: float = 0.5) -> None:
         """Block until the web front stops (it runs until stop())."""
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(poll)
+        while self._thread is not None and not self._done.wait(poll):
+            pass
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the front and the child, remove the temporary store (safe to call twice)."""
@@ -154,8 +103,10 @@ class ServerHandle:
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-        if self._sock is not None:
+            self._done.wait(timeout)
+        # uvicorn closes the listening socket when it shuts down; closing it here while its loop still
+        # runs makes the loop fail on it ("ValueError: Invalid file descriptor: -1")
+        if self._sock is not None and (self._thread is None or self._done.is_set()):
             self._sock.close()
         self.supervisor.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -170,11 +121,23 @@ class ServerHandle:
 def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUERY_TIMEOUT_S,
                  memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
                  max_reply_mb: float = DEFAULT_MAX_REPLY_MB, max_concurrent: int = 8,
-                 ready_timeout: float = READY_TIMEOUT_S) -> ServerHandle:
-    """Load the expanded graph into a fresh temporary store and serve it read-only on `bind`."""
+                 ready_timeout: float = READY_TIMEOUT_S, public_url: str | None = None,
+                 read_timeout: float = DEFAULT_READ_TIMEOUT_S,
+                 stall_timeout: float = DEFAULT_STALL_TIMEOUT_S) -> ServerHandle:
+    """Load the expanded graph into a fresh temporary store and serve it read-only on `bind`.
+
+    ``public_url``: the base of every link the server writes (CDS card links, redirects); by default
+    the bind address. ``read_timeout``: the time a request's head and body may take to arrive;
+    ``stall_timeout``: the time a client may read nothing of an answer (protocol.py)."""
     import uvicorn
 
+    from .protocol import protocol_class
+
     host, port = parse_bind(bind)
+    public = parse_public_url(public_url) if public_url is not None else None
+    for name, value in (("read timeout", read_timeout), ("stall timeout", stall_timeout)):
+        if not 0 < value < 86400:
+            raise ServeError(f"the {name} {value!r} must be a number of seconds between 0 and 86400")
     if not (query_timeout > 0 and query_timeout < 86400):
         raise ServeError(f"--query-timeout {query_timeout!r}: must be a number of seconds between 0 and 86400")
     if memory_limit_mb is not None and not 256 <= memory_limit_mb <= 1 << 20:
@@ -197,20 +160,33 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
 
         clinic = Clinic.load()  # the criteria model and the report context, read once
         clinic.warm()
-        app = build_app(supervisor, limits, fetch_ui_assets(child.base), clinic)
-        config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="on",
-                                timeout_keep_alive=5, timeout_graceful_shutdown=3, limit_concurrency=256)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rnetkg-web", daemon=True)
         base = f"http://{_url_host(host)}:{port}"
+        public = public or base + "/"
+        app = build_app(supervisor, limits, fetch_ui_assets(child.base), clinic, public_url=public)
+        config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="on",
+                                http=protocol_class(read_timeout, stall_timeout),
+                                timeout_keep_alive=5, timeout_graceful_shutdown=3,
+                                limit_concurrency=_connection_limit())
+        _quiet_shutdown_cancellations()
+        server = uvicorn.Server(config)
+        done = threading.Event()
+
+        def serve_web() -> None:
+            try:
+                server.run(sockets=[sock])
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=serve_web, name="rnetkg-web", daemon=True)
         handle = ServerHandle(url=base + "/", query_url=base + "/query", cds_url=base + "/cds-services",
                               update_url=base + "/update",
                               ui_url=base + "/sparql", workdir=workdir, binary=binary, limits=limits,
-                              supervisor=supervisor, _server=server, _thread=thread, _sock=sock)
+                              supervisor=supervisor, public_url=public,
+                              _server=server, _thread=thread, _sock=sock, _done=done)
         thread.start()
         deadline = time.monotonic() + ready_timeout
         while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
+            if done.is_set() or time.monotonic() > deadline:
                 handle.stop()
                 raise ServeError(f"the web server did not start on {_bind_arg(host, port)}")
             time.sleep(0.01)
@@ -224,6 +200,35 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
             supervisor.stop()
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+def _connection_limit() -> int:
+    """Open connections (and requests) at once before uvicorn answers 503: MAX_CONNECTIONS, or less
+    when the process may open fewer files (each connection is one)."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, ValueError, OSError):
+        return 256
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(64, min(MAX_CONNECTIONS, soft // 2 - 32))
+
+
+class _ShutdownCancellation(logging.Filter):
+    """Drops uvicorn's "Exception in ASGI application" records for requests cancelled because the
+    server stops (uvicorn cancels them once its graceful-shutdown time is over): not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
+def _quiet_shutdown_cancellations() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _ShutdownCancellation) for f in logger.filters):
+        logger.addFilter(_ShutdownCancellation())
 
 
 # ---------------------------------------------------------------- rnetkg serve
@@ -271,6 +276,8 @@ def banner(handle: ServerHandle) -> str:
     lines = [
         f"rnetkg: serving the guideline graph read-only at {handle.url} "
         f"(pid {os.getpid()}; Oxigraph server pid {handle.pid})",
+        *([f"  public URL       {handle.public_url}   (the base of the links the server writes)"]
+          if handle.public_url and handle.public_url != handle.url else []),
         f"  clinician page   {handle.url}   (a form for one case; the answer explained, with its sources)",
         f"  CDS Hooks 2.0    {handle.cds_url}   (service rnet-guideline-comparison on patient-view)",
         f"  query UI         {handle.ui_url}",
