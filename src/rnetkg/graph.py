@@ -21,9 +21,10 @@ def source_files() -> list[Path]:
 
 
 # the CONSTRUCT queries rnetkg runs when it loads the graph, in this order, adding their triples: the
-# referral branches first (queries/expand-referrals.rq), then the flattened criteria of every statement,
-# derived ones included (queries/materialise-criteria.rq), which the profile queries read
-LOAD_TIME_QUERIES = ("expand-referrals", "materialise-criteria")
+# referral branches (queries/expand-referrals.rq), the follow-up that remains after a complete local
+# excision (queries/derive-follow-up.rq), then the flattened criteria of every statement, derived ones
+# included (queries/materialise-criteria.rq), which the profile queries read
+LOAD_TIME_QUERIES = ("expand-referrals", "derive-follow-up", "materialise-criteria")
 
 
 def load_time_queries() -> list[str]:
