@@ -63,3 +63,66 @@ def test_issue22_cross_guideline_consensus_is_typed_in_the_graph():
     got = {str(r["s"]).rsplit("/", 1)[1]: str(r["cross"]).lower() in ("true", "1") for r in rows}
     assert got == {"consensus-lt1cm-t1": False, "consensus-gt2cm": True, "consensus-t2-plus": True,
                    "consensus-node-positive": True}
+
+
+# ---------------------------------------------------------------- studies-for-risk-factor
+
+@pytest.fixture(scope="module")
+def store():
+    return graph.load_store([])
+
+
+def _run(store, name, **params):
+    q = queries.get(name)
+    text = queries.with_params(q, queries.bind_params(q, params)) if params else q.text
+    return queries.run_store(store, text)
+
+
+def test_issue22_studies_for_risk_factor_one_row_per_figure_and_factor(store):
+    """121 rows for 80 figure-factor pairs: the query joined each part of a quote split in the source
+    (Hyun's "Univariate analysis:" and "Tumor size (P < 0.001)") as its own row. Now one row per figure
+    and factor (Wang's AUC is about three factors: three rows), the parts joined by " | "."""
+    rows = _run(store, "studies-for-risk-factor")
+    assert len(rows) == 80
+    hyun = [r for r in rows if r["firstAuthor"] == "Hyun" and r["factorLabel"] == "tumour size"
+            and r["analysis"] == "univariate"]
+    assert len(hyun) == 1
+    assert set(str(hyun[0]["quote"]).split(" | ")) == {"Univariate analysis:", "Tumor size (P < 0.001)"}
+    auc = [r for r in rows if str(r["study"]).endswith("wang-2021-ref81") and r["measure"] == "AUC"]
+    assert len(auc) == 3 and len({r["factorLabel"] for r in auc}) == 3
+
+
+# ---------------------------------------------------------------- procedure-evidence
+
+def test_issue22_procedure_evidence_keeps_the_statements_of_evidence(store):
+    """The evidence seed 001 attributes to groups of references ([13,17], [15,16]) is recorded as
+    rnet:Statement (no study named): the query kept only rnet:OutcomeEvidence and dropped it."""
+    esd = _run(store, "procedure-evidence", procedure="rnet:EndoscopicSubmucosalDissection")
+    statements = {(r["procedureLabel"], r["measure"], r["valueText"], r["asWritten"], r["reference"])
+                  for r in esd if r["evidenceType"] == "statement"}
+    assert statements == {
+        ("endoscopic submucosal dissection (ESD)", "bleeding", "higher risks", None, "[13,17]"),
+        ("endoscopic submucosal dissection (ESD)", "perforation", "higher risks", None, "[13,17]"),
+        ("endoscopic submucosal dissection (ESD)", "indication", "remains a cornerstone",
+         "larger lesions (approaching 20 mm) or those with suspected submucosal fibrosis", "[13,17]"),
+    }
+    bleeding = next(r for r in esd if r["measure"] == "bleeding")
+    assert "associated with higher risks of bleeding and perforation, ESD remains a cornerstone for larger lesions " \
+           "(approaching 20 mm)" in bleeding["quote"]
+    # the study figures are still there
+    assert any(r["evidenceType"] == "outcome evidence" and r["measure"] == "R0 rate" and r["percentage"] == 92.3
+               for r in esd)
+
+
+def test_issue22_procedure_evidence_for_cap_assisted_emr_and_esmr_l(store):
+    cap = _run(store, "procedure-evidence", procedure="rnet:CapAssistedEMR")
+    assert {(r["measure"], r["valueText"], r["asWritten"]) for r in cap} == {
+        ("en-bloc resection", "enhanced en-bloc resection capabilities for tumors up to 15 mm", "up to 15 mm"),
+        ("R0 rate", "> 90", None),
+        ("safety", "favorable safety profiles", None),
+    }
+    assert all(r["procedureLabel"] == "cap-assisted EMR" and r["study"] is None and r["reference"] == "[15,16]"
+               and "for tumors up to 15 mm, with R0 rates frequently exceeding 90%" in r["quote"] for r in cap)
+    esmr = _run(store, "procedure-evidence", procedure="rnet:EMRWithLigation")
+    assert {r["measure"] for r in esmr if r["evidenceType"] == "statement"} == {"en-bloc resection", "R0 rate", "safety"}
+    assert any(r["evidenceType"] == "outcome evidence" and r["percentage"] == 94.5 for r in esmr)
