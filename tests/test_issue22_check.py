@@ -126,3 +126,33 @@ def test_issue22_procedure_evidence_for_cap_assisted_emr_and_esmr_l(store):
     esmr = _run(store, "procedure-evidence", procedure="rnet:EMRWithLigation")
     assert {r["measure"] for r in esmr if r["evidenceType"] == "statement"} == {"en-bloc resection", "R0 rate", "safety"}
     assert any(r["evidenceType"] == "outcome evidence" and r["percentage"] == 94.5 for r in esmr)
+
+
+# ---------------------------------------------------------------- unit_mismatch
+
+def test_issue22_tsang_mitotic_count_per_high_power_field_is_a_unit_mismatch(findings):
+    """Tsang's Stage cell, "mitotic count ≤ 20 per high-power field", counts over another area than
+    the WHO 2019 grade and the profile field (per 2 mm²): a slip of the source, a warning, with the quote."""
+    hits = of_kind(findings, "unit_mismatch")
+    assert [(f.subject, f.severity) for f in hits] == [(STUDY + "tsang-2018/stage-mitotic-count", WARNING)]
+    message = hits[0].message
+    assert message.startswith('Tsang et al. 2018 (seed 000, Table 2, ref. [90]): "mitotic count ≤ 20 per '
+                              'high-power field" counts mitotic count per high-power field, while the profile field '
+                              'mitotic count (per 2 mm²) counts it per 2 mm²')
+    assert message.endswith('Source: "G1 and G2 tumors with a Ki-67 ≤ 20% and/or mitotic count ≤ 20 per high-power field"')
+
+
+def test_issue22_a_count_over_the_fields_own_area_is_no_unit_mismatch(store):
+    """The check compares areas, not numbers: a threshold per 2 mm² gives no row."""
+    store.update("""
+        PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
+        INSERT DATA { <https://w3id.org/rnetkg/kg/test-check/per-2mm2> rnet:aboutFactor rnet:MitoticCount ;
+                        rnet:countedPer "2 mm²" ;
+                        rnet:source <https://w3id.org/rnetkg/kg/study/tsang-2018/stage-mitotic-count/source> . }""")
+    try:
+        rows = queries.run_store(store, queries.get("qc/unit-mismatch-violation").text)
+        assert [str(r["subject"]) for r in rows] == [STUDY + "tsang-2018/stage-mitotic-count"]
+    finally:
+        store.update("""
+            PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
+            DELETE WHERE { <https://w3id.org/rnetkg/kg/test-check/per-2mm2> ?p ?o . }""")
