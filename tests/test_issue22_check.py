@@ -156,3 +156,51 @@ def test_issue22_a_count_over_the_fields_own_area_is_no_unit_mismatch(store):
         store.update("""
             PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
             DELETE WHERE { <https://w3id.org/rnetkg/kg/test-check/per-2mm2> ?p ?o . }""")
+
+
+# ---------------------------------------------------------------- one finding per slip
+
+def _study_of(subject: str) -> str:
+    return subject[len(STUDY):].split("/", 1)[0] if subject.startswith(STUDY) else ""
+
+
+def test_issue22_sohn_is_reported_once(findings):
+    """Sohn's 21 (31.8%) fits 66 patients where its two other groups fit 64: one slip. The pairwise
+    check reported it twice (once against each of the other groups)."""
+    sohn = [f for f in findings if _study_of(f.subject) == "sohn-2017"]
+    assert [(f.kind, f.severity, f.message) for f in sohn] == [(
+        "denominator_mismatch", WARNING,
+        "Sohn et al. 2017 (seed 000, Table 2, ref. [87]): 15 (23.4 %, emr-or-esd-patients) fits a denominator of "
+        "64 patients and 21 (31.8 %, radical-resection-patients) one of 66 patients: the percentages of its 3 "
+        "figures of patients cannot all be of one population.")]
+
+
+def test_issue22_takaoka_is_reported_once(findings):
+    """Takaoka's 20 (39.2%) and 4 (7.8%) of "28 patients" both fit 51: one slip of the stated population.
+    SHACL's arithmetic check (statistic_mismatch, 20/28 and 4/28) reported each figure again."""
+    takaoka = [f for f in findings if _study_of(f.subject) == "takaoka-2025"]
+    assert [(f.kind, f.subject, f.message) for f in takaoka] == [(
+        "denominator_mismatch", STUDY + "takaoka-2025",
+        "Takaoka et al. 2025 (seed 000, Table 2, ref. [92]): 4 (7.8 %, lateral-lnm) and 20 (39.2 %, lnm) both fit "
+        "a denominator of 51 patients, not the stated 28.")]
+
+
+def test_issue22_a_slip_of_one_figure_is_still_a_statistic_mismatch(findings):
+    """Concors' 72/449 written 13.8 % has no other figure that shares its stated denominator: the
+    arithmetic check still reports it, once."""
+    assert [(f.subject, f.message) for f in of_kind(findings, "statistic_mismatch")] == [(
+        STUDY + "concors-2018/distant-metastasis-ge-1-15cm",
+        "72/449 is 16.04 %, but the percentage is written 13.8 % (rounding allows ± 0.05).")]
+
+
+def test_issue22_fixture_slips_once_each():
+    """The negative fixture's stated-denominator slip (4/40 at 20 % and 2/40 at 10 % both fit 20) is
+    one denominator_mismatch, no statistic_mismatch per figure; each study of the fixture one finding."""
+    from pathlib import Path
+    fixture = Path(__file__).parent / "fixtures" / "check" / "denominator-mismatch.ttl"
+    found, _ = check.run_check(extra=[fixture])
+    test_check = KG + "test-check/"
+    mine = [f for f in found if f.subject.startswith(test_check + "denom-")]
+    assert sorted((f.kind, f.subject[len(test_check):]) for f in mine) == [
+        ("denominator_mismatch", s) for s in
+        ("denom-bad-1", "denom-bad-2", "denom-bad-3", "denom-bad-4", "denom-bad-5/whole", "denom-bad-6")]
