@@ -5,7 +5,7 @@
   over ontology + kg, the referral expansion included;
 - the QC queries ``queries/qc/*-violation.rq`` on the embedded store: every row is a finding whose kind
   and severity come from the file's ``#+ kind:`` and ``#+ severity:`` header lines
-  (``boundary_overlap`` among them);
+  (``boundary_overlap``, ``denominator_mismatch`` and ``unit_mismatch`` among them);
 - ``coverage_gap`` and ``intra_guideline_conflict``, computed from the criteria: for each guideline and
   decision point, a grid of profiles over every cell that its criteria distinguish (every bound of
   a numeric field, the open intervals between them, and every value of the other fields that its
