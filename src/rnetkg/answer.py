@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import vocab
+from . import pathway, vocab
 from .criteria.model import STATEMENT_STATUS, Evaluation, Model
 from .explain import missing_inputs, recommendation_explanation, relation, silence
 
@@ -39,10 +39,11 @@ class Answer(dict):
         return self.get("summary", "")
 
 
-def build_answer(profile, model: Model, evaluation: Evaluation) -> Answer:
+def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluation | None = None) -> Answer:
     """The answer: derived values, each guideline in the graph's order with its status, modalities and
-    the recommendations that apply (or are possible), the strategies that divide them, the typed
-    disagreements, and the editorial statements that apply."""
+    the recommendations that apply (or are possible), its follow-up and warnings, the strategies that
+    divide them, the typed disagreements, and the editorial statements that apply. ``initial``: the same
+    tumour evaluated at initial management, for a profile after a local excision (initial_context)."""
     by_guideline: dict[str, list[tuple[Any, dict]]] = {}
     editorial = []
     values = profile.criteria_values()
@@ -55,6 +56,10 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> Answer:
             by_guideline.setdefault(s.guideline, []).append((s, entry))
         else:
             editorial.append(dict(entry, kind=s.kind, label=s.label))
+    applying = {}
+    for r in evaluation.statements:
+        if r.status == 1 and r.statement.counts_for_status:
+            applying.setdefault(r.statement.guideline, []).append(r.statement)
     guidelines = []
     for g in evaluation.guidelines:
         wanted = {vocab.COVERED: ("applies",), vocab.AMBIGUOUS: ("applies",), vocab.AIM_ONLY: ("applies",),
@@ -68,12 +73,13 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> Answer:
                            "mdt": mdt, "reading_dependent": bool(readings), "readings": readings,
                            "recommendations": shown,
                            "silence": silence(model, profile, g.key) if g.status == vocab.SILENT else None,
-                           "aims": aims})
+                           "aims": aims,
+                           "follow_up": (pathway.guideline_follow_up(applying.get(g.key, []), values)
+                                         if vocab.answers(g.status) else []),
+                           "initial_context": (pathway.initial_context(model, profile, initial, g.key)
+                                               if initial is not None else None),
+                           "warnings": pathway.warnings(model, evaluation, g.key, readings)})
     mods = {g["guideline"]: g["modalities"] for g in guidelines}
-    applying = {}
-    for r in evaluation.statements:
-        if r.status == 1 and r.statement.counts_for_status:
-            applying.setdefault(r.statement.guideline, []).append(r.statement)
     disagreements = []
     for d in sorted(evaluation.disagreements, key=lambda x: (x["guidelines"], x["kind"])):
         a, b = d["guidelines"]
@@ -220,7 +226,8 @@ def _entry(profile, r) -> dict[str, Any]:
         "modalities": list(s.modalities),
         "procedures": list(s.procedures),
         "workup": list(s.workup),
-        "follow_up": s.follow_up,
+        "follow_up": pathway.statement_follow_up(s, profile.criteria_values()),
+        "strength": s.strength,
         "assumptions": sorted(assumptions),
         "missing": list(r.missing),
         "source": s.source.to_dict(),
@@ -239,7 +246,11 @@ def row_answer(profile, model: Model) -> dict[str, Any]:
 
 def answer(profile, model: Model) -> dict[str, Any]:
     """The answer computed by the criteria model itself (the scalar reference evaluator)."""
-    return build_answer(profile, model, model.evaluate_readings(profile))
+    from .profile import at_initial_management
+
+    twin = at_initial_management(profile)
+    return build_answer(profile, model, model.evaluate_readings(profile),
+                        model.evaluate_readings(twin) if twin is not None else None)
 
 
 # ---------------------------------------------------------------- the cohort row of an answer
