@@ -3,6 +3,7 @@ criteria model's own evaluation: the same structure, so both give the same dict)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from . import pathway, vocab
@@ -89,6 +90,7 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
                               "relation": rel, "separating_criteria": separating})
     strategy_split = split(model, guidelines)
     return Answer({
+        "provenance": provenance(model),
         "profile": profile.id,
         "derived": profile.derived(),
         "summary": summary_line(model, guidelines, strategy_split, disagreements),
@@ -98,6 +100,27 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
         "missing_inputs": missing_inputs(model, profile, evaluation),
         "editorial_statements": sorted(editorial, key=lambda e: e["id"]),
     })
+
+
+SOURCES_BANNER = ("The content is as summarised by two review articles (seed 000, World J Gastrointest Oncol 2026; "
+                  "seed 001, World J Gastroenterol 2025), not the guidelines' own text.")
+
+
+def provenance(model: Model) -> dict[str, Any]:
+    """What an answer was computed with: the rnetkg version, the hash of the loaded graph, the default
+    readings in force, and that the content is as two review articles summarise it."""
+    import rnetkg
+
+    return {"rnetkg": rnetkg.__version__, "graph": _graph_hash(),
+            "readings": sorted(r.id for r in model.readings.values() if r.default), "sources": SOURCES_BANNER}
+
+
+@lru_cache(maxsize=1)
+def _graph_hash() -> str:
+    from .graph import graph_hash
+    from .paths import extra_kg_files
+
+    return graph_hash(extra_kg_files())
 
 
 def strategies_of(model: Model, modalities) -> list[str]:

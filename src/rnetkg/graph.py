@@ -32,6 +32,18 @@ def load_time_queries() -> list[str]:
     return [(paths.query_dir() / f"{name}.rq").read_text(encoding="utf-8") for name in LOAD_TIME_QUERIES]
 
 
+def graph_hash(extra: list[Path] | None = None) -> str:
+    """The SHA-256 of the graph rnetkg loads: every source file (ontology, kg/, extra files) and every
+    load-time query, by name and content, in load order. Two answers with the same hash come from the same
+    graph."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for f in [*source_files(), *(extra or []), *(paths.query_dir() / f"{n}.rq" for n in LOAD_TIME_QUERIES)]:
+        digest.update(f.name.encode("utf-8") + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def load_store(extra: list[Path] | None = None) -> ox.Store:
     """A fresh in-memory pyoxigraph store with ontology + kg (+ extra files) and the triples of the
     load-time CONSTRUCTs."""

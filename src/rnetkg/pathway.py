@@ -100,14 +100,14 @@ def warnings(model: Model, evaluation: Evaluation, key: str, readings: list[dict
             if s.guideline == key and r.status == APPLIES and s.counts_for_status and not wanted & set(s.modalities):
                 out.append({"kind": "consensus_contradiction", "reading": "default", "recommendation": s.id,
                             "statement": c.id, "quote": quote,
-                            "message": f"{key}'s row as summarised ({s.label or s.id}) has no qualifier for "
-                                       f"'{scope}', for which seed 001 states a consensus across guidelines "
-                                       f"({', '.join(model.modality_labels.get(m, m) for m in c.modalities)})."})
+                            "message": f"the row as summarised ({s.label or s.id}) has no qualifier for '{scope}', "
+                                       f"for which seed 001 states a consensus across guidelines "
+                                       f"({', '.join(model.modality_labels.get(m, m) for m in c.modalities)})"})
         for reading in readings:
             if reading["default"] or not vocab.answers(reading["status"]) or wanted & set(reading["modalities"]):
                 continue
             out.append({"kind": "consensus_contradiction", "reading": reading["reading"], "recommendation": None,
                         "statement": c.id, "quote": quote,
-                        "message": f"Under the reading '{reading['label']}', {key}'s answer has no qualifier for "
-                                   f"'{scope}', for which seed 001 states a consensus across guidelines."})
+                        "message": f"under the reading '{reading['label']}', the answer has no qualifier for "
+                                   f"'{scope}', for which seed 001 states a consensus across guidelines"})
     return out

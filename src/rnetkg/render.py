@@ -39,6 +39,101 @@ def _criteria_text(criteria: list[dict[str, Any]], result: str) -> str:
     return "; ".join(one(c) for c in criteria if c["result"] == result and c["field"] != "precedence")
 
 
+SUMMARY_MAX_LINES = 40
+
+
+def provenance_line(answer: dict[str, Any]) -> str:
+    p = answer.get("provenance") or {}
+    return (f"rnetkg {p.get('rnetkg', '?')} · graph {str(p.get('graph', ''))[:12]} · default readings · "
+            "as two review articles summarise the guidelines")
+
+
+def _because(g: dict[str, Any]) -> str:
+    """Why, in a few words: what applies (criteria as written), what is missing, why silent, the aim."""
+    if g["status"] == vocab.AIM_ONLY:
+        return "aim: " + "; ".join(g.get("aims", []))
+    if g["status"] == vocab.POSSIBLE_ANSWER:
+        missing = sorted({m for r in g["recommendations"] for m in r.get("missing", [])})
+        return "possible: missing " + ", ".join(missing)
+    if g["status"] == vocab.SILENT:
+        ctx = g.get("initial_context")
+        if ctx and ctx["modalities"]:
+            within = {True: "the excision done lies within it", False: "the excision done lies outside it",
+                      None: "whether the excision done lies within it is open"}[ctx["procedure_done_within"]]
+            return f"nothing after an excision; before it: {_words(ctx['modalities'])} ({within})"
+        return (g.get("silence") or {}).get("reason", "")
+    texts = []
+    for r in g["recommendations"]:
+        if r["status"] == "applies":
+            met = _criteria_text(r.get("criteria", []), "met")
+            if met and met not in texts:
+                texts.append(met)
+    return "because " + " | ".join(texts) if texts else ""
+
+
+def _follow_up_words(f: dict[str, Any]) -> str:
+    if f["kind"] == "none":
+        return "no further follow-up"
+    if f["kind"] == "not_stated":
+        return "not stated"
+    interval = f["interval_months"]
+    words = f"every {interval[0]:g}-{interval[1]:g} months" if interval else "interval not stated"
+    exams = " or ".join(f["examinations"]) if f["examinations"] else "examinations not named"
+    return f"{words}, {exams}" + ("; first year only, later not stated" if f["first_year_only"] else "")
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= WIDTH else line[:WIDTH - 1] + "…"
+
+
+def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
+    """The summary view (DESIGN.md, Summary first), at most 40 lines: the split, each guideline with why,
+    the follow-up, warnings, what to measure next. When it would be longer, each guideline is cut to one
+    line first, then warnings and the other lists are counted instead of listed; `--detail` gives every
+    explanation."""
+    a = Answer.of(answer)
+    d = a["derived"]
+    head = [provenance_line(a),
+            f"Profile {a['profile']}: grade {d['grade'] or 'unknown'}, T category {d['t_stage'] or 'unknown'}, "
+            f"{d['decision_point'].replace('_', ' ')}"]
+    head += textwrap.wrap(a.summary_line, WIDTH) if a.summary_line else []
+    width = max(len(_words(g["modalities"])) for g in a["guidelines"])
+    long_rows, short_rows = [], []
+    for g in a["guidelines"]:
+        marks = ("  [MDT decision]" if g["mdt"] else "") + ("  [reading-dependent]" if g["reading_dependent"] else "")
+        line = f"{g['guideline']:<11} {g['status']:<9} {_words(g['modalities']):<{width}}{marks}".rstrip()
+        because = _because(g)
+        long_rows += [_cut(line)] + [_cut(" " * 12 + t) for t in textwrap.wrap(because, WIDTH - 12)[:2]]
+        short_rows.append(_cut(f"{line}  {because}" if because else line))
+    follow: dict[str, list[str]] = {}
+    for g in a["guidelines"]:
+        for f in g.get("follow_up", []):
+            follow.setdefault(_follow_up_words(f), [])
+            if g["guideline"] not in follow[_follow_up_words(f)]:
+                follow[_follow_up_words(f)].append(g["guideline"])
+    follow_lines = [f"  {', '.join(keys)}: {words}" for words, keys in follow.items() if words != "not stated"]
+    if "not stated" in follow:
+        follow_lines.append(f"  not stated by {', '.join(follow['not stated'])}")
+    warned = [f"  {g['guideline']}: {w['message']}" for g in a["guidelines"] for w in g.get("warnings", [])]
+    measure = [f"  {m['field']}: changes the answer of {', '.join(m['affects'])}" for m in a.get("missing_inputs", [])]
+    gaps = a.with_status(vocab.SILENT)
+    tail = [_cut(f"Silent (coverage gap, not disagreement): {', '.join(gaps)}")] if gaps else []
+    tail.append(_cut(f"Every explanation, source and quote: rnetkg compare {source} --detail"))
+    blocks = [("Follow-up:", follow_lines), ("Warnings (seed 001's consensus):", warned), ("To measure next:", measure)]
+
+    def assemble(rows: list[str], listed: bool) -> list[str]:
+        body = []
+        for title, lines in blocks:
+            if lines:
+                body += [title] + [_cut(x) for x in lines] if listed else [f"{title} {len(lines)}, see --detail"]
+        return head + [""] + rows + [""] + body + tail
+    for rows, listed in ((long_rows, True), (short_rows, True), (short_rows, False)):
+        out = assemble(rows, listed)
+        if len(out) <= SUMMARY_MAX_LINES:
+            return "\n".join(out)
+    return "\n".join(out[:SUMMARY_MAX_LINES - 1] + [tail[-1]])
+
+
 def answer_table(answer: dict[str, Any]) -> str:
     """The answer for a person: each guideline's answer in words with the reason beside it, where the
     sources are unclear, the disagreements with their types, and what to measure next."""
