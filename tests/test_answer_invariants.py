@@ -8,12 +8,15 @@ queries/modalities.rq), so a guideline added to kg/ is held to the same rules wi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from rnetkg import compare, queries
+from rnetkg import compare, graph, queries
+from rnetkg.engine import StoreEngine
 from rnetkg.profile import parse_profile
 
-from casefixtures import CASES, fixture_problems, load_case
+from casefixtures import CASES, assert_case, fixture_problems, load_case
 from conformance.profiles import boundary_profiles, extreme_profiles, random_profiles
 
 STATUSES = {"covered", "ambiguous", "possible", "silent", "aim_only"}
@@ -212,3 +215,30 @@ def test_issue21_the_invariants_catch_a_broken_answer(graph_terms):
     assert any("no missing input names it" in x for x in broken(lambda a: by(a, silent).update(
         status="possible", silence=None, recommendations=[{"status": "possible", "missing": ["grade"],
                                                            "modalities": []}])))
+
+
+# ---------------------------------------------------------------- a ninth guideline
+
+EXTRA = Path(__file__).parent / "fixtures" / "extra-guideline" / "test-extra.ttl"
+
+
+@pytest.fixture(scope="module")
+def ninth():
+    """The shipped graph with the fictional guideline of tests/fixtures/extra-guideline/ beside it."""
+    return StoreEngine(graph.load_store(extra=[EXTRA]))
+
+
+def test_issue21_a_ninth_guideline_changes_no_case_fixture(ninth):
+    """Every fixture still holds, and every answer keeps the invariants, when kg/ holds one guideline
+    more (it answers at 5 mm and beyond 20 mm, so it takes part in pairs and in the answers)."""
+    keys, modalities = _graph_keys(ninth), _graph_modalities(ninth)
+    assert keys[-1] == "TEST-EXTRA" and "TEST-EXTRA" not in {k for p in CASES for k in load_case(p)["expect"]}
+    cases = [load_case(p) for p in CASES]
+    profiles = [parse_profile(c["profile"]) for c in cases]
+    answers = compare.compare_profiles(profiles, ninth)
+    for case, profile, a in zip(cases, profiles, answers):
+        assert answer_problems(a, keys, modalities, profile) == [], profile.id
+        assert_case(case, {g["guideline"]: (g["status"], g["modalities"]) for g in a["guidelines"]},
+                    [(*d["guidelines"], d["kind"]) for d in a["disagreements"]],
+                    [g["guideline"] for g in a["guidelines"] if g["reading_dependent"]])
+    assert any("TEST-EXTRA" in d["guidelines"] for a in answers for d in a["disagreements"])
