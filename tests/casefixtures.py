@@ -5,7 +5,7 @@ is about (the ones its `why` names or whose criteria it exercises), not of every
 graph, so that a guideline added to kg/ changes no fixture. The other keys speak of those guidelines
 only:
 
-- `conflicts`, `partial`, `complementary`: the pairs of that kind between two guidelines of `expect`,
+- `conflicts`, `partial`, `level`, `complementary`: the pairs of that kind between two guidelines of `expect`,
   sorted (an absent key means none); pairs with a guideline outside `expect` are not asserted;
 - `reading_dependent`: which guidelines of `expect` are reading-dependent (absent: none);
 - `readings`, `recommendations`, `missing`: per guideline of `expect`, its readings' answers, the
@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 
 CASES = sorted((Path(__file__).parent / "fixtures" / "cases").glob("*.json"))
-PAIR_KEYS = {"conflict": "conflicts", "partial": "partial", "complementary": "complementary"}
+from rnetkg.vocab import PAIR_COLUMNS as PAIR_KEYS  # kind -> the fixture's key (conflicts, partial, level, complementary)
 
 
 def load_case(path: Path) -> dict:
