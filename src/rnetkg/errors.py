@@ -71,3 +71,8 @@ def one_line(message: str, limit: int = MAX_LINE) -> str:
         keep = limit - 5
         text = text[: keep * 2 // 3] + " ... " + text[-(keep - keep * 2 // 3):]
     return text
+
+
+class ExtraGraphError(RnetkgError):
+    """An extra graph ($RNETKG_EXTRA_KG) that cannot be loaded: not valid Turtle, not UTF-8, or one that
+    would change or extend the shipped graph."""
