@@ -10,10 +10,17 @@ from typing import Any, Sequence
 
 from .check.findings import ERROR, WARNING, Finding
 from .criteria.model import STATUSES
+from .errors import printable
 from .namespaces import short_iri
 
 
 WIDTH = 100
+
+
+def _terminal(lines: Sequence[str]) -> str:
+    """Lines for a terminal: no control character of an id, a value or a file name reaches it raw
+    (errors.printable)."""
+    return "\n".join(printable(line) for line in "\n".join(lines).split("\n"))
 
 
 def to_json(answer: dict[str, Any]) -> str:
@@ -111,7 +118,7 @@ def answer_table(answer: dict[str, Any]) -> str:
         out.append("Editorial statements (seed 001, not guidelines):")
         for e in answer["editorial_statements"]:
             out.append(f"  - {e['id']} [{e['kind']}, {e['status']}]: {_words(e['modalities'])}")
-    return "\n".join(out)
+    return _terminal(out)
 
 
 def rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -121,7 +128,7 @@ def rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
                                 for i, v in enumerate(row)).rstrip()
     lines = [fmt(list(columns)), fmt(["-" * w for w in widths])] + [fmt(r) for r in cells]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines)
+    return _terminal(lines)
 
 
 def rows_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -141,7 +148,10 @@ def answer_csv(answer: dict[str, Any]) -> str:
     """One answer as the cohort CSV row (same columns as `compare --cohort`)."""
     from .answer import answer_to_row, csv_columns
 
-    return rows_csv(csv_columns([g["guideline"] for g in answer["guidelines"]]), [answer_to_row(answer)])
+    from .cohort.write import formula_safe
+
+    return rows_csv([formula_safe(c) for c in csv_columns([g["guideline"] for g in answer["guidelines"]])],
+                    [[formula_safe(c) for c in answer_to_row(answer)]])
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -170,7 +180,7 @@ def format_summary(summary: dict[str, Any]) -> str:
                          f"   {summary['complementary'].get(p, 0):>13}")
     else:
         lines.append("disagreements: none")
-    return "\n".join(lines)
+    return _terminal(lines)
 
 
 def format_findings(findings: Sequence[Finding], fmt: str = "table", elapsed: float | None = None) -> str:
@@ -193,7 +203,7 @@ def format_findings(findings: Sequence[Finding], fmt: str = "table", elapsed: fl
                                        break_long_words=False, break_on_hyphens=False))
     took = f" in {elapsed:.1f} s" if elapsed is not None else ""
     lines.append(f"{len(findings)} finding(s): {errors} error(s), {warnings} warning(s){took}")
-    return "\n".join(lines)
+    return _terminal(lines)
 
 
 def side_by_side_table(profile, answer: dict[str, Any], rows, seconds: float, reasoner: str) -> str:
@@ -208,4 +218,4 @@ def side_by_side_table(profile, answer: dict[str, Any], rows, seconds: float, re
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
     verdict = "the reasoner and SPARQL agree" if not disagree else f"they disagree on {disagree} row(s)"
     lines.append(f"{verdict} (reasoner call {seconds:.1f} s)")
-    return "\n".join(lines)
+    return _terminal(lines)
