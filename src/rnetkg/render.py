@@ -49,7 +49,7 @@ def answer_table(answer: dict[str, Any]) -> str:
     sources are unclear, the disagreements with their types, and what to measure next."""
     out = []
     d = answer["derived"]
-    out.append(f"Profile {answer['profile']}: grade {d['grade'] or 'unknown'}, "
+    out.append(f"Profile {printable(answer['profile'])}: grade {d['grade'] or 'unknown'}, "
                f"T category {d['t_stage'] or 'unknown'}, {d['decision_point'].replace('_', ' ')}")
     if answer.get("summary"):
         out.append(answer["summary"])
@@ -122,7 +122,7 @@ def answer_table(answer: dict[str, Any]) -> str:
 
 
 def rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    cells = [[("" if v is None else printable(v)) for v in row] for row in rows]
     widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
     fmt = lambda row: "  ".join((v if len(v) <= widths[i] else v[: widths[i] - 1] + "…").ljust(widths[i])
                                 for i, v in enumerate(row)).rstrip()
@@ -159,8 +159,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     read = summary["read"]
     classes = summary.get("classes")
     shared = f", {classes:,} classes of profiles evaluated" if classes is not None else ""
-    lines = [f"cohort {summary['input']}: {read:,} profile{'' if read == 1 else 's'} read, {summary['written']:,} "
-             f"written to {summary['output']}, {summary['rejected']:,} rejected ({summary['engine']} engine"
+    lines = [f"cohort {printable(summary['input'])}: {read:,} profile{'' if read == 1 else 's'} read, "
+             f"{summary['written']:,} written to {printable(summary['output'])}, {summary['rejected']:,} rejected "
+             f"({summary['engine']} engine"
              f"{shared}, {summary['seconds']:.2f} s)"]
     lines.append("")
     head = f"{'guideline':<12}" + "".join(f"{s:>11}" for s in STATUSES) + f"{'reading-dependent':>19}"
@@ -212,7 +213,7 @@ def side_by_side_table(profile, answer: dict[str, Any], rows, seconds: float, re
     disagree = sum(t[3] == "NO" for t in table)
     head = ("guideline", "SPARQL applies", f"reasoner ({reasoner}) applies", "agree")
     widths = [max(len(x[i]) for x in [head, *table]) for i in range(4)]
-    lines = [f"profile {answer.get('profile', profile.id)}: decision point {profile.decision_point}",
+    lines = [f"profile {printable(answer.get('profile', profile.id))}: decision point {profile.decision_point}",
              "  ".join(h.ljust(w) for h, w in zip(head, widths)),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
