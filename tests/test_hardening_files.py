@@ -477,3 +477,20 @@ def test_issue25_prepare_in_place_rules(tmp_path, monkeypatch):
     with pytest.raises(UsageError, match="is not a regular file"):
         outputs.prepare_in_place(Path("/dev/null"), "--feedback-db")
     assert victim.read_text() == "precious\n"
+
+
+def test_issue25_item19_extra_graph_folder_with_a_link_to_a_device_is_one_line(tmp_path):
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    (folder / "zero.ttl").symlink_to("/dev/zero")
+    env = dict(os.environ, RNETKG_EXTRA_KG=str(folder), PYTHONPATH=str(ROOT / "src"))
+    done = subprocess.run([sys.executable, "-m", "rnetkg", "query", "guidelines"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    one_line_error(done.returncode, done.stdout, done.stderr, str(folder / "zero.ttl"), "is not a regular file")
+
+
+def test_issue25_item7_written_file_names_are_escaped_on_the_terminal(capsys, tmp_path):
+    code, out, err = run(capsys, "serve", "--dump", tmp_path / "g\x1b[2J.nt")
+    assert code == 0, err
+    assert out == f"wrote {tmp_path}/g\\x1b[2J.nt\n"
+    assert listing(tmp_path) == ["g\x1b[2J.nt"]

@@ -14,6 +14,8 @@ Loading runs in three steps, in this order:
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +58,8 @@ def read_extra(path: Path) -> list[ox.Triple]:
     """The triples of one extra graph; ExtraGraphError (one line naming the file, and the line when
     known) when it cannot be read, is not UTF-8 or is not valid Turtle."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):   # a device or a pipe would be read without end
+            raise ExtraGraphError(f"${paths.EXTRA_KG_ENV} {path}: is not a regular file; give a Turtle file")
         return [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     except SyntaxError as e:
         where = f" line {e.lineno}" if e.lineno else ""
