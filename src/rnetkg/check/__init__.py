@@ -14,6 +14,9 @@
   management recommendations that both apply in some cell and recommend disjoint modality sets are a
   conflict (an error unless a ``rnet:PrecedenceRule`` with a justification settles it). Cells are
   merged into readable regions for the messages.
+- ``extra_graph``: an extra graph ($RNETKG_EXTRA_KG) that imports something or would change or extend
+  the shipped graph (graph.extra_graph_problems), an error; the file is left out of the reasoning, QC
+  and coverage checks.
 
 Severity follows DESIGN.md: a property of the source is a warning, a defect of the graph an error.
 """
