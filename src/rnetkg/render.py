@@ -11,11 +11,18 @@ from typing import Any, Sequence
 from .check.findings import ERROR, WARNING, Finding
 from . import vocab
 from .answer import Answer
+from .errors import printable
 from .vocab import STATUSES
 from .namespaces import short_iri
 
 
 WIDTH = 100
+
+
+def _terminal(lines: Sequence[str]) -> str:
+    """Lines for a terminal: no control character of an id, a value or a file name reaches it raw
+    (errors.printable)."""
+    return "\n".join(printable(line) for line in "\n".join(lines).split("\n"))
 
 
 def to_json(answer: dict[str, Any]) -> str:
@@ -139,7 +146,7 @@ def answer_table(answer: dict[str, Any]) -> str:
     sources are unclear, the disagreements with their types, and what to measure next."""
     out = []
     d = answer["derived"]
-    out.append(f"Profile {answer['profile']}: grade {d['grade'] or 'unknown'}, "
+    out.append(f"Profile {printable(answer['profile'])}: grade {d['grade'] or 'unknown'}, "
                f"T category {d['t_stage'] or 'unknown'}, {d['decision_point'].replace('_', ' ')}")
     if answer.get("summary"):
         out.append(answer["summary"])
@@ -210,17 +217,17 @@ def answer_table(answer: dict[str, Any]) -> str:
         out.append("Editorial statements (seed 001, not guidelines):")
         for e in answer["editorial_statements"]:
             out.append(f"  - {e['id']} [{e['kind']}, {e['status']}]: {_words(e['modalities'])}")
-    return "\n".join(out)
+    return _terminal(out)
 
 
 def rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    cells = [[("" if v is None else printable(v)) for v in row] for row in rows]
     widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
     fmt = lambda row: "  ".join((v if len(v) <= widths[i] else v[: widths[i] - 1] + "…").ljust(widths[i])
                                 for i, v in enumerate(row)).rstrip()
     lines = [fmt(list(columns)), fmt(["-" * w for w in widths])] + [fmt(r) for r in cells]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines)
+    return _terminal(lines)
 
 
 def rows_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -240,7 +247,10 @@ def answer_csv(answer: dict[str, Any]) -> str:
     """One answer as the cohort CSV row (same columns as `compare --cohort`)."""
     from .answer import answer_to_row, csv_columns
 
-    return rows_csv(csv_columns([g["guideline"] for g in answer["guidelines"]]), [answer_to_row(answer)])
+    from .cohort.write import formula_safe
+
+    return rows_csv([formula_safe(c) for c in csv_columns([g["guideline"] for g in answer["guidelines"]])],
+                    [[formula_safe(c) for c in answer_to_row(answer)]])
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -248,8 +258,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     read = summary["read"]
     classes = summary.get("classes")
     shared = f", {classes:,} classes of profiles evaluated" if classes is not None else ""
-    lines = [f"cohort {summary['input']}: {read:,} profile{'' if read == 1 else 's'} read, {summary['written']:,} "
-             f"written to {summary['output']}, {summary['rejected']:,} rejected ({summary['engine']} engine"
+    lines = [f"cohort {printable(summary['input'])}: {read:,} profile{'' if read == 1 else 's'} read, "
+             f"{summary['written']:,} written to {printable(summary['output'])}, {summary['rejected']:,} rejected "
+             f"({summary['engine']} engine"
              f"{shared}, {summary['seconds']:.2f} s)"]
     if summary.get("notes"):
         n = len(summary["notes"])
@@ -272,7 +283,7 @@ def format_summary(summary: dict[str, Any]) -> str:
                                                    for k in vocab.PAIR_KINDS))
     else:
         lines.append("disagreements: none")
-    return "\n".join(lines)
+    return _terminal(lines)
 
 
 def format_findings(findings: Sequence[Finding], fmt: str = "table", elapsed: float | None = None) -> str:
@@ -295,7 +306,7 @@ def format_findings(findings: Sequence[Finding], fmt: str = "table", elapsed: fl
                                        break_long_words=False, break_on_hyphens=False))
     took = f" in {elapsed:.1f} s" if elapsed is not None else ""
     lines.append(f"{len(findings)} finding(s): {errors} error(s), {warnings} warning(s){took}")
-    return "\n".join(lines)
+    return _terminal(lines)
 
 
 def side_by_side_table(profile, answer: dict[str, Any], rows, seconds: float, reasoner: str) -> str:
@@ -304,10 +315,10 @@ def side_by_side_table(profile, answer: dict[str, Any], rows, seconds: float, re
     disagree = sum(t[3] == "NO" for t in table)
     head = ("guideline", "SPARQL applies", f"reasoner ({reasoner}) applies", "agree")
     widths = [max(len(x[i]) for x in [head, *table]) for i in range(4)]
-    lines = [f"profile {answer.get('profile', profile.id)}: decision point {profile.decision_point}",
+    lines = [f"profile {printable(answer.get('profile', profile.id))}: decision point {profile.decision_point}",
              "  ".join(h.ljust(w) for h, w in zip(head, widths)),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
     verdict = "the reasoner and SPARQL agree" if not disagree else f"they disagree on {disagree} row(s)"
     lines.append(f"{verdict} (reasoner call {seconds:.1f} s)")
-    return "\n".join(lines)
+    return _terminal(lines)
