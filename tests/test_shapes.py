@@ -193,12 +193,13 @@ CASES = [
     case("NumericRangeConditionShape-upperBound-inclusive", "range-max-no-flag",
          'ex:range-max-no-flag a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
          'rnet:maxValue 20.0 ; rnet:asWritten "< 2 cm" .'),
-    case("NumericRangeConditionShape-percentField-minValue", "ki67-below-zero",
+    case("NumericRangeConditionShape-percentField", "ki67-below-zero",
          'ex:ki67-below-zero a rnet:NumericRangeCondition ; rnet:onField rnet:field_ki67_percent ; '
          'rnet:minValue -1.0 ; rnet:minInclusive true ; rnet:asWritten "Ki-67 ≥ -1%" .'),
-    case("NumericRangeConditionShape-percentField-maxValue", "ki67-above-hundred",
+    case("NumericRangeConditionShape-percentField", "ki67-above-hundred",
          'ex:ki67-above-hundred a rnet:NumericRangeCondition ; rnet:onField rnet:field_ki67_percent ; '
-         'rnet:maxValue 120.0 ; rnet:maxInclusive true ; rnet:asWritten "Ki-67 ≤ 120%" .'),
+         'rnet:maxValue 120.0 ; rnet:maxInclusive true ; rnet:asWritten "Ki-67 ≤ 120%" .',
+         variant="upper bound"),
     case("NumericRangeConditionShape-nonEmpty", "range-min-above-max",
          'ex:range-min-above-max a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
          'rnet:minValue 20.0 ; rnet:minInclusive true ; rnet:maxValue 10.0 ; rnet:maxInclusive true ; '
@@ -268,11 +269,11 @@ CASES = [
          "rnet:listsRiskFactors true ; rnet:component ex:rfd-ki67-150 ; rnet:source ex:excerpt . "
          "ex:rfd-ki67-150 a rnet:NumericRangeCondition ; rnet:onField rnet:field_ki67_percent ; "
          'rnet:minValue 150.0 ; rnet:minInclusive false ; rnet:asWritten "Ki-67 > 150%" .',
-         also=(("NumericRangeConditionShape-percentField-minValue", "rfd-ki67-150"),)),
-    case("RiskFactorDefinitionShape-listed-component", "rfd-listed-none",
+         also=(("NumericRangeConditionShape-percentField", "rfd-ki67-150"),)),
+    case("RiskFactorDefinitionShape-listed", "rfd-listed-none",
          "ex:rfd-listed-none a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; "
          "rnet:listsRiskFactors true ; rnet:source ex:excerpt ."),
-    case("RiskFactorDefinitionShape-unlisted-component", "rfd-unlisted-with-components",
+    case("RiskFactorDefinitionShape-unlisted", "rfd-unlisted-with-components",
          "ex:rfd-unlisted-with-components a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; "
          "rnet:listsRiskFactors false ; rnet:component ex:lvi ; rnet:source ex:excerpt ."),
 
