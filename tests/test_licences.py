@@ -107,6 +107,17 @@ def test_issue27_a_source_without_licence_or_rights_stops_the_release(tmp_path, 
     assert not out.exists()
 
 
+def test_issue27_release_into_docs_would_overwrite_its_input_page(capsys):
+    page = ROOT / "docs" / "ontology.html"
+    before = page.read_bytes()
+    assert release_cli.main(["release", "--out", str(ROOT / "docs")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"rnetkg: release: --out {ROOT / 'docs'} would overwrite docs/ontology.html, one of its "
+                   "inputs: choose another folder\n")
+    assert page.read_bytes() == before
+    assert not (ROOT / "docs" / "LICENSES.md").exists()
+
+
 def test_issue27_readme_states_the_source_licences():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     licence = text.split("## License", 1)[1]

@@ -300,6 +300,10 @@ def build_release(outdir: Path) -> dict[str, Path]:
         raise ReleaseError(f"release: {len(whole)} triples loaded but {len(g)} converted")
     files["turtle"] = g.serialize(format="turtle", encoding="utf-8")
     files["jsonld"] = g.serialize(format="json-ld", context=prefixes, indent=1, encoding="utf-8")
+    page_dest = outdir / names["page"]
+    if page_dest.resolve() == (paths.checkout_root() or outdir).joinpath("docs", "ontology.html").resolve():
+        raise ReleaseError(f"release: --out {outdir} would overwrite docs/ontology.html, one of its inputs: "
+                           "choose another folder")
     files["page"] = _ontology_page()
     files["licences"] = licence_notice(whole, version).encode("utf-8")
 
