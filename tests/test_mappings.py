@@ -58,6 +58,10 @@ def test_issue27_required_concepts_are_mapped(mset):
             "rnet:RectalNeuroendocrineTumour"} <= subjects
     disease = {row["object_id"] for row in mset.rows if row["subject_id"] == "rnet:RectalNeuroendocrineTumour"}
     assert {"ICDO3M:8240/3", "ICDO3M:8249/3", "ICD10CM:C7A.026"} <= disease
+    procedures = {row["subject_id"] for row in mset.rows if row["object_id"].startswith("SCTID:")}
+    assert {"rnet:EndoscopicMucosalResection", "rnet:EndoscopicSubmucosalDissection",
+            "rnet:TransanalEndoscopicMicrosurgery", "rnet:AnteriorResection", "rnet:AbdominoperinealResection",
+            "rnet:LocalExcision"} <= procedures
 
 
 def test_issue27_sssom_reader_rejects_an_unknown_predicate(tmp_path):
