@@ -58,9 +58,9 @@ CASES = [
          "ex:rec-issued-by-article a rnet:ManagementRecommendation ; rnet:issuedBy ex:doc ; "
          "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; "
          "rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
-    case("RecommendationShape-decisionPoint", "rec-two-points",
-         f"ex:rec-two-points a rnet:ManagementRecommendation ; {REC} ; rnet:recommendsAction rnet:ModifiedEMR ; "
-         "rnet:decisionPoint rnet:AfterLocalResection ."),
+    case("RecommendationShape-decisionPoint", "rec-no-point",
+         "ex:rec-no-point a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
+         "rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
     case("RecommendationShape-decisionPoint-class", "rec-point-is-grade",
          "ex:rec-point-is-grade a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
          "rnet:decisionPoint rnet:G1 ; rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ; "
@@ -366,6 +366,12 @@ CASES = [
          "ex:profile-margin-unknown a rnet:CaseProfile ; rnet:sizeMm 15.0 ; rnet:marginStatus ex:unknown ."),
     case("CaseProfileShape-atypicalSurface", "profile-surface-number",
          f"ex:profile-surface-number a rnet:CaseProfile ; {PROFILE} ; rnet:atypicalSurface 1 ."),
+    case("CaseProfileShape-resectionProcedure", "profile-radical-resection",
+         f"ex:profile-radical-resection a rnet:CaseProfile ; {PROFILE} ; rnet:resectionProcedure rnet:RadicalSurgery ."),
+    case("CaseProfileShape-liverMetastasis", "profile-liver-text",
+         f'ex:profile-liver-text a rnet:CaseProfile ; {PROFILE} ; rnet:liverMetastasis "liver" .'),
+    case("CaseProfileShape-metastasesResectable", "profile-resectable-twice",
+         f"ex:profile-resectable-twice a rnet:CaseProfile ; {PROFILE} ; rnet:metastasesResectable true , false ."),
     case("CaseProfileShape-atDecisionPoint", "profile-point-is-margin",
          f"ex:profile-point-is-margin a rnet:CaseProfile ; {PROFILE} ; rnet:atDecisionPoint rnet:margin_negative ."),
     # issue 27: the shapes of the instantiated classes that had none (SHACL Core, one file each)
