@@ -162,6 +162,7 @@ class Statement:
     follow_ups: tuple[FollowUp, ...] = ()
     across_guidelines: bool = False   # a consensus its source states across guidelines
     strength: str = ""                # how strongly the source words it ('outlined in', 'may be considered')
+    decision_basis: str | None = None  # the risk-factor definition a choice it leaves open is based on
     caveats: tuple[str, ...] = ()  # the notes on where its source is vague, and how it is encoded
     aims: tuple[str, ...] = ()     # aims it states, which are not actions
 
@@ -267,6 +268,8 @@ class Model:
     strategies: dict[str, str] = field(default_factory=dict)
     levels: dict[str, int] = field(default_factory=dict)
     strategy_labels: dict[str, str] = field(default_factory=dict)
+    # every risk-factor definition of a guideline that holds under every reading: IRI -> (label, atoms)
+    risk_definitions: dict[str, tuple[str, tuple[Atom, ...]]] = field(default_factory=dict)
     # the local excisions a profile may state as done: key -> (label, modality)
     procedures: dict[str, tuple[str, str]] = field(default_factory=dict)
     # the criteria of each statement in each reading context, as queries/criteria.rq lists them
