@@ -35,7 +35,8 @@ def criterion_entry(c: Criterion, values: dict[str, Any]) -> dict[str, Any]:
         return {"as_written": f"unless: {c.label}",
                 "field": "precedence", "value": None, "result": result}
     if c.part == c.iri:   # any of its atoms
-        known = [f"{a.field}: {_value(values[a.field])}" for a in c.atoms if values.get(a.field) is not None]
+        shown = lambda v: str(v).lower() if isinstance(v, bool) else _value(v)  # noqa: E731
+        known = [f"{a.field}: {shown(values[a.field])}" for a in c.atoms if values.get(a.field) is not None]
         return {"as_written": c.as_written, "field": "any_of", "value": "; ".join(known) or None, "result": result}
     return {"as_written": c.as_written, "field": "risk_factors", "value": None, "result": result}
 

@@ -108,7 +108,9 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
     width = max(len(_words(g["modalities"])) for g in a["guidelines"])
     long_rows, short_rows = [], []
     for g in a["guidelines"]:
-        marks = ("  [MDT decision]" if g["mdt"] else "") + ("  [reading-dependent]" if g["reading_dependent"] else "")
+        strengths = sorted({r["strength"] for r in g["recommendations"] if r.get("strength") and r["status"] == "applies"})
+        marks = (("  [MDT decision]" if g["mdt"] else "") + ("  [reading-dependent]" if g["reading_dependent"] else "")
+                 + "".join(f"  ['{w}']" for w in strengths))
         line = f"{g['guideline']:<11} {g['status']:<9} {_words(g['modalities']):<{width}}{marks}".rstrip()
         because = _because(g)
         long_rows += [_cut(line)] + [_cut(" " * 12 + t) for t in textwrap.wrap(because, WIDTH - 12)[:2]]
