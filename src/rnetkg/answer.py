@@ -79,7 +79,7 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
                            "aims": aims,
                            "follow_up": (pathway.guideline_follow_up(applying.get(g.key, []), values)
                                          if vocab.answers(g.status) else []),
-                           "initial_context": (pathway.initial_context(model, profile, initial, g.key)
+                           "initial_context": (pathway.initial_context(model, profile, initial, g.key, g.status)
                                                if initial is not None else None),
                            "warnings": pathway.warnings(model, evaluation, g.key, readings)})
     mods = {g["guideline"]: g["modalities"] for g in guidelines}
@@ -222,7 +222,12 @@ def summary_line(model: Model, guidelines: list[dict[str, Any]], strategy_split:
     # complementary answers (different scopes or targets) are listed side by side, not against each other
     opposed = any(d["kind"] != "complementary" for d in disagreements)
     text = ""
-    if answering and len({tuple(by_key[k]["modalities"]) for k in by_key}) == 1:
+    if len(answering) == 1:
+        g = answering[0]
+        text = (f"{g['guideline']} {g['status']}: " + (" or ".join if g["status"] == vocab.AMBIGUOUS else " + ".join)(
+            model.modality_labels[m] for m in g["modalities"]))
+    elif answering and len({tuple(by_key[k]["modalities"]) for k in by_key}) == 1 and \
+            not any(g["status"] == vocab.AMBIGUOUS for g in answering):
         text = "all that answer say " + " + ".join(model.modality_labels[m] for m in answering[0]["modalities"])
     elif answering:
         joined = ""
@@ -259,8 +264,8 @@ def _reading(r, g) -> dict[str, Any]:
 def _entry(profile, r) -> dict[str, Any]:
     s = r.statement
     assumptions = set(s.assumptions)
-    if profile.notes and "grade" in s.fields:
-        assumptions.update(profile.notes)
+    if "grade" in s.fields:
+        assumptions.update(n for n in profile.notes if n.startswith("grade "))
     return {
         "id": s.id,
         "status": STATEMENT_STATUS[r.status],

@@ -121,8 +121,6 @@ def missing_inputs(model: Model, profile, evaluation) -> list[dict[str, Any]]:
                 p = parse_profile({**data, field: v})
             except ProfileError:
                 continue  # a value the other fields rule out (a stated grade, a stated T category)
-            if p.decision_point != profile.decision_point:
-                continue
             answers = {g.key: (g.status, g.modalities) for g in model.evaluate(p).guidelines}
             changed |= {k for k, a in answers.items() if a != now.get(k)}
             what_if.append((v, answers))

@@ -17,9 +17,10 @@ def follow_up_object(plan: FollowUp | None, statement: Statement) -> dict[str, A
     """DESIGN.md's follow-up object for one plan of a statement (kind not_stated where it states none)."""
     quote = statement.source.quote if statement.source else ""
     if plan is None:
-        return {"kind": "not_stated", "examinations": [], "interval_months": None, "first_year_only": False,
+        return {"kind": "not_stated", "examinations": [], "all_examinations": False, "interval_months": None,
+                "first_year_only": False,
                 "as_written": "", "recommendation": statement.id, "quote": quote}
-    return {"kind": plan.kind, "examinations": list(plan.examinations),
+    return {"kind": plan.kind, "examinations": list(plan.examinations), "all_examinations": plan.all_examinations,
             "interval_months": list(plan.interval_months) if plan.interval_months else None,
             "first_year_only": plan.first_year_only, "as_written": plan.as_written,
             "recommendation": statement.id, "quote": quote}
@@ -45,14 +46,15 @@ def _procedure_within(model: Model, done: str | None, modalities: list[str]) -> 
     lies within when every local excision does, outside when none does, and is open otherwise."""
     if done is not None:
         return model.procedures[done][1] in modalities
-    local = sorted({modality for _, modality in model.procedures.values()})
+    local = sorted({modality for _, modality, _ in model.procedures.values()})
     inside = [m in modalities for m in local]
     return True if all(inside) else False if not any(inside) else None
 
 
-def initial_context(model: Model, profile, initial: Evaluation, key: str) -> dict[str, Any]:
+def initial_context(model: Model, profile, initial: Evaluation, key: str, now: str) -> dict[str, Any]:
     """What a guideline recommends for this tumour at initial management, its stated work-up, and whether
-    the local excision done lies within it (DESIGN.md)."""
+    the local excision done lies within it (DESIGN.md): at modality level; a procedure the recommendations
+    do not name (theirs is a list 'such as ...') is a caveat, not a mismatch."""
     g = next(x for x in initial.guidelines if x.key == key)
     applying = [r.statement for r in initial.statements
                 if r.statement.guideline == key and r.status == APPLIES]
@@ -62,12 +64,24 @@ def initial_context(model: Model, profile, initial: Evaluation, key: str) -> dic
     answers = vocab.answers(g.status)
     within = _procedure_within(model, done, list(g.modalities)) if answers else None
     mods = ", ".join(model.modality_labels.get(m, m) for m in g.modalities)
-    if not answers:
+    treats_here = any(s.guideline == key and s.kind == "management" and "initial_management" in s.decision_points
+                      for s in model.statements.values())
+    if g.status == vocab.POSSIBLE_ANSWER:
+        note = (f"At initial management {key}'s answer for this tumour is possible ({mods}) until more is known; "
+                "the sources neither recommend nor exclude completion treatment.")
+    elif not answers and not treats_here:
+        note = f"The sources give no {key} recommendation for initial management either."
+    elif not answers:
         note = (f"{key} gives no recommendation for this tumour at initial management either ({g.status}); "
                 "the sources neither recommend nor exclude completion treatment.")
     elif within:
         note = (f"The procedure done ({done_words}) lies within what {key} recommends at initial management "
-                f"({mods}); the step that remains is the answer above, or not stated.")
+                f"({mods}); " + ("what follows it is the answer after the excision."
+                                 if vocab.answers(now) else "what follows it is not stated by the sources."))
+        named = {p for s in applying if s.counts_for_status for p in s.procedures}
+        if done and not model.procedures[done][2] & named:
+            note += (f" It is not among the procedures the recommendation names ({'; '.join(sorted(named))}): "
+                     "compared at modality level.")
     elif within is False:
         note = (f"The procedure done ({done_words}) lies outside what {key} recommends at initial management "
                 f"({mods}): the sources neither recommend nor exclude completion treatment.")

@@ -85,7 +85,8 @@ def _follow_up_words(f: dict[str, Any]) -> str:
         return "not stated"
     interval = f["interval_months"]
     words = f"every {interval[0]:g}-{interval[1]:g} months" if interval else "interval not stated"
-    exams = " or ".join(f["examinations"]) if f["examinations"] else "examinations not named"
+    joined = " and " if f.get("all_examinations") else " or "
+    exams = joined.join(f["examinations"]) if f["examinations"] else "examinations not named"
     return f"{words}, {exams}" + ("; first year only, later not stated" if f["first_year_only"] else "")
 
 

@@ -122,7 +122,7 @@ def load_model(engine) -> Model:
         follow_ups[r["rec"]].append(FollowUp(
             r["plan"], r["asWritten"], r["kind"], tuple(split_list(r["examinations"])), interval,
             bool(_flag(r["firstYearOnly"])), atoms_by_iri.get(r["when"]) if r["when"] else None,
-            tuple(split_list(r["caveats"]))))
+            tuple(split_list(r["caveats"])), bool(_flag(r["allExaminations"]))))
     definitions: dict[str, tuple[str, list[Atom]]] = {}
     for r in engine.select(queries.get("risk-factor-definitions").text):
         if r["component"] in atoms_by_iri and r["reading"] is None and r["definedBy"] in {g.key for g in guidelines}:
@@ -130,7 +130,7 @@ def load_model(engine) -> Model:
             if atoms_by_iri[r["component"]] not in comps:
                 comps.append(atoms_by_iri[r["component"]])
     risk_definitions = {iri: (label, tuple(comps)) for iri, (label, comps) in definitions.items()}
-    procedures = {r["procedure"]: (r["label"] or r["procedure"], r["modality"])
+    procedures = {r["procedure"]: (r["label"] or r["procedure"], r["modality"], frozenset(split_list(r["within"])))
                   for r in engine.select(queries.get("resection-procedures").text)}
     statements: dict[str, Statement] = {}
     for r in engine.select(queries.get("recommendation-details").text):

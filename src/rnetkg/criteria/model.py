@@ -134,6 +134,7 @@ class FollowUp:
     first_year_only: bool = False
     when: Atom | None = None
     caveats: tuple[str, ...] = ()
+    all_examinations: bool = False   # every examination named is used (not alternatives)
 
     def holds(self, values: dict[str, Any]) -> int:
         """1 the plan holds for these values, -1 it does not, 0 unknown (its condition's field is)."""
@@ -270,8 +271,8 @@ class Model:
     strategy_labels: dict[str, str] = field(default_factory=dict)
     # every risk-factor definition of a guideline that holds under every reading: IRI -> (label, atoms)
     risk_definitions: dict[str, tuple[str, tuple[Atom, ...]]] = field(default_factory=dict)
-    # the local excisions a profile may state as done: key -> (label, modality)
-    procedures: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # the local excisions a profile may state as done: key -> (label, modality, labels of its class and above)
+    procedures: dict[str, tuple[str, str, frozenset[str]]] = field(default_factory=dict)
     # the criteria of each statement in each reading context, as queries/criteria.rq lists them
     context_criteria: dict[str, dict[str, tuple[Criterion, ...]]] = field(default_factory=dict)
     _in_context: dict[str, dict[str, Statement]] = field(default_factory=dict, repr=False, compare=False)
