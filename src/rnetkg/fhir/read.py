@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from . import codes as C
+from .conditions import is_secondary, secondary_candidates
 from .types import FhirError, FhirProfile, Source
 from .values import (DEPTH_TEXT, MARGIN_TEXT, PER_2MM2, PER_MM2, Candidate, as_number, boolean_value, codings,
                      concept_value, grade_value, patient_ref, quantity, size_value, tnm_value)
@@ -102,6 +103,8 @@ def _observation(obs: Any, label: str, line: int | None, reading: _Reading) -> N
     sized = C.TUMOUR_SIZE in coded or C.TUMOUR_SIZE_LONGEST in coded
     if tnm is None and fieldname is None and not sized:
         return
+    if C.DERIVED_METHOD in codings(obs.method):
+        return  # a grade or T category rnetkg derived (fhir export): derived again from what it came from
     if _skipped(obs, label, reading):
         return
     if C.TUMOUR_SIZE in coded:
@@ -185,6 +188,17 @@ def _resolve(name: str, cands: list[Candidate], reading: _Reading) -> Candidate:
     return chosen
 
 
+def _excision_kind(model: Any, label: str, line: int | None, reading: _Reading) -> None:
+    """The kind of a local excision (resection_procedure) from its project code; none: unspecified."""
+    kinds = [code for system, code in codings(model.code) if system == C.RNET_EXCISION]
+    known = [k for k in kinds if k in C.EXCISION_KINDS]
+    if kinds and not known:
+        reading.assumptions.append(f"{label}: local excision code {str(kinds[0])[:40]!r} is not one rnetkg knows "
+                                   f"({', '.join(C.EXCISION_KINDS)}): procedure unspecified")
+    for kind in known[:1]:
+        reading.add("resection_procedure", Candidate(kind, label, line))
+
+
 def profile_from_sources(sources: Iterable[Source], default_id: str | None = None) -> FhirProfile:
     """The profile of one patient from FHIR resources (Observation, Procedure, Patient; others ignored)."""
     sources = list(sources)
@@ -197,6 +211,11 @@ def profile_from_sources(sources: Iterable[Source], default_id: str | None = Non
     for src in sources:
         res = src.resource
         kind = res.get("resourceType")
+        if kind == "Condition":
+            if is_secondary(res):
+                for name, cand in secondary_candidates(res, _label(res, src.where), src.line, reading.assumptions):
+                    reading.add(name, cand)
+            continue
         if kind not in ("Observation", "Procedure", "Patient"):
             ignored += 1
             continue
@@ -215,10 +234,10 @@ def profile_from_sources(sources: Iterable[Source], default_id: str | None = Non
         elif kind == "Procedure" and model.status not in ("not-done", "entered-in-error", "preparation"):
             if any(c in C.LOCAL_EXCISION_CODES for c in codings(model.code)):
                 reading.procedures.append((label, src.line))
+                _excision_kind(model, label, src.line, reading)
             else:
                 reading.assumptions.append(f"{label}: not a local excision of the rectum "
-                                           f"({', '.join(f'SNOMED CT {c}' for _, c in C.LOCAL_EXCISION_CODES)}): "
-                                           "ignored")
+                                           f"(SNOMED CT {C.LOCAL_EXCISION[1]}): ignored")
     if len(patients) > 1:
         (r1, _), (r2, (label2, line2)) = sorted(patients.items())[:2]
         raise FhirError(label2, f"refers to {r2} but the input also holds {r1}: one patient per bundle", line2)
@@ -235,7 +254,8 @@ def profile_from_sources(sources: Iterable[Source], default_id: str | None = Non
         raise FhirError(f"patient {patient}" if patient else "bundle",
                         "no tumour size: an Observation LOINC 21889-1 with component 33728-7 (mm or cm) is required")
     for name in ("size_mm", "grade", "ki67_percent", "mitoses_per_2mm2", "invasion_depth", "t_stage",
-                 "lymphovascular_invasion", "lymph_nodes", "distant_metastasis", "margin", "atypical_surface"):
+                 "lymphovascular_invasion", "lymph_nodes", "distant_metastasis", "margin", "atypical_surface",
+                 "resection_procedure", "liver_metastasis", "metastases_resectable"):
         if name in chosen:
             profile[name] = chosen[name].value
     if "margin" not in profile:

@@ -33,7 +33,7 @@ HOOK = "patient-view"
 # only the Procedures that rnetkg reads (a local excision of the rectum): not the patient's every procedure
 PREFETCH = {"observations": "Observation?patient={{context.patientId}}",
             "procedures": "Procedure?patient={{context.patientId}}&code="
-                          + ",".join(f"{system}|{code}" for system, code in sorted(C.LOCAL_EXCISION_CODES))}
+                          + "|".join(C.LOCAL_EXCISION[:2])}
 _DOUBLE_MAX = 1.7976931348623157e308
 _PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/.*)?$")
 SUMMARY_MAX = 139  # CDS Hooks 2.0: "<140 characters"
