@@ -37,7 +37,7 @@ TABLE2_ROWS = 17
 FIGURES_PER_FILE = {
     # issue 11: Kojima's LOH is a proportion only (its quote states no association with LNM): 52 -> 51
     TABLE2: {"ReportedProportion": 38, "EffectEstimate": 31, "CutPoint": 3, "RiskFactorFinding": 51,
-             "OutcomeEvidence": 1, "ReportedFigure": 1},
+             "OutcomeEvidence": 1, "ReportedFigure": 2},  # issue 22: + Tsang's mitotic count per high-power field
     WJG: {"ReportedProportion": 4, "OutcomeEvidence": 11},
 }
 # Seed 001 items that cannot be a study or a reported figure under the shapes (no design / no study

@@ -3,9 +3,10 @@ criteria model's own evaluation: the same structure, so both give the same dict)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from . import vocab
+from . import pathway, vocab
 from .criteria.model import STATEMENT_STATUS, Evaluation, Model
 from .explain import missing_inputs, recommendation_explanation, relation, silence
 
@@ -39,10 +40,11 @@ class Answer(dict):
         return self.get("summary", "")
 
 
-def build_answer(profile, model: Model, evaluation: Evaluation) -> Answer:
+def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluation | None = None) -> Answer:
     """The answer: derived values, each guideline in the graph's order with its status, modalities and
-    the recommendations that apply (or are possible), the strategies that divide them, the typed
-    disagreements, and the editorial statements that apply."""
+    the recommendations that apply (or are possible), its follow-up and warnings, the strategies that
+    divide them, the typed disagreements, and the editorial statements that apply. ``initial``: the same
+    tumour evaluated at initial management, for a profile after a local excision (initial_context)."""
     by_guideline: dict[str, list[tuple[Any, dict]]] = {}
     editorial = []
     values = profile.criteria_values()
@@ -55,6 +57,10 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> Answer:
             by_guideline.setdefault(s.guideline, []).append((s, entry))
         else:
             editorial.append(dict(entry, kind=s.kind, label=s.label))
+    applying = {}
+    for r in evaluation.statements:
+        if r.status == 1 and r.statement.counts_for_status:
+            applying.setdefault(r.statement.guideline, []).append(r.statement)
     guidelines = []
     for g in evaluation.guidelines:
         wanted = {vocab.COVERED: ("applies",), vocab.AMBIGUOUS: ("applies",), vocab.AIM_ONLY: ("applies",),
@@ -68,12 +74,13 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> Answer:
                            "mdt": mdt, "reading_dependent": bool(readings), "readings": readings,
                            "recommendations": shown,
                            "silence": silence(model, profile, g.key) if g.status == vocab.SILENT else None,
-                           "aims": aims})
+                           "aims": aims,
+                           "follow_up": (pathway.guideline_follow_up(applying.get(g.key, []), values)
+                                         if vocab.answers(g.status) else []),
+                           "initial_context": (pathway.initial_context(model, profile, initial, g.key)
+                                               if initial is not None else None),
+                           "warnings": pathway.warnings(model, evaluation, g.key, readings)})
     mods = {g["guideline"]: g["modalities"] for g in guidelines}
-    applying = {}
-    for r in evaluation.statements:
-        if r.status == 1 and r.statement.counts_for_status:
-            applying.setdefault(r.statement.guideline, []).append(r.statement)
     disagreements = []
     for d in sorted(evaluation.disagreements, key=lambda x: (x["guidelines"], x["kind"])):
         a, b = d["guidelines"]
@@ -83,6 +90,7 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> Answer:
                               "relation": rel, "separating_criteria": separating})
     strategy_split = split(model, guidelines)
     return Answer({
+        "provenance": provenance(model),
         "profile": profile.id,
         "derived": profile.derived(),
         "summary": summary_line(model, guidelines, strategy_split, disagreements),
@@ -92,6 +100,27 @@ def build_answer(profile, model: Model, evaluation: Evaluation) -> Answer:
         "missing_inputs": missing_inputs(model, profile, evaluation),
         "editorial_statements": sorted(editorial, key=lambda e: e["id"]),
     })
+
+
+SOURCES_BANNER = ("The content is as summarised by two review articles (seed 000, World J Gastrointest Oncol 2026; "
+                  "seed 001, World J Gastroenterol 2025), not the guidelines' own text.")
+
+
+def provenance(model: Model) -> dict[str, Any]:
+    """What an answer was computed with: the rnetkg version, the hash of the loaded graph, the default
+    readings in force, and that the content is as two review articles summarise it."""
+    import rnetkg
+
+    return {"rnetkg": rnetkg.__version__, "graph": _graph_hash(),
+            "readings": sorted(r.id for r in model.readings.values() if r.default), "sources": SOURCES_BANNER}
+
+
+@lru_cache(maxsize=1)
+def _graph_hash() -> str:
+    from .graph import graph_hash
+    from .paths import extra_kg_files
+
+    return graph_hash(extra_kg_files())
 
 
 def strategies_of(model: Model, modalities) -> list[str]:
@@ -220,7 +249,8 @@ def _entry(profile, r) -> dict[str, Any]:
         "modalities": list(s.modalities),
         "procedures": list(s.procedures),
         "workup": list(s.workup),
-        "follow_up": s.follow_up,
+        "follow_up": pathway.statement_follow_up(s, profile.criteria_values()),
+        "strength": s.strength,
         "assumptions": sorted(assumptions),
         "missing": list(r.missing),
         "source": s.source.to_dict(),
@@ -239,7 +269,11 @@ def row_answer(profile, model: Model) -> dict[str, Any]:
 
 def answer(profile, model: Model) -> dict[str, Any]:
     """The answer computed by the criteria model itself (the scalar reference evaluator)."""
-    return build_answer(profile, model, model.evaluate_readings(profile))
+    from .profile import at_initial_management
+
+    twin = at_initial_management(profile)
+    return build_answer(profile, model, model.evaluate_readings(profile),
+                        model.evaluate_readings(twin) if twin is not None else None)
 
 
 # ---------------------------------------------------------------- the cohort row of an answer

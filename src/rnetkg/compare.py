@@ -145,9 +145,17 @@ def evaluate_profiles(profiles: Sequence[Profile], engine: Engine, *, statements
 
 def compare_profiles(profiles: Sequence[Profile], engine: Engine | None = None) -> list[dict[str, Any]]:
     """The DESIGN.md answer for each profile, in input order."""
+    from .profile import at_initial_management
+
     engine = engine or StoreEngine()
     model = model_for(engine)
-    return [build_answer(p, model, e) for p, e in zip(profiles, evaluate_profiles(profiles, engine))]
+    # after a local excision, the same tumour at initial management is evaluated in the same queries
+    twins = [at_initial_management(p) for p in profiles]
+    extra = [t for t in twins if t is not None]
+    evaluations = evaluate_profiles([*profiles, *extra], engine)
+    initial = iter(evaluations[len(profiles):])
+    return [build_answer(p, model, e, next(initial) if t is not None else None)
+            for p, e, t in zip(profiles, evaluations, twins)]
 
 
 def compare(profile: Profile, engine: Engine | None = None) -> dict[str, Any]:

@@ -54,11 +54,11 @@ class ModelError(RnetkgError):
 MAX_LINE = 300
 
 
-def one_line(message: str, limit: int = MAX_LINE) -> str:
-    """A message as one line of at most ``limit`` characters: control characters and lone
-    surrogates escaped, long values shortened in the middle."""
+def printable(text: str) -> str:
+    """Text that is safe on a terminal: tab, CR and LF as spaces; every other control character (ESC
+    sequences included) and lone surrogates escaped as ``\\xNN`` / ``\\uNNNN``."""
     out = []
-    for ch in str(message):
+    for ch in str(text):
         code = ord(ch)
         if ch in "\n\r\t":
             out.append(" ")
@@ -66,8 +66,19 @@ def one_line(message: str, limit: int = MAX_LINE) -> str:
             out.append(f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}")
         else:
             out.append(ch)
-    text = "".join(out)
+    return "".join(out)
+
+
+def one_line(message: str, limit: int = MAX_LINE) -> str:
+    """A message as one line of at most ``limit`` characters: control characters and lone
+    surrogates escaped (printable), long values shortened in the middle."""
+    text = printable(message)
     if len(text) > limit:
         keep = limit - 5
         text = text[: keep * 2 // 3] + " ... " + text[-(keep - keep * 2 // 3):]
     return text
+
+
+class ExtraGraphError(RnetkgError):
+    """An extra graph ($RNETKG_EXTRA_KG) that cannot be loaded: not valid Turtle, not UTF-8, or one that
+    would change or extend the shipped graph."""

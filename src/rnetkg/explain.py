@@ -68,6 +68,10 @@ def silence(model: Model, profile, key: str) -> dict[str, Any]:
                 "closest": [{"id": s.id, "failed": []} for s in aims]}
     if not here:
         where = sorted({d.replace("_", " ") for s in own for d in s.decision_points})
+        if dp == "after_local_resection":
+            return {"reason": f"the sources give no {key} recommendation after a local excision"
+                              + (f" (it addresses {', '.join(where)})" if where else ""),
+                    "closest": []}
         return {"reason": f"no recommendation for {words} in the sources"
                           + (f" (it addresses {', '.join(where)})" if where else ""), "closest": []}
     failing = {s.id: [criterion_entry(c, values) for c in s.criteria if c.status(values) < 0] for s in here}

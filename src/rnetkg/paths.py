@@ -66,9 +66,14 @@ def extra_kg_files() -> list[Path]:
     return out
 
 
+def shipped_kg_files() -> list[Path]:
+    """The instance-data Turtle files of kg/, sorted, one per source document."""
+    return sorted(artifact_dir("kg").rglob("*.ttl"))
+
+
 def kg_files() -> list[Path]:
     """Every instance-data Turtle file, sorted, one per source document; then the extra files."""
-    return sorted(artifact_dir("kg").rglob("*.ttl")) + extra_kg_files()
+    return shipped_kg_files() + extra_kg_files()
 
 
 def shape_files() -> list[Path]:

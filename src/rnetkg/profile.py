@@ -189,6 +189,17 @@ def check_dependencies(p: dict[str, Any]) -> None:
                                      f"{show(other) if other is not None else 'not given'}")
 
 
+def at_initial_management(profile: Profile) -> Profile | None:
+    """The same tumour before its local excision (margin not resected, no procedure done), for a profile
+    after a local excision; None at any other decision point."""
+    if profile.decision_point != "after_local_resection":
+        return None
+    values = {f: getattr(profile, f) for f in FIELD_NAMES if getattr(profile, f) is not None}
+    values.update(margin="not_resected")
+    values.pop("resection_procedure", None)
+    return derive(values, profile.id)
+
+
 def derive(p: dict[str, Any], default_id: str = "profile") -> Profile:
     """Grade, T category and decision point of field values that are already valid (parse_profile's
     second half; the check's grids call it directly). ProfileError when they contradict each other."""

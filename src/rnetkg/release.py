@@ -24,9 +24,7 @@ ReleaseError with a one-line message; they never print (rnetkg.cli.release does)
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from . import paths
@@ -158,18 +156,17 @@ def fill_generated(text: str) -> str:
 
 
 def _write_atomic(dest: Path, data: bytes) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix="." + dest.name, suffix=".tmp")
+    """One release or documentation file, through the safe writer (outputs.write_atomic)."""
+    from .errors import UsageError
+    from .outputs import write_atomic
+
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # an ordinary file, not mkstemp's private one
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(dest, [data], "release")
+    except UsageError as e:
+        raise ReleaseError(str(e)) from None
+    except OSError as e:
+        raise ReleaseError(f"release {dest}: cannot write: {e.strerror or e}") from None
 
 
 def build_docs(html_dest: Path, data_model: Path | None = None) -> list[Path]:

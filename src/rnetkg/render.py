@@ -11,11 +11,18 @@ from typing import Any, Sequence
 from .check.findings import ERROR, WARNING, Finding
 from . import vocab
 from .answer import Answer
+from .errors import printable
 from .vocab import STATUSES
 from .namespaces import short_iri
 
 
 WIDTH = 100
+
+
+def _terminal(lines: Sequence[str]) -> str:
+    """Lines for a terminal: no control character of an id, a value or a file name reaches it raw
+    (errors.printable)."""
+    return "\n".join(printable(line) for line in "\n".join(lines).split("\n"))
 
 
 def to_json(answer: dict[str, Any]) -> str:
@@ -39,12 +46,107 @@ def _criteria_text(criteria: list[dict[str, Any]], result: str) -> str:
     return "; ".join(one(c) for c in criteria if c["result"] == result and c["field"] != "precedence")
 
 
+SUMMARY_MAX_LINES = 40
+
+
+def provenance_line(answer: dict[str, Any]) -> str:
+    p = answer.get("provenance") or {}
+    return (f"rnetkg {p.get('rnetkg', '?')} · graph {str(p.get('graph', ''))[:12]} · default readings · "
+            "as two review articles summarise the guidelines")
+
+
+def _because(g: dict[str, Any]) -> str:
+    """Why, in a few words: what applies (criteria as written), what is missing, why silent, the aim."""
+    if g["status"] == vocab.AIM_ONLY:
+        return "aim: " + "; ".join(g.get("aims", []))
+    if g["status"] == vocab.POSSIBLE_ANSWER:
+        missing = sorted({m for r in g["recommendations"] for m in r.get("missing", [])})
+        return "possible: missing " + ", ".join(missing)
+    if g["status"] == vocab.SILENT:
+        ctx = g.get("initial_context")
+        if ctx and ctx["modalities"]:
+            within = {True: "the excision done lies within it", False: "the excision done lies outside it",
+                      None: "whether the excision done lies within it is open"}[ctx["procedure_done_within"]]
+            return f"nothing after an excision; before it: {_words(ctx['modalities'])} ({within})"
+        return (g.get("silence") or {}).get("reason", "")
+    texts = []
+    for r in g["recommendations"]:
+        if r["status"] == "applies":
+            met = _criteria_text(r.get("criteria", []), "met")
+            if met and met not in texts:
+                texts.append(met)
+    return "because " + " | ".join(texts) if texts else ""
+
+
+def _follow_up_words(f: dict[str, Any]) -> str:
+    if f["kind"] == "none":
+        return "no further follow-up"
+    if f["kind"] == "not_stated":
+        return "not stated"
+    interval = f["interval_months"]
+    words = f"every {interval[0]:g}-{interval[1]:g} months" if interval else "interval not stated"
+    exams = " or ".join(f["examinations"]) if f["examinations"] else "examinations not named"
+    return f"{words}, {exams}" + ("; first year only, later not stated" if f["first_year_only"] else "")
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= WIDTH else line[:WIDTH - 1] + "…"
+
+
+def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
+    """The summary view (DESIGN.md, Summary first), at most 40 lines: the split, each guideline with why,
+    the follow-up, warnings, what to measure next. When it would be longer, each guideline is cut to one
+    line first, then warnings and the other lists are counted instead of listed; `--detail` gives every
+    explanation."""
+    a = Answer.of(answer)
+    d = a["derived"]
+    head = [provenance_line(a),
+            f"Profile {a['profile']}: grade {d['grade'] or 'unknown'}, T category {d['t_stage'] or 'unknown'}, "
+            f"{d['decision_point'].replace('_', ' ')}"]
+    head += textwrap.wrap(a.summary_line, WIDTH) if a.summary_line else []
+    width = max(len(_words(g["modalities"])) for g in a["guidelines"])
+    long_rows, short_rows = [], []
+    for g in a["guidelines"]:
+        marks = ("  [MDT decision]" if g["mdt"] else "") + ("  [reading-dependent]" if g["reading_dependent"] else "")
+        line = f"{g['guideline']:<11} {g['status']:<9} {_words(g['modalities']):<{width}}{marks}".rstrip()
+        because = _because(g)
+        long_rows += [_cut(line)] + [_cut(" " * 12 + t) for t in textwrap.wrap(because, WIDTH - 12)[:2]]
+        short_rows.append(_cut(f"{line}  {because}" if because else line))
+    follow: dict[str, list[str]] = {}
+    for g in a["guidelines"]:
+        for f in g.get("follow_up", []):
+            follow.setdefault(_follow_up_words(f), [])
+            if g["guideline"] not in follow[_follow_up_words(f)]:
+                follow[_follow_up_words(f)].append(g["guideline"])
+    follow_lines = [f"  {', '.join(keys)}: {words}" for words, keys in follow.items() if words != "not stated"]
+    if "not stated" in follow:
+        follow_lines.append(f"  not stated by {', '.join(follow['not stated'])}")
+    warned = [f"  {g['guideline']}: {w['message']}" for g in a["guidelines"] for w in g.get("warnings", [])]
+    measure = [f"  {m['field']}: changes the answer of {', '.join(m['affects'])}" for m in a.get("missing_inputs", [])]
+    gaps = a.with_status(vocab.SILENT)
+    tail = [_cut(f"Silent (coverage gap, not disagreement): {', '.join(gaps)}")] if gaps else []
+    tail.append(_cut(f"Every explanation, source and quote: rnetkg compare {source} --detail"))
+    blocks = [("Follow-up:", follow_lines), ("Warnings (seed 001's consensus):", warned), ("To measure next:", measure)]
+
+    def assemble(rows: list[str], listed: bool) -> list[str]:
+        body = []
+        for title, lines in blocks:
+            if lines:
+                body += [title] + [_cut(x) for x in lines] if listed else [f"{title} {len(lines)}, see --detail"]
+        return head + [""] + rows + [""] + body + tail
+    for rows, listed in ((long_rows, True), (short_rows, True), (short_rows, False)):
+        out = assemble(rows, listed)
+        if len(out) <= SUMMARY_MAX_LINES:
+            return "\n".join(out)
+    return "\n".join(out[:SUMMARY_MAX_LINES - 1] + [tail[-1]])
+
+
 def answer_table(answer: dict[str, Any]) -> str:
     """The answer for a person: each guideline's answer in words with the reason beside it, where the
     sources are unclear, the disagreements with their types, and what to measure next."""
     out = []
     d = answer["derived"]
-    out.append(f"Profile {answer['profile']}: grade {d['grade'] or 'unknown'}, "
+    out.append(f"Profile {printable(answer['profile'])}: grade {d['grade'] or 'unknown'}, "
                f"T category {d['t_stage'] or 'unknown'}, {d['decision_point'].replace('_', ' ')}")
     if answer.get("summary"):
         out.append(answer["summary"])
@@ -115,17 +217,17 @@ def answer_table(answer: dict[str, Any]) -> str:
         out.append("Editorial statements (seed 001, not guidelines):")
         for e in answer["editorial_statements"]:
             out.append(f"  - {e['id']} [{e['kind']}, {e['status']}]: {_words(e['modalities'])}")
-    return "\n".join(out)
+    return _terminal(out)
 
 
 def rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    cells = [[("" if v is None else printable(v)) for v in row] for row in rows]
     widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
     fmt = lambda row: "  ".join((v if len(v) <= widths[i] else v[: widths[i] - 1] + "…").ljust(widths[i])
                                 for i, v in enumerate(row)).rstrip()
     lines = [fmt(list(columns)), fmt(["-" * w for w in widths])] + [fmt(r) for r in cells]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines)
+    return _terminal(lines)
 
 
 def rows_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -145,7 +247,10 @@ def answer_csv(answer: dict[str, Any]) -> str:
     """One answer as the cohort CSV row (same columns as `compare --cohort`)."""
     from .answer import answer_to_row, csv_columns
 
-    return rows_csv(csv_columns([g["guideline"] for g in answer["guidelines"]]), [answer_to_row(answer)])
+    from .cohort.write import formula_safe
+
+    return rows_csv([formula_safe(c) for c in csv_columns([g["guideline"] for g in answer["guidelines"]])],
+                    [[formula_safe(c) for c in answer_to_row(answer)]])
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -153,8 +258,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     read = summary["read"]
     classes = summary.get("classes")
     shared = f", {classes:,} classes of profiles evaluated" if classes is not None else ""
-    lines = [f"cohort {summary['input']}: {read:,} profile{'' if read == 1 else 's'} read, {summary['written']:,} "
-             f"written to {summary['output']}, {summary['rejected']:,} rejected ({summary['engine']} engine"
+    lines = [f"cohort {printable(summary['input'])}: {read:,} profile{'' if read == 1 else 's'} read, "
+             f"{summary['written']:,} written to {printable(summary['output'])}, {summary['rejected']:,} rejected "
+             f"({summary['engine']} engine"
              f"{shared}, {summary['seconds']:.2f} s)"]
     if summary.get("notes"):
         n = len(summary["notes"])
@@ -177,7 +283,7 @@ def format_summary(summary: dict[str, Any]) -> str:
                                                    for k in vocab.PAIR_KINDS))
     else:
         lines.append("disagreements: none")
-    return "\n".join(lines)
+    return _terminal(lines)
 
 
 def format_findings(findings: Sequence[Finding], fmt: str = "table", elapsed: float | None = None) -> str:
@@ -200,7 +306,7 @@ def format_findings(findings: Sequence[Finding], fmt: str = "table", elapsed: fl
                                        break_long_words=False, break_on_hyphens=False))
     took = f" in {elapsed:.1f} s" if elapsed is not None else ""
     lines.append(f"{len(findings)} finding(s): {errors} error(s), {warnings} warning(s){took}")
-    return "\n".join(lines)
+    return _terminal(lines)
 
 
 def side_by_side_table(profile, answer: dict[str, Any], rows, seconds: float, reasoner: str) -> str:
@@ -209,10 +315,10 @@ def side_by_side_table(profile, answer: dict[str, Any], rows, seconds: float, re
     disagree = sum(t[3] == "NO" for t in table)
     head = ("guideline", "SPARQL applies", f"reasoner ({reasoner}) applies", "agree")
     widths = [max(len(x[i]) for x in [head, *table]) for i in range(4)]
-    lines = [f"profile {answer.get('profile', profile.id)}: decision point {profile.decision_point}",
+    lines = [f"profile {printable(answer.get('profile', profile.id))}: decision point {profile.decision_point}",
              "  ".join(h.ljust(w) for h, w in zip(head, widths)),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
     verdict = "the reasoner and SPARQL agree" if not disagree else f"they disagree on {disagree} row(s)"
     lines.append(f"{verdict} (reasoner call {seconds:.1f} s)")
-    return "\n".join(lines)
+    return _terminal(lines)

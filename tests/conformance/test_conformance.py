@@ -23,6 +23,7 @@ from rnetkg.criteria.vectorised import columns_from_profiles, combination_answer
 from rnetkg.endpoint import EndpointEngine
 from rnetkg.engine import RdflibEngine, StoreEngine
 
+from casefixtures import assert_case
 from conftest import free_port
 
 from .profiles import CASES, boundary_profiles, extreme_profiles, load_case, parse_all, random_profiles
@@ -161,11 +162,7 @@ def test_case_fixture(evaluator, path, case_outcomes):
     if got.guidelines is None:
         assert got.applies == case_outcomes("sparql-pyoxigraph")[i].applies
         return
-    assert {k: {"status": s, "modalities": list(m)} for k, s, m in got.guidelines} == case["expect"], case["why"]
-    assert [[a, b] for a, b, kind in got.disagreements if kind == "conflict"] == case["conflicts"]
-    assert [[a, b] for a, b, kind in got.disagreements if kind == "partial"] == case["partial"]
-    assert [[a, b] for a, b, kind in got.disagreements if kind == "complementary"] == case.get("complementary", [])
-    assert got.dependent == frozenset(case.get("reading_dependent", []))
+    assert_case(case, {k: (s, m) for k, s, m in got.guidelines}, got.disagreements, got.dependent)
     if got.statements is not None:
         assert got.statements == case_outcomes("sparql-pyoxigraph")[i].statements
 

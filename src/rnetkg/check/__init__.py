@@ -5,7 +5,7 @@
   over ontology + kg, the referral expansion included;
 - the QC queries ``queries/qc/*-violation.rq`` on the embedded store: every row is a finding whose kind
   and severity come from the file's ``#+ kind:`` and ``#+ severity:`` header lines
-  (``boundary_overlap`` among them);
+  (``boundary_overlap``, ``denominator_mismatch`` and ``unit_mismatch`` among them);
 - ``coverage_gap`` and ``intra_guideline_conflict``, computed from the criteria: for each guideline and
   decision point, a grid of profiles over every cell that its criteria distinguish (every bound of
   a numeric field, the open intervals between them, and every value of the other fields that its
@@ -14,6 +14,9 @@
   management recommendations that both apply in some cell and recommend disjoint modality sets are a
   conflict (an error unless a ``rnet:PrecedenceRule`` with a justification settles it). Cells are
   merged into readable regions for the messages.
+- ``extra_graph``: an extra graph ($RNETKG_EXTRA_KG) that imports something or would change or extend
+  the shipped graph (graph.extra_graph_problems), an error; the file is left out of the reasoning, QC
+  and coverage checks.
 
 Severity follows DESIGN.md: a property of the source is a warning, a defect of the graph an error.
 """
@@ -63,7 +66,8 @@ def run_check(seeds: str | Path | None = None, reasoner: str = "pellet",
         return out
 
     findings += step("shacl", _shacl_findings, extra, seeds)
-    store = step("load", load_store, extra)
+    store, refused = step("load", load_store_and_guard, extra)
+    findings += refused
     findings += step("owl", owl_findings, store, reasoner)
     findings += step("qc", qc_findings, store)
     findings += step("coverage_and_conflicts", criteria_findings, store)
@@ -86,17 +90,25 @@ def _shacl_findings(extra: list[Path], seeds) -> list[Finding]:
     return validate(extra_data=extra, seeds=Path(seeds) if seeds is not None else None)
 
 
-def _parses(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            for _ in ox.parse(fh, format=ox.RdfFormat.TURTLE):
-                pass
-        return True
-    except (SyntaxError, ValueError, OSError):
-        return False
+def load_store_and_guard(extra: list[Path]) -> tuple[ox.Store, list[Finding]]:
+    """The store of ontology + kg + the extra graphs ($RNETKG_EXTRA_KG, then ``extra``), referrals
+    expanded, and an ``extra_graph`` error for each extra graph that would change or extend the
+    shipped graph or import anything (graph.extra_graph_problems); such a graph is left out of the
+    store, as is a file that does not parse (the SHACL step reports it as rdf_syntax_error)."""
+    from ..errors import ExtraGraphError
+
+    extras = {}
+    for p in graph.extra_files(extra):
+        try:
+            extras[p] = graph.read_extra(p)
+        except ExtraGraphError:
+            continue
+    problems = graph.extra_graph_problems(graph.load_shipped(), extras) if extras else []
+    refused = {pr.path for pr in problems}
+    findings = [Finding("extra_graph", ERROR, pr.subject, f"{pr.path}: {pr.message}") for pr in problems]
+    return graph.load_store([p for p in extras if p not in refused], env_extra=False), findings
 
 
 def load_store(extra: list[Path]) -> ox.Store:
-    """The store of ontology + kg + extra files, referrals expanded. A file that does not parse is
-    left out here (the SHACL step reports it as rdf_syntax_error)."""
-    return graph.load_store([p for p in extra if _parses(p)])
+    """The store of ontology + kg + the extra graphs that may be loaded (load_store_and_guard)."""
+    return load_store_and_guard(extra)[0]

@@ -5,8 +5,9 @@ A cell where none of a guideline's management recommendations applies is a cover
 of the source: warning); two of its management recommendations that both apply in some cell and
 recommend disjoint modality sets are a conflict (an error unless a ``rnet:PrecedenceRule`` with a
 justification settles it). A guideline's answer under its default readings that shares no modality
-with a consensus seed 001 states across guidelines (an editorial rnet:ConsensusSummary), where that
-consensus applies, is a consensus contradiction (a property of the sources: warning). Cells are merged
+with a consensus seed 001 states across guidelines (an editorial rnet:CrossGuidelineConsensus; a summary
+of what "most" guidelines recommend is not one), where that consensus applies, is a consensus
+contradiction (a property of the sources: warning). Cells are merged
 into readable regions for the messages.
 """
 
@@ -42,6 +43,7 @@ class Context:
     criterion_text: dict[str, str]  # criterion -> text as written
     derived: dict[str, tuple[str, str]]  # derived statement -> (referral, branch)
     precedence: dict[frozenset, list[tuple[str, str, str, str]]]  # pair -> [(rule, prevailing, overridden, justification)]
+    cross_guideline: frozenset = frozenset()  # the consensus summaries stated across guidelines
 
 
 def _objects(store, subject, predicate: str) -> list:
@@ -75,7 +77,9 @@ def load_context(store: ox.Store, model: Model) -> Context:
         for w in win:
             for lo in lose:
                 precedence[frozenset((w, lo))].append((rule.value, w, lo, " ".join(j for j in why if j)))
-    return Context(model, guideline_iri, definition_of, label, texts, derived, dict(precedence))
+    cross = frozenset(q.subject.value for q in store.quads_for_pattern(
+        None, ox.NamedNode(namespaces.RDF + "type"), ox.NamedNode(R + "CrossGuidelineConsensus"), ox.DefaultGraph()))
+    return Context(model, guideline_iri, definition_of, label, texts, derived, dict(precedence), cross)
 
 
 def _features(grid: Grid, ctx: Context) -> list[str]:
@@ -286,7 +290,9 @@ def conflict_findings(found: list[_Conflict], ctx: Context) -> list[Finding]:
 def consensus_findings(model, ctx) -> list[Finding]:
     statements = model.with_criteria()
     out = []
-    for consensus in (s for s in statements if s.kind == "consensus_summary" and s.modalities):
+    # only a consensus the source states across guidelines: "Most international guidelines ..." is not one
+    for consensus in (s for s in statements if s.kind == "consensus_summary" and s.modalities
+                      and s.iri in ctx.cross_guideline):
         wanted = set(consensus.modalities)
         for key in model.guideline_keys:
             for dp in sorted(consensus.decision_points):

@@ -14,13 +14,17 @@ from ..namespaces import short_iri
 from .findings import ERROR, Finding
 
 
+_IMPORTS = ox.NamedNode(namespaces.OWL + "imports")
+
+
 def _dump(store: ox.Store, path: Path, skip_subjects: set | None = None) -> Path:
-    if skip_subjects:
-        part = ox.Store()
-        part.extend(q for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())
-                    if q.subject not in skip_subjects)
-        store = part
-    store.dump(output=str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    """The graph as N-Triples for owlready2, without ``owl:imports`` (which owlready2 would fetch over
+    the network: the reasoner sees the loaded graph only)."""
+    skip = skip_subjects or set()
+    part = ox.Store()
+    part.extend(q for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+                if q.subject not in skip and q.predicate != _IMPORTS)
+    part.dump(output=str(path), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     return path
 
 

@@ -5,7 +5,10 @@ articles into one data graph, runs pySHACL (SHACL-SPARQL enabled, no inference) 
 in ``shapes/``, and returns the results as findings:
 
 - kind ``quote_not_in_source`` for the quote check, ``statistic_mismatch`` for the arithmetic
-  check (both identified by the IRI of their shape), ``shacl`` for every other shape;
+  check (both identified by the IRI of their shape), ``shacl`` for every other shape; the
+  arithmetic shape leaves out a figure whose stated denominator another figure shares when both
+  fit another denominator in common: that slip is the stated population's, and the denominator
+  check reports it once (``denominator_mismatch``);
 - severity ``error`` for ``sh:Violation``, ``warning`` for ``sh:Warning`` and ``sh:Info``.
 
 The seed texts are not part of ``kg/``: for every ``rnet:SourceDocument`` whose

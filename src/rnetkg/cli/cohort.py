@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import EXIT_OK, UsageError
+from ..errors import EXIT_OK, UsageError, printable
 
 MAX_N = 10_000_000   # about 1.5 GB of memory while generating
 
@@ -30,5 +30,5 @@ def run_generate(args) -> int:
     if Path(args.out).suffix.lower() != ".csv":
         raise UsageError(f"cohort generate: --out {args.out}: the cohort is written as CSV; give a name ending in .csv")
     n = generate(args.n, args.seed, Path(args.out))
-    print(f"wrote {n} profiles to {args.out}")
+    print(printable(f"wrote {n} profiles to {args.out}"))
     return EXIT_OK

@@ -36,6 +36,9 @@ def register(sub) -> None:
     c.add_argument("--reasoner", action="store_true", help="also classify the profile with the OWL reasoner "
                    "and show both answers side by side")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.add_argument("--detail", action="store_true", help="with --format table: every explanation (criteria, risk "
+                   "factors, caveats, sources and quotes, readings, typed disagreements); the default is the summary "
+                   "view of at most 40 lines")
     endpoint_options(c)
     c.set_defaults(func=run)
 
@@ -136,6 +139,9 @@ def run(args) -> int:
         sys.stdout.write(render_report(answer, profile, context_for(engine), patient_png(patient)))
     elif args.format == "csv":
         sys.stdout.write(render.answer_csv(answer))
-    else:
+    elif args.detail:
+        print(render.provenance_line(answer))
         print(render.answer_table(answer))
+    else:
+        print(render.answer_summary(answer, args.profile))
     return EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import EXIT_OK
+from ..errors import EXIT_OK, printable
 
 
 def register(sub) -> None:
@@ -27,5 +27,5 @@ def run(args) -> int:
         p = read_profile(args.profile)
         patient = {n: getattr(p, n) for n in FIELD_NAMES if getattr(p, n) is not None}
     draw(Path(args.out), Path(args.data) if args.data else None, patient)
-    print(f"wrote {args.out}" + (f" and {args.data}" if args.data else ""))
+    print(printable(f"wrote {args.out}" + (f" and {args.data}" if args.data else "")))
     return EXIT_OK

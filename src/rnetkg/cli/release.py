@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import EXIT_OK, EXIT_USAGE
+from ..errors import EXIT_OK, EXIT_USAGE, printable
 from ..release import ReleaseError, build_docs, build_release
 
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rnetkg: {e}", file=sys.stderr)
         return EXIT_USAGE
     for f in written:
-        print(f"wrote {f} ({f.stat().st_size:,} bytes)")
+        print(f"wrote {printable(str(f))} ({f.stat().st_size:,} bytes)")
     return EXIT_OK
 
 

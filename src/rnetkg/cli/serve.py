@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..errors import EXIT_OK
+from ..errors import EXIT_OK, printable
 
 
 def register(sub) -> None:
@@ -29,7 +29,7 @@ def run(args) -> int:
 
     if args.dump:
         out = serve.dump(Path(args.dump))
-        print(f"wrote {out}")
+        print(printable(f"wrote {out}"))
         return EXIT_OK
     events = logging.StreamHandler()  # the rnetkg.serve logger only (not httpx's per-request lines)
     events.setFormatter(logging.Formatter("rnetkg: serve: %(message)s"))

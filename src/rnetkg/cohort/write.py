@@ -1,6 +1,7 @@
 """Writing the cohort output: RFC 4180 cells, atomically (a temporary file renamed over OUT).
 
-A row of OUT is its id (quoted when it holds , " CR or LF) followed by the rendered tail of its
+A row of OUT is its id (with a leading ' when a spreadsheet would read it as a formula, quoted when it
+holds , " CR or LF) followed by the rendered tail of its
 answer (answer.answer_to_row without the id); rows are built block by block with pyarrow's string
 kernels and written as bytes, so that no Python string is made per row."""
 
@@ -18,8 +19,19 @@ from ..outputs import write_atomic
 from .ahead import ahead
 
 
+FORMULA_STARTS = "=+-@\t\r"
+_FORMULA_BYTES = np.array([ord(c) for c in FORMULA_STARTS], dtype=np.uint8)
+
+
+def formula_safe(value: str) -> str:
+    """A cell that a spreadsheet would read as a formula (it begins with = + - @, a tab or a carriage
+    return) with a leading ' (DESIGN.md, Cohorts); any other cell as it is."""
+    return "'" + value if value[:1] in FORMULA_STARTS and value else value
+
+
 def csv_field(value: str) -> str:
-    """One CSV cell (RFC 4180): quoted, with doubled quotes, when it holds , " CR or LF."""
+    """One CSV cell (RFC 4180): formula_safe, then quoted, with doubled quotes, when it holds , " CR or LF."""
+    value = formula_safe(value)
     if any(c in value for c in ',"\r\n'):
         return '"' + value.replace('"', '""') + '"'
     return value
@@ -57,12 +69,34 @@ def quote_ids(ids: pa.Array) -> pa.Array:
     return pc.replace_with_mask(ids, from_numpy(mask), quoted)
 
 
+def guard_formula_ids(ids: pa.Array) -> pa.Array:
+    """formula_safe on every id (a large_string array without nulls): the ids whose first byte is one
+    of = + - @ tab CR are found in the bytes of the array, and only those are rewritten."""
+    if not len(ids):
+        return ids
+    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int64)[ids.offset:ids.offset + len(ids) + 1]
+    data = ids.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:
+        return ids
+    text = np.frombuffer(data, dtype=np.uint8)
+    starts = offsets[:-1]
+    nonempty = offsets[1:] > starts
+    first = np.zeros(len(ids), dtype=np.uint8)
+    first[nonempty] = text[starts[nonempty]]
+    mask = nonempty & np.isin(first, _FORMULA_BYTES)
+    if not mask.any():
+        return ids
+    rows = np.flatnonzero(mask)
+    guarded = strings(["'" + v for v in ids.take(from_numpy(rows)).to_pylist()], large=True)
+    return pc.replace_with_mask(ids, from_numpy(mask), guarded)
+
+
 def row_bytes(ids: pa.Array, tails: pa.Array, inverse: np.ndarray, quote: bool = True) -> pa.Buffer | bytes:
     """The lines of OUT for rows with these ids whose answers are tails[inverse] (``quote``: some id
     may need quoting)."""
     if not len(ids):
         return b""
-    ids = ids.cast(pa.large_string())
+    ids = guard_formula_ids(ids.cast(pa.large_string()))
     if quote:
         ids = quote_ids(ids)
     lines = pc.binary_join_element_wise(ids, tails.take(from_numpy(inverse)), string_scalar("", large=True))

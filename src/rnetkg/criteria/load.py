@@ -10,7 +10,7 @@ from typing import Any
 from .. import queries
 from ..errors import ModelError
 from ..fields import FIELDS
-from .model import DEFAULT_CONTEXT, KINDS, Atom, Criterion, Guideline, Model, Reading, Source, Statement, split_list
+from .model import DEFAULT_CONTEXT, KINDS, Atom, FollowUp, Criterion, Guideline, Model, Reading, Source, Statement, split_list
 
 _ATOM_FIELD_KIND = {"range": "number", "boolean": "boolean", "set": "enum"}
 
@@ -114,6 +114,17 @@ def load_model(engine) -> Model:
         target = notes[r["rec"]]["aim" if r["kind"] == "aim" else "notes"]
         if r["note"] not in target:
             target.append(r["note"])
+    follow_ups: dict[str, list[FollowUp]] = defaultdict(list)
+    atoms_by_iri = {a.iri: a for a in atom_objs.values()}
+    for r in engine.select(queries.get("follow-up").text):
+        interval = ((float(r["intervalMin"]), float(r["intervalMax"]))
+                    if r["intervalMin"] is not None and r["intervalMax"] is not None else None)
+        follow_ups[r["rec"]].append(FollowUp(
+            r["plan"], r["asWritten"], r["kind"], tuple(split_list(r["examinations"])), interval,
+            bool(_flag(r["firstYearOnly"])), atoms_by_iri.get(r["when"]) if r["when"] else None,
+            tuple(split_list(r["caveats"]))))
+    procedures = {r["procedure"]: (r["label"] or r["procedure"], r["modality"])
+                  for r in engine.select(queries.get("resection-procedures").text)}
     statements: dict[str, Statement] = {}
     for r in engine.select(queries.get("recommendation-details").text):
         iri = r["rec"]
@@ -127,7 +138,8 @@ def load_model(engine) -> Model:
             assumptions=tuple(split_list(r["assumptions"])),
             source=Source(r["document"], r["locator"], " … ".join(split_list(r["quotes"])), r["reference"] or None),
             reading=i["reading"] if i else None, caveats=tuple(notes[iri]["notes"]), aims=tuple(notes[iri]["aim"]),
-            targets=tuple(split_list(r.get("targets"))))
+            targets=tuple(split_list(r.get("targets"))), follow_ups=tuple(follow_ups.get(iri, ())),
+            across_guidelines=bool(_flag(r.get("acrossGuidelines"))), strength=r.get("strength") or "")
     # a statement with criteria but without a label, decision point or source (a defect that SHACL
     # reports): evaluated like the others, shown in no answer
     for iri in sorted(set(info) - set(statements)):
@@ -148,7 +160,7 @@ def load_model(engine) -> Model:
     return Model(guidelines=guidelines, modality_keys=modality_keys, modality_labels=modality_labels,
                  statements=dict(sorted(statements.items())), atoms=tuple(atom_objs[k] for k in sorted(atom_objs)),
                  readings=_readings(engine), context_criteria=context_criteria, strategies=strategies, levels=levels,
-                 strategy_labels=strategy_labels)
+                 strategy_labels=strategy_labels, procedures=procedures)
 
 
 def model_for(engine) -> Model:

@@ -120,6 +120,26 @@ class Source:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A follow-up plan a statement states (queries/follow-up.rq): kind none or surveillance, the
+    examinations named (none: not said), the interval in months, first year only, and the condition under
+    which it holds (an atom; None: always)."""
+
+    plan: str
+    as_written: str
+    kind: str
+    examinations: tuple[str, ...] = ()
+    interval_months: tuple[float, float] | None = None
+    first_year_only: bool = False
+    when: Atom | None = None
+    caveats: tuple[str, ...] = ()
+
+    def holds(self, values: dict[str, Any]) -> int:
+        """1 the plan holds for these values, -1 it does not, 0 unknown (its condition's field is)."""
+        return 1 if self.when is None else self.when.status(values.get(self.when.field))
+
+
+@dataclass(frozen=True)
 class Statement:
     """A recommendation or editorial statement: decision points, criteria, actions and source."""
 
@@ -138,6 +158,9 @@ class Statement:
     source: Source | None = None
     reading: str | None = None  # the reading the statement holds under (None: every reading)
     targets: tuple[str, ...] = ()  # what its treatment is directed at (primary_tumour, metastases)
+    follow_ups: tuple[FollowUp, ...] = ()
+    across_guidelines: bool = False   # a consensus its source states across guidelines
+    strength: str = ""                # how strongly the source words it ('outlined in', 'may be considered')
     caveats: tuple[str, ...] = ()  # the notes on where its source is vague, and how it is encoded
     aims: tuple[str, ...] = ()     # aims it states, which are not actions
 
@@ -296,6 +319,8 @@ class Model:
     strategies: dict[str, str] = field(default_factory=dict)
     levels: dict[str, int] = field(default_factory=dict)
     strategy_labels: dict[str, str] = field(default_factory=dict)
+    # the local excisions a profile may state as done: key -> (label, modality)
+    procedures: dict[str, tuple[str, str]] = field(default_factory=dict)
     # the criteria of each statement in each reading context, as queries/criteria.rq lists them
     context_criteria: dict[str, dict[str, tuple[Criterion, ...]]] = field(default_factory=dict)
     _in_context: dict[str, dict[str, Statement]] = field(default_factory=dict, repr=False, compare=False)

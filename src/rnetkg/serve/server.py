@@ -348,6 +348,7 @@ def dump(dest: Path) -> Path:
     fmt = {".nt": "nt", ".ttl": "ttl"}.get(dest.suffix.lower())
     if fmt is None:
         raise ServeError(f"--dump {dest}: the file name must end in .nt (N-Triples) or .ttl (Turtle)")
-    if not dest.parent.is_dir():
-        raise ServeError(f"--dump {dest}: folder {str(dest.parent)!r} does not exist")
-    return graph.serialize_expanded(dest, fmt)
+    from ..outputs import check_output
+
+    check_output(dest, "--dump")   # a link, a folder, a device, a graph file: refused before loading
+    return graph.serialize_expanded(dest, fmt, "--dump")
