@@ -284,7 +284,8 @@ def kinds_and_cards(answer: dict[str, Any], page_url: str, ctx, assumptions=(),
     d = answer.get("derived") or {}
     case = ", ".join(x for x in (d.get("grade"), d.get("t_stage")) if x) or "grade and T unknown"
     summary = f"rNET ({case}): {answer.summary_line}"
-    lines = [f"- **{md(g['guideline'])}** ({md(g['status'])}): {md(words[g['guideline']])}" for g in gl]
+    # a status is a word of rnetkg's closed list (aim_only, covered ...), shown as it is named everywhere
+    lines = [f"- **{md(g['guideline'])}** ({g['status']}): {md(words[g['guideline']])}" for g in gl]
     src_names = "; ".join(s.citation or s.label for s in ctx.sources)
     detail = "\n".join(lines + ["", f"Decision point: {md((d.get('decision_point') or '').replace('_', ' '))}."]
                        + [f"Check: {md(w)}." for w in warnings]

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import sqlite3
-import stat
 import threading
 import uuid as uuidlib
 from collections import OrderedDict
@@ -51,29 +49,12 @@ def override_reasons() -> list[dict[str, str]]:
 
 
 def check_store_path(path: Path, option: str = "--feedback-db", inputs=()) -> Path:
-    """The feedback store's path: its folder exists; it is not a symbolic link, a folder or a device; it
-    is not an input; an existing file is within the size bound (UsageError, one line)."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"{option} {path}: folder {str(folder)!r} does not exist")
-    if path.is_symlink():
-        raise UsageError(f"{option} {path}: is a symbolic link; give the path of a regular file")
-    if path.exists():
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"{option} {path}: is not a regular file; give a file name")
-        if st.st_size > MAX_BYTES:
-            raise UsageError(f"{option} {path}: is larger than {MAX_BYTES >> 20} MiB; give another file")
-    for inp in map(Path, inputs):
-        if inp.exists() and path.exists() and os.path.samefile(inp, path):
-            raise UsageError(f"{option} {path}: is also an input; give another file")
-    try:   # create it without following a link planted since the check
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    except OSError as e:
-        raise UsageError(f"{option} {path}: cannot be opened: {e.strerror or e}") from None
-    os.close(fd)
-    return path
+    """The feedback store's path, checked by rnetkg's routine for a file a database writes in place
+    (outputs.prepare_in_place: a regular file or created empty without following a link, never an input
+    nor a file of the graph, at most MAX_BYTES long); UsageError in one line."""
+    from ..outputs import prepare_in_place
+
+    return prepare_in_place(Path(path), option, inputs, max_bytes=MAX_BYTES)
 
 
 _SCHEMA = """
