@@ -26,7 +26,8 @@ def _num(x: float) -> str:
     return f"{x:g}" if float(x) != int(x) else str(int(x))
 
 
-def _observations(system: str, code: str, derived: bool | None = False) -> str:
+def _observations(system: str, code: str, derived: bool | None = None) -> str:
+    """The Observations with a code; ``derived`` True: only the ones rnetkg derived, False: none of them."""
     out = f"Bundle.entry.resource.ofType(Observation).where(code.{_coded(system, code)})"
     if derived is True:
         out += f".where(method.{_coded(*C.DERIVED_METHOD)})"
@@ -48,7 +49,7 @@ _NUMBERS = {"size_mm": _SIZE, "ki67_percent": _observations(*C.KI67),
 # coded fields: the collection, and the test of one value on an element of it
 _CODED: dict[str, tuple[str, Any]] = {
     "grade": (_observations(*C.GRADE, derived=True), lambda v: f"value.{_coded(*C.GRADE_WRITE[v][:2])}"),
-    "t_stage": (_observations(C.LOINC, "21905-5", derived=True),
+    "t_stage": (_observations(C.LOINC, "21905-5", derived=True),   # the derived T category (stated or not)
                 lambda v: " or ".join(f"value.{_coded(C.AJCC, 'c' + t)}" for t in (v, v + "a", v + "b"))),
     "invasion_depth": (_observations(*C.INVASION_DEPTH), lambda v: f"value.{_coded(C.RNET_DEPTH, v)}"),
     "lymph_nodes": (_observations(C.LOINC, "21906-3"), lambda v: f"value.{_coded(C.AJCC, 'c' + v)}"),

@@ -1,21 +1,27 @@
-"""The CDS Hooks 2.0 service of `rnetkg serve`: discovery at `/cds-services` and the service
-`rnet-guideline-comparison` on the `patient-view` hook.
+"""The CDS Hooks 2.0 service of `rnetkg serve`: discovery at `/cds-services`, the service
+`rnet-guideline-comparison` on the `patient-view` hook, and its feedback endpoint (feedback.py).
 
-The service reads the prefetched Observations and Procedures of the patient (the prefetch keys
-`observations` and `procedures`; this service never queries the EHR's FHIR server), makes the case
-profile with rnetkg.fhir, answers with the criteria model and returns cards:
+The service reads the prefetched Observations, Procedures and Conditions of the patient (the prefetch
+keys `observations`, `procedures` and `conditions`; this service never queries the EHR's FHIR server).
+It answers only for a patient with a rectal NET Condition (the diagnosis gate: ICD-10-CM C7A.026 or
+D3A.026, or ICD-O-3 morphology 8240/3 or 8249/3 with topography C20; confirmed or unstated, active or
+unstated) and reads only the resources about it (an Observation whose `focus` names other Conditions
+only is not read). It makes the case profile with rnetkg.fhir, answers with the criteria model and
+returns cards, each with a `uuid` (what feedback names) and coded `overrideReasons`:
 
-- an `info` card: how many guidelines answer and what each recommends, with a link to the clinician
-  page that explains the answer (the profile's fields as query parameters);
-- a `warning` card when two guidelines conflict (no option in common), naming the pairs;
+- an `info` card: the answer's summary line (its split), and what each guideline recommends, with a
+  link to the clinician page that explains the answer (the profile's fields as query parameters, under
+  --public-url);
+- a `warning` card when two guidelines conflict (no strategy in common), naming the pairs; pairs that
+  differ only in the level of one strategy (`level`) are named as such, not as conflicts;
 - an `info` card naming the guidelines whose answer depends on how the source is read, when the
   answer has them.
 
 HTTP 400 for a request that is not a CDS Hooks `patient-view` call (one line naming what is wrong),
 412 when a prefetch key the service needs was not sent (CDS Hooks: the service cannot obtain the
-data), and `{"cards": []}` when the patient has no tumour-size Observation (nothing to compare).
-A patient whose data cannot make a profile (a contradiction, an unreadable Observation) gets one
-`info` card saying why.
+data), and `{"cards": []}` when the patient has no rectal NET Condition or no tumour-size Observation
+(nothing to compare). A patient whose data cannot make a profile (a contradiction, an unreadable
+Observation) gets one `info` card saying why.
 """
 
 from __future__ import annotations
@@ -61,9 +67,10 @@ def discovery(guideline_keys, ctx) -> dict[str, Any]:
                        f"Content from {n} review article{'s' if n != 1 else ''}, not the guideline documents "
                        "themselves.",
         "prefetch": dict(PREFETCH),
-        "usageRequirements": "Needs the patient's tumour Observations (size, grade, Ki-67, TNM categories, margin; "
-                             "codes in docs/fhir.md) and local-excision Procedures as prefetch; no FHIR server "
-                             "access is used.",
+        "usageRequirements": "Needs the patient's Conditions (a rectal NET: ICD-10-CM C7A.026/D3A.026 or ICD-O-3 "
+                             "8240/3, 8249/3 with C20), tumour Observations (size, grade, Ki-67, TNM categories, "
+                             "margin; codes in docs/fhir.md) and local-excision Procedures as prefetch; no FHIR "
+                             "server access is used.",
     }]}
 
 
