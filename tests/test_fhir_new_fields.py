@@ -118,3 +118,13 @@ def test_issue22_bulk_condition_ndjson_is_read(tmp_path):
     (tmp_path / "Condition.ndjson").write_text(json.dumps(secondary("10200004")) + "\n")
     (entry,) = fhir.read_bulk(tmp_path)
     assert entry.result.profile["liver_metastasis"] is True
+
+
+def test_issue26_the_exported_bundle_with_its_conditions_validates_under_the_r4_models():
+    from fhirclient.models.bundle import Bundle
+
+    prof = {**BASE, "liver_metastasis": False, "metastases_resectable": True, "ki67_percent": 4,
+            "invasion_depth": "submucosa"}
+    parsed = Bundle(fhir.bundle_from_profile(prof))   # strict: raises on any invalid element
+    kinds = sorted(e.resource.resource_type for e in parsed.entry)
+    assert kinds.count("Condition") == 2 and kinds.count("Patient") == 1

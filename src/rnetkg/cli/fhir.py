@@ -1,4 +1,5 @@
-"""`rnetkg fhir export`: the FHIR R4 Bundle of a profile (docs/fhir.md)."""
+"""`rnetkg fhir export`: the FHIR R4 Bundle of a profile; `rnetkg fhir recommendations`: the graph's
+recommendations as FHIR R4 PlanDefinitions (docs/fhir.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ def register(sub) -> None:
 
     f = sub.add_parser("fhir", help="FHIR R4: write the Bundle of a profile, or the recommendations")
     fsub = f.add_subparsers(dest="fhir_command", metavar="COMMAND", parser_class=Parser)
-    e = fsub.add_parser("export", help="the FHIR R4 Bundle (Observations, Procedure) of a profile JSON")
+    e = fsub.add_parser("export", help="the FHIR R4 Bundle (the rectal NET Condition, Observations, "
+                          "Procedure) of a profile JSON")
     e.add_argument("profile", metavar="PROFILE.json", help="a profile JSON; - reads standard input")
     e.add_argument("--out", metavar="BUNDLE.json", help="write here (atomically) instead of standard output")
     e.set_defaults(func=run_export)

@@ -277,6 +277,8 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
             yield
         finally:
             await proxy.close()
+            if feedback is not None:
+                feedback.close()
 
     async def trailing_slash(request):
         """`/query/` and the like: a redirect to the path without the slash, on the public URL."""
