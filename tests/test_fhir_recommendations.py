@@ -130,3 +130,12 @@ def test_issue26_cli_writes_the_bundle_through_the_safe_writer(tmp_path, capsys)
     assert main(["fhir", "recommendations", "--out", str(link)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--out" in err[0]
+
+
+def test_issue26_a_criterion_on_a_field_the_export_does_not_write_is_a_model_error():
+    from rnetkg.criteria.model import Atom
+    from rnetkg.errors import ModelError
+    from rnetkg.fhir.fhirpath import atom_expression
+
+    with pytest.raises(ModelError, match="no FHIRPath for the criterion atom x/a1 \\(boolean on field tumour_colour\\)"):
+        atom_expression(Atom("x/a1", "boolean", "tumour_colour", required=True))

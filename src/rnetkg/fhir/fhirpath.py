@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ModelError
 from . import codes as C
 
 
@@ -97,7 +98,8 @@ def atom_expression(atom) -> str:
     if atom.kind == "boolean" and atom.field in _BOOLEANS:
         coll, yes, no = _BOOLEANS[atom.field]
         return f"{coll}.select({yes if atom.required else no})"
-    raise ValueError(f"no FHIRPath for atom {atom.iri} ({atom.kind} on {atom.field})")
+    raise ModelError(f"fhir recommendations: no FHIRPath for the criterion atom {atom.iri} ({atom.kind} on field "
+                     f"{atom.field}): rnetkg.fhir.fhirpath must learn how fhir export writes that field")
 
 
 def criterion_expression(criterion) -> str:

@@ -90,7 +90,8 @@ def _plan(s, criteria, model, active: bool, version: str, date: str) -> dict[str
 
 def recommendations_bundle(model, version: str, date: str | None) -> dict[str, Any]:
     """The Bundle of every recommendation (statements of a guideline with criteria, derived ones included)
-    and of the modalities they recommend. ``version``: the graph's; ``date``: the graph's date."""
+    and of the modalities they recommend. ``version``: the graph's; ``date``: the graph's date. ModelError
+    for a criterion on a field the FHIRPath of fhirpath.py cannot read."""
     default = model.statements_in(DEFAULT_CONTEXT)
     entries, modalities = [], set()
     for iri, s in model.statements.items():
@@ -98,8 +99,6 @@ def recommendations_bundle(model, version: str, date: str | None) -> dict[str, A
             continue
         active = iri in default
         criteria = default[iri].criteria if active else s.criteria
-        if not all(a.field in fhirpath.FIELDS for c in criteria for a in c.atoms):
-            continue
         modalities.update(s.modalities)
         entries.append(_plan(s, criteria, model, active, version, date))
     entries += [_activity(m, model.modality_labels.get(m, m), version, date) for m in sorted(modalities)]
