@@ -154,3 +154,13 @@ def test_issue26_rnetkg_feedback_on_a_file_that_is_not_a_store_exits_2(tmp_path,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is not a feedback store" in err[0] and len(err[0]) <= 300
     os.remove(bad)
+
+
+def test_issue26_serve_refuses_a_feedback_db_that_is_a_symbolic_link(tmp_path, capsys):
+    real = tmp_path / "real.sqlite"
+    real.write_bytes(b"")
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(real)
+    assert main(["serve", "--bind", f"127.0.0.1:{free_port()}", "--feedback-db", str(link)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"rnetkg: --feedback-db {link}: is a symbolic link; give the path of a regular file"]
