@@ -18,7 +18,9 @@ R = rdflib.Namespace(RNET)
 
 PINNED_RECOMMENDATIONS = {  # guideline key -> (management, staging, referral) recommendations
     "ENETS-2023": (4, 0, 0),
-    "NCCN-2025": (10, 1, 2),  # issue 11: + the node-positive branch for any T, + T2-T4 to radical surgery
+    # issue 11: + the node-positive branch for any T, + T2-T4 to radical surgery; issue 22: + the metastatic row read
+    # as cytoreductive treatment, + the node-positive row beside the < 1 cm margin rows after a local excision
+    "NCCN-2025": (12, 1, 2),
     "PNNT-2022": (3, 0, 0),
     "JNETS-2019": (1, 0, 0),
     "CNETS": (2, 0, 0),
@@ -29,7 +31,8 @@ PINNED_RECOMMENDATIONS = {  # guideline key -> (management, staging, referral) r
 PINNED_EDITORIAL = {"ConsensusSummary": 4, "AuthorPosition": 1, "TieredCareProposal": 2}
 # definition -> number of components; CNETS's unlisted risk factors and the two lists it is read with
 PINNED_RISK_FACTOR_DEFINITIONS = {"enets-2023/risk-factors": 3, "pnnt-2022/risk-factors": 4, "cnets/risk-factors": 0,
-                                  "cnets/risk-factors-as-enets": 3, "cnets/risk-factors-as-pnnt": 4}
+                                  "cnets/risk-factors-as-enets": 3, "cnets/risk-factors-as-pnnt": 4,
+                                  "cnets/risk-factors-as-seed-001": 4}  # issue 22: seed 001's own determinants
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +150,8 @@ def test_vague_places_are_recorded(kg):
 def test_referrals_expand_into_one_branch_each(kg):
     store = graph.load_store()
     derived = [str(r[0].value) for r in store.query(
-        "SELECT ?d WHERE { ?d a <https://w3id.org/rnetkg/ontology#DerivedRecommendation> }")]
+        "SELECT ?d WHERE { ?d a <https://w3id.org/rnetkg/ontology#DerivedRecommendation> ; "
+        "<https://w3id.org/rnetkg/ontology#resolvesReferral> ?referral }")]
     branches = Counter(d.split("--via--")[1] for d in derived)
     assert branches == Counter({b: 2 for b in ("rec-t1", "rec-t2-t4-workup", "rec-le2cm", "rec-gt2cm", "rec-node-positive",
                                                "rec-node-positive-any-t", "rec-t2-t4-radical")})

@@ -161,7 +161,7 @@ def test_the_release_files_are_named_with_the_version(released):
     v = release.project_version()
     assert {k: p.name for k, p in released.items()} == {
         "ontology": f"rnet-{v}.owl", "turtle": f"rnetkg-{v}.ttl", "jsonld": f"rnetkg-{v}.jsonld",
-        "checksums": "SHA256SUMS"}
+        "page": "ontology.html", "licences": "LICENSES.md", "checksums": "SHA256SUMS"}
     assert sorted(p.name for p in released["ontology"].parent.iterdir()) == sorted(p.name for p in released.values())
 
 
@@ -205,7 +205,7 @@ def test_the_jsonld_carries_its_context_inline(released):
 
 def test_the_checksums_match(released):
     lines = released["checksums"].read_text(encoding="ascii").splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 5
     for line in lines:
         digest, name = line.split("  ")
         assert hashlib.sha256((released["checksums"].parent / name).read_bytes()).hexdigest() == digest

@@ -29,6 +29,7 @@ HEADER = f"""\
 @prefix ex: <{EX}> .
 @prefix rdfs: <{namespaces.RDFS}> .
 @prefix xsd: <{namespaces.XSD}> .
+@prefix dcterms: <{namespaces.DCTERMS}> .
 """
 
 # A recommendation that conforms, for cases that change one thing about it.
@@ -57,9 +58,9 @@ CASES = [
          "ex:rec-issued-by-article a rnet:ManagementRecommendation ; rnet:issuedBy ex:doc ; "
          "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; "
          "rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
-    case("RecommendationShape-decisionPoint", "rec-two-points",
-         f"ex:rec-two-points a rnet:ManagementRecommendation ; {REC} ; rnet:recommendsAction rnet:ModifiedEMR ; "
-         "rnet:decisionPoint rnet:AfterLocalResection ."),
+    case("RecommendationShape-decisionPoint", "rec-no-point",
+         "ex:rec-no-point a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
+         "rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
     case("RecommendationShape-decisionPoint-class", "rec-point-is-grade",
          "ex:rec-point-is-grade a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
          "rnet:decisionPoint rnet:G1 ; rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ; "
@@ -72,7 +73,8 @@ CASES = [
          "rnet:hasCriterion ex:excerpt ."),
     case("RecommendationShape-source", "rec-no-source",
          "ex:rec-no-source a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
-         "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ."),
+         "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR .",
+         also=(("StatementShape-source", "rec-no-source"),)),
     case("RecommendationShape-source-class", "rec-source-is-document",
          "ex:rec-source-is-document a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
          "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; "
@@ -114,7 +116,8 @@ CASES = [
          f"ex:editorial-criterion-is-field a rnet:ConsensusSummary ; {STATEMENT} ; rnet:hasCriterion rnet:field_size_mm ."),
     case("EditorialStatementShape-source", "editorial-no-source",
          "ex:editorial-no-source a rnet:ConsensusSummary ; rnet:decisionPoint rnet:InitialManagement ; "
-         "rnet:hasCriterion ex:size-le10 ."),
+         "rnet:hasCriterion ex:size-le10 .",
+         also=(("StatementShape-source", "editorial-no-source"),)),
     case("EditorialStatementShape-source-class", "editorial-source-is-guideline",
          "ex:editorial-source-is-guideline a rnet:ConsensusSummary ; rnet:decisionPoint rnet:InitialManagement ; "
          "rnet:hasCriterion ex:size-le10 ; rnet:source ex:guideline ."),
@@ -193,12 +196,13 @@ CASES = [
     case("NumericRangeConditionShape-upperBound-inclusive", "range-max-no-flag",
          'ex:range-max-no-flag a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
          'rnet:maxValue 20.0 ; rnet:asWritten "< 2 cm" .'),
-    case("NumericRangeConditionShape-percentField-minValue", "ki67-below-zero",
+    case("NumericRangeConditionShape-percentField", "ki67-below-zero",
          'ex:ki67-below-zero a rnet:NumericRangeCondition ; rnet:onField rnet:field_ki67_percent ; '
          'rnet:minValue -1.0 ; rnet:minInclusive true ; rnet:asWritten "Ki-67 ≥ -1%" .'),
-    case("NumericRangeConditionShape-percentField-maxValue", "ki67-above-hundred",
+    case("NumericRangeConditionShape-percentField", "ki67-above-hundred",
          'ex:ki67-above-hundred a rnet:NumericRangeCondition ; rnet:onField rnet:field_ki67_percent ; '
-         'rnet:maxValue 120.0 ; rnet:maxInclusive true ; rnet:asWritten "Ki-67 ≤ 120%" .'),
+         'rnet:maxValue 120.0 ; rnet:maxInclusive true ; rnet:asWritten "Ki-67 ≤ 120%" .',
+         variant="upper bound"),
     case("NumericRangeConditionShape-nonEmpty", "range-min-above-max",
          'ex:range-min-above-max a rnet:NumericRangeCondition ; rnet:onField rnet:field_size_mm ; '
          'rnet:minValue 20.0 ; rnet:minInclusive true ; rnet:maxValue 10.0 ; rnet:maxInclusive true ; '
@@ -268,11 +272,11 @@ CASES = [
          "rnet:listsRiskFactors true ; rnet:component ex:rfd-ki67-150 ; rnet:source ex:excerpt . "
          "ex:rfd-ki67-150 a rnet:NumericRangeCondition ; rnet:onField rnet:field_ki67_percent ; "
          'rnet:minValue 150.0 ; rnet:minInclusive false ; rnet:asWritten "Ki-67 > 150%" .',
-         also=(("NumericRangeConditionShape-percentField-minValue", "rfd-ki67-150"),)),
-    case("RiskFactorDefinitionShape-listed-component", "rfd-listed-none",
+         also=(("NumericRangeConditionShape-percentField", "rfd-ki67-150"),)),
+    case("RiskFactorDefinitionShape-listed", "rfd-listed-none",
          "ex:rfd-listed-none a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; "
          "rnet:listsRiskFactors true ; rnet:source ex:excerpt ."),
-    case("RiskFactorDefinitionShape-unlisted-component", "rfd-unlisted-with-components",
+    case("RiskFactorDefinitionShape-unlisted", "rfd-unlisted-with-components",
          "ex:rfd-unlisted-with-components a rnet:RiskFactorDefinition ; rnet:definedBy ex:guideline ; "
          "rnet:listsRiskFactors false ; rnet:component ex:lvi ; rnet:source ex:excerpt ."),
 
@@ -300,7 +304,8 @@ CASES = [
          "ex:figure-in-guideline a rnet:CutPoint ; rnet:reportedIn ex:guideline ; rnet:cutPointValue 11.5 ; "
          "rnet:source ex:excerpt ."),
     case("ReportedFigureShape-source", "figure-no-source",
-         "ex:figure-no-source a rnet:OutcomeEvidence ; rnet:reportedIn ex:study ; rnet:percentage 90 ."),
+         "ex:figure-no-source a rnet:OutcomeEvidence ; rnet:reportedIn ex:study ; rnet:percentage 90 .",
+         also=(("StatementShape-source", "figure-no-source"),)),
     case("ReportedFigureShape-source-class", "figure-source-is-study",
          "ex:figure-source-is-study a rnet:RiskFactorFinding ; rnet:reportedIn ex:study ; rnet:source ex:study ."),
     case("ReportedFigureShape-percentage", "figure-above-hundred",
@@ -361,8 +366,152 @@ CASES = [
          "ex:profile-margin-unknown a rnet:CaseProfile ; rnet:sizeMm 15.0 ; rnet:marginStatus ex:unknown ."),
     case("CaseProfileShape-atypicalSurface", "profile-surface-number",
          f"ex:profile-surface-number a rnet:CaseProfile ; {PROFILE} ; rnet:atypicalSurface 1 ."),
+    case("CaseProfileShape-resectionProcedure", "profile-radical-resection",
+         f"ex:profile-radical-resection a rnet:CaseProfile ; {PROFILE} ; rnet:resectionProcedure rnet:RadicalSurgery ."),
+    case("CaseProfileShape-liverMetastasis", "profile-liver-text",
+         f'ex:profile-liver-text a rnet:CaseProfile ; {PROFILE} ; rnet:liverMetastasis "liver" .'),
+    case("CaseProfileShape-metastasesResectable", "profile-resectable-twice",
+         f"ex:profile-resectable-twice a rnet:CaseProfile ; {PROFILE} ; rnet:metastasesResectable true , false ."),
     case("CaseProfileShape-atDecisionPoint", "profile-point-is-margin",
          f"ex:profile-point-is-margin a rnet:CaseProfile ; {PROFILE} ; rnet:atDecisionPoint rnet:margin_negative ."),
+    # issue 27: the shapes of the instantiated classes that had none (SHACL Core, one file each)
+    # reading.ttl
+    case("ReadingShape-label", "reading-no-label",
+         'ex:reading-no-label a rnet:Reading ; rnet:readingOf ex:passage ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt .'),
+    case("ReadingShape-readingOf", "reading-of-nothing",
+         'ex:reading-of-nothing a rnet:Reading ; rdfs:label "r" ; rnet:isDefaultReading false ; '
+         'rnet:rationale "r" ; rnet:restsOn ex:excerpt .'),
+    case("ReadingShape-readingOf-class", "reading-of-excerpt",
+         'ex:reading-of-excerpt a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:excerpt ; '
+         'rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt .'),
+    case("ReadingShape-isDefaultReading", "reading-default-text",
+         'ex:reading-default-text a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage ; '
+         'rnet:isDefaultReading "no" ; rnet:rationale "r" ; rnet:restsOn ex:excerpt .'),
+    case("ReadingShape-rationale", "reading-no-rationale",
+         'ex:reading-no-rationale a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage ; '
+         'rnet:isDefaultReading false ; rnet:restsOn ex:excerpt .'),
+    case("ReadingShape-restsOn", "reading-no-quote",
+         'ex:reading-no-quote a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage ; '
+         'rnet:isDefaultReading false ; rnet:rationale "r" .'),
+    case("ReadingShape-restsOn-class", "reading-rests-on-document",
+         'ex:reading-rests-on-document a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage ; '
+         'rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:doc .'),
+    # ambiguous-passage.ttl
+    case("AmbiguousPassageShape-label", "passage-no-label",
+         'ex:passage-no-label a rnet:AmbiguousPassage ; rnet:defaultReason "d" ; rnet:restsOn ex:excerpt . ex:passage-no-label-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-no-label ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ex:passage-no-label-r2 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-no-label ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . '),
+    case("AmbiguousPassageShape-oneDefault", "passage-two-defaults",
+         'ex:passage-two-defaults a rnet:AmbiguousPassage ; rnet:defaultReason "d" ; rnet:restsOn ex:excerpt ; rdfs:label "p" . ex:passage-two-defaults-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-two-defaults ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ex:passage-two-defaults-r2 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-two-defaults ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . '),
+    case("AmbiguousPassageShape-oneDefault", "passage-no-default",
+         'ex:passage-no-default a rnet:AmbiguousPassage ; rnet:defaultReason "d" ; rnet:restsOn ex:excerpt ; rdfs:label "p" . ex:passage-no-default-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-no-default ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ex:passage-no-default-r2 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-no-default ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ', variant="no default"),
+    case("AmbiguousPassageShape-readings", "passage-one-reading",
+         'ex:passage-one-reading a rnet:AmbiguousPassage ; rnet:defaultReason "d" ; rnet:restsOn ex:excerpt ; rdfs:label "p" . ex:passage-one-reading-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-one-reading ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ', severity="warning"),
+    case("AmbiguousPassageShape-defaultReason", "passage-no-reason",
+         'ex:passage-no-reason a rnet:AmbiguousPassage ; rnet:restsOn ex:excerpt ; rdfs:label "p" . ex:passage-no-reason-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-no-reason ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ex:passage-no-reason-r2 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-no-reason ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . '),
+    case("AmbiguousPassageShape-restsOn", "passage-no-quote",
+         'ex:passage-no-quote a rnet:AmbiguousPassage ; rnet:defaultReason "d" ; rdfs:label "p" . ex:passage-no-quote-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-no-quote ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ex:passage-no-quote-r2 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-no-quote ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . '),
+    case("AmbiguousPassageShape-restsOn-class", "passage-rests-on-document",
+         'ex:passage-rests-on-document a rnet:AmbiguousPassage ; rnet:defaultReason "d" ; rnet:restsOn ex:doc ; rdfs:label "p" . ex:passage-rests-on-document-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-rests-on-document ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ex:passage-rests-on-document-r2 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-rests-on-document ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . '),
+    # guideline-document.ttl
+    case("GuidelineDocumentShape-label", "gl-no-label",
+         'ex:gl-no-label a rnet:GuidelineDocument ; rnet:guidelineKey "GLA" ; rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+    case("GuidelineDocumentShape-guidelineKey", "gl-lowercase-key",
+         'ex:gl-lowercase-key a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "enets 2023" ; rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+    case("GuidelineDocumentShape-issuingBody", "gl-no-body",
+         'ex:gl-no-body a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLC" ; rnet:listPosition 9 ; '
+         'rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+    case("GuidelineDocumentShape-issuingBody-class", "gl-issued-by-article",
+         'ex:gl-issued-by-article a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLD" ; '
+         'rnet:issuingBody ex:doc ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+    case("GuidelineDocumentShape-listPosition", "gl-position-zero",
+         'ex:gl-position-zero a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLE" ; '
+         'rnet:issuingBody ex:body ; rnet:listPosition 0 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+    case("GuidelineDocumentShape-publicationYear", "gl-year-text",
+         'ex:gl-year-text a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLF" ; '
+         'rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear "2023" ; rnet:bibliographicReference "ref" .'),
+    case("GuidelineDocumentShape-bibliographicReference", "gl-no-reference",
+         'ex:gl-no-reference a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLG" ; '
+         'rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 .', severity="warning"),
+    case("GuidelineDocumentShape-yearOrNote", "gl-no-year",
+         'ex:gl-no-year a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLH" ; '
+         'rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:bibliographicReference "ref" .', severity="warning"),
+    case("GuidelineDocumentShape-keyUnique", "gl-duplicate-key",
+         'ex:gl-duplicate-key a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "FIXTURE" ; rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .',
+         also=(("GuidelineDocumentShape-keyUnique", "guideline"),)),
+    # issuing-body.ttl
+    case("OrganizationShape-label", "body-no-label",
+         'ex:body-no-label a rnet:IssuingBody . ex:gl-body-no-label a rnet:GuidelineDocument ; rdfs:label "g" ; '
+         'rnet:guidelineKey "GLI" ; rnet:issuingBody ex:body-no-label ; rnet:listPosition 9 ; '
+         'rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+    case("IssuingBodyShape-issues", "body-unused",
+         'ex:body-unused a rnet:IssuingBody ; rdfs:label "b" .', severity="warning"),
+    # follow-up-plan.ttl
+    case("FollowUpPlanShape-label", "fu-no-label", 'ex:fu-no-label a rnet:FollowUpPlan ; rnet:followUpText "every 6-12 months" .'),
+    case("FollowUpPlanShape-followUpText", "fu-no-text", 'ex:fu-no-text a rnet:FollowUpPlan ; rdfs:label "f" .'),
+    case("FollowUpPlanShape-intervalMin", "fu-min-zero",
+         'ex:fu-min-zero a rnet:FollowUpPlan ; rdfs:label "f" ; rnet:followUpText "every 6-12 months" ; rnet:followUpIntervalMinMonths 0.0 .'),
+    case("FollowUpPlanShape-intervalMax", "fu-max-text",
+         'ex:fu-max-text a rnet:FollowUpPlan ; rdfs:label "f" ; rnet:followUpText "every 6-12 months" ; rnet:followUpIntervalMaxMonths "12" .'),
+    case("FollowUpPlanShape-intervalOrder", "fu-min-above-max",
+         'ex:fu-min-above-max a rnet:FollowUpPlan ; rdfs:label "f" ; rnet:followUpText "every 6-12 months" ; '
+         'rnet:followUpIntervalMinMonths 12.0 ; rnet:followUpIntervalMaxMonths 6.0 .'),
+    case("FollowUpPlanShape-duration", "fu-duration-negative",
+         'ex:fu-duration-negative a rnet:FollowUpPlan ; rdfs:label "f" ; rnet:followUpText "every 6-12 months" ; rnet:followUpDurationMonths -12.0 .'),
+    case("FollowUpPlanShape-followUpBy-class", "fu-by-procedure",
+         'ex:fu-by-procedure a rnet:FollowUpPlan ; rdfs:label "f" ; rnet:followUpText "every 6-12 months" ; rnet:followUpBy ex:doc .'),
+    case("FollowUpPlanShape-noFollowUp", "fu-none-text",
+         'ex:fu-none-text a rnet:FollowUpPlan ; rdfs:label "f" ; rnet:followUpText "every 6-12 months" ; rnet:noFollowUp "yes" .'),
+    # source-document.ttl
+    case("SourceDocumentShape-label", "doc-no-label",
+         'ex:doc-no-label a rnet:SourceDocument ; rnet:doi "10.1000/fixture" ; rnet:publicationYear 2025 ; dcterms:rights "Copyright" ; <http://purl.org/dc/terms/identifier> "no-such-seed" .'),
+    case("SourceDocumentShape-doi", "doc-doi-url",
+         'ex:doc-doi-url a rnet:SourceDocument ; rdfs:label "d" ; rnet:doi "https://doi.org/10.1000/x" ; '
+         'dcterms:rights "Copyright" ; <http://purl.org/dc/terms/identifier> "no-such-seed" .'),
+    case("SourceDocumentShape-identifier", "doc-no-identifier",
+         'ex:doc-no-identifier a rnet:SourceDocument ; rdfs:label "d" ; rnet:doi "10.1000/x" ; dcterms:rights "Copyright" .'),
+    case("SourceDocumentShape-license", "doc-licence-text",
+         'ex:doc-licence-text a rnet:SourceDocument ; rdfs:label "d" ; rnet:doi "10.1000/fixture" ; rnet:publicationYear 2025 ; dcterms:rights "Copyright" ; <http://purl.org/dc/terms/identifier> "no-such-seed" ; dcterms:license "CC BY-NC 4.0" .'),
+    case("SourceDocumentShape-publicationYear", "doc-two-years",
+         'ex:doc-two-years a rnet:SourceDocument ; rdfs:label "d" ; rnet:doi "10.1000/fixture" ; rnet:publicationYear 2025 ; dcterms:rights "Copyright" ; <http://purl.org/dc/terms/identifier> "no-such-seed" ; rnet:publicationYear 2026 .'),
+    case("SourceDocumentShape-licenceOrRights", "doc-no-licence",
+         'ex:doc-no-licence a rnet:SourceDocument ; rdfs:label "d" ; rnet:doi "10.1000/x" ; '
+         '<http://purl.org/dc/terms/identifier> "no-such-seed" .'),
+    # entity.ttl
+    case("EntityShape-label", "entity-two-labels",
+         'ex:entity-two-labels a <http://www.w3.org/ns/prov#Entity> ; rdfs:label "one"@en , "two"@en .'),
+    case("EntityShape-source-class", "entity-source-is-document",
+         'ex:entity-source-is-document a <http://www.w3.org/ns/prov#Entity> ; rdfs:label "e" ; rnet:source ex:doc .'),
+    # pathway.ttl
+    case("PathwayShape-label", "pathway-no-label", 'ex:pathway-no-label a rnet:Pathway ; rnet:asWritten "p" .'),
+    case("PathwayShape-asWritten", "pathway-not-as-written", 'ex:pathway-not-as-written a rnet:Pathway ; rdfs:label "p" .'),
+    # statement.ttl
+    case("StatementShape-source", "statement-no-source", 'ex:statement-no-source a rnet:Statement ; rdfs:label "s" .'),
+    case("StatementShape-source-class", "statement-source-is-document",
+         'ex:statement-source-is-document a rnet:Statement ; rdfs:label "s" ; rnet:source ex:doc .'),
+    case("StatementShape-holdsUnderReading", "statement-two-readings",
+         'ex:statement-two-readings a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; '
+         'rnet:holdsUnderReading ex:reading-default , ex:reading-other .'),
+    # reported-values.ttl
+    case("ReportedValuesShape-measure", "measure-not-listed",
+         'ex:measure-not-listed a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:measure "odds" .'),
+    case("ReportedValuesShape-analysis", "analysis-not-listed",
+         'ex:analysis-not-listed a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:analysis "bivariate" .'),
+    # dataset.ttl
+    case("DatasetShape-title", "ds-no-title",
+         "ex:ds-no-title a <http://www.w3.org/ns/dcat#Dataset> ; <http://www.w3.org/ns/dcat#version> \"0.1.0\" ; dcterms:creator ex:body ; dcterms:source ex:doc ; <http://purl.org/vocab/vann/preferredNamespacePrefix> \"kg\" ; dcterms:bibliographicCitation \"c\" ; dcterms:license <https://creativecommons.org/licenses/by-nc/4.0/> ."),
+    case("DatasetShape-license", "ds-licence-text",
+         "ex:ds-licence-text a <http://www.w3.org/ns/dcat#Dataset> ; <http://www.w3.org/ns/dcat#version> \"0.1.0\" ; dcterms:title \"t\" ; dcterms:creator ex:body ; dcterms:source ex:doc ; <http://purl.org/vocab/vann/preferredNamespacePrefix> \"kg\" ; dcterms:bibliographicCitation \"c\" ; dcterms:license \"CC BY-NC\" ."),
+    case("DatasetShape-version", "ds-version-word",
+         "ex:ds-version-word a <http://www.w3.org/ns/dcat#Dataset> ; dcterms:title \"t\" ; dcterms:creator ex:body ; dcterms:source ex:doc ; <http://purl.org/vocab/vann/preferredNamespacePrefix> \"kg\" ; dcterms:bibliographicCitation \"c\" ; dcterms:license <https://creativecommons.org/licenses/by-nc/4.0/> ; <http://www.w3.org/ns/dcat#version> \"first\" ."),
+    case("DatasetShape-source", "ds-source-guideline",
+         "ex:ds-source-guideline a <http://www.w3.org/ns/dcat#Dataset> ; <http://www.w3.org/ns/dcat#version> \"0.1.0\" ; dcterms:title \"t\" ; dcterms:creator ex:body ; <http://purl.org/vocab/vann/preferredNamespacePrefix> \"kg\" ; dcterms:bibliographicCitation \"c\" ; dcterms:license <https://creativecommons.org/licenses/by-nc/4.0/> ; dcterms:source ex:guideline ."),
+    case("DatasetShape-creator", "ds-no-creator",
+         "ex:ds-no-creator a <http://www.w3.org/ns/dcat#Dataset> ; <http://www.w3.org/ns/dcat#version> \"0.1.0\" ; dcterms:title \"t\" ; dcterms:source ex:doc ; <http://purl.org/vocab/vann/preferredNamespacePrefix> \"kg\" ; dcterms:bibliographicCitation \"c\" ; dcterms:license <https://creativecommons.org/licenses/by-nc/4.0/> ."),
+    case("DatasetShape-prefix", "ds-no-prefix",
+         "ex:ds-no-prefix a <http://www.w3.org/ns/dcat#Dataset> ; <http://www.w3.org/ns/dcat#version> \"0.1.0\" ; dcterms:title \"t\" ; dcterms:creator ex:body ; dcterms:source ex:doc ; dcterms:bibliographicCitation \"c\" ; dcterms:license <https://creativecommons.org/licenses/by-nc/4.0/> ."),
+    case("DatasetShape-citation", "ds-no-citation",
+         "ex:ds-no-citation a <http://www.w3.org/ns/dcat#Dataset> ; <http://www.w3.org/ns/dcat#version> \"0.1.0\" ; dcterms:title \"t\" ; dcterms:creator ex:body ; dcterms:source ex:doc ; <http://purl.org/vocab/vann/preferredNamespacePrefix> \"kg\" ; dcterms:license <https://creativecommons.org/licenses/by-nc/4.0/> ."),
+    case("ReportedValuesShape-pComparator", "comparator-not-listed",
+         'ex:comparator-not-listed a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:pComparator "≤" .'),
 ]
 
 

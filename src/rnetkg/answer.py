@@ -53,6 +53,8 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
         if s.source is None:
             continue  # no label, decision point or source: nothing to show (SHACL reports it)
         entry = {**_entry(profile, r), **recommendation_explanation(s, values)}
+        if entry["risk_factors"] is None and s.decision_basis in model.risk_definitions:
+            entry["risk_factors"] = decision_basis(model, s.decision_basis, values)
         if s.guideline:
             by_guideline.setdefault(s.guideline, []).append((s, entry))
         else:
@@ -93,6 +95,9 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
         "provenance": provenance(model),
         "profile": profile.id,
         "derived": profile.derived(),
+        # how the derived values were reached where the profile does not settle them (a grade from the
+        # Ki-67 index alone, the mitotic count unknown)
+        "notes": list(profile.notes),
         "summary": summary_line(model, guidelines, strategy_split, disagreements),
         "guidelines": guidelines,
         "split": strategy_split,
@@ -121,6 +126,19 @@ def _graph_hash() -> str:
     from .paths import extra_kg_files
 
     return graph_hash(extra_kg_files())
+
+
+def decision_basis(model: Model, definition: str, values: dict[str, Any]) -> dict[str, Any]:
+    """For a recommendation that leaves the choice to a multidisciplinary team, the risk factors it says the
+    decision is based on (rnet:decisionBasedOn): present, absent or unknown for this profile; the source does
+    not say which choice each leads to."""
+    from .explain import atom_entry
+
+    label, atoms = model.risk_definitions[definition]
+    entries = [atom_entry(a, values) for a in atoms]
+    by = {r: [e for e in entries if e["result"] == r] for r in ("met", "failed", "unknown")}
+    return {"definition": f"{label}: what the decision is based on (which choice each leads to is not said)",
+            "present": by["met"], "absent": by["failed"], "unknown": by["unknown"]}
 
 
 def strategies_of(model: Model, modalities) -> list[str]:

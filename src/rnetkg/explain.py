@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .criteria.model import POSSIBLE, Criterion, Model, Statement
+from .criteria.model import Criterion, Model, Statement
 from .fields import DERIVATION_CUTS, FIELD_NAMES, FIELDS
 
 RESULT = {1: "met", -1: "failed", 0: "unknown"}
-# a missing value that the user cannot type in is asked for through the field it is derived from
-INPUT_OF = {"t_stage": "invasion_depth", "grade": "ki67_percent"}
 
 
 def _value(v: Any) -> Any:
@@ -36,12 +34,16 @@ def criterion_entry(c: Criterion, values: dict[str, Any]) -> dict[str, Any]:
     if c.negated:
         return {"as_written": f"unless: {c.label}",
                 "field": "precedence", "value": None, "result": result}
+    if c.part == c.iri:   # any of its atoms
+        shown = lambda v: str(v).lower() if isinstance(v, bool) else _value(v)  # noqa: E731
+        known = [f"{a.field}: {shown(values[a.field])}" for a in c.atoms if values.get(a.field) is not None]
+        return {"as_written": c.as_written, "field": "any_of", "value": "; ".join(known) or None, "result": result}
     return {"as_written": c.as_written, "field": "risk_factors", "value": None, "result": result}
 
 
 def risk_factors(s: Statement, values: dict[str, Any]) -> dict[str, Any] | None:
     """The components of the guideline's risk-factor definition: present, absent or unknown."""
-    c = next((c for c in s.criteria if not c.direct and not c.negated), None)
+    c = next((c for c in s.criteria if not c.direct and not c.negated and c.part != c.iri), None)
     if c is None:
         return None
     entries = [atom_entry(a, values) for a in c.atoms]
@@ -98,30 +100,38 @@ def _candidates(field: str, model: Model) -> list[Any]:
 
 
 def missing_inputs(model: Model, profile, evaluation) -> list[dict[str, Any]]:
-    """Fields the user can supply that would settle a 'possible' answer, the guidelines each concerns,
-    and what each value would give them (under the default readings)."""
+    """The fields the user can supply (measured or observed, never a derived grade or T category) that
+    the profile leaves unknown and whose value would change some guideline's answer under the default
+    readings: the guidelines it would change, and what each value would give them. A Ki-67 index that
+    gives G1 with the mitotic count unknown leaves the mitotic count here: it may raise the grade."""
     from .profile import parse_profile
     from .errors import ProfileError
 
-    affects: dict[str, set[str]] = {}
-    for r in evaluation.statements:
-        if r.status == POSSIBLE and r.statement.guideline and r.statement.counts_for_status:
-            for f in r.missing:
-                affects.setdefault(INPUT_OF.get(f, f), set()).add(r.statement.guideline)
     data = {n: getattr(profile, n) for n in FIELD_NAMES if n != "id" and getattr(profile, n) is not None}
+    now = {g.key: (g.status, g.modalities) for g in evaluation.guidelines}
     out = []
-    for field in sorted(affects):
-        keys = [k for k in model.guideline_keys if k in affects[field]]
-        what_if = []
+    for field, f in FIELDS.items():
+        if field in data or field == "id" or f.criteria_value != field or field not in model.criteria_fields:
+            continue
+        if f.only_with and data.get(f.only_with[0]) not in f.only_with[1]:
+            continue
+        what_if, changed = [], set()
         for v in _candidates(field, model):
             try:
                 p = parse_profile({**data, field: v})
             except ProfileError:
                 continue  # a value the other fields rule out (a stated grade, a stated T category)
-            e = model.evaluate(p)
-            what_if.append({"value": v, "answers": {g.key: {"status": g.status, "modalities": list(g.modalities)}
-                                                    for g in e.guidelines if g.key in keys}})
-        out.append({"field": field, "affects": keys, "what_if": what_if})
+            if p.decision_point != profile.decision_point:
+                continue
+            answers = {g.key: (g.status, g.modalities) for g in model.evaluate(p).guidelines}
+            changed |= {k for k, a in answers.items() if a != now.get(k)}
+            what_if.append((v, answers))
+        if not changed:
+            continue
+        keys = [k for k in model.guideline_keys if k in changed]
+        out.append({"field": field, "affects": keys,
+                    "what_if": [{"value": v, "answers": {k: {"status": a[k][0], "modalities": list(a[k][1])}
+                                                         for k in keys}} for v, a in what_if]})
     return out
 
 

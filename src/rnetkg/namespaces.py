@@ -14,6 +14,8 @@ OWL = "http://www.w3.org/2002/07/owl#"
 SH = "http://www.w3.org/ns/shacl#"
 BIBO = "http://purl.org/ontology/bibo/"
 SHAPES = "https://w3id.org/rnetkg/shapes#"
+DCAT = "http://www.w3.org/ns/dcat#"
+DATASET_IRI = "https://w3id.org/rnetkg/kg/dataset"
 
 PREFIXES = {
     "rnet": RNET,

@@ -176,7 +176,6 @@ def parse_profile(data: Any, default_id: str = "profile") -> Profile:
                 raise ProfileError(name, "is required")
             continue
         p[name] = _check_value(name, value)
-    check_dependencies(p)
     return derive(p, default_id)
 
 
@@ -203,6 +202,7 @@ def at_initial_management(profile: Profile) -> Profile | None:
 def derive(p: dict[str, Any], default_id: str = "profile") -> Profile:
     """Grade, T category and decision point of field values that are already valid (parse_profile's
     second half; the check's grids call it directly). ProfileError when they contradict each other."""
+    check_dependencies(p)
     notes: list[str] = []
     grade = _derive_grade(p, notes)
     t = _derive_t(p)

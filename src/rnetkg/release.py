@@ -15,7 +15,13 @@ and the last segment of its owl:versionIRI):
     rnet-V.owl        the ontology alone as RDF/XML (opens in Protégé)
     rnetkg-V.ttl      the whole graph as loaded (ontology + kg + derived referral branches), Turtle
     rnetkg-V.jsonld   the same graph as JSON-LD
-    SHA256SUMS        checksums of the three files
+    ontology.html     the ontology reference page of `make docs` (docs/ontology.html), copied
+    LICENSES.md       the licence of each part: the ontology's, the instance data's (kg/dataset.ttl)
+                      and, for each source article the graph quotes, its licence and rights statement
+                      as the article states them
+    SHA256SUMS        checksums of the five files
+
+w3id/.htaccess redirects https://w3id.org/rnetkg/ to these files by content negotiation.
 
 Each file carries the version in the ontology header it contains. Library functions raise
 ReleaseError with a one-line message; they never print (rnetkg.cli.release does).
@@ -28,7 +34,7 @@ import re
 from pathlib import Path
 
 from . import paths
-from .namespaces import KG, ONTOLOGY_IRI, OWL, PREFIXES
+from .namespaces import DATASET_IRI, DCAT, DCTERMS, KG, ONTOLOGY_IRI, OWL, PREFIXES, RDF, RDFS, RNET
 
 
 class ReleaseError(RuntimeError):
@@ -190,7 +196,65 @@ def build_docs(html_dest: Path, data_model: Path | None = None) -> list[Path]:
 
 def release_names(version: str) -> dict[str, str]:
     return {"ontology": f"rnet-{version}.owl", "turtle": f"rnetkg-{version}.ttl",
-            "jsonld": f"rnetkg-{version}.jsonld"}
+            "jsonld": f"rnetkg-{version}.jsonld", "page": "ontology.html", "licences": "LICENSES.md"}
+
+
+def _values(store, subject, predicate) -> list[str]:
+    import pyoxigraph as ox
+
+    return sorted(q.object.value for q in store.quads_for_pattern(subject, ox.NamedNode(predicate), None))
+
+
+def _one(store, subject, predicate, what: str) -> str:
+    values = _values(store, subject, predicate)
+    if len(values) != 1:
+        raise ReleaseError(f"release: {what} needs exactly one {_curie(predicate)}, found {len(values)}")
+    return values[0]
+
+
+def _ontology_page() -> bytes:
+    root = paths.checkout_root()
+    page = root / "docs" / "ontology.html" if root is not None else None
+    if page is None or not page.is_file():
+        raise ReleaseError("release: docs/ontology.html not found: run `make docs` in a checkout first")
+    return page.read_bytes()
+
+
+def licence_notice(store, version: str) -> str:
+    """LICENSES.md of a release: each part's licence as the graph states it. A source document with
+    neither a dcterms:license nor a dcterms:rights statement is an error, as is a dataset header whose
+    version is not the release's."""
+    import pyoxigraph as ox
+
+    onto, dataset = ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(DATASET_IRI)
+    if not _values(store, dataset, RDF + "type"):
+        raise ReleaseError(f"release: the instance data has no dataset header <{DATASET_IRI}> (kg/dataset.ttl)")
+    data_version = _one(store, dataset, DCAT + "version", "the dataset header")
+    if data_version != version:
+        raise ReleaseError(f"release: kg/dataset.ttl says dcat:version {data_version!r}, pyproject.toml {version}")
+    lines = [f"# Licences of rnetkg {version}", "",
+             f"- `rnet-{version}.owl` (the ontology): {_one(store, onto, DCTERMS + 'license', 'the ontology header')}",
+             f"- `rnetkg-{version}.ttl`, `rnetkg-{version}.jsonld` (the whole graph, with the instance data): "
+             f"{_one(store, dataset, DCTERMS + 'license', 'the dataset header')}", "",
+             _one(store, dataset, DCTERMS + "rights", "the dataset header"), "",
+             "## Sources quoted", ""]
+    sources = sorted({q.subject.value for q in store.quads_for_pattern(
+        None, ox.NamedNode(RDF + "type"), ox.NamedNode(RNET + "SourceDocument"))})
+    for iri in sources:
+        node = ox.NamedNode(iri)
+        licences, rights = _values(store, node, DCTERMS + "license"), _values(store, node, DCTERMS + "rights")
+        if not licences and not rights:
+            raise ReleaseError(f"release: source {_curie(iri)} states neither dcterms:license nor dcterms:rights")
+        label = ", ".join(_values(store, node, RDFS + "label")) or _curie(iri)
+        doi = ", ".join(f"https://doi.org/{d}" for d in _values(store, node, RNET + "doi"))
+        lines.append(f"### {label}")
+        lines.append("")
+        lines.append(f"- IRI: {iri}" + (f"; DOI: {doi}" if doi else ""))
+        lines.append(f"- licence: {', '.join(licences) if licences else 'none stated in the article text'}")
+        lines.extend(f"- as the article states it: \"{r}\"" for r in rights)
+        lines.append("")
+    lines += ["## How to cite", "", _one(store, dataset, DCTERMS + "bibliographicCitation", "the dataset header"), ""]
+    return "\n".join(lines)
 
 
 def graph_prefixes(iris) -> dict[str, str]:
@@ -215,7 +279,6 @@ def build_release(outdir: Path) -> dict[str, Path]:
 
     version = checked_version()
     names = release_names(version)
-    outdir.mkdir(parents=True, exist_ok=True)
 
     onto = ox.Store()
     onto.load(path=str(paths.ontology_file()), format=ox.RdfFormat.TURTLE)
@@ -234,7 +297,14 @@ def build_release(outdir: Path) -> dict[str, Path]:
         raise ReleaseError(f"release: {len(whole)} triples loaded but {len(g)} converted")
     files["turtle"] = g.serialize(format="turtle", encoding="utf-8")
     files["jsonld"] = g.serialize(format="json-ld", context=prefixes, indent=1, encoding="utf-8")
+    page_dest = outdir / names["page"]
+    if page_dest.resolve() == (paths.checkout_root() or outdir).joinpath("docs", "ontology.html").resolve():
+        raise ReleaseError(f"release: --out {outdir} would overwrite docs/ontology.html, one of its inputs: "
+                           "choose another folder")
+    files["page"] = _ontology_page()
+    files["licences"] = licence_notice(whole, version).encode("utf-8")
 
+    outdir.mkdir(parents=True, exist_ok=True)  # only once every file is ready: a failure writes nothing
     written: dict[str, Path] = {}
     for kind, data in files.items():
         dest = outdir / names[kind]

@@ -103,11 +103,14 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
     head = [provenance_line(a),
             f"Profile {a['profile']}: grade {d['grade'] or 'unknown'}, T category {d['t_stage'] or 'unknown'}, "
             f"{d['decision_point'].replace('_', ' ')}"]
+    head += [_cut(f"  ({note})") for note in a.get("notes", [])]
     head += textwrap.wrap(a.summary_line, WIDTH) if a.summary_line else []
     width = max(len(_words(g["modalities"])) for g in a["guidelines"])
     long_rows, short_rows = [], []
     for g in a["guidelines"]:
-        marks = ("  [MDT decision]" if g["mdt"] else "") + ("  [reading-dependent]" if g["reading_dependent"] else "")
+        strengths = sorted({r["strength"] for r in g["recommendations"] if r.get("strength") and r["status"] == "applies"})
+        marks = (("  [MDT decision]" if g["mdt"] else "") + ("  [reading-dependent]" if g["reading_dependent"] else "")
+                 + "".join(f"  ['{w}']" for w in strengths))
         line = f"{g['guideline']:<11} {g['status']:<9} {_words(g['modalities']):<{width}}{marks}".rstrip()
         because = _because(g)
         long_rows += [_cut(line)] + [_cut(" " * 12 + t) for t in textwrap.wrap(because, WIDTH - 12)[:2]]
@@ -156,6 +159,13 @@ def answer_table(answer: dict[str, Any]) -> str:
         key = g["guideline"]
         out.append(f"{key:<11} {g['status'].upper():<10} {_words(g['modalities'])}"
                    + ("   [MDT decision]" if g["mdt"] else ""))
+        ctx = g.get("initial_context")
+        if ctx:
+            out.extend(_wrap("initially", f"{ctx['status']} {_words(ctx['modalities'])}"
+                             + (f"; work-up stated: {', '.join(ctx['workup'])}" if ctx["workup"] else "")
+                             + f". {ctx['note']}", 4))
+        for w in g.get("warnings", []):
+            out.extend(_wrap("warning", w["message"] + f" (\"{w['quote']}\")", 4))
         for aim in g.get("aims", []):
             out.extend(_wrap("aim", f"{aim} (an aim, not an action: no modality, no pair)", 4))
         if g.get("silence"):
@@ -182,8 +192,10 @@ def answer_table(answer: dict[str, Any]) -> str:
                 out.extend(_wrap("actions", "; ".join(r["procedures"]), 6))
             if r["workup"]:
                 out.extend(_wrap("work-up", "; ".join(r["workup"]), 6))
-            if r["follow_up"]:
-                out.extend(_wrap("follow-up", r["follow_up"], 6))
+            for f in r["follow_up"]:
+                out.extend(_wrap("follow-up", f"{_follow_up_words(f)}: \"{f['as_written']}\"", 6))
+            if r.get("strength"):
+                out.extend(_wrap("strength", f"as written: '{r['strength']}'", 6))
             for a in r["assumptions"]:
                 out.extend(_wrap("assumes", a, 6))
             for c in r.get("caveats", []):

@@ -9,7 +9,7 @@ from itertools import product
 from pathlib import Path
 
 from rnetkg.errors import ProfileError
-from rnetkg.fields import DERIVATION_CUTS
+from rnetkg.fields import DERIVATION_CUTS, FIELDS
 from rnetkg.profile import parse_profile
 
 CASES = sorted((Path(__file__).parent.parent / "fixtures" / "cases").glob("*.json"))
@@ -108,6 +108,10 @@ def random_profiles(n: int, seed: int = 2025, model=None) -> list:
         for f, hi in (("ki67_percent", 40.0), ("mitoses_per_2mm2", 30.0)):
             if rng.random() < 0.6:
                 d[f] = rng.choice(near[f]) if rng.random() < 0.5 else round(rng.uniform(0, hi), 1)
+        # the fields allowed only with another field's value (fields.Field.only_with), half of the time
+        for name, f in FIELDS.items():
+            if f.only_with and d.get(f.only_with[0]) in f.only_with[1] and rng.random() < 0.5:
+                d[name] = rng.choice(list(f.values) if f.kind == "enum" else [True, False])
         out += parse_all([d])
     return out
 

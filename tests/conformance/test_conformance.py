@@ -19,6 +19,7 @@ from rnetkg import compare, serve
 from rnetkg.criteria import owl
 from rnetkg.criteria.load import model_for
 from rnetkg.criteria.model import DEFAULT_CONTEXT
+from rnetkg.vocab import PAIR_KINDS, STATUSES
 from rnetkg.criteria.vectorised import columns_from_profiles, combination_answer, evaluate_readings, profile_classes
 from rnetkg.endpoint import EndpointEngine
 from rnetkg.engine import RdflibEngine, StoreEngine
@@ -180,8 +181,8 @@ def test_generated_profiles_cover_every_status_and_decision_point(generated):
     assert len(profiles) > 2700
     assert {p.decision_point for p in profiles} == {"initial_management", "after_local_resection",
                                                     "metastatic_disease"}
-    assert {s for o in sparql for _, s, _ in o.guidelines} == {"covered", "ambiguous", "possible", "silent"}
-    assert {kind for o in sparql for *_, kind in o.disagreements} == {"conflict", "partial", "complementary"}
+    assert {s for o in sparql for _, s, _ in o.guidelines} == set(STATUSES)
+    assert {kind for o in sparql for *_, kind in o.disagreements} == set(PAIR_KINDS)
     assert {k for o in sparql for k in o.dependent} == {"ENETS-2023", "NCCN-2025", "CNETS", "ASCO-2023", "NICE-2024"}
 
 

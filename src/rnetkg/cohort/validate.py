@@ -265,6 +265,20 @@ _T = {t: np.int8(i) for i, t in enumerate(T_STAGES)}
 _DEPTH_T = np.array([_T[DEPTH_T_STAGE[d]] if d in DEPTH_T_STAGE else -1 for d in DEPTHS], dtype=np.int8)
 
 
+def _given(name: str, numbers, codes, bools) -> np.ndarray:
+    kind = FIELDS[name].kind
+    if kind == "number":
+        return ~np.isnan(numbers[name])
+    return (bools[name] if kind == "boolean" else codes[name]) >= 0
+
+
+def _has_one_of(name: str, allowed: tuple, codes, bools) -> np.ndarray:
+    """Whether each row's value of a boolean or enum field is one of ``allowed``."""
+    if FIELDS[name].kind == "boolean":
+        return np.isin(bools[name], [int(v) for v in allowed])
+    return np.isin(codes[name], [FIELDS[name].values.index(v) for v in allowed])
+
+
 def validate(raw: RawCohort) -> Validated:
     """The rules of profile.parse_profile on every record at once; messages from parse_profile."""
     if raw.fmt == "csv":
@@ -292,6 +306,10 @@ def validate(raw: RawCohort) -> Validated:
             bad |= known & ~(np.isfinite(v) & number_ok(FIELDS[name], v))
     for arr in (*codes.values(), *bools.values()):
         bad |= arr == -2
+    # a field given only where another field has one of the values the field table allows (Field.only_with)
+    for name, f in FIELDS.items():
+        if f.only_with:
+            bad |= _given(name, numbers, codes, bools) & ~_has_one_of(*f.only_with, codes, bools)
     size = numbers["size_mm"]
     # grade (WHO 2019): the higher of the Ki-67 and mitotic grades; a stated grade must agree
     gk = grade_codes(numbers["ki67_percent"], KI67_GRADE_CUTS)

@@ -115,9 +115,20 @@ def build_grid(guideline: str, decision_point: str, statements: list[Statement],
 
     names = list(axes)
     points, values, status = [], [], []
+    seen = set()
     for combo in itertools.product(*(axes[n] for n in names)):
         point = dict(zip(names, combo))
-        data = {n: (v.point if isinstance(v, Cell) else v) for n, v in point.items()}
+        # a field allowed only with another field's value (resectability only with distant metastases) is
+        # unknown where that value is not given
+        for n in names:
+            f = FIELDS.get(n)
+            if f is not None and f.only_with and point.get(f.only_with[0]) not in f.only_with[1]:
+                point[n] = None
+        key = tuple(point[n] for n in names)
+        if key in seen:
+            continue
+        seen.add(key)
+        data = {n: (v.point if isinstance(v, Cell) else v) for n, v in point.items() if v is not None}
         try:
             p = derive(data)  # the cells' values are valid by construction
         except ProfileError:

@@ -123,6 +123,13 @@ def load_model(engine) -> Model:
             r["plan"], r["asWritten"], r["kind"], tuple(split_list(r["examinations"])), interval,
             bool(_flag(r["firstYearOnly"])), atoms_by_iri.get(r["when"]) if r["when"] else None,
             tuple(split_list(r["caveats"]))))
+    definitions: dict[str, tuple[str, list[Atom]]] = {}
+    for r in engine.select(queries.get("risk-factor-definitions").text):
+        if r["component"] in atoms_by_iri and r["reading"] is None and r["definedBy"] in {g.key for g in guidelines}:
+            label, comps = definitions.setdefault(r["definition"], (r["label"] or "", []))
+            if atoms_by_iri[r["component"]] not in comps:
+                comps.append(atoms_by_iri[r["component"]])
+    risk_definitions = {iri: (label, tuple(comps)) for iri, (label, comps) in definitions.items()}
     procedures = {r["procedure"]: (r["label"] or r["procedure"], r["modality"])
                   for r in engine.select(queries.get("resection-procedures").text)}
     statements: dict[str, Statement] = {}
@@ -139,7 +146,8 @@ def load_model(engine) -> Model:
             source=Source(r["document"], r["locator"], " … ".join(split_list(r["quotes"])), r["reference"] or None),
             reading=i["reading"] if i else None, caveats=tuple(notes[iri]["notes"]), aims=tuple(notes[iri]["aim"]),
             targets=tuple(split_list(r.get("targets"))), follow_ups=tuple(follow_ups.get(iri, ())),
-            across_guidelines=bool(_flag(r.get("acrossGuidelines"))), strength=r.get("strength") or "")
+            across_guidelines=bool(_flag(r.get("acrossGuidelines"))), strength=r.get("strength") or "",
+            decision_basis=r.get("decisionBasis") or None)
     # a statement with criteria but without a label, decision point or source (a defect that SHACL
     # reports): evaluated like the others, shown in no answer
     for iri in sorted(set(info) - set(statements)):
@@ -160,7 +168,7 @@ def load_model(engine) -> Model:
     return Model(guidelines=guidelines, modality_keys=modality_keys, modality_labels=modality_labels,
                  statements=dict(sorted(statements.items())), atoms=tuple(atom_objs[k] for k in sorted(atom_objs)),
                  readings=_readings(engine), context_criteria=context_criteria, strategies=strategies, levels=levels,
-                 strategy_labels=strategy_labels, procedures=procedures)
+                 strategy_labels=strategy_labels, procedures=procedures, risk_definitions=risk_definitions)
 
 
 def model_for(engine) -> Model:

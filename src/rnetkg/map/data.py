@@ -129,7 +129,8 @@ class MapData:
 def patient_profile(profile: dict[str, Any]) -> tuple[RiskProfile, float]:
     """A patient's own panel: their findings at every size of the sweep, and their size."""
     pid = str(profile.get("id") or "patient")
-    findings = {k: v for k, v in profile.items() if k not in ("id", "size_mm")}
+    # the size is varied: a stated T category is dropped (it depends on the size), as nearest changes do
+    findings = {k: v for k, v in profile.items() if k not in ("id", "size_mm", "t_stage")}
     def shown(v: Any) -> str:
         return str(v).lower() if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
     described = ", ".join(f"{k.replace('_', ' ')} {shown(v)}" for k, v in findings.items())

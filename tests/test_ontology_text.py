@@ -1,0 +1,58 @@
+"""Issue 27, item 2 (textual part): definitions that define, no article typo, one prefix per namespace."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import rdflib
+from rdflib.namespace import RDF, RDFS, SKOS
+
+from rnetkg import paths
+from rnetkg.namespaces import RNET
+
+ROOT = Path(__file__).resolve().parents[1]
+TURTLE = sorted(p for folder in ("ontology", "kg", "shapes") for p in (ROOT / folder).rglob("*.ttl"))
+PREFIX = re.compile(r"^@prefix\s+([A-Za-z][\w-]*)?:\s*<([^>]*)>", re.M)
+R = rdflib.Namespace(RNET)
+
+
+def _tbox():
+    return rdflib.Graph().parse(paths.ontology_file())
+
+
+def test_issue27_study_design_definitions_are_not_circular():
+    g = _tbox()
+    designs = set(g.subjects(RDF.type, R.StudyDesign))
+    assert {R.Retrospective, R.Prospective, R.RandomisedControlledTrial, R.MetaAnalysis, R.SystematicReview,
+            R.Epidemiological, R.GuidelineStatement} <= designs
+    for d in designs:
+        label = str(g.value(d, RDFS.label)).lower()
+        definition = str(g.value(d, SKOS.definition))
+        restated = definition.lower().rstrip(".").removeprefix("a ").removeprefix("an ")
+        assert restated != label, f"{d}: definition {definition!r} only restates its label"
+        assert len(definition.split()) >= 8, f"{d}: definition {definition!r} is too short to define"
+
+
+def test_issue27_no_indefinite_article_before_a_vowel_in_definitions():
+    g = _tbox()
+    bad = [(s, str(o)) for s, o in g.subject_objects(SKOS.definition)
+           if re.match(r"^A [aeiou]", str(o), re.I) and not re.match(r"^A (uni|one|eu|us[eu])", str(o), re.I)]
+    assert bad == []
+
+
+def test_issue27_one_prefix_per_namespace_in_every_turtle_file():
+    namespace_of: dict[str, set[str]] = {}
+    prefix_of: dict[str, set[str]] = {}
+    for path in TURTLE:
+        for prefix, ns in PREFIX.findall(path.read_text(encoding="utf-8")):
+            namespace_of.setdefault(prefix, set()).add(ns)
+            prefix_of.setdefault(ns, set()).add(prefix)
+    assert {p: ns for p, ns in namespace_of.items() if len(ns) > 1} == {}
+    assert {ns: p for ns, p in prefix_of.items() if len(p) > 1} == {}
+
+
+def test_issue27_guideline_files_use_their_own_prefix():
+    for key in ("asco-2023", "nice-2024"):
+        text = (ROOT / "kg" / "guidelines" / f"{key}.ttl").read_text(encoding="utf-8")
+        assert f"@prefix {key.split('-')[0]}: <https://w3id.org/rnetkg/kg/{key}/> ." in text
