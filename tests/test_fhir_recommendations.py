@@ -139,3 +139,21 @@ def test_issue26_a_criterion_on_a_field_the_export_does_not_write_is_a_model_err
 
     with pytest.raises(ModelError, match="no FHIRPath for the criterion atom x/a1 \\(boolean on field tumour_colour\\)"):
         atom_expression(Atom("x/a1", "boolean", "tumour_colour", required=True))
+
+
+def test_issue26_draft_plan_definitions_agree_with_their_reading_on_every_case_fixture(model, bundle):
+    drafts = [e["resource"] for e in bundle["entry"] if e["resource"].get("status") == "draft"]
+    by_id = {s.id: s for s in model.statements.values()}
+    contexts = {iri: ctx for ctx, table in model.context_criteria.items() if ctx != DEFAULT_CONTEXT for iri in table}
+    checks = 0
+    for case in CASES:
+        profile = json.loads(case.read_text())["profile"]
+        parsed, patient = parse_profile(profile), bundle_from_profile(profile)
+        for plan in drafts:
+            s = by_id[plan["identifier"][0]["value"]]
+            held = model.statements_in(contexts[s.iri])[s.iri].status(parsed.criteria_values(), parsed.decision_point)
+            got = all(fhirpathpy.evaluate(patient, c["expression"]["expression"], {}, models["r4"]) == [True]
+                      for c in plan["action"][0]["condition"])
+            assert got == (held == 1), (case.stem, s.id)
+            checks += got
+    assert checks > 0, "some draft recommendation applies to some case fixture under its reading"
