@@ -128,3 +128,29 @@ def test_issue26_the_exported_bundle_with_its_conditions_validates_under_the_r4_
     parsed = Bundle(fhir.bundle_from_profile(prof))   # strict: raises on any invalid element
     kinds = sorted(e.resource.resource_type for e in parsed.entry)
     assert kinds.count("Condition") == 2 and kinds.count("Patient") == 1
+
+
+def test_issue26_every_code_rnetkg_reads_or_writes_is_in_docs_fhir_md():
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "fhir.md").read_text()
+    systems = {C.LOINC, C.SNOMED, C.ICD10CM, C.ICDO3, C.RNET, C.RNET_EXCISION}
+    found = set()
+
+    def walk(value):
+        if isinstance(value, tuple) and len(value) >= 2 and value[0] in systems and isinstance(value[1], str):
+            found.add(value[1])
+        elif isinstance(value, (tuple, list, set, frozenset)):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(k)
+                walk(v)
+
+    for name in dir(C):
+        if name.isupper():
+            walk(getattr(C, name))
+    assert len(found) > 40
+    missing = sorted(code for code in found if code not in doc)
+    assert missing == []
