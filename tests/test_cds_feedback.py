@@ -164,3 +164,18 @@ def test_issue26_serve_refuses_a_feedback_db_that_is_a_symbolic_link(tmp_path, c
     assert main(["serve", "--bind", f"127.0.0.1:{free_port()}", "--feedback-db", str(link)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"rnetkg: --feedback-db {link}: is a symbolic link; give the path of a regular file"]
+
+
+def test_issue26_a_card_issued_before_a_restart_still_takes_feedback(tmp_path):
+    path = tmp_path / "fb.sqlite"
+    first = FeedbackStore(path)
+    card = {"uuid": str(uuid.uuid4())}
+    first.issued([card], ["conflict"], "0.1.0")
+    first.close()
+    again = FeedbackStore(path)
+    assert again.record({"feedback": [{"card": card["uuid"], "outcome": "accepted",
+                                       "outcomeTimestamp": "2026-01-15T11:00:00+01:00"}]}) == 1
+    again.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT kind, outcome, time FROM feedback").fetchall() == [
+            ("conflict", "accepted", "2026-01-15T10:00:00+00:00")]

@@ -242,9 +242,9 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
             return resp
         cards = [card for _, card in found]
         if feedback is not None and cards:
-            feedback.remember([c["uuid"] for c in cards])   # in memory at once; written to SQLite aside
-            asyncio.get_running_loop().run_in_executor(None, feedback.issued, cards, [k for k, _ in found],
-                                                       clinic.context.graph_version)
+            kinds, version = [k for k, _ in found], clinic.context.graph_version
+            feedback.remember(cards, kinds, version)   # in memory at once; written to SQLite aside, never awaited
+            asyncio.get_running_loop().run_in_executor(None, feedback.issued, cards, kinds, version)
         return JSONResponse({"cards": cards}, headers=CORS)
 
     async def cds_feedback(request):

@@ -81,22 +81,21 @@ class FeedbackStore:
         except sqlite3.DatabaseError as e:
             raise UsageError(f"--feedback-db {self.path}: not a feedback store ({e})") from None
 
-    def remember(self, uuids: list[str]) -> None:
-        """Cards just issued, in memory (feedback may name them before SQLite has them)."""
+    def remember(self, cards: list[dict[str, Any]], kinds: list[str], graph_version: str) -> None:
+        """Cards just issued, in memory at once (feedback may name them before SQLite has them)."""
         with self._lock:
-            for u in uuids:
-                self._recent.setdefault(u, ("", ""))
-
-    def issued(self, cards: list[dict[str, Any]], kinds: list[str], graph_version: str) -> None:
-        """Record the cards of one response; a failure is logged, never raised."""
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        rows = [(c["uuid"], k, graph_version, now) for c, k in zip(cards, kinds)]
-        with self._lock:
-            for u, k, v, _ in rows:
-                self._recent[u] = (k, v)
-                self._recent.move_to_end(u)
+            for card, kind in zip(cards, kinds):
+                self._recent[card["uuid"]] = (kind, graph_version)
+                self._recent.move_to_end(card["uuid"])
             while len(self._recent) > MAX_CARDS:
                 self._recent.popitem(last=False)
+
+    def issued(self, cards: list[dict[str, Any]], kinds: list[str], graph_version: str) -> None:
+        """Record the cards of one response in SQLite; a failure is logged, never raised."""
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        rows = [(c["uuid"], k, graph_version, now) for c, k in zip(cards, kinds)]
+        self.remember(cards, kinds, graph_version)
+        with self._lock:
             try:
                 self._db.executemany("INSERT OR IGNORE INTO card VALUES (?, ?, ?, ?)", rows)
                 self._db.execute("DELETE FROM card WHERE rowid <= (SELECT MAX(rowid) FROM card) - ?", (MAX_CARDS,))
@@ -104,7 +103,7 @@ class FeedbackStore:
                 _log.warning("feedback store %s: cards not recorded (%s)", self.path, e)
 
     def _card(self, card: str) -> tuple[str, str] | None:
-        if self._recent.get(card, ("", ""))[0]:
+        if card in self._recent:
             return self._recent[card]
         row = self._db.execute("SELECT kind, graph_version FROM card WHERE uuid = ?", (card,)).fetchone()
         return tuple(row) if row else None
