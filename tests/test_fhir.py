@@ -302,7 +302,7 @@ def test_bulk_folder_errors(tmp_path):
 
 
 def write_bulk(folder: Path, profiles) -> None:
-    files = {k: (folder / f"{k}.ndjson").open("w") for k in ("Patient", "Observation", "Procedure")}
+    files = {k: (folder / f"{k}.ndjson").open("w") for k in ("Patient", "Observation", "Procedure", "Condition")}
     for prof in profiles:
         b = fhir.bundle_from_profile(prof)
         pid = b["entry"][0]["resource"]["id"]

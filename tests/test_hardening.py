@@ -407,7 +407,7 @@ def test_issue13_param_types_are_declared_in_the_headers():
 @pytest.mark.parametrize("argv,message", [
     ([], "rnetkg: give a command (compare, query"),
     (["cohort"], "rnetkg cohort: give a command (generate)"),
-    (["fhir"], "rnetkg fhir: give a command (export)"),
+    (["fhir"], "rnetkg fhir: give a command (export, recommendations)"),
 ])
 def test_issue13_no_subcommand_prints_usage_on_stderr_and_exits_2(capsys, argv, message):
     code, out, err = run(capsys, *argv)

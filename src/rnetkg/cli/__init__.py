@@ -29,14 +29,14 @@ class _Version(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import check, cohort, compare, describe, fhir, map, query, serve
+    from . import check, cohort, compare, describe, feedback, fhir, map, query, serve
 
     p = Parser(prog="rnetkg", description="Which rNET guidelines disagree for a case profile: a knowledge "
                "graph of ENETS, NCCN, PNNT, JNETS, CNETS, CSCO, ASCO and NICE recommendations.",
                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action=_Version, help="show the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in (compare, query, describe, cohort, check, serve, map, fhir):
+    for module in (compare, query, describe, cohort, check, serve, feedback, map, fhir):
         module.register(sub)
     return p
 

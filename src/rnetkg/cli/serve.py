@@ -17,6 +17,8 @@ def register(sub) -> None:
     s.add_argument("--public-url", metavar="URL",
                    help="the address clients reach the server by (http:// or https://, no query or fragment), "
                    "the base of every link it writes (CDS card links, redirects); default: the bind address")
+    s.add_argument("--feedback-db", metavar="FILE", help="the SQLite store of CDS Hooks card feedback (a regular "
+                   "file, never a symbolic link; default rnetkg-feedback.sqlite in the working folder)")
     s.add_argument("--dump", metavar="FILE.nt|FILE.ttl", help="write ontology + kg + derived referral "
                    "recommendations to one file (default graph), to load into another triple store, and exit")
     s.set_defaults(func=run)
@@ -36,4 +38,4 @@ def run(args) -> int:
     if args.public_url is not None:
         serve.parse_public_url(args.public_url)  # refused in one line before anything starts
     return serve.run(args.bind, query_timeout=args.query_timeout, memory_limit_mb=args.memory_limit,
-                     public_url=args.public_url, on_ready=lambda handle: print(serve.banner(handle), flush=True))
+                     public_url=args.public_url, feedback_db=args.feedback_db, on_ready=lambda handle: print(serve.banner(handle), flush=True))

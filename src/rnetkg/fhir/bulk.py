@@ -68,7 +68,7 @@ def read_bulk(folder: str | Path) -> list[BulkEntry]:
                 continue
             patient = _patient_of(res)
             if patient is None:
-                if res["resourceType"] in ("Observation", "Procedure"):
+                if res["resourceType"] in ("Observation", "Procedure", "Condition"):
                     orphans.append(BulkEntry(None, n, FhirError(
                         where, f"{res['resourceType']} has no subject reference to a Patient", n)))
                 continue

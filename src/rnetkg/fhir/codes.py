@@ -9,9 +9,18 @@ LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 AJCC = "http://cancerstaging.org"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+MCODE_SD = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+MCODE_PRIMARY = MCODE_SD + "mcode-primary-cancer-condition"
+MCODE_SECONDARY = MCODE_SD + "mcode-secondary-cancer-condition"
+MCODE_HISTOLOGY = MCODE_SD + "mcode-histology-morphology-behavior"
 # The project's own code system: used only where no standard code was found (docs/fhir.md says which).
 RNET = "https://w3id.org/rnetkg/fhir/CodeSystem/rnet"
 RNET_DEPTH = "https://w3id.org/rnetkg/fhir/CodeSystem/invasion-depth"
+RNET_EXCISION = "https://w3id.org/rnetkg/fhir/CodeSystem/local-excision"
 PROFILE_ID_SYSTEM = "https://w3id.org/rnetkg/fhir/profile-id"
 
 # -- Observation.code -> what it measures ------------------------------------------------------
@@ -34,11 +43,17 @@ AJCC_PREFIX = {"pathologic": "p", "clinical": "c"}
 
 GRADE = (LOINC, "33732-9")
 KI67 = (LOINC, "29593-1")
-LVI_CODES = ((LOINC, "59544-7"), (SNOMED, "371512006"))
+LVI_CODES = ((LOINC, "59544-7"), (SNOMED, "371512006"), (LOINC, "33761-8"))
 MITOTIC_COUNT = (RNET, "mitotic-count")
 INVASION_DEPTH = (RNET, "invasion-depth")
 MARGIN = (RNET, "margin")
 ATYPICAL_SURFACE = (RNET, "atypical-surface")
+# no standard code says whether distant metastases are resectable: a project code (docs/fhir.md says why
+# an Observation and not a Condition extension)
+RESECTABLE = (RNET, "metastases-resectable")
+# Observation.method of the grade and T category rnetkg derives (fhir export writes them, with derivedFrom, so
+# that a FHIRPath expression reads them; reading skips them and derives again)
+DERIVED_METHOD = (RNET, "derived")
 
 # Observation.code -> profile field (TNM and size are handled apart)
 FIELD_OF_CODE: dict[tuple[str, str], str] = {
@@ -46,10 +61,12 @@ FIELD_OF_CODE: dict[tuple[str, str], str] = {
     KI67: "ki67_percent",
     LVI_CODES[0]: "lymphovascular_invasion",
     LVI_CODES[1]: "lymphovascular_invasion",
+    LVI_CODES[2]: "lymphovascular_invasion",
     MITOTIC_COUNT: "mitoses_per_2mm2",
     INVASION_DEPTH: "invasion_depth",
     MARGIN: "margin",
     ATYPICAL_SURFACE: "atypical_surface",
+    RESECTABLE: "metastases_resectable",
 }
 
 # -- values --------------------------------------------------------------------------------------
@@ -88,7 +105,31 @@ DEPTH_VALUES = ("mucosa", "submucosa", "muscularis_propria", "subserosa", "seros
 # The Procedure rnetkg writes for a resected lesion, and the Procedure codes that count as a local
 # excision of the rectum when reading (any other Procedure is ignored, with a note).
 LOCAL_EXCISION = (SNOMED, "79764004", "Excision of lesion of rectum")
-LOCAL_EXCISION_CODES = frozenset({LOCAL_EXCISION[:2]})
+# the kind of local excision (profile field resection_procedure): no standard code was found that names each
+# of these techniques, so a project code system whose codes are the profile's values; 79764004 alone (or an
+# unknown code of the project system) is a local excision of unspecified kind
+EXCISION_KINDS = ("polypectomy", "emr", "cap_emr", "precut_emr", "esmr_l", "esd", "ta_esd", "eftr", "tem",
+                  "transanal_excision")
+LOCAL_EXCISION_CODES = frozenset({LOCAL_EXCISION[:2], *((RNET_EXCISION, k) for k in EXCISION_KINDS)})
+
+# -- Conditions ---------------------------------------------------------------------------------
+# the rectal NET: ICD-10-CM, or ICD-O-3 morphology with topography C20 (rectum)
+RECTAL_NET_ICD10 = frozenset({(ICD10CM, "C7A.026"), (ICD10CM, "D3A.026")})
+RECTAL_NET_MORPHOLOGY = frozenset({(ICDO3, "8240/3"), (ICDO3, "8249/3")})
+RECTUM_TOPOGRAPHY = frozenset({(ICDO3, "C20"), (ICDO3, "C20.9")})
+RECTAL_NET_WRITE = (ICD10CM, "C7A.026", "Malignant carcinoid tumor of the rectum")
+RECTAL_NET_MORPHOLOGY_WRITE = (ICDO3, "8240/3", "Neuroendocrine tumor, NOS")
+RECTUM_WRITE = (ICDO3, "C20.9", "Rectum, NOS")
+# a secondary cancer (mCODE SecondaryCancerCondition) and its body site
+SECONDARY_CANCER = (SNOMED, "128462008", "Secondary malignant neoplastic disease")
+SECONDARY_CANCER_CODES = frozenset({SECONDARY_CANCER[:2], (ICD10CM, "C78.7")})
+LIVER = (SNOMED, "10200004", "Liver structure")
+LIVER_SITES = frozenset({LIVER[:2], (ICDO3, "C22.0")})
+LYMPH_NODE = (SNOMED, "59441001", "Structure of lymph node")
+# Condition.clinicalStatus / verificationStatus read as "counted" (an unstated one counts for the rectal NET,
+# not for a metastasis, which must be confirmed and active)
+ACTIVE = ("active", "recurrence", "relapse")
+CONFIRMED = ("confirmed",)
 
 # Observation.status (FHIR R4 ObservationStatus): only these are read; the others are skipped, with a note.
 OBSERVATION_READ = ("final", "amended", "corrected")
@@ -107,4 +148,6 @@ DISPLAY = {
     INVASION_DEPTH: "Depth of invasion of the primary tumour",
     MARGIN: "Resection margin status",
     ATYPICAL_SURFACE: "Atypical endoscopic surface (changes or depression)",
+    RESECTABLE: "Distant metastases resectable",
+    LVI_CODES[2]: "Venous + Lymphatic small vessel invasion in Specimen by CAP cancer protocols",
 }

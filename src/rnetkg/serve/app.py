@@ -116,7 +116,7 @@ READ_ONLY = ("this endpoint is read-only: SPARQL updates and Graph Store writes 
 
 
 def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[bytes, str]], clinic=None,
-              public_url: str = "http://127.0.0.1:7878/"):
+              public_url: str = "http://127.0.0.1:7878/", feedback=None):
     """The Starlette application of `rnetkg serve` (``clinic``: a page.Clinic; loaded here when not given).
 
     ``public_url`` (ending in "/") is the base of every absolute link the server writes: the CDS
@@ -234,13 +234,41 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
             return _error(413, f"the request exceeds {limits.max_request_bytes >> 20} MiB")
         base = public_url  # card links: the configured public URL or the bind address, never the Host header
         try:
-            result = (cds.respond(clinic, body, base) if len(body) < PARSE_IN_THREAD_BYTES // 4
-                      else await asyncio.to_thread(cds.respond, clinic, body, base))
+            found = (cds.respond_cards(clinic, body, base) if len(body) < PARSE_IN_THREAD_BYTES // 4
+                     else await asyncio.to_thread(cds.respond_cards, clinic, body, base))
         except cds.CdsError as e:
             resp = _error(e.status, str(e))
             resp.headers.update(CORS)
             return resp
-        return JSONResponse(result, headers=CORS)
+        cards = [card for _, card in found]
+        if feedback is not None and cards:
+            kinds, version = [k for k, _ in found], clinic.context.graph_version
+            feedback.remember(cards, kinds, version)   # in memory at once; written to SQLite aside, never awaited
+            asyncio.get_running_loop().run_in_executor(None, feedback.issued, cards, kinds, version)
+        return JSONResponse({"cards": cards}, headers=CORS)
+
+    async def cds_feedback(request):
+        from ..profile import json_value
+        from .feedback import FeedbackError
+
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=CORS)
+        if request.path_params["service_id"] != cds.SERVICE_ID or feedback is None:
+            return _error(404, f"no feedback endpoint for {request.path_params['service_id'][:60]!r}")
+        body = await _read_body(request, 1 << 20)
+        if body is None:
+            return _error(413, "a feedback request exceeds 1 MiB")
+        try:
+            data = json_value(body.decode("utf-8-sig"))
+            stored = await asyncio.to_thread(feedback.record, data)
+        except (UnicodeDecodeError, ValueError):
+            resp = _error(400, "the feedback body is not JSON (CDS Hooks 2.0 feedback)")
+        except FeedbackError as e:
+            resp = _error(e.status, str(e))
+        else:
+            resp = JSONResponse({"stored": stored})
+        resp.headers.update(CORS)
+        return resp
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -249,6 +277,8 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
             yield
         finally:
             await proxy.close()
+            if feedback is not None:
+                feedback.close()
 
     async def trailing_slash(request):
         """`/query/` and the like: a redirect to the path without the slash, on the public URL."""
@@ -264,6 +294,7 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
         Route("/", home, methods=["GET", "HEAD", "POST"]),
         Route("/cds-services", cds_discovery, methods=["GET", "OPTIONS"]),
         Route("/cds-services/{service_id}", cds_call, methods=["POST", "OPTIONS"]),
+        Route("/cds-services/{service_id}/feedback", cds_feedback, methods=["POST", "OPTIONS"]),
         Route("/query", query, methods=["GET", "POST"]),
         Route("/sparql", ui, methods=["GET", "HEAD"]),
         *(Route(path, ui_file, methods=["GET", "HEAD"]) for path in ui_files if path != "/sparql"),

@@ -1,21 +1,27 @@
-"""The CDS Hooks 2.0 service of `rnetkg serve`: discovery at `/cds-services` and the service
-`rnet-guideline-comparison` on the `patient-view` hook.
+"""The CDS Hooks 2.0 service of `rnetkg serve`: discovery at `/cds-services`, the service
+`rnet-guideline-comparison` on the `patient-view` hook, and its feedback endpoint (feedback.py).
 
-The service reads the prefetched Observations and Procedures of the patient (the prefetch keys
-`observations` and `procedures`; this service never queries the EHR's FHIR server), makes the case
-profile with rnetkg.fhir, answers with the criteria model and returns cards:
+The service reads the prefetched Observations, Procedures and Conditions of the patient (the prefetch
+keys `observations`, `procedures` and `conditions`; this service never queries the EHR's FHIR server).
+It answers only for a patient with a rectal NET Condition (the diagnosis gate: ICD-10-CM C7A.026 or
+D3A.026, or ICD-O-3 morphology 8240/3 or 8249/3 with topography C20; confirmed or unstated, active or
+unstated) and reads only the resources about it (an Observation whose `focus` names other Conditions
+only is not read). It makes the case profile with rnetkg.fhir, answers with the criteria model and
+returns cards, each with a `uuid` (what feedback names) and coded `overrideReasons`:
 
-- an `info` card: how many guidelines answer and what each recommends, with a link to the clinician
-  page that explains the answer (the profile's fields as query parameters);
-- a `warning` card when two guidelines conflict (no option in common), naming the pairs;
+- an `info` card: the answer's summary line (its split), and what each guideline recommends, with a
+  link to the clinician page that explains the answer (the profile's fields as query parameters, under
+  --public-url);
+- a `warning` card when two guidelines conflict (no strategy in common), naming the pairs; pairs that
+  differ only in the level of one strategy (`level`) are named as such, not as conflicts;
 - an `info` card naming the guidelines whose answer depends on how the source is read, when the
   answer has them.
 
 HTTP 400 for a request that is not a CDS Hooks `patient-view` call (one line naming what is wrong),
 412 when a prefetch key the service needs was not sent (CDS Hooks: the service cannot obtain the
-data), and `{"cards": []}` when the patient has no tumour-size Observation (nothing to compare).
-A patient whose data cannot make a profile (a contradiction, an unreadable Observation) gets one
-`info` card saying why.
+data), and `{"cards": []}` when the patient has no rectal NET Condition or no tumour-size Observation
+(nothing to compare). A patient whose data cannot make a profile (a contradiction, an unreadable
+Observation) gets one `info` card saying why.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ HOOK = "patient-view"
 # only the Procedures that rnetkg reads (a local excision of the rectum): not the patient's every procedure
 PREFETCH = {"observations": "Observation?patient={{context.patientId}}",
             "procedures": "Procedure?patient={{context.patientId}}&code="
-                          + ",".join(f"{system}|{code}" for system, code in sorted(C.LOCAL_EXCISION_CODES))}
+                          + "|".join(C.LOCAL_EXCISION[:2]),
+            "conditions": "Condition?patient={{context.patientId}}"}
 _DOUBLE_MAX = 1.7976931348623157e308
 _PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/.*)?$")
 SUMMARY_MAX = 139  # CDS Hooks 2.0: "<140 characters"
@@ -60,9 +67,10 @@ def discovery(guideline_keys, ctx) -> dict[str, Any]:
                        f"Content from {n} review article{'s' if n != 1 else ''}, not the guideline documents "
                        "themselves.",
         "prefetch": dict(PREFETCH),
-        "usageRequirements": "Needs the patient's tumour Observations (size, grade, Ki-67, TNM categories, margin; "
-                             "codes in docs/fhir.md) and local-excision Procedures as prefetch; no FHIR server "
-                             "access is used.",
+        "usageRequirements": "Needs the patient's Conditions (a rectal NET: ICD-10-CM C7A.026/D3A.026 or ICD-O-3 "
+                             "8240/3, 8249/3 with C20), tumour Observations (size, grade, Ki-67, TNM categories, "
+                             "margin; codes in docs/fhir.md) and local-excision Procedures as prefetch; no FHIR "
+                             "server access is used.",
     }]}
 
 
@@ -203,20 +211,26 @@ def _has_tumour_size(bundle: dict[str, Any]) -> bool:
 
 
 def request_for_profile(profile: dict[str, Any], patient: str, *, hook_instance: str | None = None) -> dict[str, Any]:
-    """The patient-view call an EHR would send for a profile (its Observations and Procedures as
-    prefetch searchset Bundles, as rnetkg.fhir.bundle_from_profile writes them): for tests, the
-    benchmark and trying the service out."""
+    """The patient-view call an EHR would send for a profile (its Observations, Procedures and Conditions
+    as prefetch searchset Bundles, as rnetkg.fhir.bundle_from_profile writes them, references made
+    relative): for tests, the benchmark and trying the service out."""
     from ..fhir import bundle_from_profile
 
-    found: dict[str, list] = {"Observation": [], "Procedure": []}
-    for e in bundle_from_profile({**profile, "id": patient})["entry"]:
+    found: dict[str, list] = {"Observation": [], "Procedure": [], "Condition": []}
+    entries = bundle_from_profile({**profile, "id": patient})["entry"]
+    relative = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in entries}
+    for e in entries:
         res = dict(e["resource"])
         if res["resourceType"] in found:
             res["subject"] = {"reference": f"Patient/{patient}"}
+            for key in ("focus", "reasonReference", "derivedFrom"):
+                if key in res:
+                    res[key] = [{"reference": relative.get(r["reference"], r["reference"])} for r in res[key]]
             found[res["resourceType"]].append({"fullUrl": f"{res['resourceType']}/{res['id']}", "resource": res})
     prefetch = {key: ({"resourceType": "Bundle", "type": "searchset", "total": len(found[kind]),
                        "entry": found[kind]} if found[kind] else None)
-                for key, kind in (("observations", "Observation"), ("procedures", "Procedure"))}
+                for key, kind in (("observations", "Observation"), ("procedures", "Procedure"),
+                                  ("conditions", "Condition"))}
     return {"hook": HOOK, "hookInstance": hook_instance or str(uuid.uuid4()),
             "context": {"userId": "Practitioner/example", "patientId": patient}, "prefetch": prefetch}
 
@@ -250,39 +264,56 @@ def _links(page_url: str) -> list[dict[str, Any]]:
     return [{"label": "Open the explained comparison", "url": page_url, "type": "absolute"}]
 
 
+def _card(summary: str, detail: str, indicator: str, page_url: str, ctx) -> dict[str, Any]:
+    """One card: a fresh uuid (what feedback names), the override reasons a clinician may give."""
+    from .feedback import override_reasons
+
+    return {"uuid": str(uuid.uuid4()), "summary": fit(summary), "detail": detail, "indicator": indicator,
+            "source": _source(page_url, ctx), "links": _links(page_url), "overrideReasons": override_reasons()}
+
+
 def cards_for(answer: dict[str, Any], page_url: str, ctx, assumptions=(), warnings=()) -> list[dict[str, Any]]:
     """The cards for one answer (the dict of DESIGN.md); ``page_url`` explains it; ``warnings`` are the
     command line's plausibility warnings (a value that looks like the wrong unit)."""
+    return [card for _, card in kinds_and_cards(answer, page_url, ctx, assumptions, warnings)]
+
+
+def kinds_and_cards(answer: dict[str, Any], page_url: str, ctx, assumptions=(),
+                    warnings=()) -> list[tuple[str, dict[str, Any]]]:
+    """The cards for one answer, each with its kind (answer, conflict, readings: what feedback is counted by)."""
     from ..answer import Answer
 
     answer = Answer.of(answer)
     gl = answer["guidelines"]
     words = {g["guideline"]: ", ".join(ctx.modality_words(g["modalities"])) or "-" for g in gl}
-    answering = answer.answering
-    conflicts = answer.pairs_by_kind["conflict"]
+    pairs = answer.pairs_by_kind
+    conflicts, level = pairs["conflict"], pairs.get("level", [])
     d = answer.get("derived") or {}
     case = ", ".join(x for x in (d.get("grade"), d.get("t_stage")) if x) or "grade and T unknown"
-    summary = f"rNET ({case}): {len(answering)} of {len(gl)} guidelines give a recommendation"
-    if conflicts:
-        summary += f"; {len(conflicts)} conflicting pair{'s' if len(conflicts) != 1 else ''}"
-    lines = [f"- **{md(g['guideline'])}** ({md(g['status'])}): {md(words[g['guideline']])}" for g in gl]
+    summary = f"rNET ({case}): {answer.summary_line}"
+    # a status is a word of rnetkg's closed list (aim_only, covered ...), shown as it is named everywhere
+    lines = [f"- **{md(g['guideline'])}** ({g['status']}): {md(words[g['guideline']])}" for g in gl]
     src_names = "; ".join(s.citation or s.label for s in ctx.sources)
     detail = "\n".join(lines + ["", f"Decision point: {md((d.get('decision_point') or '').replace('_', ' '))}."]
                        + [f"Check: {md(w)}." for w in warnings]
                        + [f"Assumed: {md(a)}." for a in assumptions]
                        + ["", f"From {len(ctx.sources)} review articles ({md(src_names)}), not the guideline "
                           "documents themselves; each recommendation's quote is on the linked page."])
-    cards = [{"summary": fit(summary), "detail": detail, "indicator": "info",
-              "source": _source(page_url, ctx), "links": _links(page_url)}]
+    cards = [_card(summary, detail, "info", page_url, ctx)]
+    kinds = ["answer"]
     if conflicts:
-        pairs = [f"{x['guidelines'][0]} vs {x['guidelines'][1]}" for x in conflicts]
-        summary = f"Guidelines conflict: {pairs[0]}"
-        if len(pairs) > 1:
-            summary += f" and {len(pairs) - 1} more pair{'s' if len(pairs) > 2 else ''}"
+        names = [f"{x['guidelines'][0]} vs {x['guidelines'][1]}" for x in conflicts]
+        summary = f"Guidelines conflict (no strategy in common): {names[0]}"
+        if len(names) > 1:
+            summary += f" and {len(names) - 1} more pair{'s' if len(names) > 2 else ''}"
         detail = "\n".join(f"- **{md(a)}**: {md(words[a])} — **{md(b)}**: {md(words[b])}"
                            for a, b in (x["guidelines"] for x in conflicts))
-        cards.append({"summary": fit(summary), "detail": detail + "\n\nNo option in common between these guidelines.",
-                      "indicator": "warning", "source": _source(page_url, ctx), "links": _links(page_url)})
+        detail += "\n\nNo strategy in common between these guidelines."
+        if level:
+            detail += ("\n\nNot conflicts: same strategy at another level (level pairs): "
+                       + md("; ".join(f"{x['guidelines'][0]} vs {x['guidelines'][1]}" for x in level)) + ".")
+        cards.append(_card(summary, detail, "warning", page_url, ctx))
+        kinds.append("conflict")
     dependent = [g for g in gl if g.get("reading_dependent")]
     if dependent:
         keys = ", ".join(g["guideline"] for g in dependent)
@@ -290,22 +321,68 @@ def cards_for(answer: dict[str, Any], page_url: str, ctx, assumptions=(), warnin
             f"{md(r.get('label') or r.get('reading', ''))}{' (default)' if r.get('default') else ''}: "
             f"{md(', '.join(ctx.modality_words(r.get('modalities'))) or r.get('status', ''))}"
             for r in g.get("readings") or []) for g in dependent)
-        cards.append({"summary": fit(f"The answer depends on how the source is read: {keys}"), "detail": detail,
-                      "indicator": "info", "source": _source(page_url, ctx), "links": _links(page_url)})
-    return cards
+        cards.append(_card(f"The answer depends on how the source is read: {keys}", detail, "info", page_url, ctx))
+        kinds.append("readings")
+    return list(zip(kinds, cards))
+
+
+def _reference_to(ref: Any, conditions: list[tuple[str | None, dict[str, Any]]]) -> bool:
+    """A reference (JSON) that points at one of ``conditions`` ((fullUrl, resource) pairs)."""
+    target = ref.get("reference") if isinstance(ref, dict) else None
+    if not isinstance(target, str):
+        return False
+    for full_url, res in conditions:
+        rid = res.get("id")
+        if target == full_url or (isinstance(rid, str) and (target == f"Condition/{rid}"
+                                                            or target.endswith(f"/Condition/{rid}"))):
+            return True
+    return False
+
+
+def gate(bundle: dict[str, Any]) -> dict[str, Any] | None:
+    """The diagnosis gate: None when no rectal NET Condition is in the prefetch; else the Bundle with only
+    the resources about it (an Observation whose `focus`, or a Procedure whose `reasonReference`, names
+    other resources only is dropped; one that names none is kept) and without the other Conditions
+    (mCODE secondary cancers kept)."""
+    from ..fhir.conditions import is_rectal_net, is_secondary
+
+    entries = bundle["entry"]
+    rectal = [(e.get("fullUrl"), e["resource"]) for e in entries if is_rectal_net(e.get("resource"))]
+    if not rectal:
+        return None
+    kept = []
+    for e in entries:
+        res = e.get("resource")
+        if not isinstance(res, dict):
+            kept.append(e)
+            continue
+        kind = res.get("resourceType")
+        if kind == "Condition" and not is_secondary(res):
+            continue
+        refs = res.get("focus") if kind == "Observation" else res.get("reasonReference") if kind == "Procedure" \
+            else None
+        if isinstance(refs, list) and refs and not any(_reference_to(r, rectal) for r in refs):
+            continue
+        kept.append(e)
+    return {**bundle, "entry": kept}
 
 
 def respond(clinic, body: bytes, base_url: str) -> dict[str, Any]:
     """The CDS Hooks response for one request (CdsError for a 400 or 412)."""
+    return {"cards": [card for _, card in respond_cards(clinic, body, base_url)]}
+
+
+def respond_cards(clinic, body: bytes, base_url: str) -> list[tuple[str, dict[str, Any]]]:
+    """The cards of the response to one request, each with its kind (CdsError for a 400 or 412)."""
     from ..fhir import read_bundle
     from ..fhir.types import FhirError
     from ..profile import parse_profile, plausibility_warnings
     from .page import profile_query
 
     req = parse_request(body)
-    bundle = prefetch_bundle(req)
-    if not _has_tumour_size(bundle):
-        return {"cards": []}
+    bundle = gate(prefetch_bundle(req))
+    if bundle is None or not _has_tumour_size(bundle):
+        return []
     patient = req["context"]["patientId"]
     page = base_url.rstrip("/") + "/"
     try:
@@ -315,9 +392,8 @@ def respond(clinic, body: bytes, base_url: str) -> dict[str, Any]:
                            f"patient {patient}")
         profile = parse_profile(fhir.profile)
     except (FhirError, ProfileError) as e:
-        return {"cards": [{"summary": fit(f"rNET guideline comparison not possible: {e}"),
-                           "detail": md(str(e)), "indicator": "info",
-                           "source": _source(page, clinic.context)}]}
+        return [("not_possible", _card(f"rNET guideline comparison not possible: {e}", md(str(e)), "info", page,
+                                       clinic.context))]
     url = page + "?" + profile_query({**fhir.profile, "id": None})
-    return {"cards": cards_for(clinic.answer(profile), url, clinic.context, fhir.assumptions,
-                               plausibility_warnings(profile))}
+    return kinds_and_cards(clinic.answer(profile), url, clinic.context, fhir.assumptions,
+                           plausibility_warnings(profile))

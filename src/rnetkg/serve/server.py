@@ -123,12 +123,13 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
                  max_reply_mb: float = DEFAULT_MAX_REPLY_MB, max_concurrent: int = 8,
                  ready_timeout: float = READY_TIMEOUT_S, public_url: str | None = None,
                  read_timeout: float = DEFAULT_READ_TIMEOUT_S,
-                 stall_timeout: float = DEFAULT_STALL_TIMEOUT_S) -> ServerHandle:
+                 stall_timeout: float = DEFAULT_STALL_TIMEOUT_S, feedback_db: str | Path | None = None) -> ServerHandle:
     """Load the expanded graph into a fresh temporary store and serve it read-only on `bind`.
 
     ``public_url``: the base of every link the server writes (CDS card links, redirects); by default
     the bind address. ``read_timeout``: the time a request's head and body may take to arrive;
-    ``stall_timeout``: the time a client may read nothing of an answer (protocol.py)."""
+    ``stall_timeout``: the time a client may read nothing of an answer (protocol.py); ``feedback_db``: the
+    CDS feedback store (feedback.py; default rnetkg-feedback.sqlite in the working folder)."""
     import uvicorn
 
     from .protocol import protocol_class
@@ -142,6 +143,9 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
         raise ServeError(f"--query-timeout {query_timeout!r}: must be a number of seconds between 0 and 86400")
     if memory_limit_mb is not None and not 256 <= memory_limit_mb <= 1 << 20:
         raise ServeError(f"--memory-limit {memory_limit_mb!r}: must be a number of MiB, at least 256")
+    from .feedback import DEFAULT_NAME, FeedbackStore
+
+    feedback = FeedbackStore(Path(feedback_db if feedback_db is not None else DEFAULT_NAME))
     binary = require_oxigraph()
     sock = listen(host, port)
     _remove_stale_workdirs()
@@ -162,7 +166,8 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
         clinic.warm()
         base = f"http://{_url_host(host)}:{port}"
         public = public or base + "/"
-        app = build_app(supervisor, limits, fetch_ui_assets(child.base), clinic, public_url=public)
+        app = build_app(supervisor, limits, fetch_ui_assets(child.base), clinic, public_url=public,
+                        feedback=feedback)
         config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="on",
                                 http=protocol_class(read_timeout, stall_timeout),
                                 timeout_keep_alive=5, timeout_graceful_shutdown=3,
