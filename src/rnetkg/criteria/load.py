@@ -136,7 +136,7 @@ def load_model(engine) -> Model:
     for r in engine.select(queries.get("recommendation-details").text):
         iri = r["rec"]
         i = info.get(iri)
-        dps = frozenset(i["dps"]) if i else frozenset({r["decisionPoint"]})
+        dps = frozenset(i["dps"]) if i else frozenset(split_list(r["decisionPoint"], " "))
         statements[iri] = Statement(
             iri=iri, guideline=r["guideline"] or "", kind=r["kind"], decision_points=dps, criteria=criteria_of(iri),
             label=r["label"] or "", mdt=bool(_flag(r["mdt"])),
