@@ -70,9 +70,10 @@ def guideline_problems(g: dict) -> list[str]:
     readings = g["readings"]
     if g["reading_dependent"]:
         defaults = [r for r in readings if r["default"]]
-        if len(defaults) != 1:
-            out.append(f"{key}: reading-dependent with {len(defaults)} default readings")
-        elif (defaults[0]["status"], defaults[0]["modalities"]) != (status, mods):
+        passages = {r.get("passage") for r in readings}
+        if len(defaults) != len(passages) or len({r.get("passage") for r in defaults}) != len(defaults):
+            out.append(f"{key}: reading-dependent with {len(defaults)} default readings for {len(passages)} passages")
+        elif any((d["status"], d["modalities"]) != (status, mods) for d in defaults):
             out.append(f"{key}: the default reading's answer is not the guideline's answer")
         if not any((r["status"], r["modalities"]) != (status, mods) for r in readings if not r["default"]):
             out.append(f"{key}: reading-dependent but no other reading changes the answer")

@@ -42,22 +42,34 @@ def test_a_silence_with_its_reason():
     a = compare(parse_profile({"id": "s", "size_mm": 18, "margin": "indeterminate"}))
     g = by_key(a)
     assert {k: v["status"] for k, v in g.items()} == dict.fromkeys(g, "silent")
-    assert g["ENETS-2023"]["silence"]["reason"] == ("no recommendation for after local resection in the sources "
-                                                    "(it addresses initial management)")
+    assert g["ENETS-2023"]["silence"]["reason"] == ("the sources give no ENETS-2023 recommendation after a local "
+                                                    "excision (it addresses initial management, metastatic disease)")
     nccn = g["NCCN-2025"]["silence"]
     assert nccn["reason"].startswith("none of its") and nccn["closest"]
-    assert all(f == [{"as_written": "Very small (< 1 cm)", "field": "size_mm", "value": 18, "result": "failed"}]
-               for f in (c["failed"] for c in nccn["closest"]))
+    # the closest rows each fail one criterion: the follow-up that remains after a complete excision (issue
+    # 22) fails the margin, the margin rows fail the size
+    closest = {c["id"]: c["failed"] for c in nccn["closest"]}
+    assert closest["nccn-2025/rec-1-2cm-local-excision-surveillance--after-excision--rec-1-2cm-follow-up"] == [
+        {"as_written": "negative margin (complete local excision)", "field": "margin", "value": "indeterminate",
+         "result": "failed"}]
+    assert closest["nccn-2025/rec-lt1cm-indeterminate-g1"] == [
+        {"as_written": "Very small (< 1 cm)", "field": "size_mm", "value": 18, "result": "failed"}]
     assert all(x["silence"] is None for x in by_key(compare(parse_profile({"size_mm": 5, "margin": "not_resected",
                                                                            "distant_metastasis": False})))
                .values() if x["status"] != "silent")
 
 
 def test_an_aim_is_a_reason_not_an_action():
+    """Issue 22: NCCN's metastatic row states an aim and names no treatment: aim_only, with the aim, no
+    modality, in no pair; under the other reading of the row it recommends cytoreductive treatment."""
     a = compare(parse_profile({"size_mm": 15, "margin": "not_resected", "distant_metastasis": True}))
     nccn = by_key(a)["NCCN-2025"]
-    assert nccn["status"] == "silent"
-    assert "states an aim, not a treatment: 'Management with aim of cytoreduction'" in nccn["silence"]["reason"]
+    assert (nccn["status"], nccn["modalities"], nccn["silence"]) == ("aim_only", [], None)
+    assert nccn["aims"] == ["Management with aim of cytoreduction"]
+    assert not any("NCCN-2025" in d["guidelines"] for d in a["disagreements"])
+    assert {r["reading"]: (r["status"], r["modalities"]) for r in nccn["readings"]} == {
+        "nccn-2025/reading-metastatic-aim-only": ("aim_only", []),
+        "nccn-2025/reading-metastatic-cytoreduction": ("covered", ["cytoreduction"])}
 
 
 def test_a_missing_input_is_a_field_the_user_can_supply():
@@ -93,7 +105,7 @@ def typed():
 
 
 def test_typed_disagreements_of_every_kind_and_relation(typed):
-    assert {v for k, v in typed if k == "kind"} == {"conflict", "partial", "complementary"}
+    assert {v for k, v in typed if k == "kind"} == {"conflict", "partial", "level", "complementary"}
     assert {v for k, v in typed if k == "relation"} == {"equivalent", "narrower", "broader", "overlapping"}
 
 
@@ -110,8 +122,14 @@ def test_a_narrower_pair_names_what_separates_it():
 
 
 def test_complementary_is_not_a_conflict():
-    a = compare(parse_profile({"size_mm": 15, "margin": "not_resected", "distant_metastasis": True}))
-    assert [(d["guidelines"], d["kind"]) for d in a["disagreements"]] == [(["ASCO-2023", "NICE-2024"], "complementary")]
+    """ASCO's systemic therapy and NICE's liver-directed therapy lie outside each other's scope; ENETS's
+    surgery of the primary (resectable metastases) and ASCO's therapy of the metastases have different
+    targets (issue 22)."""
+    a = compare(parse_profile({"size_mm": 25, "margin": "not_resected", "distant_metastasis": True,
+                               "liver_metastasis": True, "metastases_resectable": True}))
+    assert [(d["guidelines"], d["kind"]) for d in a["disagreements"]] == [
+        (["ASCO-2023", "ENETS-2023"], "complementary"), (["ASCO-2023", "NICE-2024"], "complementary"),
+        (["ENETS-2023", "NICE-2024"], "complementary")]
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
@@ -125,7 +143,7 @@ def test_the_table_says_why(capsys, tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps({"id": "t", "size_mm": 12, "ki67_percent": 1, "invasion_depth": "submucosa",
                                 "lymphovascular_invasion": False, "lymph_nodes": "N1", "margin": "not_resected"}))
-    assert main(["compare", str(path)]) == 0
+    assert main(["compare", str(path), "--detail"]) == 0
     text = capsys.readouterr().out
     flat = " ".join(text.split())  # the table wraps long lines
     assert "NCCN-2025   COVERED    chemoradiation, radical surgery" in text
