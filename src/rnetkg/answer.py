@@ -8,6 +8,7 @@ from typing import Any
 
 from . import pathway, vocab
 from .criteria.model import STATEMENT_STATUS, Evaluation, Model
+from .criteria.nearest import nearest_changes
 from .explain import missing_inputs, recommendation_explanation, relation, silence
 
 
@@ -61,6 +62,7 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
     for r in evaluation.statements:
         if r.status == 1 and r.statement.counts_for_status:
             applying.setdefault(r.statement.guideline, []).append(r.statement)
+    nearest = nearest_changes(model, profile)
     guidelines = []
     for g in evaluation.guidelines:
         wanted = {vocab.COVERED: ("applies",), vocab.AMBIGUOUS: ("applies",), vocab.AIM_ONLY: ("applies",),
@@ -79,7 +81,8 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
                                          if vocab.answers(g.status) else []),
                            "initial_context": (pathway.initial_context(model, profile, initial, g.key)
                                                if initial is not None else None),
-                           "warnings": pathway.warnings(model, evaluation, g.key, readings)})
+                           "warnings": pathway.warnings(model, evaluation, g.key, readings),
+                           "nearest_changes": nearest.get(g.key, [])})
     mods = {g["guideline"]: g["modalities"] for g in guidelines}
     disagreements = []
     for d in sorted(evaluation.disagreements, key=lambda x: (x["guidelines"], x["kind"])):
