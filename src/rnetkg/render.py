@@ -93,6 +93,44 @@ def _cut(line: str) -> str:
     return line if len(line) <= WIDTH else line[:WIDTH - 1] + "…"
 
 
+def _unit(name: str) -> str:
+    from .fields import FIELDS
+
+    unit = FIELDS[name].unit if name in FIELDS else ""
+    return ("" if unit == "%" else " ") + unit if unit else ""
+
+
+def _value_words(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value).replace("_", " ")
+
+
+def _field_words(name: str) -> str:
+    from .fields import FIELDS
+
+    f = FIELDS.get(name)
+    return f.help if f is not None and f.kind == "number" and f.help else name.replace("_", " ")
+
+
+def _becomes_words(becomes: dict[str, Any]) -> str:
+    if vocab.answers(becomes["status"]) and becomes["status"] == vocab.COVERED:
+        return _words(becomes["modalities"])
+    return becomes["status"] + (f": {_words(becomes['modalities'])}" if becomes["modalities"] else "")
+
+
+def nearest_words(key: str, c: dict[str, Any]) -> str:
+    """One nearest change in words: 'ENETS-2023 changes at 20 mm, 1 mm away: radical surgery'."""
+    name = c["field"]
+    if c["direction"] == "other_value":
+        return f"{key} changes if {_field_words(name)} is {_value_words(c['at'])}: {_becomes_words(c['becomes'])}"
+    unit = _unit(name)
+    where = "at" if c["inclusive"] else f"just {c['direction']}"
+    away = abs(c["at"] - c["value"])
+    return (f"{key} changes {where} {c['at']:g}{unit} ({_field_words(name)}), {away:g}{unit} away: "
+            f"{_becomes_words(c['becomes'])}")
+
+
 def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
     """The summary view (DESIGN.md, Summary first), at most 40 lines: the split, each guideline with why,
     the follow-up, warnings, what to measure next. When it would be longer, each guideline is cut to one
@@ -123,10 +161,13 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
         follow_lines.append(f"  not stated by {', '.join(follow['not stated'])}")
     warned = [f"  {g['guideline']}: {w['message']}" for g in a["guidelines"] for w in g.get("warnings", [])]
     measure = [f"  {m['field']}: changes the answer of {', '.join(m['affects'])}" for m in a.get("missing_inputs", [])]
+    near = [f"  {nearest_words(g['guideline'], c)}" for g in a["guidelines"] for c in g.get("nearest_changes", [])
+            if c.get("near_threshold")]
     gaps = a.with_status(vocab.SILENT)
     tail = [_cut(f"Silent (coverage gap, not disagreement): {', '.join(gaps)}")] if gaps else []
     tail.append(_cut(f"Every explanation, source and quote: rnetkg compare {source} --detail"))
-    blocks = [("Follow-up:", follow_lines), ("Warnings (seed 001's consensus):", warned), ("To measure next:", measure)]
+    blocks = [("Follow-up:", follow_lines), ("Warnings (seed 001's consensus):", warned), ("To measure next:", measure),
+              ("Near a threshold (--tolerance):", near)]
 
     def assemble(rows: list[str], listed: bool) -> list[str]:
         body = []
@@ -182,8 +223,8 @@ def answer_table(answer: dict[str, Any]) -> str:
                 out.extend(_wrap("actions", "; ".join(r["procedures"]), 6))
             if r["workup"]:
                 out.extend(_wrap("work-up", "; ".join(r["workup"]), 6))
-            if r["follow_up"]:
-                out.extend(_wrap("follow-up", r["follow_up"], 6))
+            for f in r["follow_up"] if isinstance(r["follow_up"], list) else []:
+                out.extend(_wrap("follow-up", _follow_up_words(f), 6))
             for a in r["assumptions"]:
                 out.extend(_wrap("assumes", a, 6))
             for c in r.get("caveats", []):
@@ -191,6 +232,9 @@ def answer_table(answer: dict[str, Any]) -> str:
             src = r["source"]
             out.extend(_wrap("source", f"doi:{src['document']}, {src['locator']}", 6))
             out.extend(_wrap("quote", f"\"{src['quote']}\"", 6))
+        for c in g.get("nearest_changes", []):
+            out.extend(_wrap("nearest", ("[near a threshold] " if c.get("near_threshold") else "")
+                             + nearest_words(key, c), 4))
     out.append("")
     if answer["disagreements"]:
         out.append("Disagreements:")
