@@ -9,6 +9,7 @@ from typing import Any
 from . import pathway, vocab
 from .criteria.model import STATEMENT_STATUS, Evaluation, Model
 from .criteria.nearest import nearest_changes
+from .evidence import disagreement_evidence
 from .explain import missing_inputs, recommendation_explanation, relation, silence
 
 
@@ -88,9 +89,12 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
     for d in sorted(evaluation.disagreements, key=lambda x: (x["guidelines"], x["kind"])):
         a, b = d["guidelines"]
         rel, separating = relation(model, profile.decision_point, applying.get(a, []), applying.get(b, []))
-        disagreements.append({**d, "modalities": {k: mods[k] for k in d["guidelines"]},
-                              "strategies": {k: strategies_of(model, mods[k]) for k in d["guidelines"]},
-                              "relation": rel, "separating_criteria": separating})
+        entry = {**d, "modalities": {k: mods[k] for k in d["guidelines"]},
+                 "strategies": {k: strategies_of(model, mods[k]) for k in d["guidelines"]},
+                 "relation": rel, "separating_criteria": separating}
+        entry["evidence"] = disagreement_evidence(model, entry, {a: applying.get(a, []), b: applying.get(b, [])},
+                                                  values)
+        disagreements.append(entry)
     strategy_split = split(model, guidelines)
     return Answer({
         "provenance": provenance(model),
