@@ -138,8 +138,11 @@ def separating_fields(model: Model, separating: list[dict[str, Any]], sides: dic
                 written = criterion_entry(c, values)["as_written"]
                 if (key, written) not in wanted:
                     continue
-                for name in sorted(c.fields):
-                    text = f"{key}: {written}"
+                # a criterion of one atom as written; a risk-factor definition or a precedence rule by each
+                # of its atoms as written, on that atom's field
+                parts = [(c.atoms[0].field, written)] if c.direct else [(a.field, a.as_written or written) for a in c.atoms]
+                for name, text in parts:
+                    text = f"{key}: {text}"
                     if text not in out.setdefault(name, []):
                         out[name].append(text)
     return out

@@ -182,6 +182,34 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
     return "\n".join(out[:SUMMARY_MAX_LINES - 1] + [tail[-1]])
 
 
+def evidence_words(e: dict[str, Any]) -> str:
+    """One evidence item of a disagreement in words: a study figure with its estimate and cut points; an
+    outcome figure with its own study; or that the sources give none (cohorts, quotes and the source slips'
+    messages are in the JSON)."""
+    if e["kind"] == "no_figures":
+        return f"{e['statement']} ({', '.join(e['guidelines'])})"
+    study = (e.get("study") or {}).get("label") or (f"statement citing {e['references']}" if e.get("references")
+                                                    else "statement")
+    if e["kind"] == "study":
+        est = e.get("estimate") or {}
+        figures = []
+        if est.get("value") is not None:
+            ci = (f", 95% CI {est['ci_low']:g}-{est['ci_high']:g}" if est.get("ci_low") is not None
+                  and est.get("ci_high") is not None else "")
+            figures.append(f"{est.get('measure') or 'estimate'} {est['value']:g}{ci}")
+        if est.get("p"):
+            figures.append(f"P {est['p'] if est['p'][0] in '<>' else '= ' + est['p']}")
+        cut = e["cut_point"]
+        text = f"{e['field']}: {e['statement']}" + (f" ({', '.join(figures)})" if figures else "")
+        if cut.get("study") is not None:
+            text += f"; study cut point {cut['study']} beside {'; '.join(cut['guideline'])}"
+    else:
+        value = f" {e['value']}" if e.get("value") else ""
+        within = f" vs {e['compared_within_study_with']} in the same study" if e.get("compared_within_study_with") else ""
+        text = f"{e['modality'].replace('_', ' ')}: {e['statement']}{value}{within}"
+    return text
+
+
 def answer_table(answer: dict[str, Any]) -> str:
     """The answer for a person: each guideline's answer in words with the reason beside it, where the
     sources are unclear, the disagreements with their types, and what to measure next."""
@@ -246,6 +274,13 @@ def answer_table(answer: dict[str, Any]) -> str:
             sep = "; ".join(f"{c['guideline']} '{c['as_written']}'" for c in x.get("separating_criteria", []))
             if sep:
                 out.extend(_wrap("by", sep, 4))
+            evidence = x.get("evidence", [])
+            for e in evidence:
+                out.append(_cut(f"    {'evidence':<12}{evidence_words(e)}"))
+            slips = {(s["kind"], (e.get("study") or {}).get("label") or e["id"]) for e in evidence
+                     for s in e.get("source_slips", [])}
+            for kind, where in sorted(slips):
+                out.append(_cut(f"    {'source slip':<12}{where}: {kind.replace('_', ' ')} (rnetkg check)"))
     else:
         out.append("Disagreements: none")
     silent = Answer.of(answer).with_status(vocab.SILENT)
