@@ -173,3 +173,14 @@ def test_issue24_detail_table_shows_the_evidence(tmp_path):
     assert "    evidence    the sources give no outcome figures for radical surgery (JNETS-2019)" in block
     assert "    evidence    the sources give no outcome figures for transanal excision (CSCO-2022)" in block
     assert "    source slip Sohn et al. 2017 (seed 000, Table 2, ref. [87]): denominator mismatch (rnetkg check)" in block
+
+
+def test_issue24_source_slips_use_the_checks_own_arithmetic_constraint(store_engine):
+    """The statistic_mismatch slips come from the very constraint `rnetkg check` runs (shapes/)."""
+    from rnetkg import evidence
+    from rnetkg.check.shacl import ARITHMETIC_SHAPE
+
+    assert evidence.ARITHMETIC_SHAPE == str(ARITHMETIC_SHAPE)
+    assert "$this rnet:count ?count" in evidence._statistic_query()
+    rows = store_engine.select(evidence._statistic_query())
+    assert {str(r["this"]).split("/kg/", 1)[1] for r in rows} == {"study/concors-2018/distant-metastasis-ge-1-15cm"}

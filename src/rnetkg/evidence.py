@@ -20,7 +20,7 @@ from typing import Any
 from . import queries
 from .criteria.model import Model, Statement, rec_id
 from .explain import criterion_entry
-from .namespaces import PREFIXES
+from .namespaces import PREFIXES, SHAPES
 
 # the kinds of `rnetkg check` finding that are slips of a source in a study's figures
 SLIP_KINDS = ("statistic_mismatch", "denominator_mismatch", "unit_mismatch")
@@ -38,23 +38,27 @@ def evidence_rows(model: Model) -> list[dict[str, Any]]:
     return engine.cached("evidence-rows", lambda e: e.select(queries.get("evidence").text))
 
 
-def _statistic_query() -> str:
-    """The select of the shapes' arithmetic check (shapes/reported-figure.ttl, the constraint that
-    `rnetkg check` reports as statistic_mismatch), as a query over every figure."""
-    from rdflib import Graph
-    from rdflib.namespace import SH
+# the shapes' arithmetic constraint, which `rnetkg check` reports as statistic_mismatch (check/shacl.py)
+ARITHMETIC_SHAPE = SHAPES + "ReportedFigureShape-percentageMatchesCount"
+_SH = PREFIXES["sh"]
 
-    from .check.shacl import ARITHMETIC_SHAPE
+
+def _statistic_query() -> str:
+    """The select of the shapes' arithmetic constraint (shapes/reported-figure.ttl), as a query over every
+    figure: read from the shapes file as it is (pyoxigraph's parser; no SHACL engine needed)."""
+    import pyoxigraph as ox
+
     from .paths import shape_files
 
-    g = Graph()
     for path in shape_files():
-        if path.name == "reported-figure.ttl":
-            g.parse(path, format="turtle")
-    for constraint in g.objects(ARITHMETIC_SHAPE, SH.sparql):
-        text = str(g.value(constraint, SH.select))
-        prefixes = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
-        return prefixes + text
+        if path.name != "reported-figure.ttl":
+            continue
+        triples = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+        constraints = {t.object for t in triples
+                       if t.subject == ox.NamedNode(ARITHMETIC_SHAPE) and t.predicate == ox.NamedNode(_SH + "sparql")}
+        for t in triples:
+            if t.subject in constraints and t.predicate == ox.NamedNode(_SH + "select"):
+                return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items()) + t.object.value
     return ""
 
 
