@@ -187,3 +187,13 @@ def test_issue24_source_slips_use_the_checks_own_arithmetic_constraint(store_eng
     assert "$this rnet:count ?count" in evidence._statistic_query()
     rows = store_engine.select(evidence._statistic_query())
     assert {str(r["this"]).split("/kg/", 1)[1] for r in rows} == {"study/concors-2018/distant-metastasis-ge-1-15cm"}
+
+
+@pytest.mark.xfail(strict=True, reason="the graph states each study's population and subgroups in words only "
+                   "(rnet:cohortDescription, rnet:asWritten 'Tumor < 2 cm'), with no bounds a profile can be tested "
+                   "against, so profile_in_population is always null")
+def test_issue24_profile_in_population_of_a_subgroup(answer_15mm):
+    """Sohn's finding on grade in tumours < 2 cm covers a 15 mm tumour."""
+    items = [e for d in answer_15mm["disagreements"] for e in d["evidence"] if e["id"] == "study/sohn-2017/lt-2cm-grade"]
+    assert len(items) >= 2 and items[0]["cut_point"]["study"] == "Tumor < 2 cm"
+    assert all(e["profile_in_population"] is True for e in items)
