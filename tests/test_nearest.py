@@ -21,7 +21,7 @@ from rnetkg.errors import ProfileError
 from rnetkg.fields import FIELD_NAMES, FIELDS
 from rnetkg.profile import derive, parse_profile
 
-from conformance.profiles import random_profiles
+from conformance.profiles import extreme_profiles, random_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 EPS = 1e-6   # far below the spacing of any two cut points (0.1 at the least)
@@ -136,6 +136,11 @@ def test_issue24_nearest_changes_hold_when_evaluated_over_generated_profiles(mod
         assert {(name, "above", True), (name, "above", False)} & seen
     assert {(n, "other_value", True) for n in CATEGORICAL_FINDINGS} <= seen
     assert ("size_mm", "below", False) in seen and ("size_mm", "above", False) in seen
+
+
+def test_issue24_nearest_changes_hold_at_the_ends_of_what_a_float_holds(model):
+    """Sizes of 5e-324 and 1.8e308 mm, values a hair beside a cut point (issue 10's extremes)."""
+    assert sum(_check_profile(model, p) for p in extreme_profiles()) >= 250
 
 
 def test_issue24_nearest_changes_of_a_15mm_g1_tumour(model):
