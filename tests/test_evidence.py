@@ -197,3 +197,17 @@ def test_issue24_profile_in_population_of_a_subgroup(answer_15mm):
     items = [e for d in answer_15mm["disagreements"] for e in d["evidence"] if e["id"] == "study/sohn-2017/lt-2cm-grade"]
     assert len(items) >= 2 and items[0]["cut_point"]["study"] == "Tumor < 2 cm"
     assert all(e["profile_in_population"] is True for e in items)
+
+
+def test_issue24_evidence_is_the_same_whatever_order_an_engine_joins_the_quote_parts():
+    """GROUP_CONCAT's order is the engine's (the Oxigraph server joined Sugimoto's parts the other way round):
+    the answer sorts the parts, so an answer over HTTP equals the embedded one (tests/test_server.py)."""
+    from rnetkg.evidence import _source
+
+    a = {"quote": "Univariate analysis: | WHO grading classification G2 (OR = 58.7, P < 0.001)",
+         "locator": "Table 2, row Sugimoto et al[89], 2016", "document": "https://w3id.org/rnetkg/kg/source/wjgo-2026-114818"}
+    b = dict(a, quote="WHO grading classification G2 (OR = 58.7, P < 0.001) | Univariate analysis:")
+    assert _source(a) == _source(b) == {
+        "document": "source/wjgo-2026-114818", "locator": "Table 2, row Sugimoto et al[89], 2016",
+        "quote": "Univariate analysis: | WHO grading classification G2 (OR = 58.7, P < 0.001)",
+        "quotes": ["Univariate analysis:", "WHO grading classification G2 (OR = 58.7, P < 0.001)"]}

@@ -10,7 +10,8 @@ For a pair of guidelines that part:
 
 Figures of different studies describe different populations: each keeps its own, and nothing here sets
 two of them side by side or computes a difference. Authors' own positions are not evidence (the query
-leaves them out). Quotes are the graph's, as the query returns them (parts joined with " | ").
+leaves them out). Quotes are the graph's, as the query returns them (parts joined with " | ", in sorted order: the order of a
+GROUP_CONCAT is the engine's).
 """
 
 from __future__ import annotations
@@ -112,10 +113,20 @@ def _p(row: dict[str, Any]) -> str | None:
     return (f"{comparator} " if comparator != "=" else "") + _num(row["pValue"])
 
 
+def _parts(value: Any) -> list[str]:
+    """The parts of a GROUP_CONCAT (" | "), sorted: SPARQL leaves their order to the engine, and an answer
+    must be the same on every engine."""
+    return sorted({p for p in str(value or "").split(" | ") if p})
+
+
+def _joined(value: Any) -> str | None:
+    return " | ".join(_parts(value)) or None
+
+
 def _source(row: dict[str, Any]) -> dict[str, Any]:
-    parts = [q for q in str(row.get("quote") or "").split(" | ") if q]
-    return {"document": rec_id(str(row.get("document") or "")), "locator": row.get("locator") or "",
-            "quote": row.get("quote") or "", "quotes": parts}
+    parts = _parts(row.get("quote"))
+    return {"document": " | ".join(rec_id(d) for d in _parts(row.get("document"))),
+            "locator": _joined(row.get("locator")) or "", "quote": " | ".join(parts), "quotes": parts}
 
 
 def _study(row: dict[str, Any]) -> dict[str, Any] | None:
@@ -126,7 +137,7 @@ def _study(row: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _population(row: dict[str, Any]) -> str | None:
-    parts = [p for p in (row.get("cohort"), f"stage: {row['stage']}" if row.get("stage") else None) if p]
+    parts = [p for p in (_joined(row.get("cohort")), f"stage: {row['stage']}" if row.get("stage") else None) if p]
     return "; ".join(parts) or None
 
 
@@ -198,7 +209,7 @@ def disagreement_evidence(model: Model, pair: dict[str, Any], sides: dict[str, l
                         "statement": r.get("evidenceLabel"), "measure": r.get("measure"), "value": value,
                         "as_written": r.get("asWritten"), "p": _p(r),
                         "compared_within_study_with": r.get("comparedWithLabel"),
-                        "study": _study(r), "references": r.get("reference"), "population": _population(r),
+                        "study": _study(r), "references": _joined(r.get("reference")), "population": _population(r),
                         "source_slips": _slips_of(slips, r.get("study"), r["evidence"]) if r.get("study") else [],
                         "source": _source(r)}
     items += [outcome[k] for k in sorted(outcome)]
