@@ -160,7 +160,7 @@ def test_issue24_every_evidence_quote_is_verbatim_in_its_seed(answer_15mm, store
                 if e["kind"] == "no_figures":
                     continue
                 doc = e["source"]["document"].rsplit("/", 1)[1]
-                for part in e["source"]["quotes"]:
+                for part in e["source"]["quote"].split(" | "):
                     assert norm(part) in texts[doc], (e["id"], part)
                     checked += 1
     assert checked > 100
@@ -209,5 +209,4 @@ def test_issue24_evidence_is_the_same_whatever_order_an_engine_joins_the_quote_p
     b = dict(a, quote="WHO grading classification G2 (OR = 58.7, P < 0.001) | Univariate analysis:")
     assert _source(a) == _source(b) == {
         "document": "source/wjgo-2026-114818", "locator": "Table 2, row Sugimoto et al[89], 2016",
-        "quote": "Univariate analysis: | WHO grading classification G2 (OR = 58.7, P < 0.001)",
-        "quotes": ["Univariate analysis:", "WHO grading classification G2 (OR = 58.7, P < 0.001)"]}
+        "quote": "Univariate analysis: | WHO grading classification G2 (OR = 58.7, P < 0.001)"}

@@ -124,9 +124,8 @@ def _joined(value: Any) -> str | None:
 
 
 def _source(row: dict[str, Any]) -> dict[str, Any]:
-    parts = _parts(row.get("quote"))
     return {"document": " | ".join(rec_id(d) for d in _parts(row.get("document"))),
-            "locator": _joined(row.get("locator")) or "", "quote": " | ".join(parts), "quotes": parts}
+            "locator": _joined(row.get("locator")) or "", "quote": _joined(row.get("quote")) or ""}
 
 
 def _study(row: dict[str, Any]) -> dict[str, Any] | None:
