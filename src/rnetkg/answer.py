@@ -8,6 +8,8 @@ from typing import Any
 
 from . import pathway, vocab
 from .criteria.model import STATEMENT_STATUS, Evaluation, Model
+from .criteria.nearest import nearest_changes
+from .evidence import disagreement_evidence
 from .explain import missing_inputs, recommendation_explanation, relation, silence
 
 
@@ -63,6 +65,7 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
     for r in evaluation.statements:
         if r.status == 1 and r.statement.counts_for_status:
             applying.setdefault(r.statement.guideline, []).append(r.statement)
+    nearest = nearest_changes(model, profile)
     guidelines = []
     for g in evaluation.guidelines:
         wanted = {vocab.COVERED: ("applies",), vocab.AMBIGUOUS: ("applies",), vocab.AIM_ONLY: ("applies",),
@@ -81,15 +84,19 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
                                          if vocab.answers(g.status) else []),
                            "initial_context": (pathway.initial_context(model, profile, initial, g.key, g.status)
                                                if initial is not None else None),
-                           "warnings": pathway.warnings(model, evaluation, g.key, readings)})
+                           "warnings": pathway.warnings(model, evaluation, g.key, readings),
+                           "nearest_changes": nearest.get(g.key, [])})
     mods = {g["guideline"]: g["modalities"] for g in guidelines}
     disagreements = []
     for d in sorted(evaluation.disagreements, key=lambda x: (x["guidelines"], x["kind"])):
         a, b = d["guidelines"]
         rel, separating = relation(model, profile.decision_point, applying.get(a, []), applying.get(b, []))
-        disagreements.append({**d, "modalities": {k: mods[k] for k in d["guidelines"]},
-                              "strategies": {k: strategies_of(model, mods[k]) for k in d["guidelines"]},
-                              "relation": rel, "separating_criteria": separating})
+        entry = {**d, "modalities": {k: mods[k] for k in d["guidelines"]},
+                 "strategies": {k: strategies_of(model, mods[k]) for k in d["guidelines"]},
+                 "relation": rel, "separating_criteria": separating}
+        entry["evidence"] = disagreement_evidence(model, entry, {a: applying.get(a, []), b: applying.get(b, [])},
+                                                  values)
+        disagreements.append(entry)
     strategy_split = split(model, guidelines)
     return Answer({
         "provenance": provenance(model),

@@ -94,6 +94,44 @@ def _cut(line: str) -> str:
     return line if len(line) <= WIDTH else line[:WIDTH - 1] + "…"
 
 
+def _unit(name: str) -> str:
+    from .fields import FIELDS
+
+    unit = FIELDS[name].unit if name in FIELDS else ""
+    return ("" if unit == "%" else " ") + unit if unit else ""
+
+
+def _value_words(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value).replace("_", " ")
+
+
+def _field_words(name: str) -> str:
+    from .fields import FIELDS
+
+    f = FIELDS.get(name)
+    return f.help if f is not None and f.kind == "number" and f.help else name.replace("_", " ")
+
+
+def _becomes_words(becomes: dict[str, Any]) -> str:
+    if vocab.answers(becomes["status"]) and becomes["status"] == vocab.COVERED:
+        return _words(becomes["modalities"])
+    return becomes["status"] + (f": {_words(becomes['modalities'])}" if becomes["modalities"] else "")
+
+
+def nearest_words(key: str, c: dict[str, Any]) -> str:
+    """One nearest change in words: 'ENETS-2023 changes at 20 mm, 1 mm away: radical surgery'."""
+    name = c["field"]
+    if c["direction"] == "other_value":
+        return f"{key} changes if {_field_words(name)} is {_value_words(c['at'])}: {_becomes_words(c['becomes'])}"
+    unit = _unit(name)
+    where = "at" if c["inclusive"] else f"just {c['direction']}"
+    away = abs(c["at"] - c["value"])
+    return (f"{key} changes {where} {c['at']:g}{unit} ({_field_words(name)}), {away:g}{unit} away: "
+            f"{_becomes_words(c['becomes'])}")
+
+
 def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
     """The summary view (DESIGN.md, Summary first), at most 40 lines: the split, each guideline with why,
     the follow-up, warnings, what to measure next. When it would be longer, each guideline is cut to one
@@ -127,10 +165,13 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
         follow_lines.append(f"  not stated by {', '.join(follow['not stated'])}")
     warned = [f"  {g['guideline']}: {w['message']}" for g in a["guidelines"] for w in g.get("warnings", [])]
     measure = [f"  {m['field']}: changes the answer of {', '.join(m['affects'])}" for m in a.get("missing_inputs", [])]
+    near = [f"  {nearest_words(g['guideline'], c)}" for g in a["guidelines"] for c in g.get("nearest_changes", [])
+            if c.get("near_threshold")]
     gaps = a.with_status(vocab.SILENT)
     tail = [_cut(f"Silent (coverage gap, not disagreement): {', '.join(gaps)}")] if gaps else []
     tail.append(_cut(f"Every explanation, source and quote: rnetkg compare {source} --detail"))
-    blocks = [("Follow-up:", follow_lines), ("Warnings (seed 001's consensus):", warned), ("To measure next:", measure)]
+    blocks = [("Follow-up:", follow_lines), ("Warnings (seed 001's consensus):", warned), ("To measure next:", measure),
+              ("Near a threshold (--tolerance):", near)]
 
     def assemble(rows: list[str], listed: bool) -> list[str]:
         body = []
@@ -143,6 +184,34 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
         if len(out) <= SUMMARY_MAX_LINES:
             return "\n".join(out)
     return "\n".join(out[:SUMMARY_MAX_LINES - 1] + [tail[-1]])
+
+
+def evidence_words(e: dict[str, Any]) -> str:
+    """One evidence item of a disagreement in words: a study figure with its estimate and cut points; an
+    outcome figure with its own study; or that the sources give none (cohorts, quotes and the source slips'
+    messages are in the JSON)."""
+    if e["kind"] == "no_figures":
+        return f"{e['statement']} ({', '.join(e['guidelines'])})"
+    study = (e.get("study") or {}).get("label") or (f"statement citing {e['references']}" if e.get("references")
+                                                    else "statement")
+    if e["kind"] == "study":
+        est = e.get("estimate") or {}
+        figures = []
+        if est.get("value") is not None:
+            ci = (f", 95% CI {est['ci_low']:g}-{est['ci_high']:g}" if est.get("ci_low") is not None
+                  and est.get("ci_high") is not None else "")
+            figures.append(f"{est.get('measure') or 'estimate'} {est['value']:g}{ci}")
+        if est.get("p"):
+            figures.append(f"P {est['p'] if est['p'][0] in '<>' else '= ' + est['p']}")
+        cut = e["cut_point"]
+        text = f"{e['field']}: {e['statement']}" + (f" ({', '.join(figures)})" if figures else "")
+        if cut.get("study") is not None:
+            text += f"; study cut point {cut['study']} beside {'; '.join(cut['guideline'])}"
+    else:
+        value = f" {e['value']}" if e.get("value") else ""
+        within = f" vs {e['compared_within_study_with']} in the same study" if e.get("compared_within_study_with") else ""
+        text = f"{e['modality'].replace('_', ' ')}: {e['statement']}{value}{within}"
+    return text
 
 
 def answer_table(answer: dict[str, Any]) -> str:
@@ -204,6 +273,9 @@ def answer_table(answer: dict[str, Any]) -> str:
             src = r["source"]
             out.extend(_wrap("source", f"doi:{src['document']}, {src['locator']}", 6))
             out.extend(_wrap("quote", f"\"{src['quote']}\"", 6))
+        for c in g.get("nearest_changes", []):
+            out.extend(_wrap("nearest", ("[near a threshold] " if c.get("near_threshold") else "")
+                             + nearest_words(key, c), 4))
     out.append("")
     if answer["disagreements"]:
         out.append("Disagreements:")
@@ -215,6 +287,13 @@ def answer_table(answer: dict[str, Any]) -> str:
             sep = "; ".join(f"{c['guideline']} '{c['as_written']}'" for c in x.get("separating_criteria", []))
             if sep:
                 out.extend(_wrap("by", sep, 4))
+            evidence = x.get("evidence", [])
+            for e in evidence:
+                out.append(_cut(f"    {'evidence':<12}{evidence_words(e)}"))
+            slips = {(s["kind"], (e.get("study") or {}).get("label") or e["id"]) for e in evidence
+                     for s in e.get("source_slips", [])}
+            for kind, where in sorted(slips):
+                out.append(_cut(f"    {'source slip':<12}{where}: {kind.replace('_', ' ')} (rnetkg check)"))
     else:
         out.append("Disagreements: none")
     silent = Answer.of(answer).with_status(vocab.SILENT)

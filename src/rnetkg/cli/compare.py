@@ -39,6 +39,10 @@ def register(sub) -> None:
     c.add_argument("--detail", action="store_true", help="with --format table: every explanation (criteria, risk "
                    "factors, caveats, sources and quotes, readings, typed disagreements); the default is the summary "
                    "view of at most 40 lines")
+    c.add_argument("--tolerance", action="append", metavar="FIELD=DELTA",
+                   help="mark a nearest change within DELTA of the measured value as near a threshold "
+                   "(near_threshold: true); FIELD is size_mm, ki67_percent or mitoses_per_2mm2, DELTA a number >= 0 "
+                   "in the field's unit (mm, %%, per 2 mm²); repeatable")
     endpoint_options(c)
     c.set_defaults(func=run)
 
@@ -84,7 +88,12 @@ def _report_rejected(errors) -> None:
 def run(args) -> int:
     from .. import render
 
+    from ..criteria.nearest import mark_near, parse_tolerance
+
+    tolerance = parse_tolerance(args.tolerance)
     if args.cohort:
+        if args.tolerance:
+            raise UsageError("compare: --tolerance is for one profile, not --cohort")
         if args.profile:
             raise UsageError("compare: give either PROFILE.json or --cohort FILE, not both")
         if not args.out:
@@ -119,7 +128,7 @@ def run(args) -> int:
     from ..compare import compare
 
     engine = engine_from(args)
-    answer = compare(profile, engine)
+    answer = mark_near(compare(profile, engine), tolerance)
     if args.reasoner:
         from ..criteria.owl import side_by_side
 

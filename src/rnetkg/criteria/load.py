@@ -172,5 +172,10 @@ def load_model(engine) -> Model:
 
 
 def model_for(engine) -> Model:
-    """The model of ``engine``'s graph, read once per engine (once per process for the shipped graph)."""
-    return engine.cached("criteria-model", load_model)
+    """The model of ``engine``'s graph, read once per engine (once per process for the shipped graph).
+    The model keeps its engine for what it reads on first use only (rnetkg.evidence)."""
+    def build(e) -> Model:
+        model = load_model(e)
+        model._derived["engine"] = e
+        return model
+    return engine.cached("criteria-model", build)
