@@ -5,8 +5,9 @@ For a pair of guidelines that part:
   separate the two answers: estimate (OR/HR, 95 % CI, P, AUC), cohort, the study's cut point beside the
   guideline's criterion as written, and any source slip that `rnetkg check` finds in the study
   (statistic_mismatch, denominator_mismatch, unit_mismatch);
-- the outcome figures of the procedures of each modality in either answer, unfavourable ones included,
-  each with its own study and population; where the graph holds none for a modality, an entry saying so.
+- the outcome figures of the procedures of each modality in one answer and not the other (where the two
+  part), unfavourable ones included, each with its own study and population; where the graph holds none
+  for such a modality, an entry saying so.
 
 Figures of different studies describe different populations: each keeps its own, and nothing here sets
 two of them side by side or computes a difference. Authors' own positions are not evidence (the query
@@ -189,8 +190,11 @@ def disagreement_evidence(model: Model, pair: dict[str, Any], sides: dict[str, l
                       "study": _study(r), "population": _population(r), "profile_in_population": None,
                       "source_slips": _slips_of(slips, r.get("study"), r["evidence"]),
                       "source": _source(r)})
+    # the modalities where the two answers part: in one answer and not in the other (a modality both
+    # recommend does not bear on the disagreement)
     modalities = {m: sorted(k for k in pair["guidelines"] if m in pair["modalities"][k])
                   for k in pair["guidelines"] for m in pair["modalities"][k]}
+    modalities = {m: keys for m, keys in modalities.items() if len(keys) == 1}
     outcome: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         if r["kind"] != "outcome" or r["modality"] not in modalities:
