@@ -89,6 +89,16 @@ def _follow_up_words(f: dict[str, Any]) -> str:
     return f"{words}, {exams}" + ("; first year only, later not stated" if f["first_year_only"] else "")
 
 
+def guideline_reason(g: dict[str, Any]) -> str:
+    """Why a guideline answers as it does, in a few words (the summary line of every renderer)."""
+    return _because(g)
+
+
+def follow_up_words(f: dict[str, Any]) -> str:
+    """A follow-up object in words (every renderer's wording)."""
+    return _follow_up_words(f)
+
+
 def _cut(line: str) -> str:
     return line if len(line) <= WIDTH else line[:WIDTH - 1] + "…"
 

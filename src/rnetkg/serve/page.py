@@ -3,14 +3,15 @@
 HTML report of `rnetkg compare --format html`.
 
 The answer comes from the criteria model (rnetkg.answer.answer: the scalar reference evaluator,
-tested equal to the SPARQL path). GET with query parameters (the link a CDS Hooks card carries) and
-POST (the form) give the same page; a bad value re-shows the form with the field's error (HTTP 400).
+tested equal to the SPARQL path). The form uses GET, so every answer has a link (the one a CDS Hooks
+card carries); POST gives the same page; a bad value re-shows the form with the field's error (HTTP 400).
 Nothing here prints or touches the network.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -21,6 +22,7 @@ from ..fields import FIELDS
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 BOOLEAN_CHOICES = (("", "unknown"), ("true", "yes"), ("false", "no"))
 MAX_VALUE_CHARS = 200
+_MAP_SLOTS = threading.BoundedSemaphore(2)
 
 
 @dataclass
@@ -112,8 +114,9 @@ def read_form(items: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[st
 def _choices(f, current: str) -> list[dict[str, Any]]:
     if f.kind == "boolean":
         pairs = BOOLEAN_CHOICES
-    elif f.kind == "enum":
-        pairs = (() if f.required else (("", "unknown"),)) + tuple((v, v.replace("_", " ")) for v in f.values)
+    elif f.kind == "enum":  # a required choice has no preset: an empty "choose" entry until one is chosen
+        empty = ("", "choose one (required)") if f.required else ("", "unknown")
+        pairs = (empty,) + tuple((v, v.replace("_", " ")) for v in f.values)
     else:
         return []
     return [{"value": v, "text": t, "selected": v == current} for v, t in pairs]
@@ -155,20 +158,47 @@ def profile_query(profile: dict[str, Any]) -> str:
     return urllib.parse.urlencode([(k, text(profile[k])) for k in FIELDS if profile.get(k) is not None])
 
 
-def render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
-    """(HTTP status, page): the empty form, the form with the answer, or the form with its errors (400)."""
+def read_profile(items: list[tuple[str, str]]):
+    """(the form as given, the profile or None, the errors): what the page and its map image read."""
     from ..profile import parse_profile
-    from ..report.html import render_template, report_view
 
     raw, data, errors = read_form(items)
-    view, status = None, 200
-    if items and not errors:
+    profile = None
+    if not errors:
         try:
             profile = parse_profile(data, default_id="case")
         except ProfileError as e:
             errors.append(FormError(e.field if e.field in FIELDS else "", one_line(str(e))))
-        else:
-            view = report_view(clinic.answer(profile), profile, clinic.context)
+    return raw, profile, errors
+
+
+def map_png(items: list[tuple[str, str]]) -> bytes:
+    """The disagreement map of the profile of a query string (the page's image); FormError when bad."""
+    from ..fields import FIELD_NAMES
+    from ..map import patient_png
+
+    _, profile, errors = read_profile(items)
+    if errors:
+        raise errors[0]
+    with _MAP_SLOTS:  # a drawing takes about 0.1 s of one core: at most two at a time
+        return patient_png({n: getattr(profile, n) for n in FIELD_NAMES if getattr(profile, n) is not None})
+
+
+def render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
+    """(HTTP status, page): the empty form, the form with the answer, or the form with its errors (400).
+    The answer's heading takes the focus (it is scrolled into view); its map is the image at
+    /map.png with the same query string."""
+    from ..profile import plausibility_warnings
+    from ..report.html import render_template, report_view
+
+    view, status = None, 200
+    raw, profile, errors = read_profile(items) if items else ({}, None, [])
+    if profile is not None:
+        view = report_view(clinic.answer(profile), profile, clinic.context, plausibility_warnings(profile))
+        view["autofocus"] = True
+        view["map_src"] = "/map.png?" + urllib.parse.urlencode([(k, v) for k, v in raw.items() if v != ""])
+        view["map_size"] = f"{profile.size_mm:g}"
+        view["link"] = "/?" + urllib.parse.urlencode([(k, v) for k, v in raw.items() if v != ""])
     if errors:
         status = 400
     return status, render_template("page.html", form=form_view(raw, errors), view=view,
