@@ -119,7 +119,7 @@ def _choices(f, current: str) -> list[dict[str, Any]]:
         pairs = (empty,) + tuple((v, v.replace("_", " ")) for v in f.values)
     else:
         return []
-    return [{"value": v, "text": t, "selected": v == current} for v, t in pairs]
+    return [{"value": v, "text": t, "selected": v == current and v != ""} for v, t in pairs]
 
 
 def form_view(raw: dict[str, str], errors: list[FormError]) -> list[dict[str, Any]]:
