@@ -200,8 +200,9 @@ def test_issue23_the_page_on_a_ward(server, browser, width, height, tmp_path):
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(browser.current_url).query)
         assert query["size_mm"] == ["0.9"] and query["margin"] == ["not_resected"]
         # the answer's heading has the focus and is in view
-        active = browser.switch_to.active_element
-        assert active.get_attribute("id") == "answer"
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 10).until(lambda d: d.switch_to.active_element.get_attribute("id") == "answer")
         top = browser.execute_script("return document.getElementById('answer').getBoundingClientRect().top")
         assert 0 <= top < height
         # the command line's warning
@@ -219,8 +220,6 @@ def test_issue23_the_page_on_a_ward(server, browser, width, height, tmp_path):
         img = browser.find_element(By.CSS_SELECTOR, "figure.map img")
         browser.execute_script("arguments[0].scrollIntoView()", img)
         browser.execute_script("arguments[0].loading = 'eager'", img)
-        from selenium.webdriver.support.ui import WebDriverWait
-
         WebDriverWait(browser, 30).until(lambda d: d.execute_script(
             "return arguments[0].complete && arguments[0].naturalWidth > 0", img))
         assert img.size["width"] <= width
