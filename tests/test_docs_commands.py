@@ -52,7 +52,8 @@ def _runnable(command: str) -> bool:
     if any(w in ("...", "--endpoint") or "[" in w or re.fullmatch(r"[A-Z][A-Z_.]*(\.json|\.csv)?", w)
            or "|" in w for w in words):
         return False
-    if words[1] in ("compare", "query") and not any(not w.startswith("-") for w in words[2:]):
+    if words[1] == "query" and len(words) == 2 or words[1] == "compare" and not any(
+            w.endswith((".json", ".csv")) for w in words):
         return False  # the subcommand or an option of it, named in prose
     files = [w for w in words if w.endswith((".json", ".csv")) and not w.startswith("-")]
     return all((ROOT / w).exists() or w in ("answers.csv",) for w in files)
