@@ -204,3 +204,42 @@ def test_issue23_report_prints_on_at_most_three_a4_pages(name, capsys, tmp_path)
     assert "<img src=\"data:image/png;base64," in out  # the map is part of what is printed
     pages = _pdf_pages(out, tmp_path)
     assert 1 <= pages <= 3, f"{name}: {pages} pages"
+
+
+# ---------------------------------------------------------------- issue 23 item 7: the relations cached across processes
+
+def test_issue23_relations_are_cached_across_processes(model, tmp_path, monkeypatch):
+    from rnetkg import explain
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(explain, "_STORED", None)
+    monkeypatch.setattr(explain, "_NEW", {})
+    monkeypatch.setattr(explain, "_RELATIONS", {})
+    profile = parse_profile(PROFILES["15-g1"])
+    first = model_answer(profile, model)
+    f = explain.relation_cache_file()
+    assert f.parent == tmp_path / "rnetkg" and f.is_file()
+    stored = json.loads(f.read_text())
+    assert stored["format"] == explain.CACHE_FORMAT and len(stored["relations"]) >= len(first["disagreements"])
+    # a new process: nothing in memory; every relation is read from the file, none computed
+    monkeypatch.setattr(explain, "_STORED", None)
+    monkeypatch.setattr(explain, "_RELATIONS", {})
+
+    def never(*a, **k):
+        raise AssertionError("computed although cached")
+
+    monkeypatch.setattr(explain, "_relation", never)
+    again = model_answer(profile, model)
+    assert again["disagreements"] == first["disagreements"]
+
+
+def test_issue23_a_changed_criterion_is_another_cache_entry(model):
+    import dataclasses
+
+    from rnetkg import explain
+
+    s = next(x for x in model.statements.values() if x.criteria) if isinstance(model.statements, dict) \
+        else next(x for x in model.statements if x.criteria)
+    changed = dataclasses.replace(s, criteria=s.criteria[1:] + s.criteria[:1] if len(s.criteria) > 1 else ())
+    assert explain._digest("initial_management", [s], []) == explain._digest("initial_management", [s], [])
+    assert explain._digest("initial_management", [s], []) != explain._digest("initial_management", [changed], [])

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import pathway, vocab
 from .criteria.model import STATEMENT_STATUS, Evaluation, Model
-from .explain import missing_inputs, recommendation_explanation, relation, silence
+from .explain import missing_inputs, recommendation_explanation, relation, save_relations, silence
 
 
 class Answer(dict):
@@ -88,6 +88,7 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
         disagreements.append({**d, "modalities": {k: mods[k] for k in d["guidelines"]},
                               "strategies": {k: strategies_of(model, mods[k]) for k in d["guidelines"]},
                               "relation": rel, "separating_criteria": separating})
+    save_relations()  # for the next process (explain.py: the relations do not depend on the profile)
     strategy_split = split(model, guidelines)
     return Answer({
         "provenance": provenance(model),
