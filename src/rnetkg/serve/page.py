@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import threading
 import urllib.parse
-from dataclasses import dataclass
+import collections
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..errors import ProfileError, one_line
@@ -22,6 +23,9 @@ from ..fields import FIELDS
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 BOOLEAN_CHOICES = (("", "unknown"), ("true", "yes"), ("false", "no"))
 MAX_VALUE_CHARS = 200
+PAGE_CACHE_ENTRIES = 512   # about 60 kB each
+ANSWER_CACHE_ENTRIES = 2048
+_PAGE_LOCK = threading.Lock()
 _MAP_SLOTS = threading.BoundedSemaphore(2)
 
 
@@ -33,6 +37,12 @@ class Clinic:
     engine: Any
     model: Any
     context: Any
+    # the last pages answered, by their query (an answer depends only on the profile and the graph,
+    # which a server never reloads): a shared link or a card's link opened again costs no work
+    pages: "collections.OrderedDict[tuple, tuple[int, str]]" = field(default_factory=collections.OrderedDict,
+                                                                      repr=False, compare=False)
+    answers: "collections.OrderedDict[Any, dict]" = field(default_factory=collections.OrderedDict,
+                                                           repr=False, compare=False)
 
     @classmethod
     def load(cls, engine=None) -> "Clinic":
@@ -51,9 +61,21 @@ class Clinic:
         render(self, [("size_mm", "5"), ("margin", "not_resected")])
 
     def answer(self, profile) -> dict[str, Any]:
+        """The answer for a profile; the last ANSWER_CACHE_ENTRIES are kept (the page and the CDS service
+        read them, never change them)."""
         from ..answer import answer
 
-        return answer(profile, self.model)
+        with _PAGE_LOCK:
+            found = self.answers.get(profile)
+            if found is not None:
+                self.answers.move_to_end(profile)
+                return found
+        result = answer(profile, self.model)
+        with _PAGE_LOCK:
+            self.answers[profile] = result
+            while len(self.answers) > ANSWER_CACHE_ENTRIES:
+                self.answers.popitem(last=False)
+        return result
 
 
 class FormError(Exception):
@@ -187,7 +209,22 @@ def map_png(items: list[tuple[str, str]]) -> bytes:
 def render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
     """(HTTP status, page): the empty form, the form with the answer, or the form with its errors (400).
     The answer's heading takes the focus (it is scrolled into view); its map is the image at
-    /map.png with the same query string."""
+    /map.png with the same query string. The last PAGE_CACHE_ENTRIES pages are kept by their query."""
+    key = tuple(items)
+    with _PAGE_LOCK:
+        found = clinic.pages.get(key)
+        if found is not None:
+            clinic.pages.move_to_end(key)
+            return found
+    result = _render(clinic, items)
+    with _PAGE_LOCK:
+        clinic.pages[key] = result
+        while len(clinic.pages) > PAGE_CACHE_ENTRIES:
+            clinic.pages.popitem(last=False)
+    return result
+
+
+def _render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
     from ..profile import plausibility_warnings
     from ..report.html import render_template, report_view
 
