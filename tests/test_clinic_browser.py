@@ -6,8 +6,8 @@ entered with the mouse-free WebDriver calls and submitted; every guideline's ans
 quote must be on screen. Then the same with the keyboard only: Tab from field to field (in the order
 of the field table), choose values with the arrow keys, submit with Enter; a bad value brings the
 form back with the focus on the field to correct. A screenshot of the answered page is kept in the
-test's folder and in out/clinician-page.png (with RNETKG_UPDATE_DOCS=1 also docs/clinician-page.png,
-the README's picture). With CI set, a missing browser fails the test instead of skipping it.
+test's folder and in out/clinician-page.png (docs/clinician-page.png, the README's picture, is made by
+`make docs-page`: tests/test_page_ward.py). With CI set, a missing browser fails the test instead of skipping it.
 """
 
 from __future__ import annotations
@@ -152,8 +152,6 @@ def test_fill_the_form_for_a_case_and_see_every_answer(server, browser, tmp_path
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
     (ROOT / "out").mkdir(exist_ok=True)
     shutil.copyfile(shot, ROOT / "out" / "clinician-page.png")
-    if os.environ.get("RNETKG_UPDATE_DOCS"):
-        shutil.copyfile(shot, ROOT / "docs" / "clinician-page.png")
 
 
 def _tab_to(driver, name: str, limit: int = 40, back: bool = False):

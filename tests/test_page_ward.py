@@ -249,3 +249,84 @@ def test_issue23_the_page_on_a_ward(server, browser, width, height, tmp_path):
         shutil.copyfile(shot, ROOT / "out" / f"clinician-page-{width}px.png")
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# ---------------------------------------------------------------- docs/clinician-page.png (item 5)
+#
+# The picture is made by `make docs-page` (RNETKG_UPDATE_DOCS=1 runs the browser test below), which
+# stores in the PNG (tEXt chunks) the page's query and the summary line the page stated. The check
+# that it is up to date compares that summary with today's answer for the same query, not pixels:
+# fonts and chromium versions change pixels without the page saying anything else, while a stale
+# picture is one that states another answer.
+
+SHOT = ROOT / "docs" / "clinician-page.png"
+SHOT_QUERY = "size_mm=15&grade=G1&ki67_percent=1&invasion_depth=submucosa&lymphovascular_invasion=false" \
+             "&lymph_nodes=N0&distant_metastasis=false&margin=not_resected"
+
+
+def png_text(data: bytes) -> dict[str, str]:
+    import struct
+
+    out, i = {}, 8
+    while i < len(data):
+        length, kind = struct.unpack(">I4s", data[i:i + 8])
+        if kind == b"tEXt":
+            key, _, value = data[i + 8:i + 8 + length].partition(b"\0")
+            out[key.decode("latin-1")] = value.decode("latin-1")
+        i += 12 + length
+    return out
+
+
+def with_png_text(data: bytes, text: dict[str, str]) -> bytes:
+    import struct
+    import zlib
+
+    chunks = b""
+    for key, value in text.items():
+        body = key.encode("latin-1") + b"\0" + value.encode("latin-1", "replace")
+        chunks += struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body))
+    end_of_ihdr = 8 + 12 + struct.unpack(">I", data[8:12])[0]
+    return data[:end_of_ihdr] + chunks + data[end_of_ihdr:]
+
+
+def todays_summary(query: str) -> str:
+    from rnetkg.serve.page import Clinic, read_profile
+
+    _, profile, errors = read_profile(urllib.parse.parse_qsl(query))
+    assert not errors
+    return Clinic.load().answer(profile)["summary"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_issue23_docs_screenshot(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    _viewport(browser, 1100, 1500)
+    try:
+        browser.get(server.url + "?" + SHOT_QUERY)
+        summary = browser.find_element(By.ID, "summary").text
+        assert summary == todays_summary(SHOT_QUERY)
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        img = browser.find_element(By.CSS_SELECTOR, "figure.map img")
+        browser.execute_script("arguments[0].loading = 'eager'", img)
+        WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0", img))
+        browser.execute_script("document.getElementById('answer').scrollIntoView()")
+        png = with_png_text(browser.get_screenshot_as_png(),
+                            {"rnetkg:query": SHOT_QUERY, "rnetkg:summary": summary})
+        assert png_text(png)["rnetkg:query"] == SHOT_QUERY
+        (ROOT / "out").mkdir(exist_ok=True)
+        (ROOT / "out" / "clinician-page.png").write_bytes(png)
+        if os.environ.get("RNETKG_UPDATE_DOCS"):
+            SHOT.write_bytes(png)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_issue23_docs_screenshot_states_todays_summary():
+    text = png_text(SHOT.read_bytes())
+    assert text.get("rnetkg:query") == SHOT_QUERY, "docs/clinician-page.png was not made by make docs-page"
+    assert text["rnetkg:summary"] == todays_summary(SHOT_QUERY).encode("latin-1", "replace").decode("latin-1"), \
+        "docs/clinician-page.png shows another answer than today's: run make docs-page"
