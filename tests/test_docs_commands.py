@@ -138,6 +138,22 @@ def test_issue23_clinic_md_python_heredoc_without_an_active_venv(workdir):
     assert request["hook"] == "patient-view" and set(request["prefetch"]) >= {"observations", "procedures"}
 
 
+def test_issue23_clinic_md_card_example_is_what_the_service_answers(workdir):
+    """The request docs/clinic.md makes, sent to the service (rnetkg.serve.cds.respond, what the
+    server runs for POST /cds-services/rnet-guideline-comparison): the cards it shows."""
+    from rnetkg.serve import cds
+    from rnetkg.serve.page import Clinic
+
+    text = (ROOT / "docs" / "clinic.md").read_text(encoding="utf-8")
+    block = text[text.index("<!-- cds-example: begin -->"):text.index("<!-- cds-example: end -->")]
+    written = json.loads(block[block.index("```json") + 7:block.rindex("```")])
+    request = workdir / "request.json"
+    if not request.exists():
+        test_issue23_clinic_md_python_heredoc_without_an_active_venv(workdir)
+    answer = cds.respond(Clinic.load(), request.read_bytes(), "http://127.0.0.1:7878/")
+    assert written == [{"indicator": c["indicator"], "summary": c["summary"]} for c in answer["cards"]]
+
+
 @pytest.mark.slow
 def test_issue23_map_md_colours_are_the_map_codes():
     from rnetkg.map.data import map_data
