@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROFILE ?= examples/profile-15mm-g1.json
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test run check bench serve map docs release clean
+.PHONY: help setup test run check bench serve map docs docs-page release clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ map: $(STAMP) ## draw the disagreement map to out/disagreement-map.png
 
 docs: $(STAMP) ## ontology reference docs/ontology.html (pyLODE) and the generated lists of docs/data-model.md
 	$(BIN)/python -m rnetkg.cli.release docs --out docs/ontology.html --data-model docs/data-model.md
+
+docs-page: $(STAMP) ## docs/clinician-page.png: the page in headless chromium, with the summary it states (tests/test_page_ward.py checks it)
+	RNETKG_UPDATE_DOCS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_page_ward.py -k "docs_screenshot"
 
 release: $(STAMP) ## ontology as RDF/XML, whole graph as Turtle and JSON-LD, in out/release/
 	$(BIN)/python -m rnetkg.cli.release release --out out/release

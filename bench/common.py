@@ -79,3 +79,21 @@ def time_command(args: list[str], repeats: int) -> tuple[float, int, list[float]
         times.append(time.perf_counter() - t)
         code = proc.returncode
     return statistics.median(times), code, times
+
+
+def cold_ratio(args: list[str], repeats: int = 5) -> tuple[float, float, float]:
+    """(median seconds of a cold `rnetkg ARGS`, median seconds of a bare `python -c pass`, their ratio):
+    both measured in this one run, interleaved, with the same interpreter and environment, after one
+    unmeasured run of each (the relation cache of explain.py and the OS file cache filled, as on any
+    machine after the first use)."""
+    bare = [sys.executable, "-c", "pass"]
+    for cmd in (bare, cli_command() + args):
+        subprocess.run(cmd, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cold, empty = [], []
+    for _ in range(repeats):
+        for cmd, times in ((bare, empty), (cli_command() + args, cold)):
+            t = time.perf_counter()
+            subprocess.run(cmd, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - t)
+    c, e = statistics.median(cold), statistics.median(empty)
+    return c, e, c / e

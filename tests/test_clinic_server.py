@@ -102,7 +102,7 @@ def test_the_empty_form_has_every_field_of_the_field_table(client):
     assert_self_contained(r.text)
     doc = parse(r.text)
     form = doc.find("form", id="case-form")
-    assert form.attrs["method"] == "post"
+    assert form.attrs["method"] == "get"  # issue 23: every answer has a link
     for f in FIELDS.values():
         box = form.find("div", data_field=f.name)
         label = box.find("label").text
@@ -111,7 +111,8 @@ def test_the_empty_form_has_every_field_of_the_field_table(client):
         control = box.find("select" if f.kind in ("enum", "boolean") else "input", name=f.name)
         if f.kind == "enum":
             values = [o.attrs["value"] for o in control.find_all("option")]
-            assert values == ([] if f.required else [""]) + list(f.values)
+            assert values == [""] + list(f.values)  # issue 23: a required choice has no preset
+            assert not any("selected" in o.attrs for o in control.find_all("option"))
         elif f.kind == "boolean":
             assert [(o.attrs["value"], o.text) for o in control.find_all("option")] == \
                 [("", "unknown"), ("true", "yes"), ("false", "no")]

@@ -64,9 +64,11 @@ def test_the_page_of_the_example_profile(capsys, engine):
         assert s.attrs["data-modalities"].split() == g["modalities"]
         for m in g["modalities"]:
             assert model.modality_labels[m] in s.text  # in words, from queries/modalities.rq
-        glance = doc.find("tr", data_glance=g["guideline"]).text
-        assert glance.startswith(f"{g['guideline']} {g['status']}")
-        assert glance.endswith(", ".join(model.modality_labels[m] for m in g["modalities"]) or "—") or g["mdt"]
+        row = doc.find("tr", data_glance=g["guideline"])
+        assert row.text.startswith(f"{g['guideline']} {g['status']}")
+        # issue 23: the one line also says why (the criteria as written), in its own cell
+        recommends = row.find_all("td")[1].text
+        assert recommends.startswith(", ".join(model.modality_labels[m] for m in g["modalities"]) or "—")
         for r in g["recommendations"]:
             rec = s.find("div", data_rec=r["id"])
             assert " ".join(r["source"]["quote"].split()) in rec.find("blockquote").text
@@ -165,7 +167,7 @@ def test_explanation_fields_are_shown_when_present(engine, ctx):
     row = doc.find("tr", data_pair="|".join(first["guidelines"]))
     assert "narrower" in row.text and f"{first['guidelines'][1]}: Size > 2 cm" in row.text
     assert doc.find("li", data_field="invasion_depth").text == \
-        "Deepest layer invaded (invasion_depth) would settle NCCN-2025, PNNT-2022"
+        "Deepest layer invaded is not given; it would settle the answer of NCCN-2025 and PNNT-2022."  # issue 23: sentences
 
 
 def test_the_explanations_of_a_real_answer_are_shown_with_their_content(engine, ctx):

@@ -10,7 +10,7 @@ from . import pathway, vocab
 from .criteria.model import STATEMENT_STATUS, Evaluation, Model
 from .criteria.nearest import nearest_changes
 from .evidence import disagreement_evidence
-from .explain import missing_inputs, recommendation_explanation, relation, silence
+from .explain import missing_inputs, recommendation_explanation, relation, save_relations, silence
 
 
 class Answer(dict):
@@ -97,6 +97,7 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
         entry["evidence"] = disagreement_evidence(model, entry, {a: applying.get(a, []), b: applying.get(b, [])},
                                                   values)
         disagreements.append(entry)
+    save_relations()  # for the next process (explain.py: the relations do not depend on the profile)
     strategy_split = split(model, guidelines)
     return Answer({
         "provenance": provenance(model),

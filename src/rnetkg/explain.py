@@ -9,6 +9,9 @@ tested identical, so the explanation is of the answer shown.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import threading
 from typing import Any
 
 from .criteria.model import Criterion, Model, Statement
@@ -139,28 +142,131 @@ def missing_inputs(model: Model, profile, evaluation) -> list[dict[str, Any]]:
 # recommendations has the same relations (a server or a map computes each once)
 _RELATIONS: dict[int, dict[tuple, tuple[str, list[dict[str, Any]]]]] = {}
 
+# Across processes: the relations do not depend on the profile, only on the two sides' criteria, and
+# building their grid is about half of a cold `rnetkg compare`. They are kept in a cache file under
+# $XDG_CACHE_HOME/rnetkg (default ~/.cache/rnetkg), one per graph (named by graph.graph_hash) and
+# rnetkg version; each entry is keyed by a digest of the decision point and both sides' statements with
+# their criteria (canonical form), so a model built otherwise (an extra graph, a test's own) never
+# reads another's entry. A cache that cannot be read or written is ignored: the relation is computed.
+CACHE_FORMAT = 1
+_STORED: dict[str, list] | None = None
+_NEW: dict[str, list] = {}
+_LOCK = threading.Lock()
+
+
+def _canonical(x: Any) -> Any:
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return [type(x).__name__, [_canonical(getattr(x, f.name)) for f in dataclasses.fields(x)]]
+    if isinstance(x, (set, frozenset)):
+        return sorted((_canonical(v) for v in x), key=repr)
+    if isinstance(x, (list, tuple)):
+        return [_canonical(v) for v in x]
+    if isinstance(x, dict):
+        return sorted([_canonical(k), _canonical(v)] for k, v in x.items())
+    return x if isinstance(x, (str, int, float, bool)) or x is None else repr(x)
+
+
+def _digest(decision_point: str, first: list[Statement], second: list[Statement]) -> str:
+    import hashlib
+    import json
+
+    sides = [[[s.iri, s.guideline, _canonical(s.criteria)] for s in side] for side in (first, second)]
+    text = json.dumps([CACHE_FORMAT, decision_point, sides], separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def relation_cache_file():
+    """The cache file of the relations for the graph rnetkg loads (None when no cache folder is known)."""
+    from pathlib import Path
+
+    from . import __version__
+    from .graph import graph_hash
+    from .paths import extra_kg_files
+
+    base = os.environ.get("XDG_CACHE_HOME") or (os.path.join(os.path.expanduser("~"), ".cache")
+                                                 if os.path.expanduser("~") != "~" else "")
+    if not base:
+        return None
+    return Path(base) / "rnetkg" / f"relations-{__version__}-{graph_hash(extra_kg_files())[:16]}.json"
+
+
+def _stored() -> dict[str, list]:
+    global _STORED
+    if _STORED is None:
+        import json
+
+        _STORED = {}
+        try:
+            f = relation_cache_file()
+            if f is not None and f.is_file() and not f.is_symlink():
+                data = json.loads(f.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and data.get("format") == CACHE_FORMAT:
+                    _STORED = {k: v for k, v in data.get("relations", {}).items()
+                               if isinstance(v, list) and len(v) == 2}
+        except (OSError, ValueError):
+            _STORED = {}
+    return _STORED
+
+
+def save_relations() -> None:
+    """Write the relations computed in this process to the cache file (atomically; nothing when none
+    is new or the folder cannot be written)."""
+    import json
+
+    from .errors import RnetkgError
+    from .outputs import write_atomic
+
+    with _LOCK:
+        if not _NEW:
+            return
+        merged = {**_stored(), **_NEW}
+        _NEW.clear()
+        _stored().update(merged)
+    try:
+        f = relation_cache_file()
+        if f is None:
+            return
+        f.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(f, [json.dumps({"format": CACHE_FORMAT, "relations": merged}, separators=(",", ":"))],
+                     "relation cache")
+    except (OSError, RnetkgError):
+        pass
+
+
 def relation(model: Model, decision_point: str, first: list[Statement], second: list[Statement]
              ) -> tuple[str, list[dict[str, Any]]]:
     """How the profiles where the first guideline's applicable recommendations hold relate to the
     second's, exactly over the cells that every threshold of their criteria cuts the profile space into
     (criteria.grid): equivalent, narrower, broader or overlapping; and the criteria, as written, that hold
     on one side of the difference and fail on the other."""
-    from .criteria.grid import build_grid
-
     cache = _RELATIONS.setdefault(id(model), {})
     key = (decision_point, tuple(s.iri for s in first), tuple(s.iri for s in second))
     if key not in cache:
-        grid = build_grid("", decision_point, [*first, *second], t_from_depth=True)
-        region = [{i for i, st in enumerate(grid.status) if any(st[s.iri] == 1 for s in side)}
-                  for side in (first, second)]
-        a, b = region
-        kind = ("equivalent" if a == b else "narrower" if a < b else "broader" if a > b else "overlapping")
-        separating: dict[tuple[str, str], None] = {}
-        for only, others in ((a - b, second), (b - a, first)):
-            for i in sorted(only):
-                for s in others:
-                    for c in s.criteria:
-                        if c.status(grid.values[i]) < 0:
-                            separating[(s.guideline, criterion_entry(c, grid.values[i])["as_written"])] = None
-        cache[key] = (kind, [{"guideline": g, "as_written": t} for g, t in sorted(separating)])
+        digest = _digest(decision_point, first, second)
+        found = _stored().get(digest)
+        if found is not None:
+            cache[key] = (found[0], [dict(x) for x in found[1]])
+        else:
+            cache[key] = _relation(decision_point, first, second)
+            with _LOCK:
+                _NEW[digest] = [cache[key][0], cache[key][1]]
     return cache[key]
+
+
+def _relation(decision_point: str, first: list[Statement], second: list[Statement]
+              ) -> tuple[str, list[dict[str, Any]]]:
+    from .criteria.grid import build_grid
+
+    grid = build_grid("", decision_point, [*first, *second], t_from_depth=True)
+    region = [{i for i, st in enumerate(grid.status) if any(st[s.iri] == 1 for s in side)}
+              for side in (first, second)]
+    a, b = region
+    kind = ("equivalent" if a == b else "narrower" if a < b else "broader" if a > b else "overlapping")
+    separating: dict[tuple[str, str], None] = {}
+    for only, others in ((a - b, second), (b - a, first)):
+        for i in sorted(only):
+            for s in others:
+                for c in s.criteria:
+                    if c.status(grid.values[i]) < 0:
+                        separating[(s.guideline, criterion_entry(c, grid.values[i])["as_written"])] = None
+    return kind, [{"guideline": g, "as_written": t} for g, t in sorted(separating)]

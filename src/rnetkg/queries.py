@@ -174,6 +174,22 @@ def parse_term(value: str) -> ox.NamedNode | ox.Literal:
     return ox.Literal(value)
 
 
+_SHORT_ID = re.compile(r"[a-z0-9][a-z0-9\-.]*/[A-Za-z0-9_\-./]+")
+
+
+def _node(value: str) -> ox.NamedNode | None:
+    """An IRI written without angle brackets (https://...) or a short id of the instance data
+    (nccn-2025/rec-t1, as `rnetkg describe` takes it); None for anything else."""
+    from .namespaces import KG
+
+    v = value.strip()
+    if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", v):
+        return ox.NamedNode(v)
+    if _SHORT_ID.fullmatch(v) and ".." not in v:
+        return ox.NamedNode(KG + v)
+    return None
+
+
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -187,8 +203,10 @@ def _typed_term(p: Param, value: str) -> ox.NamedNode | ox.Literal:
     if p.kind == "iri":
         term = parse_term(value)
         if not isinstance(term, ox.NamedNode):
-            raise QueryError(f"--param {p.name} {value!r}: must be an IRI, <https://...> or rnet:Name "
-                             f"({p.about or 'a node of the graph'})")
+            term = _node(value)
+        if term is None:
+            raise QueryError(f"--param {p.name} {value!r}: must be an IRI, <https://...>, rnet:Name or a short id "
+                             f"like nccn-2025/rec-t1 ({p.about or 'a node of the graph'})")
         return term
     if p.kind in ("key", "text"):
         return ox.Literal(value)

@@ -90,6 +90,16 @@ def _follow_up_words(f: dict[str, Any]) -> str:
     return f"{words}, {exams}" + ("; first year only, later not stated" if f["first_year_only"] else "")
 
 
+def guideline_reason(g: dict[str, Any]) -> str:
+    """Why a guideline answers as it does, in a few words (the summary line of every renderer)."""
+    return _because(g)
+
+
+def follow_up_words(f: dict[str, Any]) -> str:
+    """A follow-up object in words (every renderer's wording)."""
+    return _follow_up_words(f)
+
+
 def _cut(line: str) -> str:
     return line if len(line) <= WIDTH else line[:WIDTH - 1] + "…"
 
@@ -312,8 +322,27 @@ def answer_table(answer: dict[str, Any]) -> str:
     return _terminal(out)
 
 
+def prefixed(value: Any) -> str:
+    """A cell for a person: an IRI of the graph as its short id (nccn-2025/rec-t1, what `rnetkg describe`
+    and `--param` take) or prefixed name (rnet:EndoscopicResection, skos:exactMatch); anything else as is."""
+    from .namespaces import KG, PREFIXES
+
+    text = str(value)
+    if not text.startswith(("http://", "https://")):
+        return text
+    if text.startswith(KG):
+        return text[len(KG):]
+    for prefix, ns in PREFIXES.items():
+        local = text[len(ns):]
+        if text.startswith(ns) and local and all(c.isalnum() or c in "_-." for c in local):
+            return f"{prefix}:{local}"
+    return text
+
+
 def rows_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[("" if v is None else printable(v)) for v in row] for row in rows]
+    """Rows for a terminal: IRIs of the graph by their short ids and prefixed names (CSV and JSON keep
+    the full IRIs), each column at most 60 characters wide."""
+    cells = [[("" if v is None else printable(prefixed(v))) for v in row] for row in rows]
     widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
     fmt = lambda row: "  ".join((v if len(v) <= widths[i] else v[: widths[i] - 1] + "…").ljust(widths[i])
                                 for i, v in enumerate(row)).rstrip()

@@ -143,9 +143,11 @@ def run(args) -> int:
 
         from ..fields import FIELD_NAMES
         from ..map import patient_png
+        from ..profile import plausibility_warnings
 
         patient = {n: getattr(profile, n) for n in FIELD_NAMES if getattr(profile, n) is not None}
-        sys.stdout.write(render_report(answer, profile, context_for(engine), patient_png(patient)))
+        sys.stdout.write(render_report(answer, profile, context_for(engine), patient_png(patient),
+                                       plausibility_warnings(profile)))
     elif args.format == "csv":
         sys.stdout.write(render.answer_csv(answer))
     elif args.detail:

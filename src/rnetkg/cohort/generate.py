@@ -121,6 +121,9 @@ def generate(n: int, seed: int, out: Path) -> int:
     cols = {"size_mm": size, "margin": margin, "distant_metastasis": met, "ki67_percent": ki67,
             "mitoses_per_2mm2": mit, "invasion_depth": depth, "lymphovascular_invasion": lvi,
             "lymph_nodes": nodes, "atypical_surface": atyp, "grade": grade, "t_stage": t_stage, "id": ids}
+    for name in FIELD_NAMES:  # fields the random rows leave unknown (the specs may state them)
+        if name not in cols:
+            cols[name] = (np.full(n, np.nan) if FIELDS[name].kind == "number" else np.full(n, "", dtype=object))
     for i, spec in enumerate(specs):
         for k, val in spec.items():
             cols[k][i] = val

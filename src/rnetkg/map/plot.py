@@ -165,6 +165,15 @@ def _panel_title(rps: Sequence[RiskProfile]) -> str:
     return " · ".join(rp.label for rp in rps) + "  (the same answers at every size)"
 
 
+def set_colours(data: MapData) -> dict[str, str]:
+    """The colour of each modality set on the map ('endoscopic_resection;radical_surgery' -> '#117733'),
+    in the order of the legend: from the least to the most far-reaching treatment."""
+    keys, order = data.guideline_keys, data.modality_keys
+    sets = sorted({r[f"{k}.modalities"] for r in data.rows for k in keys
+                   if r[f"{k}.status"] != "silent" and r[f"{k}.modalities"]}, key=lambda m: _set_key(m, order))
+    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sets)}
+
+
 def figure(data: MapData):
     """The map as a matplotlib Figure (no pyplot: no GUI backend, no global figure state)."""
     rows, bounds = data.rows, data.bounds
@@ -178,9 +187,8 @@ def figure(data: MapData):
     axis = _Axis(sizes, bounds)
     panels = _panels(rows, data.risk_profiles)
 
-    sets = sorted({r[f"{k}.modalities"] for r in rows for k in keys
-                   if r[f"{k}.status"] != "silent" and r[f"{k}.modalities"]}, key=lambda m: _set_key(m, order))
-    colour = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sets)}
+    colour = set_colours(data)
+    sets = list(colour)
     max_conflicts = max([_pairs(r["conflicts"]) for r in rows] + [1])
     statuses_seen = {r[f"{k}.status"] for r in rows for k in keys}
 

@@ -4,7 +4,7 @@ source documents the content comes from and the graph's version (queries/source-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__, queries
@@ -34,10 +34,15 @@ class ReportContext:
     sources: tuple[SourceDocument, ...]
     graph_version: str
     rnetkg_version: str
+    strategies: dict[str, str] = field(default_factory=dict)       # modality key -> strategy key
+    strategy_labels: dict[str, str] = field(default_factory=dict)  # strategy key -> words
 
     def modality_words(self, keys: Any) -> list[str]:
         """Modality keys as words (the graph's labels), in the order given."""
         return [self.modality_labels.get(k, str(k).replace("_", " ")) for k in keys or ()]
+
+    def strategy_words(self, key: str) -> str:
+        return self.strategy_labels.get(key, key.replace("_", " "))
 
     def source(self, doi: str) -> SourceDocument | None:
         return next((s for s in self.sources if s.doi == doi), None)
@@ -67,7 +72,8 @@ def load_context(engine) -> ReportContext:
                          modality_labels=dict(model.modality_labels),
                          sources=tuple(docs.values()),
                          graph_version=", ".join(sorted(versions)) or "unknown",
-                         rnetkg_version=__version__)
+                         rnetkg_version=__version__,
+                         strategies=dict(model.strategies), strategy_labels=dict(model.strategy_labels))
 
 
 def context_for(engine) -> ReportContext:

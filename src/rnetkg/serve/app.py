@@ -69,8 +69,8 @@ async def _read_body(request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-PAGE_HEADERS = {  # the page loads nothing: no script, no image, no font, no frame
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+PAGE_HEADERS = {  # the page loads no script, font or frame; its one image is its map, from this server
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
                                "base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -215,6 +215,15 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
         status, text = page.render(clinic, items)
         return HTMLResponse(text, status_code=status, headers=PAGE_HEADERS)
 
+    async def map_image(request):
+        try:
+            items = form_items(request.scope.get("query_string", b""), MAX_PAGE_FIELDS, "the query string")
+            png = await asyncio.to_thread(page.map_png, items)
+        except (FormProblem, page.FormError) as e:
+            return _error(400, str(e))
+        return Response(png, media_type="image/png",
+                        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
     async def cds_discovery(request):
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=CORS)
@@ -292,6 +301,7 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
 
     routes = [
         Route("/", home, methods=["GET", "HEAD", "POST"]),
+        Route("/map.png", map_image, methods=["GET", "HEAD"]),
         Route("/cds-services", cds_discovery, methods=["GET", "OPTIONS"]),
         Route("/cds-services/{service_id}", cds_call, methods=["POST", "OPTIONS"]),
         Route("/cds-services/{service_id}/feedback", cds_feedback, methods=["POST", "OPTIONS"]),

@@ -3,16 +3,18 @@
 HTML report of `rnetkg compare --format html`.
 
 The answer comes from the criteria model (rnetkg.answer.answer: the scalar reference evaluator,
-tested equal to the SPARQL path). GET with query parameters (the link a CDS Hooks card carries) and
-POST (the form) give the same page; a bad value re-shows the form with the field's error (HTTP 400).
+tested equal to the SPARQL path). The form uses GET, so every answer has a link (the one a CDS Hooks
+card carries); POST gives the same page; a bad value re-shows the form with the field's error (HTTP 400).
 Nothing here prints or touches the network.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import urllib.parse
-from dataclasses import dataclass
+import collections
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..errors import ProfileError, one_line
@@ -21,6 +23,10 @@ from ..fields import FIELDS
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 BOOLEAN_CHOICES = (("", "unknown"), ("true", "yes"), ("false", "no"))
 MAX_VALUE_CHARS = 200
+PAGE_CACHE_ENTRIES = 512   # about 60 kB each
+ANSWER_CACHE_ENTRIES = 2048
+_PAGE_LOCK = threading.Lock()
+_MAP_SLOTS = threading.BoundedSemaphore(2)
 
 
 @dataclass
@@ -31,6 +37,12 @@ class Clinic:
     engine: Any
     model: Any
     context: Any
+    # the last pages answered, by their query (an answer depends only on the profile and the graph,
+    # which a server never reloads): a shared link or a card's link opened again costs no work
+    pages: "collections.OrderedDict[tuple, tuple[int, str]]" = field(default_factory=collections.OrderedDict,
+                                                                      repr=False, compare=False)
+    answers: "collections.OrderedDict[Any, dict]" = field(default_factory=collections.OrderedDict,
+                                                           repr=False, compare=False)
 
     @classmethod
     def load(cls, engine=None) -> "Clinic":
@@ -49,9 +61,21 @@ class Clinic:
         render(self, [("size_mm", "5"), ("margin", "not_resected")])
 
     def answer(self, profile) -> dict[str, Any]:
+        """The answer for a profile; the last ANSWER_CACHE_ENTRIES are kept (the page and the CDS service
+        read them, never change them)."""
         from ..answer import answer
 
-        return answer(profile, self.model)
+        with _PAGE_LOCK:
+            found = self.answers.get(profile)
+            if found is not None:
+                self.answers.move_to_end(profile)
+                return found
+        result = answer(profile, self.model)
+        with _PAGE_LOCK:
+            self.answers[profile] = result
+            while len(self.answers) > ANSWER_CACHE_ENTRIES:
+                self.answers.popitem(last=False)
+        return result
 
 
 class FormError(Exception):
@@ -112,11 +136,12 @@ def read_form(items: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[st
 def _choices(f, current: str) -> list[dict[str, Any]]:
     if f.kind == "boolean":
         pairs = BOOLEAN_CHOICES
-    elif f.kind == "enum":
-        pairs = (() if f.required else (("", "unknown"),)) + tuple((v, v.replace("_", " ")) for v in f.values)
+    elif f.kind == "enum":  # a required choice has no preset: an empty "choose" entry until one is chosen
+        empty = ("", "choose one (required)") if f.required else ("", "unknown")
+        pairs = (empty,) + tuple((v, v.replace("_", " ")) for v in f.values)
     else:
         return []
-    return [{"value": v, "text": t, "selected": v == current} for v, t in pairs]
+    return [{"value": v, "text": t, "selected": v == current and v != ""} for v, t in pairs]
 
 
 def form_view(raw: dict[str, str], errors: list[FormError]) -> list[dict[str, Any]]:
@@ -155,20 +180,62 @@ def profile_query(profile: dict[str, Any]) -> str:
     return urllib.parse.urlencode([(k, text(profile[k])) for k in FIELDS if profile.get(k) is not None])
 
 
-def render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
-    """(HTTP status, page): the empty form, the form with the answer, or the form with its errors (400)."""
+def read_profile(items: list[tuple[str, str]]):
+    """(the form as given, the profile or None, the errors): what the page and its map image read."""
     from ..profile import parse_profile
-    from ..report.html import render_template, report_view
 
     raw, data, errors = read_form(items)
-    view, status = None, 200
-    if items and not errors:
+    profile = None
+    if not errors:
         try:
             profile = parse_profile(data, default_id="case")
         except ProfileError as e:
             errors.append(FormError(e.field if e.field in FIELDS else "", one_line(str(e))))
-        else:
-            view = report_view(clinic.answer(profile), profile, clinic.context)
+    return raw, profile, errors
+
+
+def map_png(items: list[tuple[str, str]]) -> bytes:
+    """The disagreement map of the profile of a query string (the page's image); FormError when bad."""
+    from ..fields import FIELD_NAMES
+    from ..map import patient_png
+
+    _, profile, errors = read_profile(items)
+    if errors:
+        raise errors[0]
+    with _MAP_SLOTS:  # a drawing takes about 0.1 s of one core: at most two at a time
+        return patient_png({n: getattr(profile, n) for n in FIELD_NAMES if getattr(profile, n) is not None})
+
+
+def render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
+    """(HTTP status, page): the empty form, the form with the answer, or the form with its errors (400).
+    The answer's heading takes the focus (it is scrolled into view); its map is the image at
+    /map.png with the same query string. The last PAGE_CACHE_ENTRIES pages are kept by their query."""
+    key = tuple(items)
+    with _PAGE_LOCK:
+        found = clinic.pages.get(key)
+        if found is not None:
+            clinic.pages.move_to_end(key)
+            return found
+    result = _render(clinic, items)
+    with _PAGE_LOCK:
+        clinic.pages[key] = result
+        while len(clinic.pages) > PAGE_CACHE_ENTRIES:
+            clinic.pages.popitem(last=False)
+    return result
+
+
+def _render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
+    from ..profile import plausibility_warnings
+    from ..report.html import render_template, report_view
+
+    view, status = None, 200
+    raw, profile, errors = read_profile(items) if items else ({}, None, [])
+    if profile is not None:
+        view = report_view(clinic.answer(profile), profile, clinic.context, plausibility_warnings(profile))
+        view["autofocus"] = True
+        view["map_src"] = "/map.png?" + urllib.parse.urlencode([(k, v) for k, v in raw.items() if v != ""])
+        view["map_size"] = f"{profile.size_mm:g}"
+        view["link"] = "/?" + urllib.parse.urlencode([(k, v) for k, v in raw.items() if v != ""])
     if errors:
         status = 400
     return status, render_template("page.html", form=form_view(raw, errors), view=view,

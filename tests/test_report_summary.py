@@ -1,0 +1,245 @@
+"""Issue 23 item 2: `rnetkg compare P --format html` shows the summary first (DESIGN.md, Summary first)
+and folds the full explanation into closed <details> sections; printed, it fits on at most 3 A4 pages.
+
+Every value of the summary is read from the answer's views (answer.Answer: summary_line, split,
+with_status, follow_up, warnings, nearest_changes, missing_inputs): the tests compare with them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from htmlpage import parse
+from rnetkg.answer import answer as model_answer
+from rnetkg.cli import main
+from rnetkg.criteria.load import model_for
+from rnetkg.engine import StoreEngine
+from rnetkg.profile import parse_profile, plausibility_warnings
+from rnetkg.report import context_for
+from rnetkg.report.html import render_report
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("RNETKG_CHROMIUM", "/usr/bin/chromium")
+# held-out profiles besides the examples: many unknowns, after an excision, node-positive, metastatic
+PROFILES = {
+    "size-only-14": {"id": "size-only-14", "size_mm": 14, "margin": "not_resected"},
+    "after-excision-5-indeterminate": {"id": "after-excision-5-indeterminate", "size_mm": 5, "margin": "indeterminate"},
+    "12-n1": {"id": "12-n1", "size_mm": 12, "margin": "not_resected", "lymph_nodes": "N1"},
+    "25-metastatic": {"id": "25-metastatic", "size_mm": 25, "margin": "not_resected", "distant_metastasis": True},
+    "12-t1-n1": json.loads((ROOT / "examples" / "profile-12mm-t1-node-positive.json").read_text()),
+    "15-g1": json.loads((ROOT / "examples" / "profile-15mm-g1.json").read_text()),
+}
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return StoreEngine()
+
+
+@pytest.fixture(scope="module")
+def model(engine):
+    return model_for(engine)
+
+
+@pytest.fixture(scope="module")
+def ctx(engine):
+    return context_for(engine)
+
+
+def html_for(data: dict, model, ctx, mutate=None) -> tuple[str, dict]:
+    profile = parse_profile(data)
+    a = model_answer(profile, model)
+    if mutate:
+        a = mutate(copy.deepcopy(dict(a)))
+    return render_report(a, profile, ctx, None, plausibility_warnings(profile)), a
+
+
+def summary_section(doc):
+    return doc.find("section", **{"class": "summary-first"})
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_issue23_summary_first_then_closed_folds(name, model, ctx):
+    text, a = html_for(PROFILES[name], model, ctx)
+    doc = parse(text)
+    first = summary_section(doc)
+    # the summary comes before every folded section, and every fold is closed (also when printed)
+    assert text.index('class="summary-first"') < text.index("<details")
+    folds = doc.find_all("details")
+    assert {f.attrs["id"] for f in folds} >= {"fold-guidelines", "fold-pairs", "fold-profile", "fold-glossary"}
+    assert not any("open" in f.attrs for f in folds)
+    assert first.find("p", id="summary").text == a["summary"]
+    # the split: each strategy with its guidelines
+    split = first.find_all("li", data_strategy=True)
+    assert [li.attrs["data-strategy"] for li in split] == [e["strategy"] for e in a["split"]]
+    for li, e in zip(split, a["split"]):
+        for k in e["guidelines"]:
+            assert k in li.text
+    # each guideline in one line: status, modalities in words, why
+    for g in a["guidelines"]:
+        row = first.find("tr", data_glance=g["guideline"])
+        cells = row.find_all("td")
+        assert cells[0].text == g["status"].replace("_", " ")
+        assert cells[1].text.startswith(", ".join(model.modality_labels[m] for m in g["modalities"]) or "—")
+        assert ("reading-dependent" in cells[1].text) == g["reading_dependent"]
+        assert ("warned" in cells[1].text) == bool(g["warnings"])
+        for r in g["recommendations"]:
+            if r["status"] == "applies" and g["status"] in ("covered", "ambiguous"):
+                for c in r["criteria"]:
+                    if c["result"] == "met" and c["field"] != "precedence":
+                        assert c["as_written"] in cells[2].text, (g["guideline"], c)
+    # internal ids only inside the folds
+    for g in a["guidelines"]:
+        for r in g["recommendations"]:
+            assert r["id"] not in first.text
+
+
+def test_issue23_follow_up_and_warnings_in_the_summary(model, ctx):
+    text, a = html_for(PROFILES["12-t1-n1"], model, ctx)
+    first = summary_section(parse(text))
+    warned = [(g["guideline"], w) for g in a["guidelines"] for w in g["warnings"]]
+    assert warned, "the node-positive profile has consensus warnings"
+    items = first.find("ul", **{"class": "warnings"}).find_all("li")
+    assert [li.attrs["data-guideline-warning"] for li in items] == [k for k, _ in warned]
+    # seed 001 is named by its article, not by the project's seed number
+    assert all("seed 001" not in li.text.lower() and "World J Gastroenterol 2025" in li.text for li in items)
+    follow = first.find("ul", **{"class": "follow-up"}).text
+    assert follow.startswith("Not stated by ENETS-2023")
+
+
+def test_issue23_what_to_measure_next_in_sentences(model, ctx):
+    text, a = html_for(PROFILES["size-only-14"], model, ctx)
+    first = summary_section(parse(text))
+    depth = first.find("li", data_field="invasion_depth").text
+    m = next(m for m in a["missing_inputs"] if m["field"] == "invasion_depth")
+    assert depth.startswith("Deepest layer invaded is not given; it would settle the answer of ")
+    assert "If it is mucosa: " in depth and "If it is muscularis propria: " in depth
+    assert "what if" not in depth.lower() and "value:" not in depth and "answers:" not in depth
+    assert len(re.findall(r"If it is ", depth)) == len(m["what_if"])
+
+
+def test_issue23_plausibility_warning_shown(model, ctx):
+    text, _ = html_for({"id": "cm", "size_mm": 0.9, "margin": "not_resected"}, model, ctx)
+    box = parse(text).find("div", id="plausibility")
+    assert "size_mm 0.9 mm: a tumour under 1 mm looks like a size in centimetres" in box.text
+
+
+def test_issue23_nearest_changes_and_evidence_shown_when_present(model, ctx):
+    def add(a):
+        enets = next(g for g in a["guidelines"] if g["guideline"] == "ENETS-2023")
+        enets["nearest_changes"] = [
+            {"field": "size_mm", "direction": "above", "at": 20.0, "inclusive": False,
+             "becomes": {"status": "covered", "modalities": ["radical_surgery"]}, "near_threshold": True},
+            {"field": "size_mm", "direction": "below", "at": 10.0, "inclusive": True,
+             "becomes": {"status": "covered", "modalities": ["endoscopic_resection"]}, "near_threshold": False}]
+        a["disagreements"][0]["evidence"] = [{"id": "study/x", "kind": "study", "field": "size_mm",
+                                              "statement": "Size predicts nodes",
+                                              "estimate": {"measure": "OR", "value": 11.53, "ci_low": 2.51,
+                                                           "ci_high": 52.93, "p": "0.002"},
+                                              "population": "312 patients"}]
+        return a
+
+    text, _ = html_for(PROFILES["15-g1"], model, ctx, add)
+    doc = parse(text)
+    near = summary_section(doc).find("ul", **{"class": "near"}).find_all("li")
+    assert [li.text for li in near] == ["at greatest diameter > 20 mm, ENETS-2023 would recommend radical surgery"]
+    changes = doc.find("details", id="fold-changes").find_all("li")
+    assert len(changes) == 2 and "≤ 10 mm" in changes[1].text
+    assert "Size predicts nodes (OR 11.53, 95% CI 2.51-52.93, P 0.002); 312 patients" in \
+        doc.find("details", id="fold-pairs").text
+    # absent keys: nothing shown
+    plain = parse(html_for(PROFILES["15-g1"], model, ctx)[0])
+    assert not plain.find_all("ul", **{"class": "near"}) and not plain.find_all("details", id="fold-changes")
+    assert "Evidence" not in plain.find("details", id="fold-pairs").text
+
+
+def test_issue23_glossary(model, ctx):
+    text, _ = html_for(PROFILES["15-g1"], model, ctx)
+    terms = [dt.text for dt in parse(text).find("dl", **{"class": "glossary"}).find_all("dt")]
+    for word in ("covered", "possible", "aim only", "silent", "conflict", "level", "partial", "complementary",
+                 "reading", "Seed 000", "Seed 001"):
+        assert any(word in t for t in terms), word
+    assert "narrower, broader, equivalent, overlapping" in terms
+    gloss = parse(text).find("dl", **{"class": "glossary"}).text
+    assert "Seed 001 The review article World J Gastroenterol 2025" in gloss
+
+
+def _pdf_pages(html: str, tmp_path: Path) -> int:
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} not found (CI is set)")
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
+    page, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    page.write_text(html, encoding="utf-8")
+    profile_dir = tmp_path / "chromium"
+    subprocess.run([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    "--disable-background-networking", f"--user-data-dir={profile_dir}",
+                    f"--print-to-pdf={pdf}", page.as_uri()], check=True, capture_output=True, timeout=120)
+    data = pdf.read_bytes()
+    try:
+        import pypdf
+
+        return len(pypdf.PdfReader(str(pdf)).pages)
+    except ImportError:
+        return len(re.findall(rb"/Type\s*/Page(?!s)", data))
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["size-only-14", "12-t1-n1", "15-g1"])
+def test_issue23_report_prints_on_at_most_three_a4_pages(name, capsys, tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(PROFILES[name]))
+    code = main(["compare", str(path), "--format", "html"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "<img src=\"data:image/png;base64," in out  # the map is part of what is printed
+    pages = _pdf_pages(out, tmp_path)
+    assert 1 <= pages <= 3, f"{name}: {pages} pages"
+
+
+# ---------------------------------------------------------------- issue 23 item 7: the relations cached across processes
+
+def test_issue23_relations_are_cached_across_processes(model, tmp_path, monkeypatch):
+    from rnetkg import explain
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(explain, "_STORED", None)
+    monkeypatch.setattr(explain, "_NEW", {})
+    monkeypatch.setattr(explain, "_RELATIONS", {})
+    profile = parse_profile(PROFILES["15-g1"])
+    first = model_answer(profile, model)
+    f = explain.relation_cache_file()
+    assert f.parent == tmp_path / "rnetkg" and f.is_file()
+    stored = json.loads(f.read_text())
+    assert stored["format"] == explain.CACHE_FORMAT and len(stored["relations"]) >= len(first["disagreements"])
+    # a new process: nothing in memory; every relation is read from the file, none computed
+    monkeypatch.setattr(explain, "_STORED", None)
+    monkeypatch.setattr(explain, "_RELATIONS", {})
+
+    def never(*a, **k):
+        raise AssertionError("computed although cached")
+
+    monkeypatch.setattr(explain, "_relation", never)
+    again = model_answer(profile, model)
+    assert again["disagreements"] == first["disagreements"]
+
+
+def test_issue23_a_changed_criterion_is_another_cache_entry(model):
+    import dataclasses
+
+    from rnetkg import explain
+
+    s = next(x for x in model.statements.values() if x.criteria) if isinstance(model.statements, dict) \
+        else next(x for x in model.statements if x.criteria)
+    changed = dataclasses.replace(s, criteria=s.criteria[1:] + s.criteria[:1] if len(s.criteria) > 1 else ())
+    assert explain._digest("initial_management", [s], []) == explain._digest("initial_management", [s], [])
+    assert explain._digest("initial_management", [s], []) != explain._digest("initial_management", [changed], [])
