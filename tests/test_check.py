@@ -81,8 +81,11 @@ def test_coverage_gaps_pnnt_risk_factors_and_nccn_g3(shipped):
                and "pnnt-2022/rec-lt1cm-no-rf" in f.message and "Size < 1 cm with no risk factors" in f.message
                for f in pnnt)
     nccn = [f for f in gaps if f.subject.endswith("guideline/nccn-2025")]
-    assert any("after_local_resection: size < 10 mm, margin indeterminate, grade G3:" in f.message
-               and "nccn-2025/rec-lt1cm-indeterminate-g1" in f.message for f in nccn)
+    # the follow-up rows derived after an excision reach 2 cm, so the G3 gap of the '< 1 cm' indeterminate
+    # margin row is part of a region up to 20 mm
+    assert any("after_local_resection: size ≤ 20 mm, margin indeterminate, t_stage T1, grade G3, lymph_nodes N0:"
+               in f.message and "nccn-2025/rec-lt1cm-indeterminate-g1 (fails 'low grade (G1)')" in f.message
+               for f in nccn)
     csco = {re.search(r"initial_management: (.*?): none", f.message).group(1)
             for f in gaps if f.subject.endswith("guideline/csco-2022")}
     assert csco == {"size 10-20 mm, grade G3", "size 10-20 mm, t_stage T2/T3/T4, grade G1/G2"}
