@@ -53,11 +53,12 @@ def test_compare_json_lists_the_extra_guideline_last(small):
 
 def test_compare_table_and_csv_show_it(small):
     table = rnetkg("compare", str(small)).stdout
-    assert any(line.startswith("TEST-EXTRA") and "COVERED" in line for line in table.splitlines())
+    assert any(line.split()[:3] == ["TEST-EXTRA", "covered", "endoscopic"] for line in table.splitlines() if line)
+    assert any("endoscopic: ENETS-2023, PNNT-2022, TEST-EXTRA" in line for line in table.splitlines()[:5])  # the summary
     rows = list(csv.reader(rnetkg("compare", str(small), "--format", "csv").stdout.splitlines()))
-    assert rows[0][-6:] == ["TEST-EXTRA.status", "TEST-EXTRA.modalities", "conflicts", "partial", "complementary",
-                            "reading_dependent"]
-    assert rows[1][-6:-4] == ["covered", "endoscopic_resection"]
+    assert rows[0][-7:] == ["TEST-EXTRA.status", "TEST-EXTRA.modalities", "conflicts", "partial", "level",
+                            "complementary", "reading_dependent"]
+    assert rows[1][-7:-5] == ["covered", "endoscopic_resection"]
 
 
 @pytest.mark.parametrize("engine", ["fast", "sparql"])
@@ -68,7 +69,7 @@ def test_cohort_columns(tmp_path, engine):
     r = rnetkg("compare", "--cohort", str(inp), "--out", str(out), "--cohort-engine", engine)
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(out.open(newline="")))
-    assert list(rows[0])[-6:] == ["TEST-EXTRA.status", "TEST-EXTRA.modalities", "conflicts", "partial",
+    assert list(rows[0])[-7:] == ["TEST-EXTRA.status", "TEST-EXTRA.modalities", "conflicts", "partial", "level",
                                   "complementary", "reading_dependent"]
     assert [(x["TEST-EXTRA.status"], x["TEST-EXTRA.modalities"]) for x in rows] == [
         ("covered", "endoscopic_resection"), ("silent", ""), ("covered", "radical_surgery")]
