@@ -181,8 +181,23 @@ def load_store(extra: list[Path] | None = None, *, env_extra: bool = True) -> ox
 
 @lru_cache(maxsize=1)
 def shared_store() -> ox.Store:
-    """The process-wide store of the shipped graph (read-only by convention)."""
-    return load_store()
+    """The process-wide store of the shipped graph (read-only by convention). The loaded store (with
+    the load-time CONSTRUCTs' triples) is kept as N-Quads in the cache folder (rnetkg.cache), named by
+    the graph's hash: a later process reads that one file instead of parsing and deriving again."""
+    from . import cache
+
+    path = cache.file("store", ".nq")
+    data = cache.read(path)
+    if data is not None:
+        try:
+            store = ox.Store()
+            store.load(data, format=ox.RdfFormat.N_QUADS)
+            return store
+        except (SyntaxError, ValueError, OSError):
+            pass
+    store = load_store()
+    cache.write(path, store.dump(format=ox.RdfFormat.N_QUADS))
+    return store
 
 
 def checked_extra_files(extra: list[Path] | None = None) -> list[Path]:
