@@ -10,13 +10,22 @@ import os
 from pathlib import Path
 
 
-def graph_hash() -> str:
-    """The hash of the graph rnetkg loads now (graph.graph_hash, with $RNETKG_EXTRA_KG); computed at
-    each call (a few ms): the extra graphs may change within a process."""
-    from .graph import graph_hash as digest
-    from .paths import extra_kg_files
+_HASHES: dict[tuple, str] = {}
 
-    return digest(extra_kg_files())
+
+def graph_hash() -> str:
+    """The hash of the graph rnetkg loads now (graph.graph_hash, with $RNETKG_EXTRA_KG): read again
+    whenever one of its files changes (name, size or modification time), as extra graphs may within
+    a process."""
+    from . import paths
+    from .graph import LOAD_TIME_QUERIES, graph_hash as digest, source_files
+
+    files = [*source_files(), *(paths.query_dir() / f"{n}.rq" for n in LOAD_TIME_QUERIES)]
+    key = tuple((str(f), st.st_size, st.st_mtime_ns) for f in files for st in (f.stat(),))
+    if key not in _HASHES:
+        _HASHES.clear()
+        _HASHES[key] = digest(paths.extra_kg_files())
+    return _HASHES[key]
 
 
 def folder() -> Path | None:
