@@ -263,7 +263,7 @@ def test_issue23_cold_compare_with_the_cache_gives_the_same_answer(tmp_path):
     print the same JSON; the cache files are named by the graph's hash."""
     import sys
 
-    from rnetkg import cache
+    from rnetkg.graph import current_graph_hash
 
     env = {k: v for k, v in os.environ.items()}
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
@@ -272,7 +272,7 @@ def test_issue23_cold_compare_with_the_cache_gives_the_same_answer(tmp_path):
            "--format", "json"]
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     names = sorted(p.name for p in (tmp_path / "xdg" / "rnetkg").iterdir())
-    digest = cache.graph_hash()[:16]
+    digest = current_graph_hash()[:16]
     assert [n.split("-")[0] for n in names] == ["model", "relations", "store"]
     assert all(digest in n for n in names)
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout

@@ -1,31 +1,13 @@
 """Files rnetkg keeps between runs, under $XDG_CACHE_HOME/rnetkg (default ~/.cache/rnetkg): what
-does not depend on the profile and is costly to derive, one file per graph (named by the rnetkg
-version and graph.graph_hash, so an edited kg/ file, query or extra graph never reads another
-graph's file). Written with outputs.write_atomic; a cache that cannot be read or written is ignored
+does not depend on the profile and is costly to derive, one file per graph, named by the rnetkg
+version and the graph's hash (graph.current_graph_hash), so an edited kg/ file, query or extra graph
+never reads another graph's file. Written with outputs.write_atomic; a cache that cannot be read or written is ignored
 and the value derived again. The library never prints: nothing here reports anything."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-
-_HASHES: dict[tuple, str] = {}
-
-
-def graph_hash() -> str:
-    """The hash of the graph rnetkg loads now (graph.graph_hash, with $RNETKG_EXTRA_KG): read again
-    whenever one of its files changes (name, size or modification time), as extra graphs may within
-    a process."""
-    from . import paths
-    from .graph import LOAD_TIME_QUERIES, graph_hash as digest, source_files
-
-    files = [*source_files(), *(paths.query_dir() / f"{n}.rq" for n in LOAD_TIME_QUERIES)]
-    key = tuple((str(f), st.st_size, st.st_mtime_ns) for f in files for st in (f.stat(),))
-    if key not in _HASHES:
-        _HASHES.clear()
-        _HASHES[key] = digest(paths.extra_kg_files())
-    return _HASHES[key]
 
 
 def folder() -> Path | None:
@@ -38,21 +20,13 @@ def folder() -> Path | None:
     return Path(base) / "rnetkg"
 
 
-def file(kind: str, suffix: str) -> Path | None:
-    """The cache file of ``kind`` for this graph and version (None when there is no cache folder or
-    the graph's files cannot be read: the caller then derives the value and reports the problem)."""
+def file(kind: str, suffix: str, digest: str | None) -> Path | None:
+    """The cache file of ``kind`` for the graph of this hash (graph.current_graph_hash) and this
+    version; None when there is no cache folder or no hash (the caller then derives the value)."""
     from . import __version__
 
     base = folder()
-    if base is None:
-        return None
-    from .paths import extra_kg_files
-
-    try:
-        if not all(f.is_file() for f in extra_kg_files()):  # a device or a folder: loading reports it
-            return None
-        digest = graph_hash()
-    except (OSError, ValueError):
+    if base is None or not digest:
         return None
     return base / f"{kind}-{__version__}-{digest[:16]}{suffix}"
 

@@ -169,8 +169,9 @@ def _digest(decision_point: str, first: list[Statement], second: list[Statement]
 def relation_cache_file():
     """The cache file of the relations for the graph rnetkg loads (None when no cache folder is known)."""
     from . import cache
+    from .graph import current_graph_hash
 
-    return cache.file("relations", ".json")
+    return cache.file("relations", ".json", current_graph_hash())
 
 
 def _stored() -> dict[str, list]:

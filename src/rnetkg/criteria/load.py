@@ -176,7 +176,7 @@ def _load_or_cached(engine) -> Model:
 
     if not (isinstance(engine, StoreEngine) and engine.store is graph.shared_store()):
         return load_model(engine)
-    path = cache.file("model", ".json")
+    path = cache.file("model", ".json", graph.current_graph_hash())
     data = cache.read(path)
     if data is not None:
         try:
