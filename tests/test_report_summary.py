@@ -243,3 +243,37 @@ def test_issue23_a_changed_criterion_is_another_cache_entry(model):
     changed = dataclasses.replace(s, criteria=s.criteria[1:] + s.criteria[:1] if len(s.criteria) > 1 else ())
     assert explain._digest("initial_management", [s], []) == explain._digest("initial_management", [s], [])
     assert explain._digest("initial_management", [s], []) != explain._digest("initial_management", [changed], [])
+
+
+def test_issue23_model_kept_as_json_is_the_same_model(model):
+    from rnetkg import cache
+    from rnetkg.criteria import model as model_module
+
+    text = cache.to_json(model)
+    again = cache.from_json(text, model_module)
+    assert again == model
+    assert again.guideline_keys == model.guideline_keys
+    # only the dataclasses of the module named are rebuilt
+    with pytest.raises(ValueError, match="unexpected class 'Popen' in a cache file"):
+        cache.from_json('{"@": "Popen", "f": {}}', model_module)
+
+
+def test_issue23_cold_compare_with_the_cache_gives_the_same_answer(tmp_path):
+    """A cold `rnetkg compare` that fills the cache (store, model, relations) and one that reads it
+    print the same JSON; the cache files are named by the graph's hash."""
+    import sys
+
+    from rnetkg.graph import current_graph_hash
+
+    env = {k: v for k, v in os.environ.items()}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    env["PYTHONPATH"] = str(ROOT / "src")
+    cmd = [sys.executable, "-m", "rnetkg", "compare", str(ROOT / "examples" / "profile-12mm-t1-node-positive.json"),
+           "--format", "json"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    names = sorted(p.name for p in (tmp_path / "xdg" / "rnetkg").iterdir())
+    digest = current_graph_hash()[:16]
+    assert [n.split("-")[0] for n in names] == ["model", "relations", "store"]
+    assert all(digest in n for n in names)
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    assert json.loads(second) == json.loads(first)

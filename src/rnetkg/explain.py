@@ -10,7 +10,6 @@ tested identical, so the explanation is of the answer shown.
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from typing import Any
 
@@ -177,17 +176,10 @@ def _digest(decision_point: str, first: list[Statement], second: list[Statement]
 
 def relation_cache_file():
     """The cache file of the relations for the graph rnetkg loads (None when no cache folder is known)."""
-    from pathlib import Path
+    from . import cache
+    from .graph import current_graph_hash
 
-    from . import __version__
-    from .graph import graph_hash
-    from .paths import extra_kg_files
-
-    base = os.environ.get("XDG_CACHE_HOME") or (os.path.join(os.path.expanduser("~"), ".cache")
-                                                 if os.path.expanduser("~") != "~" else "")
-    if not base:
-        return None
-    return Path(base) / "rnetkg" / f"relations-{__version__}-{graph_hash(extra_kg_files())[:16]}.json"
+    return cache.file("relations", ".json", current_graph_hash())
 
 
 def _stored() -> dict[str, list]:
@@ -213,24 +205,16 @@ def save_relations() -> None:
     is new or the folder cannot be written)."""
     import json
 
-    from .errors import RnetkgError
-    from .outputs import write_atomic
-
     with _LOCK:
         if not _NEW:
             return
         merged = {**_stored(), **_NEW}
         _NEW.clear()
         _stored().update(merged)
-    try:
-        f = relation_cache_file()
-        if f is None:
-            return
-        f.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomic(f, [json.dumps({"format": CACHE_FORMAT, "relations": merged}, separators=(",", ":"))],
-                     "relation cache")
-    except (OSError, RnetkgError):
-        pass
+    from . import cache
+
+    cache.write(relation_cache_file(),
+                json.dumps({"format": CACHE_FORMAT, "relations": merged}, separators=(",", ":")))
 
 
 def relation(model: Model, decision_point: str, first: list[Statement], second: list[Statement]

@@ -179,10 +179,45 @@ def load_store(extra: list[Path] | None = None, *, env_extra: bool = True) -> ox
     return store
 
 
+_HASHES: dict[tuple, str] = {}
+
+
+def current_graph_hash() -> str | None:
+    """graph_hash of the graph rnetkg loads now (with $RNETKG_EXTRA_KG), read again whenever one of its
+    files changes (name, size or modification time), as extra graphs may within a process; None when
+    an extra graph is not a regular file or a file cannot be read (loading reports it)."""
+    try:
+        if not all(f.is_file() for f in paths.extra_kg_files()):
+            return None
+        files = [*source_files(), *(paths.query_dir() / f"{n}.rq" for n in LOAD_TIME_QUERIES)]
+        key = tuple((str(f), st.st_size, st.st_mtime_ns) for f in files for st in (f.stat(),))
+        if key not in _HASHES:
+            _HASHES.clear()
+            _HASHES[key] = graph_hash(paths.extra_kg_files())
+        return _HASHES[key]
+    except (OSError, ValueError):
+        return None
+
+
 @lru_cache(maxsize=1)
 def shared_store() -> ox.Store:
-    """The process-wide store of the shipped graph (read-only by convention)."""
-    return load_store()
+    """The process-wide store of the shipped graph (read-only by convention). The loaded store (with
+    the load-time CONSTRUCTs' triples) is kept as N-Quads in the cache folder (rnetkg.cache), named by
+    the graph's hash: a later process reads that one file instead of parsing and deriving again."""
+    from . import cache
+
+    path = cache.file("store", ".nq", current_graph_hash())
+    data = cache.read(path)
+    if data is not None:
+        try:
+            store = ox.Store()
+            store.load(data, format=ox.RdfFormat.N_QUADS)
+            return store
+        except (SyntaxError, ValueError, OSError):
+            pass
+    store = load_store()
+    cache.write(path, store.dump(format=ox.RdfFormat.N_QUADS))
+    return store
 
 
 def checked_extra_files(extra: list[Path] | None = None) -> list[Path]:

@@ -6,14 +6,16 @@ import csv
 import io
 import json
 import textwrap
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from .check.findings import ERROR, WARNING, Finding
 from . import vocab
 from .answer import Answer
 from .errors import printable
 from .vocab import STATUSES
 from .namespaces import short_iri
+
+if TYPE_CHECKING:
+    from .check.findings import Finding
 
 
 WIDTH = 100
@@ -409,6 +411,8 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 def format_findings(findings: Sequence[Finding], fmt: str = "table", elapsed: float | None = None) -> str:
     """The findings as JSON ({"findings": [...]} as DESIGN.md, plus "elapsed_seconds") or as a table."""
+    from .check.findings import ERROR, WARNING
+
     if fmt == "json":
         doc: dict[str, Any] = {"findings": [f.to_dict() for f in findings]}
         if elapsed is not None:

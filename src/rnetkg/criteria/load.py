@@ -172,10 +172,35 @@ def load_model(engine) -> Model:
 
 
 def model_for(engine) -> Model:
-    """The model of ``engine``'s graph, read once per engine (once per process for the shipped graph).
-    The model keeps its engine for what it reads on first use only (rnetkg.evidence)."""
+    """The model of ``engine``'s graph, read once per engine (once per process for the shipped graph,
+    and kept in the cache folder for the next process: rnetkg.cache, named by the graph's hash). The
+    model keeps its engine for what it reads on first use only (rnetkg.evidence)."""
     def build(e) -> Model:
-        model = load_model(e)
+        model = _load_or_cached(e)
         model._derived["engine"] = e
         return model
     return engine.cached("criteria-model", build)
+
+
+def _load_or_cached(engine) -> Model:
+    from .. import cache, graph
+    from ..engine import StoreEngine
+    from . import model as model_module
+
+    if not (isinstance(engine, StoreEngine) and engine.store is graph.shared_store()):
+        return load_model(engine)
+    path = cache.file("model", ".json", graph.current_graph_hash())
+    data = cache.read(path)
+    if data is not None:
+        try:
+            found = cache.from_json(data, model_module)
+            if isinstance(found, Model):
+                return found
+        except (ValueError, TypeError, KeyError):
+            pass
+    built = load_model(engine)
+    try:
+        cache.write(path, cache.to_json(built))
+    except TypeError:
+        pass
+    return built

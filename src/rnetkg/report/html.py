@@ -173,10 +173,6 @@ def _plain(v: Any) -> str:
 # ---------------------------------------------------------------- the summary, first (DESIGN.md, Summary first)
 
 _SEED = re.compile(r"\b[Ss]eed (\d{3})\b")
-_STATUS_WORDS = {vocab.COVERED: "recommends", vocab.AMBIGUOUS: "names different options:",
-                 vocab.POSSIBLE_ANSWER: "could recommend", vocab.AIM_ONLY: "states an aim only",
-                 vocab.SILENT: "says nothing"}
-
 
 def seed_names(answer: dict[str, Any]) -> dict[str, str]:
     """'seed 000' -> the article it names, as the answer's provenance banner states it."""

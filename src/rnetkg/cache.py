@@ -1,0 +1,128 @@
+"""Files rnetkg keeps between runs, under $XDG_CACHE_HOME/rnetkg (default ~/.cache/rnetkg): what
+does not depend on the profile and is costly to derive, one file per graph, named by the rnetkg
+version, a digest of the package's own code and the graph's hash (graph.current_graph_hash), so an
+edited kg/ file, query, extra graph or module never reads another graph's or another code's file. Written with outputs.write_atomic; a cache that cannot be read or written is ignored
+and the value derived again. The library never prints: nothing here reports anything."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+
+def folder() -> Path | None:
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home == "~":
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "rnetkg"
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """The SHA-256 of the package's Python modules (by path and content): what is kept was derived by
+    this code, and a changed module (a new profile field, a changed rule) derives it again."""
+    import hashlib
+
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for f in sorted(here.rglob("*.py")):
+        digest.update(str(f.relative_to(here)).encode("utf-8") + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def file(kind: str, suffix: str, digest: str | None) -> Path | None:
+    """The cache file of ``kind`` for the graph of this hash (graph.current_graph_hash), this version and
+    this code (code_digest); None when there is no cache folder or no hash (the caller then derives the
+    value)."""
+    from . import __version__
+
+    base = folder()
+    if base is None or not digest:
+        return None
+    try:
+        code = code_digest()[:8]
+    except OSError:
+        return None
+    return base / f"{kind}-{__version__}-{code}-{digest[:16]}{suffix}"
+
+
+def read(path: Path | None) -> bytes | None:
+    """The cache file's bytes, or None (absent, a link, unreadable)."""
+    if path is None:
+        return None
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def write(path: Path | None, data: bytes | str) -> None:
+    """Write a cache file atomically; nothing when it cannot be written."""
+    from .errors import RnetkgError
+    from .outputs import write_atomic
+
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(path, [data], "cache file")
+    except (OSError, RnetkgError):
+        pass
+
+
+# ---------------------------------------------------------------- frozen dataclasses as JSON
+# (no pickle: a cache file is data, and only the dataclasses of the module named may be rebuilt)
+
+def to_json(value) -> str:
+    import dataclasses
+    import json
+
+    def enc(x):
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            return {"@": type(x).__name__, "f": {f.name: enc(getattr(x, f.name)) for f in dataclasses.fields(x)
+                                                 if not f.name.startswith("_")}}
+        if isinstance(x, (set, frozenset)):
+            return {"@s": [enc(v) for v in sorted(x, key=repr)]}
+        if isinstance(x, tuple):
+            return {"@t": [enc(v) for v in x]}
+        if isinstance(x, list):
+            return [enc(v) for v in x]
+        if isinstance(x, dict):
+            return {"@d": [[enc(k), enc(v)] for k, v in x.items()]}
+        if x is None or isinstance(x, (str, int, float, bool)):
+            return x
+        raise TypeError(f"cannot keep {type(x).__name__} in the cache")
+
+    return json.dumps(enc(value), separators=(",", ":"))
+
+
+def from_json(text: str | bytes, module):
+    """The value of to_json, rebuilding only dataclasses defined in ``module``."""
+    import dataclasses
+    import json
+
+    def dec(x):
+        if isinstance(x, list):
+            return [dec(v) for v in x]
+        if isinstance(x, dict):
+            if "@" in x:
+                cls = getattr(module, x["@"], None)
+                if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__):
+                    raise ValueError(f"unexpected class {x['@']!r} in a cache file")
+                return cls(**{k: dec(v) for k, v in x["f"].items()})
+            if "@s" in x:
+                return frozenset(dec(v) for v in x["@s"])
+            if "@t" in x:
+                return tuple(dec(v) for v in x["@t"])
+            if "@d" in x:
+                return {dec(k): dec(v) for k, v in x["@d"]}
+            raise ValueError("unexpected object in a cache file")
+        return x
+
+    return dec(json.loads(text))
