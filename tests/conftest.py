@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from rnetkg import engine, graph
+# The tests keep rnetkg's cache (rnetkg.cache) in a folder of their own, shared by the processes they
+# start: what a user's cache holds never decides a test, and the tests leave nothing in ~/.cache.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="rnetkg-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
+
+from rnetkg import engine, graph  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 

@@ -23,14 +23,15 @@ def folder() -> Path | None:
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """The SHA-256 of the package's Python modules (by path and content): what is kept was derived by
-    this code, and a changed module (a new profile field, a changed rule) derives it again."""
+    """The SHA-256 of the package's Python modules (by path, size and modification time): what is kept
+    was derived by this code, and a changed module (a new profile field, a changed rule) derives it again."""
     import hashlib
 
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for f in sorted(here.rglob("*.py")):
-        digest.update(str(f.relative_to(here)).encode("utf-8") + b"\0" + f.read_bytes() + b"\0")
+        st = f.stat()
+        digest.update(f"{f.relative_to(here)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8"))
     return digest.hexdigest()
 
 
