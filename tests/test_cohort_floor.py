@@ -225,10 +225,13 @@ def test_a_class_is_the_profiles_that_every_condition_at_their_decision_point_an
     rs, rm, rd = evaluate_readings(model, cols.take(reps))
     assert np.array_equal(status, rs[classes]) and np.array_equal(mods, rm[classes])
     assert np.array_equal(dependent, rd[classes])
-    # at metastatic disease only distant metastasis is read: size, grade and the rest do not split a class
+    # at metastatic disease only the metastases (and ENETS's size of >= 20 mm) are read: grade, Ki-67, the
+    # margin and the rest do not split a class
     meta = np.flatnonzero(cols.decision_point == DECISION_POINTS.index("metastatic_disease"))
-    assert set(model.atoms_at("metastatic_disease")) == {"distant_metastasis"}
-    assert len(set(classes[meta].tolist())) == len(set(cols.values["distant_metastasis"][meta].tolist())) < len(meta)
+    read = {"distant_metastasis", "liver_metastasis", "metastases_resectable", "size_mm"}
+    assert set(model.atoms_at("metastatic_disease")) == read
+    by_read = {tuple(str(cols.values[f][i]) for f in sorted(read)) for i in meta}
+    assert len(set(classes[meta].tolist())) <= len(by_read) < len(meta)
 
 
 def test_columns_rows_are_the_rows_profile_row_writes(tmp_path):

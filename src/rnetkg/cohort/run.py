@@ -156,21 +156,21 @@ class _Answers:
         workers = min(os.cpu_count() or 1, 4, batches) if isinstance(self.engine, StoreEngine) else 1
         # as many batches for each worker, of equal size (at most batch_size): 520 profiles on two
         # workers are four queries of 130, in two rounds, rather than 200, 200 and 120 in two
-        batches = -(-batches // workers) * workers
-        size = max(1, -(-n // batches))
+        batches = min(n, -(-batches // workers) * workers) or 1
+        # batch i is profiles bounds[i]..bounds[i+1]: sizes differ by at most one
+        bounds = [n * i // batches for i in range(batches + 1)]
+        spans = list(zip(bounds, bounds[1:]))
 
-        def rows(start: int) -> list[list[str]]:
-            part = cols.take(np.arange(start, min(n, start + size)))
+        def rows(span: tuple[int, int]) -> list[list[str]]:
+            part = cols.take(np.arange(*span))
             return class_rows(part.values, part.decision_point, self.engine)
 
-        starts = range(0, n, size)
         tail_of = np.empty(len(cols), dtype=np.int64)
         pool = ThreadPoolExecutor(workers, thread_name_prefix="rnetkg-sparql") if workers > 1 else None
         try:
-            for start, batch in zip(starts, pool.map(rows, starts) if pool else map(rows, starts)):
+            for (start, stop), batch in zip(spans, pool.map(rows, spans) if pool else map(rows, spans)):
                 for j, row in enumerate(batch, start):
                     tail_of[j] = self.tails.add(row)
-                stop = min(n, start + size)
                 self.progress(stop / len(cols), f"SPARQL {stop:,}/{len(cols):,} classes")   # new in this batch
         finally:
             if pool is not None:   # on an error or an interrupt, the batches not begun are dropped
