@@ -70,12 +70,19 @@ def test_compare_json_matches_design(capsys):
 
 
 def test_compare_table_names_every_guideline_and_the_quotes(capsys):
-    code, out, _ = run(capsys, "compare", str(EXAMPLE))
+    code, out, _ = run(capsys, "compare", str(EXAMPLE), "--detail")
     assert code == 0
     for key in ("ENETS-2023", "NCCN-2025", "PNNT-2022", "JNETS-2019", "CNETS", "CSCO-2022", "ASCO-2023", "NICE-2024"):
         assert key in out
     assert "Size 1-2 cm with no risk factors: Endoscopic resection" in out
     assert "conflict      CSCO-2022 vs JNETS-2019 [narrower]" in out and "[MDT decision]" in out
+    # the summary view (no --detail): the split first, then one line per guideline, ending with the way to all
+    code, out, _ = run(capsys, "compare", str(EXAMPLE))
+    lines = out.splitlines()
+    summary = " ".join(lines[2:lines.index("")])   # the summary line, wrapped
+    assert summary.startswith("6 of 8 guidelines answer; local excision — endoscopic: PNNT-2022;")
+    assert "vs radical surgery: JNETS-2019; ENETS-2023 either, by MDT" in summary
+    assert len(lines) <= 40 and lines[-1].startswith("Every explanation, source and quote: rnetkg compare")
 
 
 def test_compare_csv(capsys):

@@ -157,5 +157,6 @@ PINNED_CLASSES = 98
 # issue 11: rnet:refersToCareSetting, rnet:subgroupOf; readings (6) and scope (2); issue 22: rnet:countedPer,
 # rnet:recordedInField, the three new profile fields' properties, procedureClass, anyOf, followUpWhen,
 # firstYearOnly, followUpRemainsUnder, derivedFrom, treatmentTarget, isReplacedBy; issue 21: the flattened
-# criteria's ten; issue 23: inStrategy, interventionLevel, groupingSource
-PINNED_PROPERTIES = 137
+# criteria's ten; issue 23: inStrategy, interventionLevel, groupingSource; issue 22: allExaminations,
+# decisionBasedOn
+PINNED_PROPERTIES = 139

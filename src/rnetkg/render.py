@@ -152,7 +152,7 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
     a = Answer.of(answer)
     d = a["derived"]
     head = [provenance_line(a),
-            f"Profile {a['profile']}: grade {d['grade'] or 'unknown'}, T category {d['t_stage'] or 'unknown'}, "
+            f"Profile {printable(a['profile'])}: grade {d['grade'] or 'unknown'}, T category {d['t_stage'] or 'unknown'}, "
             f"{d['decision_point'].replace('_', ' ')}"]
     head += [_cut(f"  ({note})") for note in a.get("notes", [])]
     head += textwrap.wrap(a.summary_line, WIDTH) if a.summary_line else []
@@ -181,7 +181,7 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
             if c.get("near_threshold")]
     gaps = a.with_status(vocab.SILENT)
     tail = [_cut(f"Silent (coverage gap, not disagreement): {', '.join(gaps)}")] if gaps else []
-    tail.append(_cut(f"Every explanation, source and quote: rnetkg compare {source} --detail"))
+    tail.append(_cut(f"Every explanation, source and quote: rnetkg compare {printable(source)} --detail"))
     blocks = [("Follow-up:", follow_lines), ("Warnings (seed 001's consensus):", warned), ("To measure next:", measure),
               ("Near a threshold (--tolerance):", near)]
 
@@ -194,8 +194,8 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
     for rows, listed in ((long_rows, True), (short_rows, True), (short_rows, False)):
         out = assemble(rows, listed)
         if len(out) <= SUMMARY_MAX_LINES:
-            return "\n".join(out)
-    return "\n".join(out[:SUMMARY_MAX_LINES - 1] + [tail[-1]])
+            return _terminal(out)
+    return _terminal(out[:SUMMARY_MAX_LINES - 1] + [tail[-1]])
 
 
 def evidence_words(e: dict[str, Any]) -> str:
