@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rnetkg import render
+from rnetkg import render, words
 from rnetkg.criteria.load import model_for
 from rnetkg.criteria.nearest import CATEGORICAL_FINDINGS, NUMERIC_FINDINGS, cut_points, nearest_changes, vary
 from rnetkg.errors import ProfileError
@@ -214,7 +214,7 @@ def test_issue24_summary_lists_near_changes_within_40_lines_and_detail_lists_all
     lines = _cli("-", *tol, stdin=profile).stdout.splitlines()
     assert len(lines) <= 40
     start = lines.index("Near a threshold (--tolerance):")
-    assert lines[start + 1:start + 1 + len(near)] == [_cut("  " + render.nearest_words(k, c)) for k, c in near]
+    assert lines[start + 1:start + 1 + len(near)] == [_cut("  " + words.nearest_words(k, c)) for k, c in near]
     detail = _cli("-", "--detail", *tol, stdin=profile).stdout
     total = sum(len(g["nearest_changes"]) for g in answer["guidelines"])
     assert detail.count("    nearest     ") == total and detail.count("[near a threshold]") == len(near)

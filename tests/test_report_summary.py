@@ -133,13 +133,31 @@ def test_issue23_plausibility_warning_shown(model, ctx):
 
 
 def test_issue23_nearest_changes_and_evidence_shown_when_present(model, ctx):
+    """The answer's own nearest changes (near a threshold: in the summary; all: in their fold) and the
+    evidence of its pairs; a made-up change and study figure show how they are worded."""
+    text, a = html_for(PROFILES["15-g1"], model, ctx)
+    doc = parse(text)
+    changes = [(g["guideline"], c) for g in a["guidelines"] for c in g.get("nearest_changes", [])]
+    assert changes, "the 15 mm profile has nearest changes"
+    shown = doc.find("details", id="fold-changes").find_all("li")
+    assert len(shown) == len(changes)
+    near = summary_section(doc).find_all("ul", **{"class": "near"})
+    near_count = sum(1 for _, c in changes if c.get("near_threshold"))
+    assert sum(len(ul.find_all("li")) for ul in near) == near_count
+    with_evidence = [d for d in a["disagreements"] if d.get("evidence")]
+    assert with_evidence and "Evidence" in doc.find("details", id="fold-pairs").text
+
     def add(a):
+        for g in a["guidelines"]:
+            g["nearest_changes"] = []
         enets = next(g for g in a["guidelines"] if g["guideline"] == "ENETS-2023")
         enets["nearest_changes"] = [
             {"field": "size_mm", "direction": "above", "at": 20.0, "inclusive": False,
              "becomes": {"status": "covered", "modalities": ["radical_surgery"]}, "near_threshold": True},
             {"field": "size_mm", "direction": "below", "at": 10.0, "inclusive": True,
              "becomes": {"status": "covered", "modalities": ["endoscopic_resection"]}, "near_threshold": False}]
+        for d in a["disagreements"]:
+            d["evidence"] = []
         a["disagreements"][0]["evidence"] = [{"id": "study/x", "kind": "study", "field": "size_mm",
                                               "statement": "Size predicts nodes",
                                               "estimate": {"measure": "OR", "value": 11.53, "ci_low": 2.51,
@@ -155,8 +173,16 @@ def test_issue23_nearest_changes_and_evidence_shown_when_present(model, ctx):
     assert len(changes) == 2 and "≤ 10 mm" in changes[1].text
     assert "Size predicts nodes (OR 11.53, 95% CI 2.51-52.93, P 0.002); 312 patients" in \
         doc.find("details", id="fold-pairs").text
+
+    def strip(a):
+        for g in a["guidelines"]:
+            g.pop("nearest_changes", None)
+        for d in a["disagreements"]:
+            d.pop("evidence", None)
+        return a
+
     # absent keys: nothing shown
-    plain = parse(html_for(PROFILES["15-g1"], model, ctx)[0])
+    plain = parse(html_for(PROFILES["15-g1"], model, ctx, strip)[0])
     assert not plain.find_all("ul", **{"class": "near"}) and not plain.find_all("details", id="fold-changes")
     assert "Evidence" not in plain.find("details", id="fold-pairs").text
 

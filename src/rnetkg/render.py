@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 from . import vocab
 from .answer import Answer
 from .errors import printable
+from .words import (criteria_text, evidence_words, follow_up_words, guideline_reason, modality_words, nearest_words,
+                    provenance_line)
 from .vocab import STATUSES
 from .namespaces import short_iri
 
@@ -37,111 +39,11 @@ def _wrap(label: str, text: str, indent: int = 4) -> list[str]:
     return [prefix + lines[0]] + [" " * len(prefix) + line for line in lines[1:]]
 
 
-def _words(keys) -> str:
-    return ", ".join(k.replace("_", " ") for k in keys) or "-"
-
-
-def _criteria_text(criteria: list[dict[str, Any]], result: str) -> str:
-    def one(c):
-        value = "" if c["value"] is None else f" ({str(c['value']).lower() if isinstance(c['value'], bool) else c['value']})"
-        return f"{c['as_written']}{value}"
-    return "; ".join(one(c) for c in criteria if c["result"] == result and c["field"] != "precedence")
-
-
 SUMMARY_MAX_LINES = 40
-
-
-def provenance_line(answer: dict[str, Any]) -> str:
-    p = answer.get("provenance") or {}
-    return (f"rnetkg {p.get('rnetkg', '?')} · graph {str(p.get('graph', ''))[:12]} · default readings · "
-            "as two review articles summarise the guidelines")
-
-
-def _because(g: dict[str, Any]) -> str:
-    """Why, in a few words: what applies (criteria as written), what is missing, why silent, the aim."""
-    if g["status"] == vocab.AIM_ONLY:
-        return "aim: " + "; ".join(g.get("aims", []))
-    if g["status"] == vocab.POSSIBLE_ANSWER:
-        missing = sorted({m for r in g["recommendations"] for m in r.get("missing", [])})
-        return "possible: missing " + ", ".join(missing)
-    if g["status"] == vocab.SILENT:
-        ctx = g.get("initial_context")
-        if ctx and ctx["modalities"]:
-            within = {True: "the excision done lies within it", False: "the excision done lies outside it",
-                      None: "whether the excision done lies within it is open"}[ctx["procedure_done_within"]]
-            return f"nothing after an excision; before it: {_words(ctx['modalities'])} ({within})"
-        return (g.get("silence") or {}).get("reason", "")
-    texts = []
-    for r in g["recommendations"]:
-        if r["status"] == "applies":
-            met = _criteria_text(r.get("criteria", []), "met")
-            if met and met not in texts:
-                texts.append(met)
-    return "because " + " | ".join(texts) if texts else ""
-
-
-def _follow_up_words(f: dict[str, Any]) -> str:
-    if f["kind"] == "none":
-        return "no further follow-up"
-    if f["kind"] == "not_stated":
-        return "not stated"
-    interval = f["interval_months"]
-    words = f"every {interval[0]:g}-{interval[1]:g} months" if interval else "interval not stated"
-    joined = " and " if f.get("all_examinations") else " or "
-    exams = joined.join(f["examinations"]) if f["examinations"] else "examinations not named"
-    return f"{words}, {exams}" + ("; first year only, later not stated" if f["first_year_only"] else "")
-
-
-def guideline_reason(g: dict[str, Any]) -> str:
-    """Why a guideline answers as it does, in a few words (the summary line of every renderer)."""
-    return _because(g)
-
-
-def follow_up_words(f: dict[str, Any]) -> str:
-    """A follow-up object in words (every renderer's wording)."""
-    return _follow_up_words(f)
 
 
 def _cut(line: str) -> str:
     return line if len(line) <= WIDTH else line[:WIDTH - 1] + "…"
-
-
-def _unit(name: str) -> str:
-    from .fields import FIELDS
-
-    unit = FIELDS[name].unit if name in FIELDS else ""
-    return ("" if unit == "%" else " ") + unit if unit else ""
-
-
-def _value_words(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return f"{value:g}" if isinstance(value, float) else str(value).replace("_", " ")
-
-
-def _field_words(name: str) -> str:
-    from .fields import FIELDS
-
-    f = FIELDS.get(name)
-    return f.help if f is not None and f.kind == "number" and f.help else name.replace("_", " ")
-
-
-def _becomes_words(becomes: dict[str, Any]) -> str:
-    if vocab.answers(becomes["status"]) and becomes["status"] == vocab.COVERED:
-        return _words(becomes["modalities"])
-    return becomes["status"] + (f": {_words(becomes['modalities'])}" if becomes["modalities"] else "")
-
-
-def nearest_words(key: str, c: dict[str, Any]) -> str:
-    """One nearest change in words: 'ENETS-2023 changes at 20 mm, 1 mm away: radical surgery'."""
-    name = c["field"]
-    if c["direction"] == "other_value":
-        return f"{key} changes if {_field_words(name)} is {_value_words(c['at'])}: {_becomes_words(c['becomes'])}"
-    unit = _unit(name)
-    where = "at" if c["inclusive"] else f"just {c['direction']}"
-    away = abs(c["at"] - c["value"])
-    return (f"{key} changes {where} {c['at']:g}{unit} ({_field_words(name)}), {away:g}{unit} away: "
-            f"{_becomes_words(c['becomes'])}")
 
 
 def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
@@ -156,22 +58,22 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
             f"{d['decision_point'].replace('_', ' ')}"]
     head += [_cut(f"  ({note})") for note in a.get("notes", [])]
     head += textwrap.wrap(a.summary_line, WIDTH) if a.summary_line else []
-    width = max(len(_words(g["modalities"])) for g in a["guidelines"])
+    width = max(len(modality_words(g["modalities"])) for g in a["guidelines"])
     long_rows, short_rows = [], []
     for g in a["guidelines"]:
         strengths = sorted({r["strength"] for r in g["recommendations"] if r.get("strength") and r["status"] == "applies"})
         marks = (("  [MDT decision]" if g["mdt"] else "") + ("  [reading-dependent]" if g["reading_dependent"] else "")
                  + "".join(f"  ['{w}']" for w in strengths))
-        line = f"{g['guideline']:<11} {g['status']:<9} {_words(g['modalities']):<{width}}{marks}".rstrip()
-        because = _because(g)
+        line = f"{g['guideline']:<11} {g['status']:<9} {modality_words(g['modalities']):<{width}}{marks}".rstrip()
+        because = guideline_reason(g)
         long_rows += [_cut(line)] + [_cut(" " * 12 + t) for t in textwrap.wrap(because, WIDTH - 12)[:2]]
         short_rows.append(_cut(f"{line}  {because}" if because else line))
     follow: dict[str, list[str]] = {}
     for g in a["guidelines"]:
         for f in g.get("follow_up", []):
-            follow.setdefault(_follow_up_words(f), [])
-            if g["guideline"] not in follow[_follow_up_words(f)]:
-                follow[_follow_up_words(f)].append(g["guideline"])
+            follow.setdefault(follow_up_words(f), [])
+            if g["guideline"] not in follow[follow_up_words(f)]:
+                follow[follow_up_words(f)].append(g["guideline"])
     follow_lines = [f"  {', '.join(keys)}: {words}" for words, keys in follow.items() if words != "not stated"]
     if "not stated" in follow:
         follow_lines.append(f"  not stated by {', '.join(follow['not stated'])}")
@@ -198,34 +100,6 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
     return _terminal(out[:SUMMARY_MAX_LINES - 1] + [tail[-1]])
 
 
-def evidence_words(e: dict[str, Any]) -> str:
-    """One evidence item of a disagreement in words: a study figure with its estimate and cut points; an
-    outcome figure with its own study; or that the sources give none (cohorts, quotes and the source slips'
-    messages are in the JSON)."""
-    if e["kind"] == "no_figures":
-        return f"{e['statement']} ({', '.join(e['guidelines'])})"
-    study = (e.get("study") or {}).get("label") or (f"statement citing {e['references']}" if e.get("references")
-                                                    else "statement")
-    if e["kind"] == "study":
-        est = e.get("estimate") or {}
-        figures = []
-        if est.get("value") is not None:
-            ci = (f", 95% CI {est['ci_low']:g}-{est['ci_high']:g}" if est.get("ci_low") is not None
-                  and est.get("ci_high") is not None else "")
-            figures.append(f"{est.get('measure') or 'estimate'} {est['value']:g}{ci}")
-        if est.get("p"):
-            figures.append(f"P {est['p'] if est['p'][0] in '<>' else '= ' + est['p']}")
-        cut = e["cut_point"]
-        text = f"{e['field']}: {e['statement']}" + (f" ({', '.join(figures)})" if figures else "")
-        if cut.get("study") is not None:
-            text += f"; study cut point {cut['study']} beside {'; '.join(cut['guideline'])}"
-    else:
-        value = f" {e['value']}" if e.get("value") else ""
-        within = f" vs {e['compared_within_study_with']} in the same study" if e.get("compared_within_study_with") else ""
-        text = f"{e['modality'].replace('_', ' ')}: {e['statement']}{value}{within}"
-    return text
-
-
 def answer_table(answer: dict[str, Any]) -> str:
     """The answer for a person: each guideline's answer in words with the reason beside it, where the
     sources are unclear, the disagreements with their types, and what to measure next."""
@@ -239,11 +113,11 @@ def answer_table(answer: dict[str, Any]) -> str:
     by_key = {g["guideline"]: g for g in answer["guidelines"]}
     for g in answer["guidelines"]:
         key = g["guideline"]
-        out.append(f"{key:<11} {g['status'].upper():<10} {_words(g['modalities'])}"
+        out.append(f"{key:<11} {g['status'].upper():<10} {modality_words(g['modalities'])}"
                    + ("   [MDT decision]" if g["mdt"] else ""))
         ctx = g.get("initial_context")
         if ctx:
-            out.extend(_wrap("initially", f"{ctx['status']} {_words(ctx['modalities'])}"
+            out.extend(_wrap("initially", f"{ctx['status']} {modality_words(ctx['modalities'])}"
                              + (f"; work-up stated: {', '.join(ctx['workup'])}" if ctx["workup"] else "")
                              + f". {ctx['note']}", 4))
         for w in g.get("warnings", []):
@@ -253,20 +127,20 @@ def answer_table(answer: dict[str, Any]) -> str:
         if g.get("silence"):
             out.extend(_wrap("why", g["silence"]["reason"], 4))
             for c in g["silence"]["closest"]:
-                failed = _criteria_text(c["failed"], "failed")
+                failed = criteria_text(c["failed"], "failed")
                 out.extend(_wrap("closest", c["id"] + (f": fails {failed}" if failed else ""), 4))
         for r in g.get("readings", []):
             mark = "default reading" if r["default"] else "other reading"
-            out.extend(_wrap("depends", f"{mark} '{r['label']}': {r['status']} {_words(r['modalities'])}", 4))
+            out.extend(_wrap("depends", f"{mark} '{r['label']}': {r['status']} {modality_words(r['modalities'])}", 4))
         for r in g["recommendations"]:
             mark = "" if r["status"] == "applies" else f"  (possible: missing {', '.join(r['missing'])})"
             out.append(f"    - {r['id']}{mark}")
-            met = _criteria_text(r.get("criteria", []), "met")
+            met = criteria_text(r.get("criteria", []), "met")
             if met:
                 out.extend(_wrap("because", met, 6))
             rf = r.get("risk_factors")
             if rf:
-                parts = [f"{label}: {_criteria_text(rf[k], result)}" for label, k, result in
+                parts = [f"{label}: {criteria_text(rf[k], result)}" for label, k, result in
                          (("present", "present", "met"), ("absent", "absent", "failed"), ("unknown", "unknown", "unknown"))
                          if rf[k]]
                 out.extend(_wrap("risk", f"{rf['definition']}: " + "; ".join(parts), 6))
@@ -275,7 +149,7 @@ def answer_table(answer: dict[str, Any]) -> str:
             if r["workup"]:
                 out.extend(_wrap("work-up", "; ".join(r["workup"]), 6))
             for f in r["follow_up"]:
-                out.extend(_wrap("follow-up", f"{_follow_up_words(f)}: \"{f['as_written']}\"", 6))
+                out.extend(_wrap("follow-up", f"{follow_up_words(f)}: \"{f['as_written']}\"", 6))
             if r.get("strength"):
                 out.extend(_wrap("strength", f"as written: '{r['strength']}'", 6))
             for a in r["assumptions"]:
@@ -295,7 +169,7 @@ def answer_table(answer: dict[str, Any]) -> str:
             a, b = x["guidelines"]
             rel = f" [{x['relation']}]" if x.get("relation") else ""
             out.append(f"  {x['kind']:<13} {a} vs {b}{rel}: "
-                       f"{_words(by_key[a]['modalities'])}  |  {_words(by_key[b]['modalities'])}")
+                       f"{modality_words(by_key[a]['modalities'])}  |  {modality_words(by_key[b]['modalities'])}")
             sep = "; ".join(f"{c['guideline']} '{c['as_written']}'" for c in x.get("separating_criteria", []))
             if sep:
                 out.extend(_wrap("by", sep, 4))
@@ -320,7 +194,7 @@ def answer_table(answer: dict[str, Any]) -> str:
         out.append("")
         out.append("Editorial statements (seed 001, not guidelines):")
         for e in answer["editorial_statements"]:
-            out.append(f"  - {e['id']} [{e['kind']}, {e['status']}]: {_words(e['modalities'])}")
+            out.append(f"  - {e['id']} [{e['kind']}, {e['status']}]: {modality_words(e['modalities'])}")
     return _terminal(out)
 
 

@@ -86,7 +86,7 @@ def _report_rejected(errors) -> None:
 
 
 def run(args) -> int:
-    from .. import render
+    from .. import render, words
 
     from ..criteria.nearest import mark_near, parse_tolerance
 
@@ -151,7 +151,7 @@ def run(args) -> int:
     elif args.format == "csv":
         sys.stdout.write(render.answer_csv(answer))
     elif args.detail:
-        print(render.provenance_line(answer))
+        print(words.provenance_line(answer))
         print(render.answer_table(answer))
     else:
         print(render.answer_summary(answer, args.profile))

@@ -29,7 +29,6 @@ from .model import DEFAULT_CONTEXT, Model
 # the measured findings whose nearest changes an answer lists, in this order
 NUMERIC_FINDINGS = ("size_mm", "ki67_percent", "mitoses_per_2mm2")
 CATEGORICAL_FINDINGS = ("invasion_depth", "lymphovascular_invasion", "lymph_nodes")
-FINDINGS = NUMERIC_FINDINGS + CATEGORICAL_FINDINGS
 # the stated values that a varied finding re-derives
 _DERIVED_FROM = {"size_mm": ("t_stage",), "invasion_depth": ("t_stage",),
                  "ki67_percent": ("grade",), "mitoses_per_2mm2": ("grade",)}

@@ -95,7 +95,7 @@ def _recommendation(r: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
 
 
 def _follow_up_text(f: Any) -> str:
-    from ..render import follow_up_words
+    from ..words import follow_up_words
 
     if isinstance(f, list):
         return "; ".join(follow_up_words(x) if isinstance(x, dict) else str(x) for x in f)
@@ -202,7 +202,7 @@ def _split(answer: dict[str, Any], ctx: ReportContext) -> list[dict[str, Any]]:
 def _glance(g: dict[str, Any], ctx: ReportContext, seeds: dict[str, str]) -> dict[str, Any]:
     """A guideline in one line: its status, modalities, why (the criteria as written of what applies,
     what is missing, why silent), marks (MDT, reading-dependent, warned)."""
-    from ..render import guideline_reason
+    from ..words import guideline_reason
 
     return {"key": g["guideline"], "status": g["status"], "modalities": ctx.modality_words(g["modalities"]),
             "mdt": bool(g.get("mdt")), "reading_dependent": bool(g.get("reading_dependent")),
@@ -213,7 +213,7 @@ def _glance(g: dict[str, Any], ctx: ReportContext, seeds: dict[str, str]) -> dic
 
 def _follow_up(answer: dict[str, Any]) -> list[dict[str, Any]]:
     """The follow-up, each wording once with the guidelines that state it; 'not stated' last."""
-    from ..render import follow_up_words
+    from ..words import follow_up_words
 
     groups: dict[str, list[str]] = {}
     for g in answer["guidelines"]:
