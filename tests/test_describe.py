@@ -4,6 +4,7 @@ of the ontology, from queries/describe.rq with the node bound as an RDF term; un
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import rdflib
@@ -51,7 +52,10 @@ def test_a_recommendation_with_its_criteria_actions_source_and_references(engine
     assert [s.value_label for s in by_property(desc, "issuedBy")] == ["NCCN guidelines, 2025"]
     assert sorted(s.value for s in by_property(desc, "recommendsAction")) == [
         RNET + "EndoscopicResection", RNET + "TransanalExcision"]
-    (criterion,) = by_property(desc, "hasCriterion")
+    # the T1 criterion, and the heading 'All other tumor sizes' under the reading that it excludes < 1 cm
+    heading, criterion = sorted(by_property(desc, "hasCriterion"), key=lambda c: part_values(c, "asWritten"))
+    assert part_values(heading, "asWritten") == ["All other tumor sizes"]
+    assert part_values(heading, "holdsUnderReading") == [KG + "nccn-2025/reading-heading-excludes-lt1cm"]
     assert part_values(criterion, "asWritten") == ["T1 stage"]
     assert part_values(criterion, "onField") == [RNET + "field_t_stage"]
     assert part_values(criterion, "allowedValue") == [RNET + "T1"]
@@ -61,8 +65,12 @@ def test_a_recommendation_with_its_criteria_actions_source_and_references(engine
         "follow up Lesions follow up every 6-12 months"]
     assert part_values(source, "inDocument") == [KG + "source/wjgo-2026-114818"]
     assert part_values(source, "locator")[0].startswith("Table 1, National Cancer Comprehensive Cancer Network, 2025")
-    (follow_up,) = by_property(desc, "followUp")
-    assert "presumably those ≥ 1 cm" in part_values(follow_up, "vaguenessNote")[0]
+    # two follow-up plans by size: none below 1 cm, every 6-12 months from 1 cm (read so, and said so)
+    plans = {p.value: p for p in by_property(desc, "followUp")}
+    assert sorted(plans) == [KG + "nccn-2025/rec-t1-follow-up", KG + "nccn-2025/rec-t1-follow-up-lt1cm"]
+    assert part_values(plans[KG + "nccn-2025/rec-t1-follow-up-lt1cm"], "noFollowUp") == [True]
+    assert "it is read as the follow-up of lesions of 1 cm or more" in part_values(
+        plans[KG + "nccn-2025/rec-t1-follow-up"], "vaguenessNote")[0]
     # the derived recommendations that take their actions from this branch point to it
     assert sorted(r.subject for r in desc.referenced_by if r.property == RNET + "viaBranch") == [
         KG + "nccn-2025/rec-lt1cm-indeterminate-g2--via--rec-t1", KG + "nccn-2025/rec-lt1cm-positive-margin--via--rec-t1"]
@@ -150,7 +158,7 @@ def test_cli_table(capsys):
     out = capsys.readouterr().out
     assert out.startswith("nccn-2025/rec-t1  NCCN 2025: T1, resection (endoscopic or transanal)\n")
     assert "  has criterion" in out and "as written" in out and "T1 stage" in out
-    assert "recommends action                endoscopic resection  [rnet:EndoscopicResection]" in out
+    assert re.search(r"\n  recommends action +endoscopic resection  \[rnet:EndoscopicResection\]\n", out)
     assert "quote" in out and "Resection (endoscopic or transanal)" in out
     assert "referenced by" in out and "kg:nccn-2025/rec-lt1cm-positive-margin--via--rec-t1" in out
 
