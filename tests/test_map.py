@@ -152,9 +152,12 @@ def test_the_map_marks_reading_dependent_answers_and_names_the_conflicting_pairs
     assert "CNETS" in at[("g1-ki67-2.5", "15")]["reading_dependent"].split(";")
     assert {"resected-negative", "resected-indeterminate-g2", "resected-positive", "metastatic"} <= {
         r["risk_profile"] for r in rows}
+    # metastatic disease with the liver's involvement unknown: ASCO answers, NICE's liver criterion is open
+    # (possible), NCCN states an aim only; no pair, as an aim and a possible answer are in none
     meta = at[("metastatic", "15")]
-    assert (meta["ASCO-2023.modalities"], meta["NICE-2024.modalities"], meta["complementary"]) == (
-        "systemic_therapy", "liver_directed_therapy", "ASCO-2023|NICE-2024")
+    assert [(meta[f"{k}.status"], meta[f"{k}.modalities"]) for k in ("ASCO-2023", "NICE-2024", "NCCN-2025")] == [
+        ("covered", "systemic_therapy"), ("possible", "liver_directed_therapy"), ("aim_only", "")]
+    assert (meta["conflicts"], meta["partial"], meta["complementary"]) == ("", "", "")
 
 
 def test_cli_map_places_one_patient(tmp_path):
