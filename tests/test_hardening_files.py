@@ -410,6 +410,21 @@ def test_issue25_items12_13_5_check_reports_refused_extra_graphs(tmp_path):
 
 
 @pytest.mark.slow
+def test_issue25_item13_check_on_a_graph_that_adds_an_action_exits_1(tmp_path):
+    """`rnetkg check` as a user runs it, with an extra graph that adds an action to a shipped
+    recommendation: exit 1, the extra_graph error naming the statement, and the action nowhere."""
+    extra = write(tmp_path, "action.ttl", ADDS_AN_ACTION)
+    env = {**os.environ, paths.EXTRA_KG_ENV: str(extra)}
+    r = subprocess.run([sys.executable, "-m", "rnetkg", "check", "--format", "json"], capture_output=True,
+                       text=True, env=env, timeout=600)
+    assert r.returncode == 1, r.stderr
+    errors = [f for f in json.loads(r.stdout)["findings"] if f["severity"] == "error"]
+    assert [(f["kind"], f["subject"]) for f in errors] == [
+        ("extra_graph", "https://w3id.org/rnetkg/kg/nccn-2025/rec-t1")]
+    assert "never change or extend shipped ones" in errors[0]["message"] and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
 def test_issue25_item5_check_fetches_nothing_and_reports_the_import(capsys, tmp_path, monkeypatch):
     """`rnetkg check` with an extra graph that imports a remote ontology: no connection is attempted,
     the import is an extra_graph error, exit 1, no traceback."""

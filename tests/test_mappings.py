@@ -90,7 +90,9 @@ def _fhir_table() -> set[tuple[str, str, str]]:
     out |= {("rnet:field_size_mm",) + codes.TUMOUR_SIZE, ("rnet:field_size_mm",) + codes.TUMOUR_SIZE_LONGEST}
     out |= {(f"rnet:{grade}", system, code) for (system, code), grade in codes.GRADE_VALUES.items()}
     out |= {(f"rnet:margin_{value}", system, code) for (system, code), value in codes.MARGIN_VALUES.items()}
-    out |= {("rnet:LocalExcision", system, code) for system, code in codes.LOCAL_EXCISION_CODES}
+    # the project's own local-excision code system is not a standard one: only SNOMED CT's code is mapped
+    out |= {("rnet:LocalExcision", system, code) for system, code in codes.LOCAL_EXCISION_CODES
+            if system in FHIR_SYSTEM.values()}
     return out
 
 

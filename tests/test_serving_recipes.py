@@ -36,7 +36,9 @@ def run(script: str, env: dict[str, str], timeout: float = 300) -> subprocess.Co
 def embedded_compare():
     done = run(f"rnetkg compare {PROFILE}", {})
     assert done.returncode == 0, done.stderr
-    assert "Disagreements:" in done.stdout
+    # the summary view: the split, each guideline with why, and the way to every explanation
+    assert "6 of 8 guidelines answer; local excision" in done.stdout
+    assert "Every explanation, source and quote: rnetkg compare examples/profile-15mm-g1.json --detail" in done.stdout
     return done.stdout
 
 
