@@ -487,9 +487,12 @@ CASES = [
     case("StatementShape-source", "statement-no-source", 'ex:statement-no-source a rnet:Statement ; rdfs:label "s" .'),
     case("StatementShape-source-class", "statement-source-is-document",
          'ex:statement-source-is-document a rnet:Statement ; rdfs:label "s" ; rnet:source ex:doc .'),
-    case("StatementShape-holdsUnderReading", "statement-two-readings",
+    case("HoldsUnderReadingShape-one", "statement-two-readings",
          'ex:statement-two-readings a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; '
          'rnet:holdsUnderReading ex:reading-default , ex:reading-other .'),
+    case("HoldsUnderReadingShape-one", "criterion-two-readings",
+         'ex:criterion-two-readings a rnet:BooleanCondition ; rdfs:label "c" ; rnet:onField rnet:field_lymphovascular_invasion ; '
+         'rnet:requiredBoolean true ; rnet:asWritten "c" ; rnet:holdsUnderReading ex:reading-default , ex:reading-other .'),
     # reported-values.ttl
     case("ReportedValuesShape-measure", "measure-not-listed",
          'ex:measure-not-listed a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:measure "odds" .'),
