@@ -49,16 +49,26 @@ def tail(row: Sequence[str]) -> str:
 _SPECIAL_BYTES = np.array([ord(c) for c in ',"\r\n'], dtype=np.uint8)
 
 
-def quote_ids(ids: pa.Array) -> pa.Array:
-    """csv_field on every id (a large_string array without nulls): the ids that hold , " CR or LF
-    are found in the bytes of the array, and only those are rewritten."""
+def _id_bytes(ids: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """The offsets and the bytes of a large_string array without nulls, as numpy arrays (no copy); None
+    when it holds no byte."""
     if not len(ids):
-        return ids
+        return None
     offsets = np.frombuffer(ids.buffers()[1], dtype=np.int64)[ids.offset:ids.offset + len(ids) + 1]
     data = ids.buffers()[2]
     if data is None or offsets[-1] == offsets[0]:
+        return None
+    return offsets, np.frombuffer(data, dtype=np.uint8)
+
+
+def quote_ids(ids: pa.Array) -> pa.Array:
+    """csv_field on every id (a large_string array without nulls): the ids that hold , " CR or LF
+    are found in the bytes of the array, and only those are rewritten."""
+    found = _id_bytes(ids)
+    if found is None:
         return ids
-    text = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    offsets, data = found
+    text = data[offsets[0]:offsets[-1]]
     hit = np.isin(text, _SPECIAL_BYTES)
     if not hit.any():
         return ids
@@ -72,13 +82,10 @@ def quote_ids(ids: pa.Array) -> pa.Array:
 def guard_formula_ids(ids: pa.Array) -> pa.Array:
     """formula_safe on every id (a large_string array without nulls): the ids whose first byte is one
     of = + - @ tab CR are found in the bytes of the array, and only those are rewritten."""
-    if not len(ids):
+    found = _id_bytes(ids)
+    if found is None:
         return ids
-    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int64)[ids.offset:ids.offset + len(ids) + 1]
-    data = ids.buffers()[2]
-    if data is None or offsets[-1] == offsets[0]:
-        return ids
-    text = np.frombuffer(data, dtype=np.uint8)
+    offsets, text = found
     starts = offsets[:-1]
     nonempty = offsets[1:] > starts
     first = np.zeros(len(ids), dtype=np.uint8)
