@@ -41,12 +41,6 @@ class NotInstalled(Exception):
     """The engine is not installed on this machine (the message says what to install)."""
 
 
-# an engine's failure that is documented (docs/serving.md) and a strict xfail of tests/test_engines.py:
-# the text of its error, and what the row says instead of failing the benchmark
-KNOWN_GAPS = {"virtuoso": ("SQ156", "Virtuoso 7.2.5 cannot compile applicable-recommendations.rq (SQ156 "
-                                    "'Bad dfe in sqlo_place_exp'; docs/serving.md)")}
-
-
 @dataclass
 class EngineRun:
     """One engine's measurement: ``seconds`` (cohort_rows over every batch; None when it did not run),
@@ -144,13 +138,8 @@ def measure(name: str, profiles: Sequence[Profile], reference: list[list[str]] |
         run.note = f"not installed ({e})"
         return run
     except Exception as e:  # the engine's own failure, reported in the row
-        message = " ".join(str(e).split())
-        gap = KNOWN_GAPS.get(run.engine)
-        if gap and gap[0] in message:   # documented, and a strict xfail of tests/test_engines.py
-            run.note = f"KNOWN GAP: {gap[1]}"
-            return run
         run.same = False
-        run.note = f"FAILED: {type(e).__name__}: {message[:300]}"
+        run.note = f"FAILED: {type(e).__name__}: {' '.join(str(e).split())[:300]}"
         return run
     parts = [f"batches of {batch_size}", setup, f"criteria read {_s(criteria)}"]
     if inside is not None:

@@ -58,9 +58,6 @@ def test_oxigraph_recipe(tmp_path, embedded_compare):
             run('kill "$(cat "$DB/server.pid")"', env)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Virtuoso 7.2.5 cannot compile applicable-recommendations.rq's generated derivation block "
-    "(SQ156 'Bad dfe in sqlo_place_exp'): `rnetkg compare --endpoint` on Virtuoso fails (tests/test_engines.py)"))
 def test_virtuoso_recipe(tmp_path, embedded_compare):
     need(engines.have_virtuoso(), "Virtuoso (Debian virtuoso-opensource-7-bin)")
     env = {"DB": str(tmp_path), "PORT": str(engines.free_port()), "SQLPORT": str(engines.free_port())}

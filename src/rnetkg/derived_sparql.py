@@ -31,14 +31,17 @@ def _num(x: float) -> str:
     return f"{float(x)!r}"
 
 
-def _given(name: str) -> str:
-    return f"?given_{name}"
-
-
 # the example profile of the query file: 15 mm, Ki-67 1.5 %, submucosa, no LVI, N0, M0, not resected
 # (grade, T category and decision point left to the derivation)
 EXAMPLE = {"size_mm": 15.0, "ki67_percent": 1.5, "invasion_depth": "submucosa", "lymphovascular_invasion": False,
            "lymph_nodes": "N0", "distant_metastasis": False, "margin": "not_resected"}
+
+
+# what a derivation gives when it has nothing to derive from (a decision point, a grade or a T category):
+# an IRI no criterion tests, not an unbound variable (Virtuoso 7.2 cannot compile an unbound variable in
+# these IF chains, nor a FILTER on the decision point after them); a case whose decision point is this
+# IRI meets no condition, and a field whose value is this IRI is unknown
+NONE = "<https://w3id.org/rnetkg/none>"
 
 
 def block(indent: str = "") -> str:
@@ -50,7 +53,6 @@ def block(indent: str = "") -> str:
     size, ki67, mitoses = (_iri(f[n].field_iri) for n in ("size_mm", "ki67_percent", "mitoses_per_2mm2"))
     depth, grade, tstage = (_iri(f[n].field_iri) for n in ("invasion_depth", "grade", "t_stage"))
     margin, metastasis = _iri(f["margin"].field_iri), _iri(f["distant_metastasis"].field_iri)
-    names = fields.CRITERIA_FIELDS
     k_lo, k_hi = fields.KI67_GRADE_CUTS
     m_lo, m_hi = fields.MITOSES_GRADE_CUTS
     t_lo, t_hi = fields.T_SIZE_CUTS
@@ -62,7 +64,7 @@ def block(indent: str = "") -> str:
     for i, (d, _t) in reversed(list(enumerate(deeper, start=2))):
         depth_code = f"IF(?v = {_iri(f['invasion_depth'].iri(d))}, {i}, {depth_code})"
     depth_code = f"IF(?v IN ({', '.join(by_size)}), 1, {depth_code})"
-    t_of_code = "?none"
+    t_of_code = NONE
     for i, (_d, t) in reversed(list(enumerate(deeper, start=2))):
         t_of_code = f"IF(?depthCode = {i}, {t_iri[t]}, {t_of_code})"
     dps = [_iri(fields.DECISION_POINT_IRI[d]) for d in fields.DECISION_POINTS]
@@ -82,7 +84,6 @@ def block(indent: str = "") -> str:
         "  WHERE {",
         "    {",
         "      SELECT ?case",
-        *[f"             (MAX(IF(?f = {_iri(f[n].field_iri)}, 1, 0)) AS {_given(n)})" for n in names],
         f"             (MAX(IF(?f = {ki67}, IF(?v < {_num(k_lo)}, 1, IF(?v <= {_num(k_hi)}, 2, 3)),",
         f"                  IF(?f = {mitoses}, IF(?v < {_num(m_lo)}, 1, IF(?v <= {_num(m_hi)}, 2, 3)), 0))) AS ?gradeRank)",
         f"             (MAX(IF(?f = {depth}, {depth_code}, 0)) AS ?depthCode)",
@@ -100,27 +101,22 @@ def block(indent: str = "") -> str:
         "      GROUP BY ?case",
         "    }",
         "    BIND(IF(?dpCode > 0, " + "IF(?dpCode = 1, {0}, IF(?dpCode = 2, {1}, {2}))".format(*dps) + ",",
-        f"         IF(?metastatic = 1, {metastatic}, IF(?marginCode = 1, {initial}, IF(?marginCode = 2, {after}, ?none)))) AS ?dp)",
-        "    FILTER(BOUND(?dp))",
-        f"    BIND(IF(?gradeRank = 1, {grades[0]}, IF(?gradeRank = 2, {grades[1]}, IF(?gradeRank = 3, {grades[2]}, ?none))) AS ?derivedGrade)",
-        f"    BIND(IF(?depthCode = 1, IF(?sizeCode = 2, {t_iri['T2']}, IF(?sizeCode = 1, {t_iri['T1']}, ?none)),",
+        f"         IF(?metastatic = 1, {metastatic}, IF(?marginCode = 1, {initial}, IF(?marginCode = 2, {after}, {NONE})))) AS ?dp)",
+        f"    BIND(IF(?gradeRank = 1, {grades[0]}, IF(?gradeRank = 2, {grades[1]}, IF(?gradeRank = 3, {grades[2]}, {NONE}))) AS ?derivedGrade)",
+        f"    BIND(IF(?depthCode = 1, IF(?sizeCode = 2, {t_iri['T2']}, IF(?sizeCode = 1, {t_iri['T1']}, {NONE})),",
         f"         {t_of_code}) AS ?derivedT)",
-        "    {",
+        "    # every profile field of the case: its given value, else derived, else unknown",
+        "    ?field a rnet:ProfileField .",
+        "    OPTIONAL {",
         "      VALUES (?case ?field ?given) {",
         "        # <profiles>",
         *["        " + r for r in example],
         "        # </profiles>",
         "      }",
-        "    } UNION {",
-        "      VALUES ?field { " + " ".join(_iri(f[n].field_iri) for n in names) + " }",
         "    }",
-        "    BIND(" + "".join(f"IF(?field = {_iri(f[n].field_iri)}, {_given(n)}, " for n in names)
-        + "0" + ")" * len(names) + " AS ?givenHere)",
-        "    # a field given for the case: its given row only; else one row, derived or unknown",
-        "    FILTER(BOUND(?given) || ?givenHere = 0)",
-        f"    BIND(COALESCE(?given, IF(?field = {grade}, ?derivedGrade, IF(?field = {tstage}, ?derivedT, ?none))) AS ?derivedValue)",
-        "    BIND(BOUND(?derivedValue) AS ?known)",
-        "    BIND(COALESCE(?derivedValue, \"\") AS ?value)",
+        f"    BIND(COALESCE(?given, IF(?field = {grade}, ?derivedGrade, IF(?field = {tstage}, ?derivedT, {NONE}))) AS ?derivedValue)",
+        f"    BIND(?derivedValue != {NONE} AS ?known)",
+        "    BIND(IF(?known, ?derivedValue, \"\") AS ?value)",
         "  }",
         "}",
         "# </derived>",
