@@ -255,6 +255,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     read = summary["read"]
     classes = summary.get("classes")
     shared = f", {classes:,} classes of profiles evaluated" if classes is not None else ""
+    if summary.get("queried") is not None:
+        shared += f" (the queries on {summary['queried']:,} of them: the others share their statements' statuses)"
     lines = [f"cohort {printable(summary['input'])}: {read:,} profile{'' if read == 1 else 's'} read, "
              f"{summary['written']:,} written to {printable(summary['output'])}, {summary['rejected']:,} rejected "
              f"({summary['engine']} engine"

@@ -34,7 +34,7 @@ from ..arrow import from_numpy
 from ..criteria.load import model_for
 from ..vocab import PAIR_COLUMNS, PAIR_KINDS, STATUSES
 from ..criteria.vectorised import (Columns, class_codes, combination_answer, evaluate_readings, factorize_rows, set_width,
-                                   profile_classes)
+                                   profile_classes, statement_keys)
 from ..errors import CohortError
 from ..outputs import check_output
 from .ahead import ahead
@@ -115,6 +115,8 @@ class _Answers:
         self._tail_of_known = np.zeros(0, dtype=np.int64)
         self._bucket: dict[int, int] = {}           # bucket -> the first known representative in it
         self._more: dict[int, list[int]] = {}       # bucket -> the others
+        self._of_statements: dict[bytes, int] = {}  # SPARQL path: statement_keys -> tail
+        self.queried = 0                            # SPARQL path: profiles the queries were run on
 
     @property
     def evaluated(self) -> int:
@@ -145,9 +147,26 @@ class _Answers:
         return tail_of[answer_of]
 
     def _evaluate_sparql(self, cols: Columns) -> np.ndarray:
-        """guideline-status and disagreements (compare.class_rows) on one profile of each new class,
-        at most batch_size profiles per query; on the embedded store a query per core at a time (Oxigraph
-        lets go of the interpreter lock while it evaluates)."""
+        """The profile queries (compare.class_rows) on one profile of each new class. Classes whose
+        statements all have the same status (statement_keys: the rows guideline-status.rq takes) share
+        the queries' answer, so the queries run once per such key not met before, at most batch_size
+        profiles per query; on the embedded store a query per core at a time (Oxigraph lets go of the
+        interpreter lock while it evaluates)."""
+        keys = statement_keys(self.model, cols)
+        fresh: dict[bytes, int] = {}
+        for i, key in enumerate(keys):
+            if key not in self._of_statements and key not in fresh:
+                fresh[key] = i
+        if fresh:
+            rows = np.fromiter(fresh.values(), dtype=np.int64, count=len(fresh))
+            for key, tail in zip(fresh, self._query(cols.take(rows)).tolist()):
+                self._of_statements[key] = tail
+        self.queried += len(fresh)
+        return np.fromiter(map(self._of_statements.__getitem__, keys), dtype=np.int64, count=len(keys))
+
+    def _query(self, cols: Columns) -> np.ndarray:
+        """The profile queries on these profiles, at most batch_size per query: the index into ``tails``
+        of each one's row."""
         from ..compare import class_rows
         from ..engine import StoreEngine
 
@@ -301,7 +320,7 @@ def _run_blocks(inp: Path, out: Path, engine, progress: Progress, sparql: bool =
     errors.sort(key=lambda e: e[0])
     return {"read": totals["read"], "written": totals["written"], "errors": errors, "notes": notes,
             "rows": answers.tails.rows,
-            "classes": answers.evaluated,
+            "classes": answers.evaluated, "queried": answers.queried if sparql else None,
             "counts": np.pad(counts, (0, len(answers.tails.rows) - len(counts))), "keys": keys}
 
 
@@ -334,6 +353,7 @@ def run_cohort(inp: Path, out: Path, engine=None, *, engine_name: str = "fast", 
         "input": str(inp), "output": str(out),
         "engine": engine_name if not url else f"{engine_name} on {url}",
         "read": result["read"], "written": result["written"], "rejected": len(result["errors"]),
-        "errors": result["errors"], "notes": result["notes"], "guidelines": list(result["keys"]), "classes": result["classes"], **counted,
+        "errors": result["errors"], "notes": result["notes"], "guidelines": list(result["keys"]), "classes": result["classes"],
+        **({"queried": result["queried"]} if result["queried"] is not None else {}), **counted,
         "seconds": time.perf_counter() - started,
     }

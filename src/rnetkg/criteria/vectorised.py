@@ -164,6 +164,50 @@ def profile_classes(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray
     return inverse, first_rows(inverse)
 
 
+def _statement_status(s, atom, n: int, cache: dict) -> np.ndarray:
+    """A statement's status (1 applies, 0 possible, -1 does not apply) for every profile, its atoms'
+    statuses from ``atom``; kept in ``cache`` by the statement's identity (a statement that is the same
+    object in two reading contexts has the same criteria)."""
+    key = id(s)
+    if key not in cache:
+        status = np.ones(n, dtype=np.int8)
+        for c in s.criteria:
+            flip = np.int8(-1 if c.negated else 1)
+            crit = atom(c.atoms[0]) * flip
+            for a in c.atoms[1:]:
+                crit = np.maximum(crit, atom(a) * flip)
+            np.minimum(status, crit * np.int8(c.sign), out=status)
+        cache[key] = (s, status)   # the statement is kept alive with its id
+    return cache[key][1]
+
+
+def statement_keys(model: Model, cols: Columns) -> list[bytes]:
+    """Per profile, its decision point and the status there of every statement in every reading
+    context (3 where the statement is not read at that decision point): the rows that
+    queries/applicable-recommendations.rq gives guideline-status.rq, so that two profiles with the same
+    key get the same guideline statuses, reading dependence and disagreements."""
+    n = len(cols)
+    cache: dict = {}
+
+    def atom(a) -> np.ndarray:
+        if a.iri not in cache:
+            cache[a.iri] = atom_status(a, cols)
+        return cache[a.iri]
+    dp = cols.decision_point.astype(np.int8)
+    columns, seen = [dp], set()
+    dp_codes = {d: i for i, d in enumerate(DECISION_POINTS)}
+    for context in model.contexts:
+        for s in model.statements_in(context).values():
+            if id(s) in seen or not s.criteria:
+                continue
+            seen.add(id(s))
+            codes = [dp_codes[d] for d in s.decision_points if d in dp_codes]
+            at_dp = np.isin(dp, codes)
+            columns.append(np.where(at_dp, _statement_status(s, atom, n, cache) + 1, 3).astype(np.int8))
+    table = np.ascontiguousarray(np.stack(columns, axis=1))
+    return [row.tobytes() for row in table]
+
+
 def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT, *, only: set[str] | None = None,
              cache: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Guideline status and modality set of every profile for every key of model.guideline_keys, in a
@@ -184,17 +228,7 @@ def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT, *, onl
         return cache[a.iri]
 
     def statement(s) -> np.ndarray:
-        key = id(s)   # a statement that is the same object in two contexts has the same criteria
-        if key not in cache:
-            status = np.ones(n, dtype=np.int8)
-            for c in s.criteria:
-                flip = np.int8(-1 if c.negated else 1)
-                crit = atom(c.atoms[0]) * flip
-                for a in c.atoms[1:]:
-                    crit = np.maximum(crit, atom(a) * flip)
-                np.minimum(status, crit * np.int8(c.sign), out=status)
-            cache[key] = (s, status)   # the statement is kept alive with its id
-        return cache[key][1]
+        return _statement_status(s, atom, n, cache)
 
     bit = {m: 1 << i for i, m in enumerate(model.modality_keys)}
     gi = {k: i for i, k in enumerate(model.guideline_keys)}
