@@ -25,12 +25,18 @@ class Engine:
     def _cache(self) -> dict[str, Any]:
         return self.__dict__.setdefault("_rnetkg_cache", {})
 
-    def cached(self, key: str, build: Callable[["Engine"], Any]) -> Any:
-        """``build(self)`` once per engine (once per process for the shipped graph's store)."""
+    def cached(self, key: str, build: Callable[["Engine"], Any], *, keep: bool = False) -> Any:
+        """``build(self)`` once per engine (once per process for the shipped graph's store). With
+        ``keep``, a value of plain JSON data (lists, dicts, text, numbers) read from the shipped graph's
+        store is also kept in the cache folder for the next process (rnetkg.cache, named by the graph's
+        hash)."""
         cache = self._cache()
         if key not in cache:
-            cache[key] = build(self)
+            cache[key] = self._kept(key, build) if keep else build(self)
         return cache[key]
+
+    def _kept(self, key: str, build: Callable[["Engine"], Any]) -> Any:
+        return build(self)
 
 
 class StoreEngine(Engine):
@@ -48,6 +54,27 @@ class StoreEngine(Engine):
         from . import graph
 
         return _SHARED_STORE_CACHE if self.store is graph.shared_store() else super()._cache()
+
+    def _kept(self, key, build):
+        import json
+
+        from . import cache, graph
+
+        if self.store is not graph.shared_store():
+            return build(self)
+        path = cache.file(key, ".json", graph.current_graph_hash())
+        data = cache.read(path)
+        if data is not None:
+            try:
+                return json.loads(data)
+            except ValueError:
+                pass
+        value = build(self)
+        try:
+            cache.write(path, json.dumps(value, separators=(",", ":")))
+        except (TypeError, ValueError):
+            pass
+        return value
 
 
 class RdflibEngine(Engine):

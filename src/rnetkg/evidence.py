@@ -37,7 +37,7 @@ def evidence_rows(model: Model) -> list[dict[str, Any]]:
     engine = _engine(model)
     if engine is None:
         return []
-    return engine.cached("evidence-rows", lambda e: e.select(queries.get("evidence").text))
+    return engine.cached("evidence-rows", lambda e: e.select(queries.get("evidence").text), keep=True)
 
 
 # the shapes' arithmetic constraint, which `rnetkg check` reports as statistic_mismatch (check/shacl.py)
@@ -88,7 +88,7 @@ def source_slips(model: Model) -> dict[str, list[dict[str, str]]]:
                        f"is written {_num(r['percentage'])} % (rounding allows ± {_num(r['tolerance'])}).")
                 out.setdefault(subject, []).append({"kind": "statistic_mismatch", "message": msg})
         return out
-    return engine.cached("source-slips", build)
+    return engine.cached("source-slips", build, keep=True)
 
 
 def _num(v: Any) -> str:

@@ -193,10 +193,27 @@ def current_graph_hash() -> str | None:
         key = tuple((str(f), st.st_size, st.st_mtime_ns) for f in files for st in (f.stat(),))
         if key not in _HASHES:
             _HASHES.clear()
-            _HASHES[key] = graph_hash(paths.extra_kg_files())
+            _HASHES[key] = _kept_hash(key)
         return _HASHES[key]
     except (OSError, ValueError):
         return None
+
+
+def _kept_hash(key: tuple) -> str:
+    """graph_hash of the files that ``key`` names (path, size, modification time), kept in the cache
+    folder by a digest of the key: a later process reads it instead of reading every file again."""
+    import hashlib
+
+    from . import cache
+
+    base = cache.folder()
+    path = base / f"graph-hash-{hashlib.sha256(repr(key).encode('utf-8')).hexdigest()[:16]}.txt" if base else None
+    kept = cache.read(path)
+    if kept is not None and len(kept) == 64 and all(c in b"0123456789abcdef" for c in kept):
+        return kept.decode("ascii")
+    value = graph_hash(paths.extra_kg_files())
+    cache.write(path, value)
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -211,7 +228,9 @@ def shared_store() -> ox.Store:
     if data is not None:
         try:
             store = ox.Store()
-            store.load(data, format=ox.RdfFormat.N_QUADS)
+            # rnetkg's own serialisation of a graph it checked: read without checking every IRI again
+            # (a third of the time)
+            store.load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
             return store
         except (SyntaxError, ValueError, OSError):
             pass

@@ -9,7 +9,7 @@ docs/data-model.md (between its `<!-- generated: NAME -->` and `<!-- /generated:
 from the graph. Both outputs depend only on their inputs: no date, no path, no random order, so the
 committed copies can be tested up to date.
 
-`release` writes, for version V of pyproject.toml (which must equal the ontology's owl:versionInfo
+`release` writes, for version V of rnetkg (rnetkg.__version__, which pyproject.toml reads; it must equal the ontology's owl:versionInfo
 and the last segment of its owl:versionIRI):
 
     rnet-V.owl        the ontology alone as RDF/XML (opens in Protégé)
@@ -44,13 +44,7 @@ class ReleaseError(RuntimeError):
 # ---------------------------------------------------------------- version
 
 def project_version() -> str:
-    """The version of pyproject.toml in a checkout, else the installed package's version."""
-    root = paths.checkout_root()
-    if root is not None:
-        import tomllib
-
-        with (root / "pyproject.toml").open("rb") as f:
-            return tomllib.load(f)["project"]["version"]
+    """rnetkg's version (rnetkg.__version__, which pyproject.toml reads)."""
     from . import __version__
 
     return __version__
@@ -70,12 +64,12 @@ def ontology_version(store=None) -> tuple[str | None, str | None]:
 
 
 def checked_version() -> str:
-    """The one version, after checking that pyproject.toml and the ontology header agree."""
+    """The one version, after checking that rnetkg.__version__ and the ontology header agree."""
     version = project_version()
     info, viri = ontology_version()
     expected_iri = f"{ONTOLOGY_IRI}/{version}"
     if info != version or viri != expected_iri:
-        raise ReleaseError(f"release: version mismatch: pyproject.toml says {version}, ontology/rnet.ttl has "
+        raise ReleaseError(f"release: version mismatch: rnetkg (src/rnetkg/__init__.py) says {version}, ontology/rnet.ttl has "
                            f"owl:versionInfo {info!r} and owl:versionIRI {viri!r} (expected {expected_iri})")
     return version
 
@@ -231,7 +225,7 @@ def licence_notice(store, version: str) -> str:
         raise ReleaseError(f"release: the instance data has no dataset header <{DATASET_IRI}> (kg/dataset.ttl)")
     data_version = _one(store, dataset, DCAT + "version", "the dataset header")
     if data_version != version:
-        raise ReleaseError(f"release: kg/dataset.ttl says dcat:version {data_version!r}, pyproject.toml {version}")
+        raise ReleaseError(f"release: kg/dataset.ttl says dcat:version {data_version!r}, rnetkg {version}")
     lines = [f"# Licences of rnetkg {version}", "",
              f"- `rnet-{version}.owl` (the ontology): {_one(store, onto, DCTERMS + 'license', 'the ontology header')}",
              f"- `rnetkg-{version}.ttl`, `rnetkg-{version}.jsonld` (the whole graph, with the instance data): "

@@ -28,16 +28,24 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import check, cohort, compare, describe, feedback, fhir, map, query, serve
+# each command and the module of rnetkg.cli that registers it, in the order of `rnetkg --help`
+COMMANDS = {"compare": "compare", "query": "query", "queries": "query", "describe": "describe", "cohort": "cohort",
+            "check": "check", "serve": "serve", "feedback": "feedback", "map": "map", "fhir": "fhir"}
 
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; with ``command``, of that one only (a command's run imports only
+    what it needs, and building the others' parsers would cost its start-up more than a tenth)."""
+    import importlib
+
+    names = dict.fromkeys(COMMANDS.values()) if command not in COMMANDS else [COMMANDS[command]]
     p = Parser(prog="rnetkg", description="Which rNET guidelines disagree for a case profile: a knowledge "
                "graph of ENETS, NCCN, PNNT, JNETS, CNETS, CSCO, ASCO and NICE recommendations.",
                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action=_Version, help="show the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module in (compare, query, describe, cohort, check, serve, feedback, map, fhir):
-        module.register(sub)
+    for name in names:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return p
 
 
@@ -54,7 +62,8 @@ def _innermost(parser: argparse.ArgumentParser, args) -> tuple[argparse.Argument
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
