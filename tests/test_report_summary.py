@@ -285,8 +285,9 @@ def test_issue23_model_kept_as_json_is_the_same_model(model):
 
 
 def test_issue23_cold_compare_with_the_cache_gives_the_same_answer(tmp_path):
-    """A cold `rnetkg compare` that fills the cache (store, model, relations) and one that reads it
-    print the same JSON; the cache files are named by the graph's hash."""
+    """A cold `rnetkg compare` that fills the cache (store, model, relations, evidence rows, source
+    slips, and the graph's hash by its files' names, sizes and times) and one that reads it print the
+    same JSON; the cache files are named by the graph's hash, and the second run adds none."""
     import sys
 
     from rnetkg.graph import current_graph_hash
@@ -299,7 +300,12 @@ def test_issue23_cold_compare_with_the_cache_gives_the_same_answer(tmp_path):
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     names = sorted(p.name for p in (tmp_path / "xdg" / "rnetkg").iterdir())
     digest = current_graph_hash()[:16]
-    assert [n.split("-")[0] for n in names] == ["model", "relations", "store"]
-    assert all(digest in n for n in names)
+    from rnetkg import __version__
+
+    kinds = [n.split(f"-{__version__}-")[0] if f"-{__version__}-" in n else n.rsplit("-", 1)[0] for n in names]
+    assert kinds == ["evidence-rows", "graph-hash", "model", "relations", "source-slips", "store"]
+    assert all(digest in n for n in names if not n.startswith("graph-hash-"))
+    assert next((tmp_path / "xdg" / "rnetkg").glob("graph-hash-*")).read_text() == current_graph_hash()
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     assert json.loads(second) == json.loads(first)
+    assert sorted(p.name for p in (tmp_path / "xdg" / "rnetkg").iterdir()) == names

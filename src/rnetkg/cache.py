@@ -104,26 +104,29 @@ def to_json(value) -> str:
 
 
 def from_json(text: str | bytes, module):
-    """The value of to_json, rebuilding only dataclasses defined in ``module``."""
+    """The value of to_json, rebuilding only dataclasses defined in ``module``. Each JSON object is
+    rebuilt as the decoder reads it (object_hook, innermost first): a class, a tuple, a set or a dict
+    by its marker; an object without one is a class's field map, read by the object around it."""
     import dataclasses
     import json
 
-    def dec(x):
-        if isinstance(x, list):
-            return [dec(v) for v in x]
-        if isinstance(x, dict):
-            if "@" in x:
+    classes: dict[str, type] = {}
+
+    def rebuild(x: dict):
+        if "@" in x:
+            cls = classes.get(x["@"])
+            if cls is None:
                 cls = getattr(module, x["@"], None)
                 if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__):
                     raise ValueError(f"unexpected class {x['@']!r} in a cache file")
-                return cls(**{k: dec(v) for k, v in x["f"].items()})
-            if "@s" in x:
-                return frozenset(dec(v) for v in x["@s"])
-            if "@t" in x:
-                return tuple(dec(v) for v in x["@t"])
-            if "@d" in x:
-                return {dec(k): dec(v) for k, v in x["@d"]}
-            raise ValueError("unexpected object in a cache file")
+                classes[x["@"]] = cls
+            return cls(**x["f"])
+        if "@t" in x:
+            return tuple(x["@t"])
+        if "@s" in x:
+            return frozenset(x["@s"])
+        if "@d" in x:
+            return dict(x["@d"])
         return x
 
-    return dec(json.loads(text))
+    return json.loads(text, object_hook=rebuild)

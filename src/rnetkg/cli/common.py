@@ -96,9 +96,10 @@ def read_input(path: str, what: str, limit: int | None = None) -> tuple[bytes, s
 
 def engine_from(args):
     """The engine the options name: an endpoint, or the embedded store."""
-    from ..endpoint import EndpointEngine
+    if getattr(args, "endpoint", None):
+        from ..endpoint import EndpointEngine   # the HTTP client only when asked for
+
+        return EndpointEngine(args.endpoint, timeout=args.timeout)
     from ..engine import StoreEngine
 
-    if getattr(args, "endpoint", None):
-        return EndpointEngine(args.endpoint, timeout=args.timeout)
     return StoreEngine()
