@@ -102,6 +102,10 @@ def test_issue21_the_wheel_builds_without_a_warning_and_holds_only_the_package(w
                        for p in (ROOT / folder).rglob("*") if p.suffix in (".ttl", ".rq", ".md")}
     metadata = zipfile.ZipFile(built).read("rnetkg-0.1.0.dist-info/METADATA").decode()
     assert "\nLicense-Expression: MIT AND CC-BY-4.0\n" in metadata
+    # the version has one place, rnetkg.__version__, which pyproject.toml reads
+    from rnetkg import __version__
+
+    assert f"\nVersion: {__version__}\n" in metadata and __version__ == "0.1.0"
 
 
 @pytest.mark.slow
