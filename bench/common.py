@@ -84,16 +84,19 @@ def time_command(args: list[str], repeats: int) -> tuple[float, int, list[float]
 def cold_ratio(args: list[str], repeats: int = 5) -> tuple[float, float, float]:
     """(median seconds of a cold `rnetkg ARGS`, median seconds of a bare `python -c pass`, their ratio):
     both measured in this one run, interleaved, with the same interpreter and environment, after one
-    unmeasured run of each (the relation cache of explain.py and the OS file cache filled, as on any
-    machine after the first use)."""
+    unmeasured run of each (rnetkg's cache folder, the modules' bytecode and the OS file cache filled,
+    as on any machine after the first use: PYTHONDONTWRITEBYTECODE is left out of the children's
+    environment, or every run would compile every module again)."""
+    env = child_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     bare = [sys.executable, "-c", "pass"]
     for cmd in (bare, cli_command() + args):
-        subprocess.run(cmd, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     cold, empty = [], []
     for _ in range(repeats):
         for cmd, times in ((bare, empty), (cli_command() + args, cold)):
             t = time.perf_counter()
-            subprocess.run(cmd, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             times.append(time.perf_counter() - t)
     c, e = statistics.median(cold), statistics.median(empty)
     return c, e, c / e
