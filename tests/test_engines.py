@@ -315,8 +315,8 @@ def owl_profile_check(workdir):
     need(engines.have_owlapi(), "the OWL API (Debian libowlapi-java) with javac")
     classpath = engines.compile_java("OwlProfileCheck", engines.owlapi_classpath(), workdir)
 
-    def run(path: Path):
-        return subprocess.run(["java", "-cp", classpath, "OwlProfileCheck", str(path)],
+    def run(path: Path, profile: str = "DL"):
+        return subprocess.run(["java", "-cp", classpath, "OwlProfileCheck", profile, str(path)],
                               capture_output=True, text=True, timeout=300)
     return run
 
@@ -327,6 +327,29 @@ def test_ontology_is_in_owl2_dl_by_the_owl_api(owl_profile_check):
     assert done.stdout.strip().endswith("violations: 0")
     axioms = int(done.stdout.split("axioms: ", 1)[1].split()[0])
     assert axioms > 500
+
+
+def test_ontology_is_in_owl2_rl_by_the_owl_api(owl_profile_check):
+    """OWL 2 RL too: no explicit subclass of owl:Thing, each closed list an enumeration declared a
+    subclass (an equivalence with owl:oneOf is outside RL)."""
+    done = owl_profile_check(paths.ontology_file(), "RL")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.strip().endswith("violations: 0")
+
+
+def test_owl_api_reports_a_construct_outside_rl(owl_profile_check, tmp_path):
+    """The RL check finds what the ontology no longer has: a closed list as an equivalence."""
+    outside = tmp_path / "not-owl2-rl.ttl"
+    outside.write_text("""@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix ex: <https://example.org/> .
+<https://example.org/o> a owl:Ontology .
+ex:Grade a owl:Class ; owl:equivalentClass [ a owl:Class ; owl:oneOf ( ex:G1 ex:G2 ) ] .
+ex:G1 a owl:NamedIndividual . ex:G2 a owl:NamedIndividual .
+""", encoding="utf-8")
+    done = owl_profile_check(outside, "RL")
+    assert done.returncode == 1
+    assert "UseOfNonEquivalentClassExpression" in done.stdout
+    assert owl_profile_check(outside, "DL").returncode == 0
 
 
 def test_owl_api_reports_a_construct_outside_dl(owl_profile_check):

@@ -135,6 +135,13 @@ def test_procedure_in_two_disjoint_categories_is_inconsistent():
 
 
 @pytest.mark.slow
+def test_a_node_typed_study_and_statement_is_inconsistent():
+    """The kinds of thing the graph holds are disjoint (a study is not a statement)."""
+    result = owl.reason([paths.ontology_file(), FIXTURES / "study-as-statement.ttl"], reasoner_name="hermit")
+    assert not result.consistent
+
+
+@pytest.mark.slow
 def test_procedure_in_two_disjoint_categories_is_unsatisfiable_without_individuals(tmp_path):
     text = (FIXTURES / "procedure-in-two-categories.ttl").read_text()
     only_class = tmp_path / "class-only.ttl"

@@ -84,7 +84,7 @@ def test_the_generated_lists_of_the_data_model_guide_are_up_to_date():
     store = graph.shared_store()
     for cls in ("ProfileField", "DecisionPoint", "ManagementModality", "MarginStatus", "NodalStatus", "Grade"):
         members = {r["m"] for r in _rows(store, f"""
-            SELECT ?m WHERE {{ <{RNET}{cls}> <http://www.w3.org/2002/07/owl#equivalentClass>/<http://www.w3.org/2002/07/owl#oneOf>/
+            SELECT ?m WHERE {{ <{RNET}{cls}> ^<http://www.w3.org/2000/01/rdf-schema#subClassOf>/<http://www.w3.org/2002/07/owl#oneOf>/
                                <http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>*/<http://www.w3.org/1999/02/22-rdf-syntax-ns#first> ?m }}""")}
         assert members, cls
         for m in members:
