@@ -337,6 +337,20 @@ def test_ontology_is_in_owl2_rl_by_the_owl_api(owl_profile_check):
     assert done.stdout.strip().endswith("violations: 0")
 
 
+@pytest.mark.parametrize("profile", ["DL", "RL"])
+def test_whole_graph_is_in_the_owl2_profile(owl_profile_check, tmp_path, profile):
+    """The ontology with every kg/ file (one document, as `make release` publishes the sources)."""
+    whole = rdflib.Graph()
+    for f in graph.source_files():
+        whole.parse(f, format="turtle")
+    path = tmp_path / "whole.ttl"
+    whole.serialize(path, format="turtle")
+    done = owl_profile_check(path, profile)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert int(done.stdout.split("axioms: ", 1)[1].split()[0]) > 6000
+    assert done.stdout.strip().endswith("violations: 0")
+
+
 def test_owl_api_reports_a_construct_outside_rl(owl_profile_check, tmp_path):
     """The RL check finds what the ontology no longer has: a closed list as an equivalence."""
     outside = tmp_path / "not-owl2-rl.ttl"

@@ -41,6 +41,18 @@ def test_issue27_no_indefinite_article_before_a_vowel_in_definitions():
     assert bad == []
 
 
+def test_issue27_definitions_define_the_domain_not_the_software():
+    """A definition says what a term means; how rnetkg reads or writes it (JSON, SPARQL, the query files,
+    the command line, DESIGN.md) is a skos:editorialNote beside it."""
+    g = _tbox()
+    software = re.compile(r"JSON|SPARQL|\.rq\b|queries/|DESIGN\.md|command.line|query text|rnetkg", re.I)
+    assert [(str(s), str(o)) for s, o in g.subject_objects(SKOS.definition) if software.search(str(o))] == []
+    notes = {str(s): str(o) for s, o in g.subject_objects(SKOS.editorialNote)}
+    assert notes[RNET + "modality_surveillance"] == "One of the closed list of modalities of the answers (DESIGN.md)."
+    assert "queries/materialise-criteria.rq" in notes[RNET + "FlatCondition"]
+    assert (SKOS.editorialNote, RDF.type, rdflib.OWL.AnnotationProperty) in g
+
+
 def test_issue27_one_prefix_per_namespace_in_every_turtle_file():
     namespace_of: dict[str, set[str]] = {}
     prefix_of: dict[str, set[str]] = {}
@@ -56,3 +68,13 @@ def test_issue27_guideline_files_use_their_own_prefix():
     for key in ("asco-2023", "nice-2024"):
         text = (ROOT / "kg" / "guidelines" / f"{key}.ttl").read_text(encoding="utf-8")
         assert f"@prefix {key.split('-')[0]}: <https://w3id.org/rnetkg/kg/{key}/> ." in text
+
+
+def test_issue27_source_is_a_kind_of_prov_derivation():
+    """rnet:source is an object sub-property of prov:wasDerivedFrom, which the ontology declares as PROV-O
+    does (an object property, not an annotation property)."""
+    g = _tbox()
+    prov = rdflib.Namespace("http://www.w3.org/ns/prov#")
+    assert (R.source, RDFS.subPropertyOf, prov.wasDerivedFrom) in g
+    for p in (prov.wasDerivedFrom, prov.wasAttributedTo):
+        assert set(g.objects(p, RDF.type)) == {rdflib.OWL.ObjectProperty}
