@@ -134,6 +134,9 @@ m:guideline-copy a rnet:GuidelineDocument ;
     rnet:publicationYear 2023 ;
     rnet:bibliographicReference "copy" .
 
+# a study's country as a name where its ISO 3166-1 code belongs
+<https://w3id.org/rnetkg/kg/study/hyun-2015> rnet:countryCode "Korea" .
+
 # a follow-up plan whose minimum interval exceeds its maximum
 m:follow-up a rnet:FollowUpPlan ;
     rdfs:label "backwards" ;
@@ -156,6 +159,9 @@ def test_issue27_mutations_of_the_shipped_graph_give_exactly_their_violations(tm
          f"The guideline key 'ENETS-2023' is also the key of {kg}guideline/enets-2023: keys are unique."),
         ("shacl", "error", kg + "guideline/enets-2023",
          f"The guideline key 'ENETS-2023' is also the key of {kg}mutation/guideline-copy: keys are unique."),
+        ("shacl", "error", kg + "study/hyun-2015",
+         "A study that names its country (rnet:country) gives its ISO 3166-1 alpha-2 code too (rnet:countryCode, two "
+         "capital letters: 'KR', 'JP'). Value: \"Korea\"."),
         ("shacl", "error", kg + "mutation/follow-up",
          "The shortest follow-up interval (rnet:followUpIntervalMinMonths) is longer than the longest "
          "(rnet:followUpIntervalMaxMonths). Value: \"12.0\"^^xsd:decimal."),
