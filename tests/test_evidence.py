@@ -109,7 +109,8 @@ def test_issue24_ki67_studies_beside_pnnt_cut_point(answer_15mm):
     d = _pair(answer_15mm, "JNETS-2019", "PNNT-2022")
     e = next(e for e in d["evidence"] if e["id"] == "study/sugimoto-2016/multivariate-or-ki67")
     assert e["field"] == "ki67_percent" and e["factor"] == "Ki-67 index"
-    assert e["estimate"] == {"measure": "OR", "value": 88, "ci_low": None, "ci_high": None, "p": "0.012"}
+    assert e["estimate"] == {"measure": "OR", "value": 88, "ci_low": None, "ci_high": None, "ci_level": None,
+                             "p": "0.012"}
     assert e["cut_point"] == {"study": "> 3.0%", "guideline": ["PNNT-2022: a proliferation index above 2%"]}
     assert e["study"]["cohort_size"] == 55 and e["profile_in_population"] is None
     assert e["source"]["document"] == "source/wjgo-2026-114818"

@@ -165,5 +165,5 @@ PINNED_CLASSES = 98
 # rnet:recordedInField, the three new profile fields' properties, procedureClass, anyOf, followUpWhen,
 # firstYearOnly, followUpRemainsUnder, derivedFrom, treatmentTarget, isReplacedBy; issue 21: the flattened
 # criteria's ten; issue 23: inStrategy, interventionLevel, groupingSource; issue 22: allExaminations,
-# decisionBasedOn; issue 27: countryCode (ISO 3166-1)
-PINNED_PROPERTIES = 140
+# decisionBasedOn; issue 27: countryCode (ISO 3166-1), confidenceLevel
+PINNED_PROPERTIES = 141

@@ -161,7 +161,7 @@ def test_issue23_nearest_changes_and_evidence_shown_when_present(model, ctx):
         a["disagreements"][0]["evidence"] = [{"id": "study/x", "kind": "study", "field": "size_mm",
                                               "statement": "Size predicts nodes",
                                               "estimate": {"measure": "OR", "value": 11.53, "ci_low": 2.51,
-                                                           "ci_high": 52.93, "p": "0.002"},
+                                                           "ci_high": 52.93, "ci_level": 0.95, "p": "0.002"},
                                               "population": "312 patients"}]
         return a
 

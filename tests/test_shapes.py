@@ -293,6 +293,9 @@ CASES = [
          "rnet:source ex:excerpt ."),
     case("StudyShape-source", "study-no-source",
          "ex:study-no-source a rnet:Study ; rnet:studyDesign rnet:Prospective ; rnet:cohortSize 10 ."),
+    case("StudyCountryShape-code", "study-country-without-code",
+         'ex:study-country-without-code a rnet:Study ; rnet:studyDesign rnet:Prospective ; rnet:cohortSize 10 ; '
+         'rnet:source ex:excerpt ; rnet:country "Korea" .'),
     case("StudyShape-source-class", "study-source-is-document",
          "ex:study-source-is-document a rnet:Study ; rnet:studyDesign rnet:Prospective ; rnet:cohortSize 10 ; "
          "rnet:source ex:doc ."),
@@ -325,13 +328,16 @@ CASES = [
          "rnet:count 30 ; rnet:denominator 28 ."),
     case("ReportedFigureShape-ciLower-estimate", "figure-estimate-below-ci",
          f'ex:figure-estimate-below-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "OR" ; '
-         "rnet:estimate 1.1 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8 ."),
+         "rnet:estimate 1.1 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8; rnet:confidenceLevel 0.95 ."),
     case("ReportedFigureShape-estimate-ciUpper", "figure-estimate-above-ci",
          f'ex:figure-estimate-above-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "HR" ; '
-         "rnet:estimate 5.1 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8 ."),
+         "rnet:estimate 5.1 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8; rnet:confidenceLevel 0.95 ."),
     case("ReportedFigureShape-ciLower-ciUpper", "figure-ci-reversed",
          f'ex:figure-ci-reversed a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "AUC" ; '
-         "rnet:ciLower 0.9 ; rnet:ciUpper 0.7 ."),
+         "rnet:ciLower 0.9 ; rnet:ciUpper 0.7; rnet:confidenceLevel 0.95 ."),
+    case("ConfidenceIntervalShape-level", "figure-ci-without-level",
+         f'ex:figure-ci-without-level a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "OR" ; '
+         "rnet:estimate 2.5 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8 ."),
     case("ReportedFigureShape-percentageMatchesCount", "figure-20-of-28",
          f"ex:figure-20-of-28 a rnet:ReportedProportion ; {FIGURE} ; "
          "rnet:count 20 ; rnet:denominator 28 ; rnet:percentage 39.2 .",

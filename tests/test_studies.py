@@ -324,6 +324,19 @@ def test_figure_kinds_carry_their_numbers(g):
         assert lo <= est <= hi, f
 
 
+def test_issue27_every_confidence_interval_names_its_level_as_the_source_writes_it(g):
+    """The level of an interval is data (rnet:confidenceLevel), not a label's '95%': each figure with an
+    interval has the level its quote writes (every one of them '95%CI' or '95% CI')."""
+    import re
+
+    figures = set(g.subjects(RNET.ciLower, None))
+    assert len(figures) == 6
+    for f in figures:
+        assert str(g.value(f, RNET.confidenceLevel)) == "0.95", f
+        quotes = " ".join(str(q) for e in g.objects(f, RNET.source) for q in g.objects(e, RNET.quote))
+        assert re.search(r"95\s?%\s?CI", quotes), (f, quotes)
+
+
 def test_every_node_has_a_label(g):
     for s in set(g.subjects()):
         assert isinstance(s, URIRef), f"blank node {s}"

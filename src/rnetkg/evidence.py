@@ -181,7 +181,7 @@ def disagreement_evidence(model: Model, pair: dict[str, Any], sides: dict[str, l
         estimate = None
         if r.get("estimate") is not None or r.get("pValue") is not None:
             estimate = {"measure": r.get("measure"), "value": r.get("estimate"), "ci_low": r.get("ciLower"),
-                        "ci_high": r.get("ciUpper"), "p": _p(r)}
+                        "ci_high": r.get("ciUpper"), "ci_level": r.get("confidenceLevel"), "p": _p(r)}
         items.append({"id": rec_id(r["evidence"]), "kind": "study", "field": r["field"], "factor": r["factorLabel"],
                       "figure": r["figureType"], "statement": r.get("evidenceLabel"),
                       "analysis": r.get("analysis"), "outcome": r.get("outcome"), "estimate": estimate,

@@ -99,6 +99,11 @@ def nearest_words(key: str, c: dict[str, Any]) -> str:
             f"{becomes_words(c['becomes'])}")
 
 
+def ci_level_words(level: float | None) -> str:
+    """'95% ' for a confidence level of 0.95; nothing where the graph gives none."""
+    return f"{level * 100:g}% " if level is not None else ""
+
+
 def evidence_words(e: dict[str, Any]) -> str:
     """One evidence item of a disagreement in words: a study figure with its estimate and cut points; an
     outcome figure with its own study; or that the sources give none (cohorts, quotes and the source slips'
@@ -111,8 +116,8 @@ def evidence_words(e: dict[str, Any]) -> str:
         est = e.get("estimate") or {}
         figures = []
         if est.get("value") is not None:
-            ci = (f", 95% CI {est['ci_low']:g}-{est['ci_high']:g}" if est.get("ci_low") is not None
-                  and est.get("ci_high") is not None else "")
+            ci = (f", {ci_level_words(est.get('ci_level'))}CI {est['ci_low']:g}-{est['ci_high']:g}"
+                  if est.get("ci_low") is not None and est.get("ci_high") is not None else "")
             figures.append(f"{est.get('measure') or 'estimate'} {est['value']:g}{ci}")
         if est.get("p"):
             figures.append(f"P {est['p'] if est['p'][0] in '<>' else '= ' + est['p']}")

@@ -18,6 +18,7 @@ from typing import Any
 from .. import vocab
 from ..fields import FIELDS
 from .context import ReportContext
+from ..words import ci_level_words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ENV = None
@@ -294,7 +295,7 @@ def _evidence(e: Any, seeds: dict[str, str]) -> str:
     if est:
         figures = f" ({est.get('measure', '')} {show_value(est.get('value'))}"
         if est.get("ci_low") is not None:
-            figures += f", 95% CI {show_value(est.get('ci_low'))}-{show_value(est.get('ci_high'))}"
+            figures += f", {ci_level_words(est.get('ci_level'))}CI {show_value(est.get('ci_low'))}-{show_value(est.get('ci_high'))}"
         if est.get("p") is not None:
             figures += f", P {est.get('p')}"
         figures += ")"
