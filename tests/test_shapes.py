@@ -30,6 +30,7 @@ HEADER = f"""\
 @prefix rdfs: <{namespaces.RDFS}> .
 @prefix xsd: <{namespaces.XSD}> .
 @prefix dcterms: <{namespaces.DCTERMS}> .
+@prefix fabio: <http://purl.org/spar/fabio/> .
 """
 
 # A recommendation that conforms, for cases that change one thing about it.
@@ -293,6 +294,13 @@ CASES = [
          "rnet:source ex:excerpt ."),
     case("StudyShape-source", "study-no-source",
          "ex:study-no-source a rnet:Study ; rnet:studyDesign rnet:Prospective ; rnet:cohortSize 10 ."),
+    case("JournalArticleShape-title", "article-without-title",
+         'ex:article-without-title a fabio:JournalArticle ; rnet:bibliographicReference "A B. C. 2020." ; '
+         'rnet:source ex:excerpt .'),
+    case("JournalArticleShape-reference", "article-without-reference",
+         'ex:article-without-reference a fabio:JournalArticle ; dcterms:title "C" ; rnet:source ex:excerpt .'),
+    case("JournalArticleShape-source", "article-without-source",
+         'ex:article-without-source a fabio:JournalArticle ; dcterms:title "C" ; rnet:bibliographicReference "A B. C." .'),
     case("StudyCountryShape-code", "study-country-without-code",
          'ex:study-country-without-code a rnet:Study ; rnet:studyDesign rnet:Prospective ; rnet:cohortSize 10 ; '
          'rnet:source ex:excerpt ; rnet:country "Korea" .'),

@@ -506,3 +506,20 @@ def test_subgroups_are_those_the_seed_lists(g):
         assert whole == study or g.value(whole, RNET.reportedIn) == study, part
         got.setdefault(_key(whole), set()).add(_key(part).split("/", 1)[1])
     assert got == SUBGROUPS
+
+
+def test_issue27_cited_articles_are_journal_articles_and_dois_are_iris():
+    """The two articles seed 001 lists without reporting their results are FaBiO journal articles that the
+    seed cites (CiTO), not bare entities; each source document is the same as its DOI's IRI."""
+    from rnetkg import paths
+
+    whole = rdflib.Graph()
+    for f in [paths.ontology_file(), *paths.kg_files()]:
+        whole.parse(f, format="turtle")
+    fabio, cito = rdflib.Namespace("http://purl.org/spar/fabio/"), rdflib.Namespace("http://purl.org/spar/cito/")
+    articles = set(whole.subjects(RDF.type, fabio.JournalArticle))
+    kg = "https://w3id.org/rnetkg/kg/"
+    assert {str(a) for a in articles} == {kg + "study/hamada-2023", kg + "study/li-2024"}
+    assert set(whole.objects(rdflib.URIRef(kg + "source/wjg-2025-114263"), cito.cites)) == articles
+    for doc, doi in whole.subject_objects(RNET.doi):
+        assert set(whole.objects(doc, rdflib.OWL.sameAs)) == {rdflib.URIRef("https://doi.org/" + str(doi))}
