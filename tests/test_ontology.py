@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from rdflib import Literal
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from rnetkg import paths
@@ -82,7 +83,7 @@ def test_every_procedure_maps_to_exactly_one_modality_consistent_with_its_catego
                    R.Chemoradiation, R.SystemicTherapy, R.LiverDirectedTherapy, R.Cytoreduction]}
     assert {str(tbox.value(m, R.key)) for m in categories.values()} == set(MODALITIES)
     actions = _action_classes(tbox)
-    named_procedures = {"ConventionalEMR", "CapAssistedEMR", "EMRWithLigation", "PrecutEMR", "BandLigationEMR",
+    named_procedures = {"ConventionalEMR", "CapAssistedEMR", "EMRWithLigation", "PrecutEMR",
                         "EndoscopicSubmucosalDissection", "TractionAssistedESD", "EndoscopicFullThicknessResection",
                         "TransanalEndoscopicMicrosurgery", "OpenTransanalExcision", "LowAnteriorResection",
                         "AbdominoperinealResection", "TotalMesorectalExcision", "LymphNodeDissection",
@@ -95,6 +96,11 @@ def test_every_procedure_maps_to_exactly_one_modality_consistent_with_its_catego
         assert len(mods) == 1, f"{c} maps to {len(mods)} modalities"
         cats = [cat for cat in categories if cat == c or (c, RDFS.subClassOf * "+", cat) in tbox]
         assert len(cats) == 1 and categories[cats[0]] == mods[0], f"{c}: modality differs from its category"
+    # band ligation EMR is ESMR-L: one class, the other IRI deprecated with its replacement
+    assert R.BandLigationEMR not in actions
+    assert (R.BandLigationEMR, OWL.deprecated, Literal(True)) in tbox
+    assert tbox.value(R.BandLigationEMR, DCTERMS.isReplacedBy) == R.EMRWithLigation
+    assert Literal("band ligation EMR", lang="en") in set(tbox.objects(R.EMRWithLigation, SKOS.altLabel))
     # the grouping class stands for both local-excision modalities and has none of its own
     assert list(tbox.objects(R.LocalExcision, R.modality)) == []
 
