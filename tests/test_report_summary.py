@@ -309,3 +309,27 @@ def test_issue23_cold_compare_with_the_cache_gives_the_same_answer(tmp_path):
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     assert json.loads(second) == json.loads(first)
     assert sorted(p.name for p in (tmp_path / "xdg" / "rnetkg").iterdir()) == names
+
+
+def test_the_cache_folder_keeps_the_newest_files_of_each_kind(tmp_path, monkeypatch):
+    """Another graph or rnetkg version writes new cache files: of each kind only the KEEP most recent stay
+    (other kinds, and files that are not the cache's, are left alone)."""
+    import os as _os
+
+    from rnetkg import __version__, cache
+
+    folder = tmp_path / "rnetkg"
+    folder.mkdir()
+    olds = [folder / f"model-{__version__}-0000000{i}-{i:016x}.json" for i in range(6)]
+    for i, f in enumerate(olds):
+        f.write_text("{}")
+        _os.utime(f, ns=(10**18 + i * 10**9, 10**18 + i * 10**9))
+    other_kind = folder / f"store-{__version__}-00000000-{0:016x}.nq"
+    other_kind.write_text("")
+    unrelated = folder / "notes.txt"
+    unrelated.write_text("mine")
+    new = folder / f"model-{__version__}-aaaaaaaa-{7:016x}.json"
+    cache.write(new, "{}")
+    left = sorted(p.name for p in folder.iterdir())
+    assert new.name in left and other_kind.name in left and "notes.txt" in left
+    assert sorted(p.name for p in folder.glob("model-*")) == sorted([new.name, *(f.name for f in olds[-(cache.KEEP - 1):])])

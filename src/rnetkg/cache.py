@@ -63,8 +63,13 @@ def read(path: Path | None) -> bytes | None:
         return None
 
 
+# cache files kept per kind (the newest): an edited graph or another rnetkg version writes new ones
+KEEP = 4
+
+
 def write(path: Path | None, data: bytes | str) -> None:
-    """Write a cache file atomically; nothing when it cannot be written."""
+    """Write a cache file atomically, and remove the older files of its kind beyond the KEEP newest;
+    nothing when it cannot be written."""
     from .errors import RnetkgError
     from .outputs import write_atomic
 
@@ -73,8 +78,30 @@ def write(path: Path | None, data: bytes | str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_atomic(path, [data], "cache file")
+        _prune(path)
     except (OSError, RnetkgError):
         pass
+
+
+def _kind(name: str) -> str:
+    from . import __version__
+
+    marker = f"-{__version__}-"
+    return name.split(marker)[0] if marker in name else name.rsplit("-", 1)[0]
+
+
+def _prune(path: Path) -> None:
+    """Remove the files of the folder of the same kind as ``path`` (another version, code or graph), all
+    but the KEEP most recently written (``path`` among them)."""
+    kind = _kind(path.name)
+    same = []
+    for other in path.parent.iterdir():
+        if other.is_file() and not other.is_symlink() and other.suffix == path.suffix and _kind(other.name) == kind:
+            same.append((other.stat().st_mtime_ns, other.name != path.name, other))
+    same.sort(key=lambda t: (-t[0], t[1]))
+    for _, _, old in same[KEEP:]:
+        if old != path:
+            old.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- frozen dataclasses as JSON
