@@ -74,3 +74,17 @@ def fixture_problems(case: dict) -> list[str]:
         if outside:
             problems.append(f"{field} names {sorted(outside)}, which are not in expect")
     return problems
+
+
+def answering_words(profile: dict | str | Path) -> str:
+    """'N of M guidelines answer', the start of the summary line, for a profile (a dict, or a file holding
+    one): N counts the guidelines whose status answers in its answer, M all the guidelines of the graph,
+    so that a test of the summary's form does not pin how many guidelines the graph holds."""
+    from rnetkg import vocab
+    from rnetkg.compare import compare
+    from rnetkg.profile import parse_profile
+
+    if not isinstance(profile, dict):
+        profile = json.loads(Path(profile).read_text(encoding="utf-8"))
+    guidelines = compare(parse_profile(profile))["guidelines"]
+    return f"{sum(vocab.answers(g['status']) for g in guidelines)} of {len(guidelines)} guidelines answer"

@@ -9,6 +9,8 @@ import pytest
 
 from rnetkg.cli import main
 
+from casefixtures import answering_words
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "profile-15mm-g1.json"
 
 
@@ -80,8 +82,8 @@ def test_compare_table_names_every_guideline_and_the_quotes(capsys):
     code, out, _ = run(capsys, "compare", str(EXAMPLE))
     lines = out.splitlines()
     summary = " ".join(lines[2:lines.index("")])   # the summary line, wrapped
-    assert summary.startswith("6 of 8 guidelines answer; local excision — endoscopic: PNNT-2022;")
-    assert "vs radical surgery: JNETS-2019; ENETS-2023 either, by MDT" in summary
+    assert summary.startswith(f"{answering_words(EXAMPLE)}; local excision — endoscopic: PNNT-2022;")
+    assert "vs radical surgery: JNETS-2019" in summary and "ENETS-2023 either, by MDT" in summary
     assert len(lines) <= 40 and lines[-1].startswith("Every explanation, source and quote: rnetkg compare")
 
 

@@ -48,7 +48,7 @@ def test_a_recommendation_with_its_criteria_actions_source_and_references(engine
     assert (desc.id, desc.iri) == ("nccn-2025/rec-t1", REC)
     assert desc.label == "NCCN 2025: T1, resection (endoscopic or transanal)"
     assert [t["iri"] for t in desc.types] == [RNET + "ManagementRecommendation"]
-    assert [s.value for s in by_property(desc, "decisionPoint")] == [RNET + "InitialManagement"]
+    assert [s.value for s in by_property(desc, "hasDecisionPoint")] == [RNET + "InitialManagement"]
     assert [s.value_label for s in by_property(desc, "issuedBy")] == ["NCCN guidelines, 2025"]
     assert sorted(s.value for s in by_property(desc, "recommendsAction")) == [
         RNET + "EndoscopicResection", RNET + "TransanalExcision"]
@@ -102,7 +102,7 @@ def test_every_triple_about_the_node_is_a_statement(engine, source_graph):
     assert shown == written
     (risk,) = [s for s in by_property(desc, "hasCriterion")
                if RNET + "RiskFactorCondition" in part_values(s, "type", RDF)]
-    assert part_values(risk, "riskFactorDefinition") == [KG + "pnnt-2022/risk-factors"]
+    assert part_values(risk, "hasRiskFactorDefinition") == [KG + "pnnt-2022/risk-factors"]
     assert part_values(risk, "requiresRiskFactors") == [True]
 
 
@@ -115,7 +115,7 @@ def test_a_study_with_its_source_and_the_figures_reported_in_it(engine, source_g
     assert [t["iri"] for t in desc.types] == [RNET + "Study"]
     assert [s.value for s in by_property(desc, "firstAuthor")] == ["Hyun"]
     assert [s.value for s in by_property(desc, "cohortSize")] == [247]
-    assert [s.value_label for s in by_property(desc, "studyDesign")] == ["retrospective study"]
+    assert [s.value_label for s in by_property(desc, "hasStudyDesign")] == ["retrospective study"]
     quotes = sorted(q for s in by_property(desc, "source") for q in part_values(s, "quote"))
     assert quotes == sorted(str(q) for e in source_graph.objects(rdflib.URIRef(iri), rdflib.URIRef(RNET + "source"))
                             for q in source_graph.objects(e, rdflib.URIRef(RNET + "quote")))

@@ -24,6 +24,8 @@ from rnetkg.serve import cds
 from test_hardening import one_line_error, run
 from test_properties import JSON_VALUES, NUMBERS, PROPERTY, TEXT, _clean_line, _main, assert_answer_or_one_line
 
+from casefixtures import answering_words
+
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = ROOT / "examples" / "bundle-15mm-g1.json"
 BULK = ROOT / "examples" / "bulk"
@@ -112,7 +114,7 @@ def test_issue25_cds_reads_a_size_coded_33728_7_only(clinic):
     status, cards = call(clinic, req)
     assert status == 200
     # issue 26: the info card's summary is the answer's summary line, shortened
-    assert cards[0]["summary"].startswith("rNET (G1, T1b): 6 of 8 guidelines answer; ")
+    assert cards[0]["summary"].startswith(f"rNET (G1, T1b): {answering_words(PROFILE)}; ")
 
 
 # -- item 10: only a local excision of the rectum counts as a resection ----------------------------
@@ -136,7 +138,7 @@ def test_issue25_cds_answers_despite_an_appendectomy_from_1995(clinic):
     req["prefetch"]["procedures"] = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": appx}]}
     status, cards = call(clinic, req)
     assert status == 200
-    assert cards[0]["summary"].startswith("rNET (G1, T1b): 6 of 8 guidelines answer; ")
+    assert cards[0]["summary"].startswith(f"rNET (G1, T1b): {answering_words(PROFILE)}; ")
     assert "Procedure appx: not a local excision of the rectum" in cards[0]["detail"]
 
 

@@ -161,7 +161,7 @@ def test_value_iris_of_the_field_table_name_the_graph_values():
         f = fields.FIELDS[r["field"]]
         assert f.iri(r["key"]) == r["value"] and r["key"] in f.tested_values, r
     dps = StoreEngine().select("""PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
-        SELECT DISTINCT ?dp ?key WHERE { ?rec rnet:decisionPoint ?dp . ?dp rnet:key ?key }""")
+        SELECT DISTINCT ?dp ?key WHERE { ?rec rnet:hasDecisionPoint ?dp . ?dp rnet:key ?key }""")
     assert {r["key"]: r["dp"] for r in dps} == fields.DECISION_POINT_IRI
 
 

@@ -171,5 +171,6 @@ PINNED_CLASSES = 98
 # rnet:recordedInField, the three new profile fields' properties, procedureClass, anyOf, followUpWhen,
 # firstYearOnly, followUpRemainsUnder, derivedFrom, treatmentTarget, isReplacedBy; issue 21: the flattened
 # criteria's ten; issue 23: inStrategy, interventionLevel, groupingSource; issue 22: allExaminations,
-# decisionBasedOn; issue 27: countryCode (ISO 3166-1), confidenceLevel
-PINNED_PROPERTIES = 141
+# decisionBasedOn; issue 27: countryCode (ISO 3166-1), confidenceLevel, and the 16 properties renamed
+# 'has...' (each differed from a class only in case) beside their deprecated old IRIs
+PINNED_PROPERTIES = 157

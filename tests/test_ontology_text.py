@@ -78,3 +78,17 @@ def test_issue27_source_is_a_kind_of_prov_derivation():
     assert (R.source, RDFS.subPropertyOf, prov.wasDerivedFrom) in g
     for p in (prov.wasDerivedFrom, prov.wasAttributedTo):
         assert set(g.objects(p, RDF.type)) == {rdflib.OWL.ObjectProperty}
+
+
+def test_issue27_no_two_iris_differ_only_in_case():
+    """A class and a property once shared a name but for its first letter (rnet:Grade, rnet:grade): the
+    property is now rnet:hasGrade, and the old IRI stays, deprecated, with its replacement."""
+    g = _tbox()
+    live = {str(s) for s in g.subjects() if isinstance(s, rdflib.URIRef) and str(s).startswith(RNET)
+            and (s, rdflib.OWL.deprecated, rdflib.Literal(True)) not in g}
+    by_case: dict[str, set[str]] = {}
+    for iri in live:
+        by_case.setdefault(iri.lower(), set()).add(iri)
+    assert [sorted(v) for v in by_case.values() if len(v) > 1] == []
+    assert g.value(R.grade, rdflib.namespace.DCTERMS.isReplacedBy) == R.hasGrade
+    assert (R.hasGrade, RDF.type, rdflib.OWL.ObjectProperty) in g and (R.Grade, RDF.type, rdflib.OWL.Class) in g

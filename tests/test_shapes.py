@@ -34,13 +34,13 @@ HEADER = f"""\
 """
 
 # A recommendation that conforms, for cases that change one thing about it.
-REC = ("rnet:issuedBy ex:guideline ; rnet:decisionPoint rnet:InitialManagement ; "
+REC = ("rnet:issuedBy ex:guideline ; rnet:hasDecisionPoint rnet:InitialManagement ; "
        "rnet:hasCriterion ex:size-le10 ; rnet:source ex:excerpt")
-STATEMENT = "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; rnet:source ex:excerpt"
+STATEMENT = "rnet:hasDecisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; rnet:source ex:excerpt"
 EXCERPT = 'rnet:inDocument ex:doc ; rnet:locator "Table 1"'
 QUOTE = '"For lesions ≤ 10 mm: Endoscopic resection such as mEMR, ESD, and eFTR is recommended"'
 FIGURE = "rnet:reportedIn ex:study ; rnet:source ex:excerpt"
-PROFILE = "rnet:sizeMm 15.0 ; rnet:marginStatus rnet:margin_not_resected"
+PROFILE = "rnet:sizeMm 15.0 ; rnet:hasMarginStatus rnet:margin_not_resected"
 
 
 def case(shape: str, subject: str, turtle: str, *, kind: str = "shacl", severity: str = "error",
@@ -53,32 +53,32 @@ def case(shape: str, subject: str, turtle: str, *, kind: str = "shacl", severity
 CASES = [
     # recommendation.ttl
     case("RecommendationShape-issuedBy", "rec-no-issuer",
-         "ex:rec-no-issuer a rnet:ManagementRecommendation ; rnet:decisionPoint rnet:InitialManagement ; "
+         "ex:rec-no-issuer a rnet:ManagementRecommendation ; rnet:hasDecisionPoint rnet:InitialManagement ; "
          "rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
     case("RecommendationShape-issuedBy-class", "rec-issued-by-article",
          "ex:rec-issued-by-article a rnet:ManagementRecommendation ; rnet:issuedBy ex:doc ; "
-         "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; "
+         "rnet:hasDecisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; "
          "rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
     case("RecommendationShape-decisionPoint", "rec-no-point",
          "ex:rec-no-point a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
          "rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
     case("RecommendationShape-decisionPoint-class", "rec-point-is-grade",
          "ex:rec-point-is-grade a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
-         "rnet:decisionPoint rnet:G1 ; rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ; "
+         "rnet:hasDecisionPoint rnet:G1 ; rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR ; "
          "rnet:source ex:excerpt ."),
     case("RecommendationShape-hasCriterion", "rec-no-criterion",
          "ex:rec-no-criterion a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
-         "rnet:decisionPoint rnet:InitialManagement ; rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
+         "rnet:hasDecisionPoint rnet:InitialManagement ; rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:excerpt ."),
     case("RecommendationShape-hasCriterion-class", "rec-criterion-is-excerpt",
          f"ex:rec-criterion-is-excerpt a rnet:ManagementRecommendation ; {REC} ; rnet:recommendsAction rnet:ModifiedEMR ; "
          "rnet:hasCriterion ex:excerpt ."),
     case("RecommendationShape-source", "rec-no-source",
          "ex:rec-no-source a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
-         "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR .",
+         "rnet:hasDecisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; rnet:recommendsAction rnet:ModifiedEMR .",
          also=(("StatementShape-source", "rec-no-source"),)),
     case("RecommendationShape-source-class", "rec-source-is-document",
          "ex:rec-source-is-document a rnet:ManagementRecommendation ; rnet:issuedBy ex:guideline ; "
-         "rnet:decisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; "
+         "rnet:hasDecisionPoint rnet:InitialManagement ; rnet:hasCriterion ex:size-le10 ; "
          "rnet:recommendsAction rnet:ModifiedEMR ; rnet:source ex:doc ."),
     case("RecommendationShape-recommendsInvestigation-class", "rec-investigation-is-procedure",
          f"ex:rec-investigation-is-procedure a rnet:StagingRecommendation ; {REC} ; "
@@ -108,19 +108,19 @@ CASES = [
     case("EditorialStatementShape-decisionPoint", "editorial-no-point",
          "ex:editorial-no-point a rnet:AuthorPosition ; rnet:hasCriterion ex:size-le10 ; rnet:source ex:excerpt ."),
     case("EditorialStatementShape-decisionPoint-class", "editorial-point-is-field",
-         "ex:editorial-point-is-field a rnet:AuthorPosition ; rnet:decisionPoint rnet:field_margin ; "
+         "ex:editorial-point-is-field a rnet:AuthorPosition ; rnet:hasDecisionPoint rnet:field_margin ; "
          "rnet:hasCriterion ex:size-le10 ; rnet:source ex:excerpt ."),
     case("EditorialStatementShape-hasCriterion", "editorial-no-criterion",
-         "ex:editorial-no-criterion a rnet:TieredCareProposal ; rnet:decisionPoint rnet:InitialManagement ; "
+         "ex:editorial-no-criterion a rnet:TieredCareProposal ; rnet:hasDecisionPoint rnet:InitialManagement ; "
          "rnet:source ex:excerpt ."),
     case("EditorialStatementShape-hasCriterion-class", "editorial-criterion-is-field",
          f"ex:editorial-criterion-is-field a rnet:ConsensusSummary ; {STATEMENT} ; rnet:hasCriterion rnet:field_size_mm ."),
     case("EditorialStatementShape-source", "editorial-no-source",
-         "ex:editorial-no-source a rnet:ConsensusSummary ; rnet:decisionPoint rnet:InitialManagement ; "
+         "ex:editorial-no-source a rnet:ConsensusSummary ; rnet:hasDecisionPoint rnet:InitialManagement ; "
          "rnet:hasCriterion ex:size-le10 .",
          also=(("StatementShape-source", "editorial-no-source"),)),
     case("EditorialStatementShape-source-class", "editorial-source-is-guideline",
-         "ex:editorial-source-is-guideline a rnet:ConsensusSummary ; rnet:decisionPoint rnet:InitialManagement ; "
+         "ex:editorial-source-is-guideline a rnet:ConsensusSummary ; rnet:hasDecisionPoint rnet:InitialManagement ; "
          "rnet:hasCriterion ex:size-le10 ; rnet:source ex:guideline ."),
     case("EditorialStatementShape-recommendsAction-class", "editorial-action-is-modality",
          f"ex:editorial-action-is-modality a rnet:ConsensusSummary ; {STATEMENT} ; "
@@ -227,7 +227,7 @@ CASES = [
     case("RiskFactorConditionShape-riskFactorDefinition", "risk-condition-without-definition",
          "ex:risk-condition-without-definition a rnet:RiskFactorCondition ; rnet:requiresRiskFactors true ."),
     case("RiskFactorConditionShape-requiresRiskFactors", "risk-condition-undecided",
-         "ex:risk-condition-undecided a rnet:RiskFactorCondition ; rnet:riskFactorDefinition ex:risk-factors ."),
+         "ex:risk-condition-undecided a rnet:RiskFactorCondition ; rnet:hasRiskFactorDefinition ex:risk-factors ."),
 
     # precedence-rule.ttl
     case("PrecedenceRuleShape-prevailing", "rule-no-winner",
@@ -285,15 +285,15 @@ CASES = [
     case("StudyShape-studyDesign", "study-no-design",
          "ex:study-no-design a rnet:Study ; rnet:cohortSize 10 ; rnet:source ex:excerpt ."),
     case("StudyShape-studyDesign-class", "study-design-is-text",
-         'ex:study-design-is-text a rnet:Study ; rnet:studyDesign "retrospective" ; rnet:cohortSize 10 ; '
+         'ex:study-design-is-text a rnet:Study ; rnet:hasStudyDesign "retrospective" ; rnet:cohortSize 10 ; '
          "rnet:source ex:excerpt ."),
     case("StudyShape-cohort", "study-no-cohort",
-         "ex:study-no-cohort a rnet:Study ; rnet:studyDesign rnet:Retrospective ; rnet:source ex:excerpt ."),
+         "ex:study-no-cohort a rnet:Study ; rnet:hasStudyDesign rnet:Retrospective ; rnet:source ex:excerpt ."),
     case("StudyShape-cohortSize", "study-cohort-as-decimal",
-         "ex:study-cohort-as-decimal a rnet:Study ; rnet:studyDesign rnet:Retrospective ; rnet:cohortSize 32.0 ; "
+         "ex:study-cohort-as-decimal a rnet:Study ; rnet:hasStudyDesign rnet:Retrospective ; rnet:cohortSize 32.0 ; "
          "rnet:source ex:excerpt ."),
     case("StudyShape-source", "study-no-source",
-         "ex:study-no-source a rnet:Study ; rnet:studyDesign rnet:Prospective ; rnet:cohortSize 10 ."),
+         "ex:study-no-source a rnet:Study ; rnet:hasStudyDesign rnet:Prospective ; rnet:cohortSize 10 ."),
     case("JournalArticleShape-title", "article-without-title",
          'ex:article-without-title a fabio:JournalArticle ; rnet:bibliographicReference "A B. C. 2020." ; '
          'rnet:source ex:excerpt .'),
@@ -302,10 +302,10 @@ CASES = [
     case("JournalArticleShape-source", "article-without-source",
          'ex:article-without-source a fabio:JournalArticle ; dcterms:title "C" ; rnet:bibliographicReference "A B. C." .'),
     case("StudyCountryShape-code", "study-country-without-code",
-         'ex:study-country-without-code a rnet:Study ; rnet:studyDesign rnet:Prospective ; rnet:cohortSize 10 ; '
+         'ex:study-country-without-code a rnet:Study ; rnet:hasStudyDesign rnet:Prospective ; rnet:cohortSize 10 ; '
          'rnet:source ex:excerpt ; rnet:country "Korea" .'),
     case("StudyShape-source-class", "study-source-is-document",
-         "ex:study-source-is-document a rnet:Study ; rnet:studyDesign rnet:Prospective ; rnet:cohortSize 10 ; "
+         "ex:study-source-is-document a rnet:Study ; rnet:hasStudyDesign rnet:Prospective ; rnet:cohortSize 10 ; "
          "rnet:source ex:doc ."),
 
     # reported-figure.ttl
@@ -355,33 +355,33 @@ CASES = [
     case("CaseProfileShape-profileId", "profile-two-ids",
          f'ex:profile-two-ids a rnet:CaseProfile ; {PROFILE} ; rnet:profileId "a" , "b" .'),
     case("CaseProfileShape-sizeMm", "profile-no-size",
-         "ex:profile-no-size a rnet:CaseProfile ; rnet:marginStatus rnet:margin_negative ."),
+         "ex:profile-no-size a rnet:CaseProfile ; rnet:hasMarginStatus rnet:margin_negative ."),
     case("CaseProfileShape-sizeMm-value", "profile-size-zero",
-         "ex:profile-size-zero a rnet:CaseProfile ; rnet:sizeMm 0.0 ; rnet:marginStatus rnet:margin_negative ."),
+         "ex:profile-size-zero a rnet:CaseProfile ; rnet:sizeMm 0.0 ; rnet:hasMarginStatus rnet:margin_negative ."),
     case("CaseProfileShape-ki67Percent", "profile-ki67-above-hundred",
          f"ex:profile-ki67-above-hundred a rnet:CaseProfile ; {PROFILE} ; rnet:ki67Percent 101.0 ."),
     case("CaseProfileShape-mitosesPer2mm2", "profile-negative-mitoses",
          f"ex:profile-negative-mitoses a rnet:CaseProfile ; {PROFILE} ; rnet:mitosesPer2mm2 -1.0 ."),
     case("CaseProfileShape-grade", "profile-grade-g4",
-         f"ex:profile-grade-g4 a rnet:CaseProfile ; {PROFILE} ; rnet:grade ex:G4 ."),
+         f"ex:profile-grade-g4 a rnet:CaseProfile ; {PROFILE} ; rnet:hasGrade ex:G4 ."),
     case("CaseProfileShape-tStage", "profile-two-t-stages",
-         f"ex:profile-two-t-stages a rnet:CaseProfile ; {PROFILE} ; rnet:tStage rnet:T1 , rnet:T2 ."),
+         f"ex:profile-two-t-stages a rnet:CaseProfile ; {PROFILE} ; rnet:hasTStage rnet:T1 , rnet:T2 ."),
     case("CaseProfileShape-invasionDepth", "profile-depth-is-stage",
-         f"ex:profile-depth-is-stage a rnet:CaseProfile ; {PROFILE} ; rnet:invasionDepth rnet:T2 ."),
+         f"ex:profile-depth-is-stage a rnet:CaseProfile ; {PROFILE} ; rnet:hasInvasionDepth rnet:T2 ."),
     case("CaseProfileShape-lymphovascularInvasion", "profile-lvi-text",
-         f'ex:profile-lvi-text a rnet:CaseProfile ; {PROFILE} ; rnet:lymphovascularInvasion "yes" .'),
+         f'ex:profile-lvi-text a rnet:CaseProfile ; {PROFILE} ; rnet:hasLymphovascularInvasion "yes" .'),
     case("CaseProfileShape-nodalStatus", "profile-n2",
-         f"ex:profile-n2 a rnet:CaseProfile ; {PROFILE} ; rnet:nodalStatus ex:N2 ."),
+         f"ex:profile-n2 a rnet:CaseProfile ; {PROFILE} ; rnet:hasNodalStatus ex:N2 ."),
     case("CaseProfileShape-distantMetastasis", "profile-metastasis-twice",
          f"ex:profile-metastasis-twice a rnet:CaseProfile ; {PROFILE} ; rnet:distantMetastasis true , false ."),
     case("CaseProfileShape-marginStatus", "profile-no-margin",
          "ex:profile-no-margin a rnet:CaseProfile ; rnet:sizeMm 15.0 ."),
     case("CaseProfileShape-marginStatus-value", "profile-margin-unknown",
-         "ex:profile-margin-unknown a rnet:CaseProfile ; rnet:sizeMm 15.0 ; rnet:marginStatus ex:unknown ."),
+         "ex:profile-margin-unknown a rnet:CaseProfile ; rnet:sizeMm 15.0 ; rnet:hasMarginStatus ex:unknown ."),
     case("CaseProfileShape-atypicalSurface", "profile-surface-number",
-         f"ex:profile-surface-number a rnet:CaseProfile ; {PROFILE} ; rnet:atypicalSurface 1 ."),
+         f"ex:profile-surface-number a rnet:CaseProfile ; {PROFILE} ; rnet:hasAtypicalSurface 1 ."),
     case("CaseProfileShape-resectionProcedure", "profile-radical-resection",
-         f"ex:profile-radical-resection a rnet:CaseProfile ; {PROFILE} ; rnet:resectionProcedure rnet:RadicalSurgery ."),
+         f"ex:profile-radical-resection a rnet:CaseProfile ; {PROFILE} ; rnet:hasResectionProcedure rnet:RadicalSurgery ."),
     case("CaseProfileShape-liverMetastasis", "profile-liver-text",
          f'ex:profile-liver-text a rnet:CaseProfile ; {PROFILE} ; rnet:liverMetastasis "liver" .'),
     case("CaseProfileShape-metastasesResectable", "profile-resectable-twice",
@@ -427,34 +427,34 @@ CASES = [
          'ex:passage-rests-on-document a rnet:AmbiguousPassage ; rnet:defaultReason "d" ; rnet:restsOn ex:doc ; rdfs:label "p" . ex:passage-rests-on-document-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-rests-on-document ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ex:passage-rests-on-document-r2 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-rests-on-document ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . '),
     # guideline-document.ttl
     case("GuidelineDocumentShape-label", "gl-no-label",
-         'ex:gl-no-label a rnet:GuidelineDocument ; rnet:guidelineKey "GLA" ; rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+         'ex:gl-no-label a rnet:GuidelineDocument ; rnet:guidelineKey "GLA" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-guidelineKey", "gl-lowercase-key",
-         'ex:gl-lowercase-key a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "enets 2023" ; rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+         'ex:gl-lowercase-key a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "enets 2023" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-issuingBody", "gl-no-body",
          'ex:gl-no-body a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLC" ; rnet:listPosition 9 ; '
          'rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-issuingBody-class", "gl-issued-by-article",
          'ex:gl-issued-by-article a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLD" ; '
-         'rnet:issuingBody ex:doc ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+         'rnet:hasIssuingBody ex:doc ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-listPosition", "gl-position-zero",
          'ex:gl-position-zero a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLE" ; '
-         'rnet:issuingBody ex:body ; rnet:listPosition 0 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+         'rnet:hasIssuingBody ex:body ; rnet:listPosition 0 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-publicationYear", "gl-year-text",
          'ex:gl-year-text a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLF" ; '
-         'rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear "2023" ; rnet:bibliographicReference "ref" .'),
+         'rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear "2023" ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-bibliographicReference", "gl-no-reference",
          'ex:gl-no-reference a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLG" ; '
-         'rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 .', severity="warning"),
+         'rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 .', severity="warning"),
     case("GuidelineDocumentShape-yearOrNote", "gl-no-year",
          'ex:gl-no-year a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLH" ; '
-         'rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:bibliographicReference "ref" .', severity="warning"),
+         'rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:bibliographicReference "ref" .', severity="warning"),
     case("GuidelineDocumentShape-keyUnique", "gl-duplicate-key",
-         'ex:gl-duplicate-key a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "FIXTURE" ; rnet:issuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .',
+         'ex:gl-duplicate-key a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "FIXTURE" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .',
          also=(("GuidelineDocumentShape-keyUnique", "guideline"),)),
     # issuing-body.ttl
     case("OrganizationShape-label", "body-no-label",
          'ex:body-no-label a rnet:IssuingBody . ex:gl-body-no-label a rnet:GuidelineDocument ; rdfs:label "g" ; '
-         'rnet:guidelineKey "GLI" ; rnet:issuingBody ex:body-no-label ; rnet:listPosition 9 ; '
+         'rnet:guidelineKey "GLI" ; rnet:hasIssuingBody ex:body-no-label ; rnet:listPosition 9 ; '
          'rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("IssuingBodyShape-issues", "body-unused",
          'ex:body-unused a rnet:IssuingBody ; rdfs:label "b" .', severity="warning"),

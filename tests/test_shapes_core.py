@@ -129,7 +129,7 @@ m:second-default a rnet:Reading ;
 m:guideline-copy a rnet:GuidelineDocument ;
     rdfs:label "a copy" ;
     rnet:guidelineKey "ENETS-2023" ;
-    rnet:issuingBody <https://w3id.org/rnetkg/kg/body/enets> ;
+    rnet:hasIssuingBody <https://w3id.org/rnetkg/kg/body/enets> ;
     rnet:listPosition 99 ;
     rnet:publicationYear 2023 ;
     rnet:bibliographicReference "copy" .

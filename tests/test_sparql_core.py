@@ -84,7 +84,7 @@ def test_issue21_a_t_category_left_out_gives_every_pair(engine):
 
 
 def test_issue21_stated_subcategories_count_as_their_category(engine):
-    """A row may state T1b: the flattened criteria admit the categories within T1 (rnet:tCategory)."""
+    """A row may state T1b: the flattened criteria admit the categories within T1 (rnet:hasTCategory)."""
     from rnetkg.profile import parse_profile
 
     p = parse_profile({"size_mm": 15, "t_stage": "T1b", "lymph_nodes": "N0", "margin": "not_resected"})

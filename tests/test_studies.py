@@ -117,7 +117,7 @@ def test_studies_per_file(graphs):
 
 def test_table2_studies_and_levels(graphs):
     gr = graphs[TABLE2]
-    got = {_key(s): str(gr.value(s, RNET.levelOfAssessment)).split("#")[1] for s in _studies(gr)}
+    got = {_key(s): str(gr.value(s, RNET.hasLevelOfAssessment)).split("#")[1] for s in _studies(gr)}
     assert got == TABLE2_LEVELS
 
 
@@ -216,7 +216,7 @@ def test_ta_esd_trial(g):
           ?f a rnet:OutcomeEvidence ; rnet:reportedIn ?s ; rnet:aboutProcedure rnet:TractionAssistedESD ;
              rnet:measure "median procedure time" ; rnet:estimate ?est ; rnet:unit ?unit ;
              rnet:pValue ?p ; rnet:pComparator "=" .
-          ?s rnet:studyDesign ?design ; rnet:publicationYear 2025 . }""")
+          ?s rnet:hasStudyDesign ?design ; rnet:publicationYear 2025 . }""")
     assert (r.est.toPython(), str(r.unit), r.p.toPython(), r.design) == (
         Decimal("7.3"), "min", Decimal("0.0054"), RNET.RandomisedControlledTrial)
     _one(g, """SELECT ?f WHERE { ?f rnet:aboutProcedure rnet:EndoscopicSubmucosalDissection ;
@@ -268,7 +268,7 @@ def test_other_figures_as_written(g):
 def test_every_study_is_complete(g):
     for s in _studies(g):
         assert g.value(s, RDFS.label) is not None, s
-        designs = set(g.objects(s, RNET.studyDesign))
+        designs = set(g.objects(s, RNET.hasStudyDesign))
         assert designs, f"{s} has no design"
         assert g.value(s, RNET.cohortSize) is not None or g.value(s, RNET.vaguenessNote) is not None, s
         assert set(g.objects(s, RNET.source)), s
@@ -278,13 +278,13 @@ def test_table2_study_fields(graphs):
     gr = graphs[TABLE2]
     for s in _studies(gr):
         key = _key(s)
-        for p in (RNET.firstAuthor, RNET.country, RNET.cohortDescription, RNET.levelOfAssessment):
+        for p in (RNET.firstAuthor, RNET.country, RNET.cohortDescription, RNET.hasLevelOfAssessment):
             assert gr.value(s, p) is not None, (key, p)
         year = gr.value(s, RNET.publicationYear)  # xsd:integer: xsd:gYear is outside the OWL 2 datatype map
         assert year is not None and year.datatype == XSD.integer and str(year) == key.split("-")[1], key
         date = gr.value(s, DCTERMS.date)
         assert date is not None and date.datatype == XSD.gYear and str(date) == key.split("-")[1], key
-        design = {str(d).split("#")[1] for d in gr.objects(s, RNET.studyDesign)}
+        design = {str(d).split("#")[1] for d in gr.objects(s, RNET.hasStudyDesign)}
         assert design == ({"Prospective"} if key in TABLE2_DESIGN_PROSPECTIVE else {"Retrospective"}), key
         if key in TABLE2_WITHOUT_COHORT_SIZE:
             assert gr.value(s, RNET.cohortSize) is None and gr.value(s, RNET.vaguenessNote) is not None, key
@@ -417,9 +417,9 @@ def test_links_point_to_the_right_kinds(g, onto):
             assert _subclass_of(onto, o, RNET.Procedure), o
     for o in g.objects(None, RNET.aboutBiomarker):
         assert (o, RDF.type, RNET.Biomarker) in onto, o
-    for o in g.objects(None, RNET.studyDesign):
+    for o in g.objects(None, RNET.hasStudyDesign):
         assert (o, RDF.type, RNET.StudyDesign) in onto, o
-    for o in g.objects(None, RNET.levelOfAssessment):
+    for o in g.objects(None, RNET.hasLevelOfAssessment):
         assert (o, RDF.type, RNET.LevelOfAssessment) in onto, o
     biomarkers = {str(o).split("#")[1] for o in g.objects(None, RNET.aboutBiomarker)}
     assert biomarkers == {"Ki67", "ChromograninA", "Synaptophysin", "CDX2", "DLL3", "MGMTMethylation",

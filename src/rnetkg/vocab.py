@@ -24,7 +24,7 @@ ANSWERING = (COVERED, AMBIGUOUS)
 PAIR_KINDS = ("conflict", "partial", "level", "complementary")
 PAIR_COLUMNS = {"conflict": "conflicts", "partial": "partial", "level": "level", "complementary": "complementary"}
 
-# what a recommended treatment is directed at (rnet:treatmentTarget)
+# what a recommended treatment is directed at (rnet:hasTreatmentTarget)
 TARGETS = ("primary_tumour", "metastases")
 
 # the kinds of statement (criteria.rq, recommendation-details.rq) by their ontology class

@@ -54,7 +54,7 @@ def _objects(store, subject, predicate: str) -> list:
 def load_context(store: ox.Store, model: Model) -> Context:
     R = namespaces.RNET
     guideline_iri = {q.object.value: q.subject.value for q in _objects(store, None, R + "guidelineKey")}
-    definition_of = {q.subject.value: q.object.value for q in _objects(store, None, R + "riskFactorDefinition")}
+    definition_of = {q.subject.value: q.object.value for q in _objects(store, None, R + "hasRiskFactorDefinition")}
     label = {}
     for d in set(definition_of.values()):
         labels = [q.object.value for q in _objects(store, d, namespaces.RDFS + "label")]
