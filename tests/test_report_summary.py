@@ -333,3 +333,21 @@ def test_the_cache_folder_keeps_the_newest_files_of_each_kind(tmp_path, monkeypa
     left = sorted(p.name for p in folder.iterdir())
     assert new.name in left and other_kind.name in left and "notes.txt" in left
     assert sorted(p.name for p in folder.glob("model-*")) == sorted([new.name, *(f.name for f in olds[-(cache.KEEP - 1):])])
+
+
+def test_the_kept_files_are_named_by_the_queries_too(tmp_path, monkeypatch):
+    """The criteria model, the evidence rows and the source slips are derived by queries: a changed query
+    file (or shape) names new cache files, so an edited query is never answered from a stale file."""
+    from rnetkg import cache, paths
+
+    before = cache.code_digest()
+    query = paths.query_dir() / "evidence.rq"
+    st = query.stat()
+    try:
+        os.utime(query, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        cache.code_digest.cache_clear()
+        assert cache.code_digest() != before
+    finally:
+        os.utime(query, ns=(st.st_atime_ns, st.st_mtime_ns))
+        cache.code_digest.cache_clear()
+    assert cache.code_digest() == before

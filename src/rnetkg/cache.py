@@ -1,8 +1,10 @@
 """Files rnetkg keeps between runs, under $XDG_CACHE_HOME/rnetkg (default ~/.cache/rnetkg): what
 does not depend on the profile and is costly to derive, one file per graph, named by the rnetkg
-version, a digest of the package's own code and the graph's hash (graph.current_graph_hash), so an
-edited kg/ file, query, extra graph or module never reads another graph's or another code's file. Written with outputs.write_atomic; a cache that cannot be read or written is ignored
-and the value derived again. The library never prints: nothing here reports anything."""
+version, a digest of the package's own code, queries and shapes (code_digest) and the graph's hash
+(graph.current_graph_hash), so an edited kg/ file, query, shape, extra graph or module never reads another
+graph's or another code's file; of each kind only the KEEP newest files stay. Written with
+outputs.write_atomic; a cache that cannot be read or written is ignored and the value derived again.
+The library never prints: nothing here reports anything."""
 
 from __future__ import annotations
 
@@ -23,15 +25,19 @@ def folder() -> Path | None:
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """The SHA-256 of the package's Python modules (by path, size and modification time): what is kept
-    was derived by this code, and a changed module (a new profile field, a changed rule) derives it again."""
+    """The SHA-256 of the package's Python modules, its queries and its shapes (by path, size and
+    modification time): what is kept was derived by this code and these queries, and a changed module
+    (a new profile field, a changed rule) or query (the criteria, the evidence, a check) derives it again."""
     import hashlib
+
+    from . import paths
 
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for f in sorted(here.rglob("*.py")):
-        st = f.stat()
-        digest.update(f"{f.relative_to(here)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8"))
+    for base, pattern in ((here, "*.py"), (paths.query_dir(), "*.rq"), (paths.artifact_dir("shapes"), "*.ttl")):
+        for f in sorted(base.rglob(pattern)):
+            st = f.stat()
+            digest.update(f"{base.name}/{f.relative_to(base)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8"))
     return digest.hexdigest()
 
 
