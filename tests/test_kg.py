@@ -239,3 +239,32 @@ def test_editorial_prognosis_and_lnm_risk_sentences_are_recorded(kg):
     assert str(kg.value(approach, R.outcome)) == "lymph-node metastasis"
     for s in (det, approach):
         assert list(kg.objects(kg.value(s, R.source), R.quote)), s
+
+
+def test_issue27_every_quote_fragment_has_a_web_annotation_selector(kg):
+    """kg/selectors.ttl is what `python -m rnetkg.selectors` generates from the quotes and the seeds, and
+    each selector holds: one per fragment of a quote; its exact text is the fragment as the seed writes
+    it (line breaks aside) at its start and end; prefix + exact + suffix stands once in the seed."""
+    from rnetkg import selectors
+
+    seeds = paths.seeds_dir()
+    assert seeds is not None, "the seed articles are expected in ../shared/seeds"
+    shipped = paths.artifact_dir("kg") / "selectors.ttl"
+    assert shipped.read_text(encoding="utf-8") == selectors.generated(paths.shipped_kg_files(), seeds), \
+        "kg/selectors.ttl is stale: run python -m rnetkg.selectors"
+    oa = rdflib.Namespace("http://www.w3.org/ns/oa#")
+    texts = {doc: (seeds / f"{kg.value(doc, rdflib.namespace.DCTERMS.identifier)}.txt").read_text(encoding="utf-8")
+             for doc in kg.subjects(RDF.type, R.SourceDocument)}
+    checked = 0
+    for excerpt in set(kg.subjects(R.quote, None)):
+        seed = texts[kg.value(excerpt, R.inDocument)]
+        fragments = sorted(_norm(str(q)) for q in kg.objects(excerpt, R.quote))
+        chosen = list(kg.objects(excerpt, oa.hasSelector))
+        assert sorted(_norm(str(kg.value(s, oa.exact))) for s in chosen) == fragments, excerpt
+        for s in chosen:
+            exact, start, end = str(kg.value(s, oa.exact)), int(kg.value(s, oa.start)), int(kg.value(s, oa.end))
+            assert seed[start:end] == exact
+            context = str(kg.value(s, oa.prefix)) + exact + str(kg.value(s, oa.suffix))
+            assert seed.count(context) == 1, (excerpt, exact[:40])
+            checked += 1
+    assert checked == 298

@@ -31,6 +31,7 @@ HEADER = f"""\
 @prefix xsd: <{namespaces.XSD}> .
 @prefix dcterms: <{namespaces.DCTERMS}> .
 @prefix fabio: <http://purl.org/spar/fabio/> .
+@prefix oa: <http://www.w3.org/ns/oa#> .
 """
 
 # A recommendation that conforms, for cases that change one thing about it.
@@ -40,6 +41,7 @@ STATEMENT = "rnet:hasDecisionPoint rnet:InitialManagement ; rnet:hasCriterion ex
 EXCERPT = 'rnet:inDocument ex:doc ; rnet:locator "Table 1"'
 QUOTE = '"For lesions ≤ 10 mm: Endoscopic resection such as mEMR, ESD, and eFTR is recommended"'
 FIGURE = "rnet:reportedIn ex:study ; rnet:source ex:excerpt"
+SPAN = 'oa:start "1"^^xsd:nonNegativeInteger ; oa:end "2"^^xsd:nonNegativeInteger'
 PROFILE = "rnet:sizeMm 15.0 ; rnet:hasMarginStatus rnet:margin_not_resected"
 
 
@@ -301,6 +303,19 @@ CASES = [
          'ex:article-without-reference a fabio:JournalArticle ; dcterms:title "C" ; rnet:source ex:excerpt .'),
     case("JournalArticleShape-source", "article-without-source",
          'ex:article-without-source a fabio:JournalArticle ; dcterms:title "C" ; rnet:bibliographicReference "A B. C." .'),
+    case("SelectorShape-exact", "selector-without-exact",
+         f'ex:selector-without-exact a oa:TextQuoteSelector ; oa:prefix "a " ; {SPAN} .'),
+    case("SelectorShape-context", "selector-without-context",
+         f'ex:selector-without-context a oa:TextQuoteSelector ; oa:exact "b" ; {SPAN} .'),
+    case("SelectorShape-start", "selector-without-start",
+         'ex:selector-without-start a oa:TextQuoteSelector ; oa:exact "b" ; oa:prefix "a " ; '
+         'oa:end "2"^^xsd:nonNegativeInteger .'),
+    case("SelectorShape-end", "selector-without-end",
+         'ex:selector-without-end a oa:TextPositionSelector ; oa:exact "b" ; oa:prefix "a " ; '
+         'oa:start "1"^^xsd:nonNegativeInteger .'),
+    case("SelectorShape-start-end", "selector-backwards",
+         'ex:selector-backwards a oa:TextQuoteSelector ; oa:exact "b" ; oa:prefix "a " ; '
+         'oa:start "5"^^xsd:nonNegativeInteger ; oa:end "3"^^xsd:nonNegativeInteger .'),
     case("StudyCountryShape-code", "study-country-without-code",
          'ex:study-country-without-code a rnet:Study ; rnet:hasStudyDesign rnet:Prospective ; rnet:cohortSize 10 ; '
          'rnet:source ex:excerpt ; rnet:country "Korea" .'),
