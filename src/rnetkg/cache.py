@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 
 def folder() -> Path | None:
@@ -67,6 +68,25 @@ def read(path: Path | None) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+def kept(kind: str, digest: str | None, build: Callable[[], Any], encode: Callable[[Any], str],
+         decode: Callable[[bytes], Any]) -> Any:
+    """A value derived from the graph of this hash alone: read from its cache file (``decode``, which
+    raises ValueError, TypeError or KeyError on a file it cannot use), else built and written (``encode``)."""
+    path = file(kind, ".json", digest)
+    data = read(path)
+    if data is not None:
+        try:
+            return decode(data)
+        except (ValueError, TypeError, KeyError):
+            pass
+    value = build()
+    try:
+        write(path, encode(value))
+    except (TypeError, ValueError):
+        pass
+    return value
 
 
 # cache files kept per kind (the newest): an edited graph or another rnetkg version writes new ones

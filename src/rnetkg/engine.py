@@ -62,19 +62,8 @@ class StoreEngine(Engine):
 
         if self.store is not graph.shared_store():
             return build(self)
-        path = cache.file(key, ".json", graph.current_graph_hash())
-        data = cache.read(path)
-        if data is not None:
-            try:
-                return json.loads(data)
-            except ValueError:
-                pass
-        value = build(self)
-        try:
-            cache.write(path, json.dumps(value, separators=(",", ":")))
-        except (TypeError, ValueError):
-            pass
-        return value
+        return cache.kept(key, graph.current_graph_hash(), lambda: build(self),
+                          lambda v: json.dumps(v, separators=(",", ":")), json.loads)
 
 
 class RdflibEngine(Engine):

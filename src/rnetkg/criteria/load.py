@@ -189,18 +189,10 @@ def _load_or_cached(engine) -> Model:
 
     if not (isinstance(engine, StoreEngine) and engine.store is graph.shared_store()):
         return load_model(engine)
-    path = cache.file("model", ".json", graph.current_graph_hash())
-    data = cache.read(path)
-    if data is not None:
-        try:
-            found = cache.from_json(data, model_module)
-            if isinstance(found, Model):
-                return found
-        except (ValueError, TypeError, KeyError):
-            pass
-    built = load_model(engine)
-    try:
-        cache.write(path, cache.to_json(built))
-    except TypeError:
-        pass
-    return built
+
+    def decode(data: bytes) -> Model:
+        found = cache.from_json(data, model_module)
+        if not isinstance(found, Model):
+            raise ValueError("the model's cache file holds no model")
+        return found
+    return cache.kept("model", graph.current_graph_hash(), lambda: load_model(engine), cache.to_json, decode)

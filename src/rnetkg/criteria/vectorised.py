@@ -164,18 +164,25 @@ def profile_classes(model: Model, cols: Columns) -> tuple[np.ndarray, np.ndarray
     return inverse, first_rows(inverse)
 
 
-def _statement_status(s, atom, n: int, cache: dict) -> np.ndarray:
-    """A statement's status (1 applies, 0 possible, -1 does not apply) for every profile, its atoms'
-    statuses from ``atom``; kept in ``cache`` by the statement's identity (a statement that is the same
-    object in two reading contexts has the same criteria)."""
+def _atom_status(a, cols: Columns, cache: dict) -> np.ndarray:
+    """atom_status, kept in ``cache`` by the atom's IRI (an atom read by several statements is evaluated once)."""
+    if a.iri not in cache:
+        cache[a.iri] = atom_status(a, cols)
+    return cache[a.iri]
+
+
+def _statement_status(s, cols: Columns, cache: dict) -> np.ndarray:
+    """A statement's status (1 applies, 0 possible, -1 does not apply) for every profile; kept in
+    ``cache`` by the statement's identity (a statement that is the same object in two reading contexts
+    has the same criteria), with its atoms' statuses."""
     key = id(s)
     if key not in cache:
-        status = np.ones(n, dtype=np.int8)
+        status = np.ones(len(cols), dtype=np.int8)
         for c in s.criteria:
             flip = np.int8(-1 if c.negated else 1)
-            crit = atom(c.atoms[0]) * flip
+            crit = _atom_status(c.atoms[0], cols, cache) * flip
             for a in c.atoms[1:]:
-                crit = np.maximum(crit, atom(a) * flip)
+                crit = np.maximum(crit, _atom_status(a, cols, cache) * flip)
             np.minimum(status, crit * np.int8(c.sign), out=status)
         cache[key] = (s, status)   # the statement is kept alive with its id
     return cache[key][1]
@@ -186,13 +193,7 @@ def statement_keys(model: Model, cols: Columns) -> list[bytes]:
     context (3 where the statement is not read at that decision point): the rows that
     queries/applicable-recommendations.rq gives guideline-status.rq, so that two profiles with the same
     key get the same guideline statuses, reading dependence and disagreements."""
-    n = len(cols)
     cache: dict = {}
-
-    def atom(a) -> np.ndarray:
-        if a.iri not in cache:
-            cache[a.iri] = atom_status(a, cols)
-        return cache[a.iri]
     dp = cols.decision_point.astype(np.int8)
     columns, seen = [dp], set()
     dp_codes = {d: i for i, d in enumerate(DECISION_POINTS)}
@@ -203,7 +204,7 @@ def statement_keys(model: Model, cols: Columns) -> list[bytes]:
             seen.add(id(s))
             codes = [dp_codes[d] for d in s.decision_points if d in dp_codes]
             at_dp = np.isin(dp, codes)
-            columns.append(np.where(at_dp, _statement_status(s, atom, n, cache) + 1, 3).astype(np.int8))
+            columns.append(np.where(at_dp, _statement_status(s, cols, cache) + 1, 3).astype(np.int8))
     table = np.ascontiguousarray(np.stack(columns, axis=1))
     return [row.tobytes() for row in table]
 
@@ -222,13 +223,6 @@ def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT, *, onl
     dp = cols.decision_point
     cache = {} if cache is None else cache
 
-    def atom(a) -> np.ndarray:
-        if a.iri not in cache:
-            cache[a.iri] = atom_status(a, cols)
-        return cache[a.iri]
-
-    def statement(s) -> np.ndarray:
-        return _statement_status(s, atom, n, cache)
 
     bit = {m: 1 << i for i, m in enumerate(model.modality_keys)}
     gi = {k: i for i, k in enumerate(model.guideline_keys)}
@@ -251,7 +245,7 @@ def evaluate(model: Model, cols: Columns, context: str = DEFAULT_CONTEXT, *, onl
         codes = [dp_codes[d] for d in s.decision_points if d in dp_codes]
         if not codes:
             continue
-        status = statement(s)
+        status = _statement_status(s, cols, cache)
         at_dp = (dp == codes[0]) if len(codes) == 1 else np.isin(dp, codes)
         g = gi[s.guideline]
         applies = (status == 1) & at_dp
