@@ -303,7 +303,7 @@ def test_issue23_cold_compare_with_the_cache_gives_the_same_answer(tmp_path):
     from rnetkg import __version__
 
     kinds = [n.split(f"-{__version__}-")[0] if f"-{__version__}-" in n else n.rsplit("-", 1)[0] for n in names]
-    assert kinds == ["evidence-rows", "graph-hash", "model", "relations", "source-slips", "store"]
+    assert kinds == ["evidence-index", "evidence-rows", "graph-hash", "model", "relations", "source-slips", "store"]
     assert all(digest in n for n in names if not n.startswith("graph-hash-"))
     assert next((tmp_path / "xdg" / "rnetkg").glob("graph-hash-*")).read_text() == current_graph_hash()
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
@@ -351,3 +351,94 @@ def test_the_kept_files_are_named_by_the_queries_too(tmp_path, monkeypatch):
         os.utime(query, ns=(st.st_atime_ns, st.st_mtime_ns))
         cache.code_digest.cache_clear()
     assert cache.code_digest() == before
+
+
+# ---------------------------------------------------------------- issue 23 item 7: the cold start's parts
+
+def test_issue23_kept_model_writes_each_equal_object_once(model):
+    """The model's cache file writes each distinct frozen object once (the criteria recur in every
+    reading context): far fewer entries than occurrences, the same model back, and a reference to an
+    object not yet written is refused as a broken file, not followed."""
+    from rnetkg import cache
+    from rnetkg.criteria import model as model_module
+
+    text = cache.to_json(model)
+    data = json.loads(text)
+    occurrences = sum(1 for s in model.statements.values() for c in s.criteria for _ in c.atoms)
+    atoms = [o for o in data["objects"] if o["@"] == "Atom"]
+    assert 0 < len(atoms) < occurrences
+    assert len({json.dumps(o, sort_keys=True) for o in data["objects"]}) == len(data["objects"])
+    assert cache.from_json(text, model_module) == model
+    with pytest.raises(ValueError, match="refers to an object it has not written"):
+        cache.from_json('{"objects": [], "value": {"#": 0}}', model_module)
+    with pytest.raises(ValueError, match="without objects and value"):
+        cache.from_json('{"@t": [1, 2]}', model_module)
+
+
+def test_issue23_a_query_is_read_from_its_own_file(tmp_path, monkeypatch):
+    """`queries.get` reads the one file it names (a compare reads three, not every header), finds the
+    checks under qc/, and never a path outside the query folder."""
+    from rnetkg import paths, queries
+    from rnetkg.errors import QueryError
+
+    folder = tmp_path / "queries"
+    (folder / "qc").mkdir(parents=True)
+    (folder / "one.rq").write_text("#+ summary: the one\nSELECT * WHERE { ?s ?p ?o }\n")
+    (folder / "qc" / "two-violation.rq").write_text("#+ summary: the check\nSELECT ?subject ?message WHERE {}\n")
+    (tmp_path / "outside.rq").write_text("#+ summary: outside\nSELECT * WHERE {}\n")
+    monkeypatch.setattr(paths, "query_dir", lambda: folder)
+    monkeypatch.setattr(queries, "_ONE", {})
+    monkeypatch.setattr(queries, "catalogue", lambda: (_ for _ in ()).throw(AssertionError("catalogue read")))
+    assert queries.get("one").summary == "the one"
+    assert queries.get("qc/two-violation").summary == "the check"
+    monkeypatch.setattr(queries, "catalogue", lambda: {})
+    for name in ("../outside", "qc/../../outside", "/etc/passwd", "missing"):
+        with pytest.raises(QueryError, match="no query named"):
+            queries.get(name)
+
+
+def test_issue23_the_store_loads_beside_the_command(monkeypatch, tmp_path):
+    """`graph.preload` loads the kept store in another thread; the command's own call waits for that
+    store and gets the same object; with no kept store it starts nothing (the first run derives it)."""
+    import threading
+
+    from rnetkg import graph
+
+    graph.shared_store()   # the kept file exists
+    graph.shared_store.cache_clear()
+    started = []
+    real = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda self: (started.append(self.name), real(self))[1])
+    graph.preload()
+    store = graph.shared_store()
+    assert started == ["rnetkg-store"]
+    assert graph.shared_store() is store and len(store) > 10_000
+    graph.shared_store.cache_clear()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))
+    started.clear()
+    graph.preload()
+    assert started == []
+    graph.shared_store.cache_clear()
+
+
+def test_issue23_the_command_flushes_and_reports_a_full_device(tmp_path):
+    """The console script ends without tearing the interpreter down, after flushing: the whole answer
+    reaches a pipe, and a full standard output is one line and exit 2."""
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "rnetkg", "compare", str(ROOT / "examples" / "profile-15mm-g1.json"), "--format", "json"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and json.loads(done.stdout)["profile"] == "example-15mm-g1"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(cmd, env=env, stdout=full, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "rnetkg: cannot write the output: no space left on device"
+
+
+def test_issue23_answers_started_early_equal_the_answers(model):
+    """compare_later (the queries started before the rest is imported) gives compare_profiles' answers."""
+    from rnetkg.compare import compare_later, compare_profiles
+
+    profiles = [parse_profile(p) for p in PROFILES.values()]
+    assert compare_later(profiles)() == compare_profiles(profiles)

@@ -1,7 +1,5 @@
 """`python -m rnetkg`: the same as the `rnetkg` command."""
 
-import sys
+from .command import main
 
-from .cli import main
-
-sys.exit(main())
+main()

@@ -129,11 +129,19 @@ def provenance(model: Model) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _graph_hash() -> str:
+def _read_graph_hash() -> str:
     from .graph import graph_hash
     from .paths import extra_kg_files
 
     return graph_hash(extra_kg_files())
+
+
+def _graph_hash() -> str:
+    """graph.graph_hash of the loaded graph: as kept by the files' names, sizes and times
+    (graph.current_graph_hash), else read from the files once."""
+    from .graph import current_graph_hash
+
+    return current_graph_hash() or _read_graph_hash()
 
 
 def decision_basis(model: Model, definition: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ The library never prints: nothing here reports anything."""
 from __future__ import annotations
 
 import os
+import zlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -24,22 +25,31 @@ def folder() -> Path | None:
     return Path(base) / "rnetkg"
 
 
+def name_digest(data: bytes) -> str:
+    """16 hexadecimal digits that tell cache files apart by what they were derived from (two CRC-32s,
+    forward and backward: a name, not a check of content; hashlib would load OpenSSL, which costs
+    every command a few milliseconds)."""
+    return f"{zlib.crc32(data):08x}{zlib.crc32(data[::-1]):08x}"
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """The SHA-256 of the package's Python modules, its queries and its shapes (by path, size and
-    modification time): what is kept was derived by this code and these queries, and a changed module
+    """A digest (name_digest) of the package's Python modules, its queries and its shapes (by path, size
+    and modification time): what is kept was derived by this code and these queries, and a changed module
     (a new profile field, a changed rule) or query (the criteria, the evidence, a check) derives it again."""
-    import hashlib
-
     from . import paths
 
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for base, pattern in ((here, "*.py"), (paths.query_dir(), "*.rq"), (paths.artifact_dir("shapes"), "*.ttl")):
-        for f in sorted(base.rglob(pattern)):
-            st = f.stat()
-            digest.update(f"{base.name}/{f.relative_to(base)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8"))
-    return digest.hexdigest()
+    parts = []
+    for base, suffix in ((Path(__file__).resolve().parent, ".py"), (paths.query_dir(), ".rq"),
+                         (paths.artifact_dir("shapes"), ".ttl")):
+        found = []
+        for folder_, dirs, files in os.walk(base):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            found += [os.path.join(folder_, f) for f in files if f.endswith(suffix)]
+        for f in sorted(found):
+            st = os.stat(f)
+            parts.append(f"{base.name}/{os.path.relpath(f, base)}\0{st.st_size}\0{st.st_mtime_ns}\0")
+    return name_digest("".join(parts).encode("utf-8"))
 
 
 def file(kind: str, suffix: str, digest: str | None) -> Path | None:
@@ -134,13 +144,26 @@ def _prune(path: Path) -> None:
 # (no pickle: a cache file is data, and only the dataclasses of the module named may be rebuilt)
 
 def to_json(value) -> str:
+    """``value`` (frozen dataclasses, tuples, frozensets, dicts, lists and JSON scalars) as JSON text.
+    Each distinct object of a class is written once, into ``objects`` (in the order its fields need:
+    an object's fields name earlier objects as {"#": index}), and referred to by index wherever it
+    occurs: a model's criteria recur in every reading context, and equal frozen objects are
+    interchangeable."""
     import dataclasses
     import json
 
+    objects: list[Any] = []
+    index: dict[str, int] = {}
+
     def enc(x):
         if dataclasses.is_dataclass(x) and not isinstance(x, type):
-            return {"@": type(x).__name__, "f": {f.name: enc(getattr(x, f.name)) for f in dataclasses.fields(x)
-                                                 if not f.name.startswith("_")}}
+            fields = {f.name: enc(getattr(x, f.name)) for f in dataclasses.fields(x) if not f.name.startswith("_")}
+            entry = {"@": type(x).__name__, "f": fields}
+            key = json.dumps(entry, separators=(",", ":"))
+            if key not in index:
+                index[key] = len(objects)
+                objects.append(entry)
+            return {"#": index[key]}
         if isinstance(x, (set, frozenset)):
             return {"@s": [enc(v) for v in sorted(x, key=repr)]}
         if isinstance(x, tuple):
@@ -153,19 +176,28 @@ def to_json(value) -> str:
             return x
         raise TypeError(f"cannot keep {type(x).__name__} in the cache")
 
-    return json.dumps(enc(value), separators=(",", ":"))
+    encoded = enc(value)
+    return json.dumps({"objects": objects, "value": encoded}, separators=(",", ":"))
 
 
 def from_json(text: str | bytes, module):
     """The value of to_json, rebuilding only dataclasses defined in ``module``. Each JSON object is
-    rebuilt as the decoder reads it (object_hook, innermost first): a class, a tuple, a set or a dict
-    by its marker; an object without one is a class's field map, read by the object around it."""
+    rebuilt as the decoder reads it (object_hook, innermost first, in the order of the text): an entry
+    of ``objects`` is built and numbered (its fields' references are to objects built before it), a
+    reference {"#": i} is that object, a tuple, a set or a dict by its marker; an object without one is
+    a class's field map, read by the object around it."""
     import dataclasses
     import json
 
     classes: dict[str, type] = {}
+    built: list[Any] = []
 
     def rebuild(x: dict):
+        if "#" in x:
+            i = x["#"]
+            if not (type(i) is int and 0 <= i < len(built)):
+                raise ValueError("a cache file refers to an object it has not written")
+            return built[i]
         if "@" in x:
             cls = classes.get(x["@"])
             if cls is None:
@@ -173,7 +205,9 @@ def from_json(text: str | bytes, module):
                 if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__):
                     raise ValueError(f"unexpected class {x['@']!r} in a cache file")
                 classes[x["@"]] = cls
-            return cls(**x["f"])
+            obj = cls(**x["f"])
+            built.append(obj)
+            return obj
         if "@t" in x:
             return tuple(x["@t"])
         if "@s" in x:
@@ -182,4 +216,7 @@ def from_json(text: str | bytes, module):
             return dict(x["@d"])
         return x
 
-    return json.loads(text, object_hook=rebuild)
+    data = json.loads(text, object_hook=rebuild)
+    if not isinstance(data, dict) or not isinstance(data.get("objects"), list) or "value" not in data:
+        raise ValueError("a cache file without objects and value")
+    return data["value"]

@@ -11,10 +11,9 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from . import queries
-from .answer import answer_to_row, build_answer
 from .criteria.model import (APPLIES, DEFAULT_CONTEXT, POSSIBLE, Evaluation, GuidelineResult, StatementResult,
                              split_list)
 from .criteria.load import model_for
@@ -91,11 +90,49 @@ def profile_query_rows(rows: Sequence[str], engine: Engine) -> dict[str, list[di
     return out
 
 
+def _in_background(fn, *args):
+    """``fn(*args)`` in another thread when it queries the embedded store (pyoxigraph leaves the
+    interpreter free while it evaluates a query, so the caller meanwhile reads the criteria model); a
+    callable that waits for its value or raises its error. On other engines it runs when called."""
+    if not isinstance(args[-1], StoreEngine):
+        return lambda: fn(*args)
+    import threading
+
+    out: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            out["value"] = fn(*args)
+        except BaseException as e:   # noqa: BLE001  raised again in the caller's thread
+            out["error"] = e
+    thread = threading.Thread(target=work, name="rnetkg-queries", daemon=True)
+    thread.start()
+
+    def result():
+        thread.join()
+        if "error" in out:
+            raise out["error"]
+        return out["value"]
+    return result
+
+
 def _evaluate_rows(values: Sequence[Sequence[str]], engine: Engine, statements: bool) -> list[Evaluation]:
     """The profile queries for these profiles' long-form rows (profile_rows', case IRIs by index, all
     distinct), as evaluations (in order). Without ``statements`` the evaluations list no statements."""
+    return _evaluate_rows_later(values, engine, statements)()
+
+
+def _evaluate_rows_later(values: Sequence[Sequence[str]], engine: Engine, statements: bool
+                         ) -> Callable[[], list[Evaluation]]:
+    """_evaluate_rows with its queries started now (in the background on the embedded store): a
+    callable that reads the criteria model, waits for the rows and returns the evaluations."""
+    rows_of = _in_background(profile_query_rows, [r for profile in values for r in profile], engine)
+    return lambda: _evaluations(values, engine, statements, rows_of)
+
+
+def _evaluations(values: Sequence[Sequence[str]], engine: Engine, statements: bool, rows_of) -> list[Evaluation]:
     model = model_for(engine)
-    rows = profile_query_rows([r for profile in values for r in profile], engine)
+    rows = rows_of()
     recs: dict[int, list[StatementResult]] = defaultdict(list)
     by_statement = model.statements_in(DEFAULT_CONTEXT)
     if statements:
@@ -145,17 +182,31 @@ def evaluate_profiles(profiles: Sequence[Profile], engine: Engine, *, statements
 
 def compare_profiles(profiles: Sequence[Profile], engine: Engine | None = None) -> list[dict[str, Any]]:
     """The DESIGN.md answer for each profile, in input order."""
+    return compare_later(profiles, engine)()
+
+
+def compare_later(profiles: Sequence[Profile], engine: Engine | None = None) -> Callable[[], list[dict[str, Any]]]:
+    """compare_profiles with the profile queries started now (in the background on the embedded store,
+    while the caller goes on, e.g. with its imports): a callable that returns the answers."""
     from .profile import at_initial_management
 
     engine = engine or StoreEngine()
-    model = model_for(engine)
     # after a local excision, the same tumour at initial management is evaluated in the same queries
     twins = [at_initial_management(p) for p in profiles]
     extra = [t for t in twins if t is not None]
-    evaluations = evaluate_profiles([*profiles, *extra], engine)
-    initial = iter(evaluations[len(profiles):])
-    return [build_answer(p, model, e, next(initial) if t is not None else None)
-            for p, e, t in zip(profiles, evaluations, twins)]
+    unique, inverse = distinct_rows([*profiles, *extra])
+    pending = _evaluate_rows_later([queries.profile_rows(i, p) for i, p in enumerate(unique)], engine, True)
+
+    def answers() -> list[dict[str, Any]]:
+        from .answer import build_answer
+
+        distinct = pending()
+        evaluations = [distinct[k] for k in inverse]
+        model = model_for(engine)
+        initial = iter(evaluations[len(profiles):])
+        return [build_answer(p, model, e, next(initial) if t is not None else None)
+                for p, e, t in zip(profiles, evaluations, twins)]
+    return answers
 
 
 def compare(profile: Profile, engine: Engine | None = None) -> dict[str, Any]:
@@ -170,6 +221,8 @@ def evaluation_row(evaluation: Evaluation) -> list[str]:
                if (g.status, g.modalities) != (d.status, d.modalities)}
     guidelines = [{"guideline": g.key, "status": g.status, "modalities": list(g.modalities),
                    "reading_dependent": g.key in differs} for g in evaluation.guidelines]
+    from .answer import answer_to_row
+
     return answer_to_row({"profile": "", "guidelines": guidelines, "disagreements": list(evaluation.disagreements)})
 
 

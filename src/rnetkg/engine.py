@@ -40,27 +40,37 @@ class Engine:
 
 
 class StoreEngine(Engine):
+    """The embedded pyoxigraph store: ``store``, or the process-wide store of the shipped graph, which
+    is loaded (or waited for, see rnetkg.graph.preload) when a query first needs it."""
     name = "pyoxigraph"
 
     def __init__(self, store=None):
         from . import graph
 
-        self.store = store if store is not None else graph.shared_store()
+        self._store = store
+        # on the shipped graph's store: what is read from it once is shared and may be kept
+        self.shared = store is None or store is graph.loaded_shared_store()
+
+    @property
+    def store(self):
+        if self._store is None:
+            from . import graph
+
+            self._store = graph.shared_store()
+        return self._store
 
     def select(self, text):
         return queries.run_store(self.store, text)
 
     def _cache(self):
-        from . import graph
-
-        return _SHARED_STORE_CACHE if self.store is graph.shared_store() else super()._cache()
+        return _SHARED_STORE_CACHE if self.shared else super()._cache()
 
     def _kept(self, key, build):
         import json
 
         from . import cache, graph
 
-        if self.store is not graph.shared_store():
+        if not self.shared:
             return build(self)
         return cache.kept(key, graph.current_graph_hash(), lambda: build(self),
                           lambda v: json.dumps(v, separators=(",", ":")), json.loads)

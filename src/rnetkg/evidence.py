@@ -163,61 +163,95 @@ def separating_fields(model: Model, separating: list[dict[str, Any]], sides: dic
     return out
 
 
+def evidence_index(model: Model) -> dict[str, Any]:
+    """queries/evidence.rq's rows as the items of an answer's evidence, built once per engine (and kept
+    with the graph's other values in the cache folder): ``study``, the study figures in the query's
+    order, one per figure and field, as [field, item] (the guideline's side of its cut point left to fill
+    in); ``outcome``, per modality, the outcome figures in the order of their evidence IRIs (procedures
+    merged). Items are JSON text. None of it depends on the profile or the pair."""
+    engine = _engine(model)
+    if engine is None:
+        return {"study": [], "outcome": {}}
+
+    def build(e) -> dict[str, Any]:
+        rows = evidence_rows(model)
+        slips = source_slips(model)
+        study: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        outcome: dict[str, dict[str, dict[str, Any]]] = {}
+        for r in rows:
+            if r["kind"] == "study" and (r["evidence"], r["field"]) not in seen:
+                seen.add((r["evidence"], r["field"]))
+                estimate = None
+                if r.get("estimate") is not None or r.get("pValue") is not None:
+                    estimate = {"measure": r.get("measure"), "value": r.get("estimate"), "ci_low": r.get("ciLower"),
+                                "ci_high": r.get("ciUpper"), "ci_level": r.get("confidenceLevel"), "p": _p(r)}
+                study.append({"id": rec_id(r["evidence"]), "kind": "study", "field": r["field"],
+                              "factor": r["factorLabel"], "figure": r["figureType"], "statement": r.get("evidenceLabel"),
+                              "analysis": r.get("analysis"), "outcome": r.get("outcome"), "estimate": estimate,
+                              "cut_point": {"study": r["cutPoint"] if r.get("cutPoint") is not None else r.get("asWritten"),
+                                            "guideline": None},
+                              "study": _study(r), "population": _population(r), "profile_in_population": None,
+                              "source_slips": _slips_of(slips, r.get("study"), r["evidence"]),
+                              "source": _source(r)})
+            elif r["kind"] == "outcome":
+                by_evidence = outcome.setdefault(r["modality"], {})
+                item = by_evidence.get(r["evidence"])
+                if item is not None:
+                    if r["procedureLabel"] not in item["procedures"]:
+                        item["procedures"] = sorted([*item["procedures"], r["procedureLabel"]])
+                    continue
+                value = (f"{_num(r['percentage'])} %" if r.get("percentage") is not None
+                         else f"{_num(r['estimate'])} {r.get('unit') or ''}".strip() if r.get("estimate") is not None
+                         else r.get("valueText"))
+                by_evidence[r["evidence"]] = {
+                    "id": rec_id(r["evidence"]), "kind": "outcome", "modality": r["modality"], "guidelines": [],
+                    "procedures": [r["procedureLabel"]], "statement": r.get("evidenceLabel"), "measure": r.get("measure"),
+                    "value": value, "as_written": r.get("asWritten"), "p": _p(r),
+                    "compared_within_study_with": r.get("comparedWithLabel"),
+                    "study": _study(r), "references": _joined(r.get("reference")), "population": _population(r),
+                    "source_slips": _slips_of(slips, r.get("study"), r["evidence"]) if r.get("study") else [],
+                    "source": _source(r)}
+        # each item as JSON text: every answer decodes its own copy (the index is shared by all)
+        return {"study": [[item["field"], _text(item)] for item in study],
+                "outcome": {m: [_text(items[k]) for k in sorted(items)] for m, items in sorted(outcome.items())}}
+    return engine.cached("evidence-index", build, keep=True)
+
+
+def _text(item: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(item, separators=(",", ":"))
+
+
 def disagreement_evidence(model: Model, pair: dict[str, Any], sides: dict[str, list[Statement]],
                           values: dict[str, Any]) -> list[dict[str, Any]]:
     """The evidence items of one disagreement (its guidelines, modalities and separating criteria; the
     applicable statements of each side; the profile's criteria values)."""
-    rows = evidence_rows(model)
-    if not rows:
+    index = evidence_index(model)
+    if not index["study"] and not index["outcome"]:
         return []
-    slips = source_slips(model)
     fields = separating_fields(model, pair.get("separating_criteria", []), sides, values)
+    import json
+
     items: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
-    for r in rows:
-        if r["kind"] != "study" or r["field"] not in fields or (r["evidence"], r["field"]) in seen:
-            continue
-        seen.add((r["evidence"], r["field"]))
-        estimate = None
-        if r.get("estimate") is not None or r.get("pValue") is not None:
-            estimate = {"measure": r.get("measure"), "value": r.get("estimate"), "ci_low": r.get("ciLower"),
-                        "ci_high": r.get("ciUpper"), "ci_level": r.get("confidenceLevel"), "p": _p(r)}
-        items.append({"id": rec_id(r["evidence"]), "kind": "study", "field": r["field"], "factor": r["factorLabel"],
-                      "figure": r["figureType"], "statement": r.get("evidenceLabel"),
-                      "analysis": r.get("analysis"), "outcome": r.get("outcome"), "estimate": estimate,
-                      "cut_point": {"study": r["cutPoint"] if r.get("cutPoint") is not None else r.get("asWritten"),
-                                    "guideline": fields[r["field"]]},
-                      "study": _study(r), "population": _population(r), "profile_in_population": None,
-                      "source_slips": _slips_of(slips, r.get("study"), r["evidence"]),
-                      "source": _source(r)})
+    for field, text in index["study"]:
+        if field in fields:
+            item = json.loads(text)
+            item["cut_point"]["guideline"] = fields[field]
+            items.append(item)
     # the modalities where the two answers part: in one answer and not in the other (a modality both
     # recommend does not bear on the disagreement)
     modalities = {m: sorted(k for k in pair["guidelines"] if m in pair["modalities"][k])
                   for k in pair["guidelines"] for m in pair["modalities"][k]}
     modalities = {m: keys for m, keys in modalities.items() if len(keys) == 1}
-    outcome: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in rows:
-        if r["kind"] != "outcome" or r["modality"] not in modalities:
-            continue
-        key = (r["modality"], r["evidence"])
-        if key in outcome:
-            if r["procedureLabel"] not in outcome[key]["procedures"]:
-                outcome[key]["procedures"] = sorted([*outcome[key]["procedures"], r["procedureLabel"]])
-            continue
-        value = (f"{_num(r['percentage'])} %" if r.get("percentage") is not None
-                 else f"{_num(r['estimate'])} {r.get('unit') or ''}".strip() if r.get("estimate") is not None
-                 else r.get("valueText"))
-        outcome[key] = {"id": rec_id(r["evidence"]), "kind": "outcome", "modality": r["modality"],
-                        "guidelines": modalities[r["modality"]], "procedures": [r["procedureLabel"]],
-                        "statement": r.get("evidenceLabel"), "measure": r.get("measure"), "value": value,
-                        "as_written": r.get("asWritten"), "p": _p(r),
-                        "compared_within_study_with": r.get("comparedWithLabel"),
-                        "study": _study(r), "references": _joined(r.get("reference")), "population": _population(r),
-                        "source_slips": _slips_of(slips, r.get("study"), r["evidence"]) if r.get("study") else [],
-                        "source": _source(r)}
-    items += [outcome[k] for k in sorted(outcome)]
     for m in sorted(modalities):
-        if not any(k[0] == m for k in outcome):
+        for text in index["outcome"].get(m, ()):
+            item = json.loads(text)
+            item["guidelines"] = modalities[m]
+            items.append(item)
+    for m in sorted(modalities):
+        if not index["outcome"].get(m):
             label = model.modality_labels.get(m, m.replace("_", " "))
             items.append({"id": None, "kind": "no_figures", "modality": m, "guidelines": modalities[m],
                           "statement": f"the sources give no outcome figures for {label}"})

@@ -174,6 +174,21 @@ def _digest(decision_point: str, first: list[Statement], second: list[Statement]
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _key(model: Model, decision_point: str, first: list[Statement], second: list[Statement]) -> str:
+    """The cache key of a relation: for the model of the shipped graph's store (whose cache file is
+    named by that graph's hash and the code), the decision point and the statements' IRIs, which name
+    the same criteria there; for any other model, the digest of the statements with their criteria."""
+    if "relations-by-iri" not in model._derived:
+        from .graph import current_graph_hash
+
+        engine = model._derived.get("engine")
+        model._derived["relations-by-iri"] = (getattr(engine, "shared", False)
+                                              and model._derived.get("graph") == current_graph_hash())
+    if model._derived["relations-by-iri"]:
+        return " ".join([decision_point, *(s.iri for s in first), "|", *(s.iri for s in second)])
+    return _digest(decision_point, first, second)
+
+
 def relation_cache_file():
     """The cache file of the relations for the graph rnetkg loads (None when no cache folder is known)."""
     from . import cache
@@ -226,7 +241,7 @@ def relation(model: Model, decision_point: str, first: list[Statement], second: 
     cache = _RELATIONS.setdefault(id(model), {})
     key = (decision_point, tuple(s.iri for s in first), tuple(s.iri for s in second))
     if key not in cache:
-        digest = _digest(decision_point, first, second)
+        digest = _key(model, decision_point, first, second)
         found = _stored().get(digest)
         if found is not None:
             cache[key] = (found[0], [dict(x) for x in found[1]])

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import paths
+from . import cache, paths
 from .errors import ExtraGraphError
 from .namespaces import ONTOLOGY_IRI, OWL, RNET
 
@@ -202,12 +202,10 @@ def current_graph_hash() -> str | None:
 def _kept_hash(key: tuple) -> str:
     """graph_hash of the files that ``key`` names (path, size, modification time), kept in the cache
     folder by a digest of the key: a later process reads it instead of reading every file again."""
-    import hashlib
-
     from . import cache
 
     base = cache.folder()
-    path = base / f"graph-hash-{hashlib.sha256(repr(key).encode('utf-8')).hexdigest()[:16]}.txt" if base else None
+    path = base / f"graph-hash-{cache.name_digest(repr(key).encode('utf-8'))}.txt" if base else None
     kept = cache.read(path)
     if kept is not None and len(kept) == 64 and all(c in b"0123456789abcdef" for c in kept):
         return kept.decode("ascii")
@@ -216,24 +214,92 @@ def _kept_hash(key: tuple) -> str:
     return value
 
 
-@lru_cache(maxsize=1)
+_SHARED: dict[str, ox.Store] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 def shared_store() -> ox.Store:
     """The process-wide store of the shipped graph (read-only by convention). The loaded store (with
     the load-time CONSTRUCTs' triples) is kept as N-Quads in the cache folder (rnetkg.cache), named by
-    the graph's hash: a later process reads that one file instead of parsing and deriving again."""
-    from . import cache
+    the graph's hash: a later process reads that one file instead of parsing and deriving again. One
+    thread loads it; another that asks meanwhile waits for that store (see ``preload``)."""
+    with _SHARED_LOCK:
+        store = _SHARED.get("store")
+        if store is None:
+            store = _SHARED["store"] = _load_shared()
+        return store
 
-    path = cache.file("store", ".nq", current_graph_hash())
+
+def loaded_shared_store() -> ox.Store | None:
+    """The process-wide store if it is loaded (or being loaded: then once it is), else None; never
+    starts loading it."""
+    if "store" in _SHARED or _SHARED_LOCK.locked():
+        with _SHARED_LOCK:
+            return _SHARED.get("store")
+    return None
+
+
+def _clear_shared_store() -> None:
+    """Forget the process-wide store and what was read from it (the next query loads the graph again,
+    with the extra graphs then named)."""
+    from . import engine
+
+    with _SHARED_LOCK:
+        _SHARED.clear()
+        engine._SHARED_STORE_CACHE.clear()
+
+
+shared_store.cache_clear = _clear_shared_store   # as functools.lru_cache names it
+
+
+def preload() -> None:
+    """Start loading the process-wide store in a background thread when it is kept in the cache folder
+    (rnetkg.command does so before the command line is parsed). The command that then asks for the store
+    waits for that load, and meanwhile does its other work: parsing N-Quads in pyoxigraph leaves the
+    interpreter free. Nothing when the store is not kept: the first run loads and derives it in the
+    thread that asks, so that no half-written cache file is left. The thread imports nothing (the
+    modules it needs are loaded with this one)."""
+    if _SHARED_LOCK.locked() or "store" in _SHARED:
+        return
+    # the file is named here: the thread's own Python work would wait for the interpreter, which the
+    # command's imports hold, and parsing (pyoxigraph) is what it can do beside them
+    path = _kept_store_path()
+    if path is None or not path.is_file():
+        return
+
+    def load() -> None:
+        with _SHARED_LOCK:
+            if "store" not in _SHARED:
+                store = _load_kept(path)
+                if store is not None:   # else the command's own call loads the graph and keeps it again
+                    _SHARED["store"] = store
+    threading.Thread(target=load, name="rnetkg-store", daemon=True).start()
+
+
+def _kept_store_path() -> Path | None:
+    return cache.file("store", ".nq", current_graph_hash())
+
+
+def _load_kept(path: Path | None) -> ox.Store | None:
+    """The store kept in this cache file, or None (absent, unreadable, not N-Quads)."""
     data = cache.read(path)
-    if data is not None:
-        try:
-            store = ox.Store()
-            # rnetkg's own serialisation of a graph it checked: read without checking every IRI again
-            # (a third of the time)
-            store.load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
-            return store
-        except (SyntaxError, ValueError, OSError):
-            pass
+    if data is None:
+        return None
+    try:
+        store = ox.Store()
+        # rnetkg's own serialisation of a graph it checked: read without checking every IRI again
+        # (a third of the time)
+        store.load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
+        return store
+    except (SyntaxError, ValueError, OSError):
+        return None
+
+
+def _load_shared() -> ox.Store:
+    path = _kept_store_path()
+    store = _load_kept(path)
+    if store is not None:
+        return store
     store = load_store()
     cache.write(path, store.dump(format=ox.RdfFormat.N_QUADS))
     return store

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
@@ -133,23 +132,42 @@ def _params(spec: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\?_(\w+)", spec))
 
 
+def _read(root: Path, path: Path) -> Query:
+    text = path.read_text(encoding="utf-8")
+    h = _parse_header(text)
+    name = path.stem if path.parent == root else f"{path.parent.name}/{path.stem}"
+    return Query(name=name, path=path, text=text, summary=h.get("summary", ""),
+                 description=h.get("description", ""), params=_params(h.get("params", "")),
+                 tags=tuple(t.strip() for t in h.get("tags", "").split(",") if t.strip()),
+                 header=h, param_types=_param_types(h.get("params", "")))
+
+
 @lru_cache(maxsize=None)
 def catalogue() -> dict[str, Query]:
     """Every query by its file stem (qc checks as qc/<stem>)."""
-    out: dict[str, Query] = {}
     root = paths.query_dir()
-    for path in sorted(root.rglob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        h = _parse_header(text)
-        name = path.stem if path.parent == root else f"{path.parent.name}/{path.stem}"
-        out[name] = Query(name=name, path=path, text=text, summary=h.get("summary", ""),
-                          description=h.get("description", ""), params=_params(h.get("params", "")),
-                          tags=tuple(t.strip() for t in h.get("tags", "").split(",") if t.strip()),
-                          header=h, param_types=_param_types(h.get("params", "")))
+    out = {q.name: q for q in (_read(root, path) for path in sorted(root.rglob("*.rq")))}
+    _ONE.update(out)
     return out
 
 
+_ONE: dict[str, Query] = {}   # the queries read one by one (``get``) or with the catalogue
+
+
 def get(name: str) -> Query:
+    """The query of this name: its one file (a command that runs three queries reads three files, not
+    the catalogue's every header)."""
+    found = _ONE.get(name)
+    if found is not None:
+        return found
+    root = paths.query_dir()
+    parts = name.split("/")
+    if (len(parts) == 1 or (len(parts) == 2 and parts[0] == "qc")) and all(
+            p and p not in (".", "..") and p.replace("-", "").replace("_", "").isalnum() for p in parts):
+        path = root.joinpath(*parts[:-1], parts[-1] + ".rq")
+        if path.is_file():
+            found = _ONE[name] = _read(root, path)
+            return found
     try:
         return catalogue()[name]
     except KeyError:
@@ -292,6 +310,8 @@ def term_value(term: Any) -> Any:
         if dt.endswith("#boolean"):
             return term.value == "true"
         return term.value
+    from decimal import Decimal
+
     import rdflib  # only reached when an rdflib result is converted
 
     if isinstance(term, rdflib.URIRef):

@@ -79,14 +79,36 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except OSError as e:   # standard output (or error) on a full or failing device
-        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
-            raise
-        try:
-            print(one_line(f"rnetkg: cannot write the output: {(e.strerror or 'input/output error').lower()}"),
-                  file=sys.stderr)
-        except OSError:
-            pass
-        return EXIT_USAGE
+        return _output_failed(e)
     except KeyboardInterrupt:
         print("rnetkg: interrupted", file=sys.stderr)
         return 130
+
+
+def _output_failed(e: OSError) -> int:
+    """Standard output (or error) on a full or failing device: one line, exit 2."""
+    if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+        raise e
+    try:
+        print(one_line(f"rnetkg: cannot write the output: {(e.strerror or 'input/output error').lower()}"),
+              file=sys.stderr)
+        sys.stderr.flush()
+    except OSError:
+        pass
+    return EXIT_USAGE
+
+
+def finish(code: int) -> int:
+    """The exit code once standard output and error are flushed (what the interpreter would flush at
+    exit): a reader that stopped reading is no error; a full or failing device is one line, exit 2."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except OSError as e:
+        code = _output_failed(e)
+    try:
+        sys.stderr.flush()
+    except OSError:
+        pass
+    return code

@@ -19,6 +19,26 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, like every other usage error
         raise UsageError(f"{self.prog}: {message}")
 
+    def _get_formatter(self):
+        # the width argparse would take (shutil.get_terminal_size, less 2), without importing shutil
+        # and its compression modules for every command (argparse makes a formatter per argument)
+        return self.formatter_class(prog=self.prog, width=terminal_width() - 2)
+
+
+def terminal_width() -> int:
+    """Columns of the terminal as shutil.get_terminal_size reads them: $COLUMNS, else the terminal of
+    standard output, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
 
 def endpoint_options(sp) -> None:
     sp.add_argument("--endpoint", metavar="URL", help="run the queries on this SPARQL 1.1 endpoint "

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from ..errors import EXIT_OK, EXIT_USAGE, UsageError, one_line
 from .common import EPILOG, endpoint_options, engine_from, read_input
-from .progress import progress_bar
 
 
 def register(sub) -> None:
@@ -86,9 +85,7 @@ def _report_rejected(errors) -> None:
 
 
 def run(args) -> int:
-    from .. import render, words
-
-    from ..criteria.nearest import mark_near, parse_tolerance
+    from ..criteria.nearest import parse_tolerance
 
     tolerance = parse_tolerance(args.tolerance)
     if args.cohort:
@@ -98,7 +95,9 @@ def run(args) -> int:
             raise UsageError("compare: give either PROFILE.json or --cohort FILE, not both")
         if not args.out:
             raise UsageError("compare: --cohort needs --out OUT.csv")
+        from .. import render
         from ..cohort import run_cohort
+        from .progress import progress_bar
 
         with progress_bar(not args.quiet) as progress:
             summary = run_cohort(Path(args.cohort), Path(args.out), engine_from(args),
@@ -125,10 +124,14 @@ def run(args) -> int:
         raise UsageError("compare: --cohort-engine is for --cohort; one profile is always answered by the SPARQL "
                          "queries (applicable-recommendations, guideline-status, disagreements)")
     profile = read_profile(args.profile)
-    from ..compare import compare
+    from ..compare import compare_later
 
     engine = engine_from(args)
-    answer = mark_near(compare(profile, engine), tolerance)
+    answers = compare_later([profile], engine)   # the profile queries run while the rest is imported
+    from .. import render, words
+    from ..criteria.nearest import mark_near
+
+    answer = mark_near(answers()[0], tolerance)
     if args.reasoner:
         from ..criteria.owl import side_by_side
 

@@ -178,6 +178,10 @@ def model_for(engine) -> Model:
     def build(e) -> Model:
         model = _load_or_cached(e)
         model._derived["engine"] = e
+        if getattr(e, "shared", False):   # the shipped graph's model: the graph it was read from
+            from ..graph import current_graph_hash
+
+            model._derived["graph"] = current_graph_hash()
         return model
     return engine.cached("criteria-model", build)
 
@@ -187,7 +191,7 @@ def _load_or_cached(engine) -> Model:
     from ..engine import StoreEngine
     from . import model as model_module
 
-    if not (isinstance(engine, StoreEngine) and engine.store is graph.shared_store()):
+    if not (isinstance(engine, StoreEngine) and engine.shared):
         return load_model(engine)
 
     def decode(data: bytes) -> Model:
