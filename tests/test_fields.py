@@ -4,13 +4,12 @@ tested equal to the field table, and the Profile class is built from it."""
 
 from __future__ import annotations
 
-import dataclasses
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 
-from rnetkg import fields, paths
+from rnetkg import fields, paths, record
 from rnetkg.namespaces import RNET
 from rnetkg.profile import Profile
 
@@ -66,7 +65,7 @@ def test_issue21_every_field_has_its_owl_property():
 
 
 def test_issue21_the_profile_class_is_built_from_the_field_table():
-    names = [x.name for x in dataclasses.fields(Profile)]
+    names = list(record.fields(Profile))
     assert names[:len(fields.FIELDS)] == ["id", *(n for n, f in fields.FIELDS.items() if f.required),
                                           *(n for n, f in fields.FIELDS.items() if not f.required and n != "id")]
     assert names[len(fields.FIELDS):] == ["derived_grade", "derived_t_stage", "decision_point", "notes"]

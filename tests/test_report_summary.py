@@ -260,13 +260,11 @@ def test_issue23_relations_are_cached_across_processes(model, tmp_path, monkeypa
 
 
 def test_issue23_a_changed_criterion_is_another_cache_entry(model):
-    import dataclasses
-
-    from rnetkg import explain
+    from rnetkg import explain, record
 
     s = next(x for x in model.statements.values() if x.criteria) if isinstance(model.statements, dict) \
         else next(x for x in model.statements if x.criteria)
-    changed = dataclasses.replace(s, criteria=s.criteria[1:] + s.criteria[:1] if len(s.criteria) > 1 else ())
+    changed = record.replace(s, criteria=s.criteria[1:] + s.criteria[:1] if len(s.criteria) > 1 else ())
     assert explain._digest("initial_management", [s], []) == explain._digest("initial_management", [s], [])
     assert explain._digest("initial_management", [s], []) != explain._digest("initial_management", [changed], [])
 
@@ -279,7 +277,7 @@ def test_issue23_model_kept_as_json_is_the_same_model(model):
     again = cache.from_json(text, model_module)
     assert again == model
     assert again.guideline_keys == model.guideline_keys
-    # only the dataclasses of the module named are rebuilt
+    # only the records of the module named are rebuilt
     with pytest.raises(ValueError, match="unexpected class 'Popen' in a cache file"):
         cache.from_json('{"@": "Popen", "f": {}}', model_module)
 
@@ -442,3 +440,23 @@ def test_issue23_answers_started_early_equal_the_answers(model):
 
     profiles = [parse_profile(p) for p in PROFILES.values()]
     assert compare_later(profiles)() == compare_profiles(profiles)
+
+
+def test_issue23_help_is_as_wide_as_the_terminal_without_shutil(monkeypatch):
+    """The parsers' formatter takes its width as argparse would (shutil.get_terminal_size, less 2) from
+    $COLUMNS or the terminal, without importing shutil (and its compression modules) on every start."""
+    import subprocess
+    import sys
+
+    from rnetkg.cli import build_parser
+
+    monkeypatch.setenv("COLUMNS", "60")
+    parser = build_parser("compare")
+    import argparse
+
+    assert parser._get_formatter()._width == argparse.HelpFormatter("rnetkg")._width == 58
+    code = ("import sys; from rnetkg.cli import build_parser; build_parser('compare').format_help(); "
+            "print('shutil' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert out.stdout.strip() == "False", out.stderr

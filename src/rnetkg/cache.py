@@ -140,24 +140,25 @@ def _prune(path: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-# ---------------------------------------------------------------- frozen dataclasses as JSON
-# (no pickle: a cache file is data, and only the dataclasses of the module named may be rebuilt)
+# ---------------------------------------------------------------- records as JSON
+# (no pickle: a cache file is data, and only the records of the module named may be rebuilt)
 
 def to_json(value) -> str:
-    """``value`` (frozen dataclasses, tuples, frozensets, dicts, lists and JSON scalars) as JSON text.
+    """``value`` (records (rnetkg.record), tuples, frozensets, dicts, lists and JSON scalars) as JSON text.
     Each distinct object of a class is written once, into ``objects`` (in the order its fields need:
     an object's fields name earlier objects as {"#": index}), and referred to by index wherever it
     occurs: a model's criteria recur in every reading context, and equal frozen objects are
     interchangeable."""
-    import dataclasses
     import json
+
+    from .record import fields as fields_of, is_record
 
     objects: list[Any] = []
     index: dict[str, int] = {}
 
     def enc(x):
-        if dataclasses.is_dataclass(x) and not isinstance(x, type):
-            fields = {f.name: enc(getattr(x, f.name)) for f in dataclasses.fields(x) if not f.name.startswith("_")}
+        if is_record(x):
+            fields = {f: enc(getattr(x, f)) for f in fields_of(x)}
             entry = {"@": type(x).__name__, "f": fields}
             key = json.dumps(entry, separators=(",", ":"))
             if key not in index:
@@ -181,12 +182,11 @@ def to_json(value) -> str:
 
 
 def from_json(text: str | bytes, module):
-    """The value of to_json, rebuilding only dataclasses defined in ``module``. Each JSON object is
+    """The value of to_json, rebuilding only records defined in ``module``. Each JSON object is
     rebuilt as the decoder reads it (object_hook, innermost first, in the order of the text): an entry
     of ``objects`` is built and numbered (its fields' references are to objects built before it), a
     reference {"#": i} is that object, a tuple, a set or a dict by its marker; an object without one is
     a class's field map, read by the object around it."""
-    import dataclasses
     import json
 
     classes: dict[str, type] = {}
@@ -202,7 +202,7 @@ def from_json(text: str | bytes, module):
             cls = classes.get(x["@"])
             if cls is None:
                 cls = getattr(module, x["@"], None)
-                if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module.__name__):
+                if not (isinstance(cls, type) and hasattr(cls, "__record_fields__") and cls.__module__ == module.__name__):
                     raise ValueError(f"unexpected class {x['@']!r} in a cache file")
                 classes[x["@"]] = cls
             obj = cls(**x["f"])

@@ -11,10 +11,6 @@ from typing import Any, Callable
 from . import queries
 
 
-# facts read once from the shipped graph, shared by every engine on the process-wide store
-_SHARED_STORE_CACHE: dict[str, Any] = {}
-
-
 class Engine:
     name = "engine"
 
@@ -63,7 +59,11 @@ class StoreEngine(Engine):
         return queries.run_store(self.store, text)
 
     def _cache(self):
-        return _SHARED_STORE_CACHE if self.shared else super()._cache()
+        if not self.shared:
+            return super()._cache()
+        from . import graph
+
+        return graph.SHARED_VALUES   # facts read once from the shipped graph, shared by its engines
 
     def _kept(self, key, build):
         import json

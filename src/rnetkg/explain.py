@@ -9,11 +9,11 @@ tested identical, so the explanation is of the answer shown.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from typing import Any
 
 from .criteria.model import Criterion, Model, Statement
+from .record import fields, is_record
 from .fields import DERIVATION_CUTS, FIELD_NAMES, FIELDS
 
 RESULT = {1: "met", -1: "failed", 0: "unknown"}
@@ -154,8 +154,8 @@ _LOCK = threading.Lock()
 
 
 def _canonical(x: Any) -> Any:
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return [type(x).__name__, [_canonical(getattr(x, f.name)) for f in dataclasses.fields(x)]]
+    if is_record(x):
+        return [type(x).__name__, [_canonical(getattr(x, f)) for f in fields(x)]]
     if isinstance(x, (set, frozenset)):
         return sorted((_canonical(v) for v in x), key=repr)
     if isinstance(x, (list, tuple)):

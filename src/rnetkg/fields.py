@@ -7,10 +7,10 @@ VALUES rows, the check's grids, the generator) takes its facts from this table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .namespaces import RNET
+from .record import record
 from .vocab import DECISION_POINT_IRI, DECISION_POINTS  # noqa: F401  (the closed lists live in vocab)
 
 GRADES = ("G1", "G2", "G3")
@@ -31,7 +31,7 @@ T_SIZE_CUTS = (10.0, 20.0)
 DEPTH_T_STAGE = {"muscularis_propria": "T2", "subserosa": "T3", "serosa_or_adjacent_organs": "T4"}
 
 
-@dataclass(frozen=True)
+@record
 class Field:
     """One profile field.
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -28,6 +27,7 @@ import pyoxigraph as ox
 from . import cache, paths
 from .errors import ExtraGraphError
 from .namespaces import ONTOLOGY_IRI, OWL, RNET
+from .record import record
 
 # the CONSTRUCT queries run when the graph is loaded, in this order, each adding its triples
 LOAD_TIME_QUERIES = ("expand-referrals", "derive-follow-up", "materialise-criteria")
@@ -87,7 +87,7 @@ def read_extra(path: Path) -> list[ox.Triple]:
         raise ExtraGraphError(f"${paths.EXTRA_KG_ENV} {path}: cannot be read: {reason}") from None
 
 
-@dataclass(frozen=True)
+@record
 class ExtraGraphProblem:
     """Why an extra graph is refused: its file, the IRI or key at fault, and a one-line message."""
 
@@ -239,14 +239,16 @@ def loaded_shared_store() -> ox.Store | None:
     return None
 
 
+# what engines read once from the process-wide store (rnetkg.engine.StoreEngine.cached), forgotten with it
+SHARED_VALUES: dict[str, object] = {}
+
+
 def _clear_shared_store() -> None:
     """Forget the process-wide store and what was read from it (the next query loads the graph again,
     with the extra graphs then named)."""
-    from . import engine
-
     with _SHARED_LOCK:
         _SHARED.clear()
-        engine._SHARED_STORE_CACHE.clear()
+        SHARED_VALUES.clear()
 
 
 shared_store.cache_clear = _clear_shared_store   # as functools.lru_cache names it

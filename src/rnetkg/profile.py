@@ -17,15 +17,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import field as dc_field, make_dataclass
 from typing import Any
 
 from .errors import ProfileError, UsageError
+from .record import make_record
 from .fields import (CRITERIA_FIELDS, FIELD_NAMES, FIELDS, T_SIZE_CUTS, decision_point, grade_from_ki67, grade_from_mitoses,
                      t_from_size_and_depth)
 
 
 class _ProfileMethods:
+    __slots__ = ()
+
     @property
     def t_category(self) -> str | None:
         """The main T category (T1a and T1b count as T1) that criteria test."""
@@ -42,21 +44,15 @@ class _ProfileMethods:
                 "decision_point": self.decision_point}
 
 
-_PYTHON_TYPE = {"string": str, "number": float, "enum": str, "boolean": bool}
 # A validated case profile with its derived values (None = unknown): one attribute per field of the
 # field table (rnetkg.fields; the required ones first), then the derived grade, T category, decision
-# point and the notes of the derivation.
-Profile = make_dataclass(
-    "Profile",
-    [*((f.name, _PYTHON_TYPE[f.kind]) for f in FIELDS.values() if f.required or f.name == "id"),
-     *((f.name, _PYTHON_TYPE[f.kind] | None, dc_field(default=None)) for f in FIELDS.values()
-       if not (f.required or f.name == "id")),
-     ("derived_grade", str | None, dc_field(default=None)),
-     ("derived_t_stage", str | None, dc_field(default=None)),
-     ("decision_point", str, dc_field(default="initial_management")),
-     ("notes", tuple, dc_field(default_factory=tuple))],
-    bases=(_ProfileMethods,), frozen=True)
-Profile.__module__ = __name__
+# point and the notes of the derivation (an immutable record, rnetkg.record).
+_FIELDS = [*(f.name for f in FIELDS.values() if f.required or f.name == "id"),
+           *(f.name for f in FIELDS.values() if not (f.required or f.name == "id"))]
+_OPTIONAL = [f.name for f in FIELDS.values() if not (f.required or f.name == "id")]
+Profile = make_record("Profile", [*_FIELDS, "derived_grade", "derived_t_stage", "decision_point", "notes"],
+                      [*(None for _ in _OPTIONAL), None, None, "initial_management", ()],
+                      bases=(_ProfileMethods,), module=__name__)
 
 
 def _allowed(values: tuple[str, ...]) -> str:

@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from types import MappingProxyType
+from typing import Any, Mapping, Sequence
 
 import pyoxigraph as ox
 
 from . import paths
 from .errors import QueryError
 from .namespaces import XSD
+from .record import record
 
 # the rows of the profile queries (profiles in long form, the rows of the query before) in their own
 # module; named here too, where the queries are
@@ -40,7 +41,7 @@ PARAM_BLOCK = re.compile(r"VALUES\s*\((?P<vars>(?:\s*\?_\w+)+)\s*\)\s*\{\s*\((?P
 INPUT_BLOCK = re.compile(r"# <(?P<block>profiles|statements|answers)>\n")
 
 
-@dataclass(frozen=True)
+@record
 class Param:
     """A declared parameter: ``kind`` is number, iri, text, key or any (no type declared); a key's
     values are column ``column`` of query ``source`` (rows where ``where[0]`` equals ``where[1]``)."""
@@ -78,7 +79,7 @@ def _param_types(spec: str) -> tuple[Param, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
+@record
 class Query:
     name: str
     path: Path
@@ -87,7 +88,7 @@ class Query:
     description: str = ""
     params: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
-    header: dict[str, str] = field(default_factory=dict)
+    header: Mapping[str, str] = MappingProxyType({})
     param_types: tuple[Param, ...] = ()
 
     def param(self, name: str) -> Param:

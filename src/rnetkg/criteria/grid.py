@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .model import Statement
+from ..record import record
 from ..errors import ProfileError
 from ..fields import BOOLEAN_FIELDS as _BOOLEANS, DERIVATION_CUTS, ENUM_FIELDS as _ENUMS, FIELDS, MARGINS, NUMBER_FIELDS
 from ..profile import derive
@@ -26,7 +26,7 @@ MARGINS_AFTER_RESECTION = tuple(m for m in MARGINS if m != "not_resected")
 FIELD_VALUES = {**TESTED_VALUES, "margin": MARGINS}
 
 
-@dataclass(frozen=True, order=True)
+@record
 class Cell:
     """One cell of a numeric field: a bound (lo == hi) or the open interval between two bounds."""
 
@@ -64,16 +64,17 @@ def _size_ok(s: Statement, size: float) -> bool:
     return all(c.atoms[0].status(size) == 1 for c in s.criteria if c.direct and c.atoms[0].field == "size_mm")
 
 
-@dataclass
 class Grid:
     """The profiles of one guideline at one decision point, with the cells they stand for."""
 
-    guideline: str
-    decision_point: str
-    statements: list[Statement]
-    points: list[dict[str, Any]]  # field -> cell (numeric) or value
-    values: list[dict[str, Any]]  # the values the criteria see, per point
-    status: list[dict[str, int]]  # statement iri -> 1 / 0 / -1, per point
+    def __init__(self, guideline: str, decision_point: str, statements: list[Statement],
+                 points: list[dict[str, Any]], values: list[dict[str, Any]], status: list[dict[str, int]]):
+        self.guideline = guideline
+        self.decision_point = decision_point
+        self.statements = statements
+        self.points = points   # field -> cell (numeric) or value
+        self.values = values   # the values the criteria see, per point
+        self.status = status   # statement iri -> 1 / 0 / -1, per point
 
 
 def build_grid(guideline: str, decision_point: str, statements: list[Statement], t_from_depth: bool = False) -> Grid:

@@ -19,10 +19,10 @@ define the answer:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..namespaces import KG
+from ..record import record, replace
 from .rules import disagreements, guideline_status  # noqa: F401  (the status and pair rules, for the evaluators)
 from ..vocab import (AIM_ONLY, ANSWERING, APPLIES, DEFAULT_CONTEXT, DOES_NOT_APPLY, POSSIBLE,  # noqa: F401
                      STATEMENT_KINDS, STATEMENT_STATUS, STATUSES)
@@ -41,7 +41,7 @@ def split_list(value: Any, sep: str = " | ") -> list[str]:
     return sorted({v.strip() for v in str(value).split(sep) if v.strip()})
 
 
-@dataclass(frozen=True)
+@record
 class Atom:
     """One atomic condition on one profile field."""
 
@@ -73,7 +73,7 @@ class Atom:
         return tuple(b for b in (self.min, self.max) if b is not None)
 
 
-@dataclass(frozen=True)
+@record
 class Criterion:
     """A criterion of a statement: one atom (sign +1), a risk-factor condition whose atoms are the
     components of the definition (sign +1 present: any holds; -1 absent: none holds), or a precedence
@@ -108,7 +108,7 @@ class Criterion:
         return len(self.atoms) == 1 and self.atoms[0].iri == self.iri
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     document: str
     locator: str
@@ -120,7 +120,7 @@ class Source:
                 "reference": self.reference}
 
 
-@dataclass(frozen=True)
+@record
 class FollowUp:
     """A follow-up plan a statement states (queries/follow-up.rq): kind none or surveillance, the
     examinations named (none: not said), the interval in months, first year only, and the condition under
@@ -141,7 +141,7 @@ class FollowUp:
         return 1 if self.when is None else self.when.status(values.get(self.when.field))
 
 
-@dataclass(frozen=True)
+@record
 class Statement:
     """A recommendation or editorial statement: decision points, criteria, actions and source."""
 
@@ -196,7 +196,7 @@ class Statement:
         return set().union(*(c.fields for c in self.criteria)) if self.criteria else set()
 
 
-@dataclass(frozen=True)
+@record
 class Reading:
     """One reading of an ambiguous passage of a source."""
 
@@ -215,7 +215,7 @@ class Reading:
         return rec_id(self.iri)
 
 
-@dataclass(frozen=True)
+@record
 class Guideline:
     key: str
     document: str
@@ -224,14 +224,14 @@ class Guideline:
     scope: tuple[str, ...] = ()  # the modalities it addresses where its title narrows it; () = all
 
 
-@dataclass(frozen=True)
+@record
 class StatementResult:
     statement: Statement
     status: int
     missing: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class GuidelineResult:
     key: str
     status: str
@@ -239,7 +239,7 @@ class GuidelineResult:
     targets: tuple[str, ...] = ()   # what the recommendations behind the modalities are directed at
 
 
-@dataclass(frozen=True)
+@record
 class Evaluation:
     """One profile evaluated: the statements that apply or are possible, each guideline's status and
     modalities (in the graph's order of guidelines) and the disagreements (sorted pairs), under the
@@ -253,30 +253,52 @@ class Evaluation:
     contexts: tuple[tuple[str, tuple[GuidelineResult, ...]], ...] = ()
 
 
-@dataclass
 class Model:
     """Every statement with its criteria and details, the guidelines in order, the modality keys, the
-    readings of the ambiguous passages."""
+    readings of the ambiguous passages. Mutable (what it derives is kept on it), and kept in the cache
+    folder by its fields (rnetkg.cache)."""
 
-    guidelines: tuple[Guideline, ...]
-    modality_keys: tuple[str, ...]
-    modality_labels: dict[str, str]
-    statements: dict[str, Statement]
-    atoms: tuple[Atom, ...]
-    readings: dict[str, Reading] = field(default_factory=dict)
-    # each modality's strategy (rnet:inStrategy) and intervention level where it has one, and the
-    # strategies' labels
-    strategies: dict[str, str] = field(default_factory=dict)
-    levels: dict[str, int] = field(default_factory=dict)
-    strategy_labels: dict[str, str] = field(default_factory=dict)
-    # every risk-factor definition of a guideline that holds under every reading: IRI -> (label, atoms)
-    risk_definitions: dict[str, tuple[str, tuple[Atom, ...]]] = field(default_factory=dict)
-    # the local excisions a profile may state as done: key -> (label, modality, labels of its class and above)
-    procedures: dict[str, tuple[str, str, frozenset[str]]] = field(default_factory=dict)
-    # the criteria of each statement in each reading context, as queries/criteria.rq lists them
-    context_criteria: dict[str, dict[str, tuple[Criterion, ...]]] = field(default_factory=dict)
-    _in_context: dict[str, dict[str, Statement]] = field(default_factory=dict, repr=False, compare=False)
-    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)   # built on first use
+    __record_fields__ = ("guidelines", "modality_keys", "modality_labels", "statements", "atoms", "readings",
+                         "strategies", "levels", "strategy_labels", "risk_definitions", "procedures",
+                         "context_criteria")
+
+    def __init__(self, guidelines: tuple[Guideline, ...], modality_keys: tuple[str, ...],
+                 modality_labels: dict[str, str], statements: dict[str, Statement], atoms: tuple[Atom, ...],
+                 readings: dict[str, Reading] | None = None, strategies: dict[str, str] | None = None,
+                 levels: dict[str, int] | None = None, strategy_labels: dict[str, str] | None = None,
+                 risk_definitions: dict[str, tuple[str, tuple[Atom, ...]]] | None = None,
+                 procedures: dict[str, tuple[str, str, frozenset[str]]] | None = None,
+                 context_criteria: dict[str, dict[str, tuple[Criterion, ...]]] | None = None):
+        self.guidelines = guidelines
+        self.modality_keys = modality_keys
+        self.modality_labels = modality_labels
+        self.statements = statements
+        self.atoms = atoms
+        self.readings = readings if readings is not None else {}
+        # each modality's strategy (rnet:inStrategy) and intervention level where it has one, and the
+        # strategies' labels
+        self.strategies = strategies if strategies is not None else {}
+        self.levels = levels if levels is not None else {}
+        self.strategy_labels = strategy_labels if strategy_labels is not None else {}
+        # every risk-factor definition of a guideline that holds under every reading: IRI -> (label, atoms)
+        self.risk_definitions = risk_definitions if risk_definitions is not None else {}
+        # the local excisions a profile may state as done: key -> (label, modality, labels of its class and above)
+        self.procedures = procedures if procedures is not None else {}
+        # the criteria of each statement in each reading context, as queries/criteria.rq lists them
+        self.context_criteria = context_criteria if context_criteria is not None else {}
+        self._in_context: dict[str, dict[str, Statement]] = {}
+        self._derived: dict[str, Any] = {}   # built on first use
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Model:
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__record_fields__)
+
+    __hash__ = None   # mutable
+
+    def __repr__(self) -> str:
+        return (f"Model({len(self.guidelines)} guidelines, {len(self.statements)} statements, "
+                f"{len(self.atoms)} atoms, {len(self.readings)} readings)")
 
     @property
     def guideline_keys(self) -> tuple[str, ...]:
