@@ -18,7 +18,11 @@ R = rdflib.Namespace(RNET)
 
 
 def _tbox():
-    return rdflib.Graph().parse(paths.ontology_file())
+    """The domain ontology and its application module."""
+    g = rdflib.Graph()
+    for f in paths.ontology_files():
+        g.parse(f)
+    return g
 
 
 def test_issue27_study_design_definitions_are_not_circular():
