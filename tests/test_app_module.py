@@ -110,6 +110,26 @@ def test_issue27_every_loader_loads_every_ontology_file():
     assert callers == ["src/rnetkg/paths.py", "src/rnetkg/release.py"]
 
 
+def test_issue27_the_served_layout_names_both_ontology_files(monkeypatch):
+    """`rnetkg serve` prints the graph layout: both ontology files, then the kg/ files (counted apart)."""
+    from types import SimpleNamespace
+
+    from rnetkg import endpoint, serve
+
+    class Summary:
+        def __init__(self, url, timeout):
+            pass
+
+        def select(self, text):
+            return [{"derived": 5, "triples": 17000}]
+
+    monkeypatch.setattr(endpoint, "EndpointEngine", Summary)
+    line = serve.describe_layout(SimpleNamespace(query_url="http://127.0.0.1:1/query"))
+    n_kg = len(paths.shipped_kg_files())
+    assert line.startswith(f"default graph only (no named graphs): ontology/rnet.ttl + ontology/rnet-app.ttl + "
+                           f"{n_kg} kg/ Turtle files + 5 derived")
+
+
 def test_issue27_a_changed_module_changes_the_graph_hash(tmp_path, monkeypatch):
     """The graph hash names every cache file (the store, the criteria model ...): an edited module is a new
     graph, never answered from what was kept for the old one."""
