@@ -84,7 +84,8 @@ def test_issue27_each_term_is_declared_once_and_the_module_adds_only_plumbing(do
     assert _declared(domain) & _declared(module) == set()
     plumbing = {R.key, R.fieldName, R.modalityBit, SKOS.editorialNote}
     about_domain = {(s, p) for s, p, _ in module
-                    if isinstance(s, rdflib.URIRef) and str(s).startswith(RNET) and str(s)[len(RNET):] not in MODULE_TERMS}
+                    if isinstance(s, rdflib.URIRef) and str(s).startswith(RNET)
+                    and str(s)[len(RNET):] not in MODULE_TERMS}
     assert {p for _, p in about_domain} == plumbing
     assert {s for s, _ in about_domain} <= {s for s in domain.subjects() if isinstance(s, rdflib.URIRef)}
     disjoint = set(module.objects(R.FlatCondition, OWL.disjointWith))
@@ -98,12 +99,14 @@ def test_issue27_each_term_is_declared_once_and_the_module_adds_only_plumbing(do
 
 def test_issue27_every_loader_loads_every_ontology_file():
     files = paths.ontology_files()
-    assert files == [paths.ontology_file(), *sorted(set(paths.artifact_dir("ontology").glob("*.ttl")) - {paths.ontology_file()})]
+    others = set(paths.artifact_dir("ontology").glob("*.ttl")) - {paths.ontology_file()}
+    assert files == [paths.ontology_file(), *sorted(others)]
     assert files == [paths.ontology_file(), paths.app_module_file()]
     assert graph.shipped_files()[: len(files)] == files and graph.source_files()[: len(files)] == files
     store = graph.shared_store()
     for iri in (ONTOLOGY_IRI, APP_MODULE_IRI):
-        assert list(store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(str(RDF.type)), ox.NamedNode(str(OWL.Ontology))))
+        header = ox.NamedNode(iri), ox.NamedNode(str(RDF.type)), ox.NamedNode(str(OWL.Ontology))
+        assert list(store.quads_for_pattern(*header))
     # the domain ontology alone is read only where it is meant alone: its reference page and its version
     callers = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "src" / "rnetkg").rglob("*.py")
                      if "ontology_file()" in p.read_text(encoding="utf-8"))

@@ -55,7 +55,8 @@ def test_the_module_page_documents_its_terms_and_the_ontology_page_none_of_them(
     g = rdflib.Graph().parse(paths.app_module_file(), format="turtle")
     terms = {s for s in g.subjects(rdflib.RDF.type, None) if isinstance(s, rdflib.URIRef) and str(s).startswith(RNET)
              and (s, rdflib.RDF.type, OWL.NamedIndividual) not in g}
-    assert {RNET + n for n in ("FlatCondition", "key", "guidelineKey", "fieldName", "modalityBit")} <= {str(t) for t in terms}
+    expected = {RNET + n for n in ("FlatCondition", "key", "guidelineKey", "fieldName", "modalityBit")}
+    assert expected <= {str(t) for t in terms}
     assert [t for t in terms if f"<code>{t}</code>" not in module_page] == []
     assert [t for t in terms if f"<code>{t}</code>" in page] == []
     assert "application module" in module_page and APP_MODULE_IRI in module_page
