@@ -181,13 +181,20 @@ def test_endpoint_without_the_graph_is_refused(capsys):
         captured = capsys.readouterr()
         assert rc == 2 and captured.out == ""
         assert len(captured.err.strip().splitlines()) == 1 and "does not hold the rnetkg graph" in captured.err
-        # the same store holding only the ontology header, without the derived recommendations
-        update = ("INSERT DATA { <https://w3id.org/rnetkg/ontology> a <http://www.w3.org/2002/07/owl#Ontology> }")
         import urllib.request
 
-        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(urllib.request.Request(
-            f"http://127.0.0.1:{port}/update", data=update.encode(),
-            headers={"Content-Type": "application/sparql-update"}), timeout=10).close()
+        def insert_header(iri: str) -> None:
+            update = f"INSERT DATA {{ <{iri}> a <http://www.w3.org/2002/07/owl#Ontology> }}"
+            urllib.request.build_opener(urllib.request.ProxyHandler({})).open(urllib.request.Request(
+                f"http://127.0.0.1:{port}/update", data=update.encode(),
+                headers={"Content-Type": "application/sparql-update"}), timeout=10).close()
+
+        # the ontology header without its application module (no keys, no modality bits): refused too
+        insert_header("https://w3id.org/rnetkg/ontology")
+        with pytest.raises(EndpointError, match="no header of the ontology or of its application module"):
+            EndpointEngine(url, timeout=10).select("SELECT (1 AS ?one) {}")
+        # both headers, without the derived recommendations
+        insert_header("https://w3id.org/rnetkg/ontology/app")
         with pytest.raises(EndpointError, match="without the derived referral recommendations"):
             EndpointEngine(url, timeout=10).select("SELECT (1 AS ?one) {}")
     finally:

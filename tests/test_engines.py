@@ -255,7 +255,7 @@ def _shacl_data(tmp: Path) -> tuple[rdflib.Graph, Path]:
     from rnetkg.check.shacl import add_seed_texts
 
     data = rdflib.Graph()
-    for f in [paths.ontology_file(), *paths.kg_files()]:
+    for f in [*paths.ontology_files(), *paths.kg_files()]:
         data.parse(f, format="turtle")
     add_seed_texts(data, paths.seeds_dir())
     out = tmp / "shacl-data.nt"
@@ -316,30 +316,40 @@ def owl_profile_check(workdir):
     classpath = engines.compile_java("OwlProfileCheck", engines.owlapi_classpath(), workdir)
 
     def run(path: Path, profile: str = "DL"):
-        return subprocess.run(["java", "-cp", classpath, "OwlProfileCheck", profile, str(path)],
+        # the application module imports the domain ontology: its local file, never fetched
+        return subprocess.run(["java", "-cp", classpath, "OwlProfileCheck", profile,
+                               "--map", f"{namespaces.ONTOLOGY_IRI}={paths.ontology_file()}", str(path)],
                               capture_output=True, text=True, timeout=300)
     return run
 
 
-def test_ontology_is_in_owl2_dl_by_the_owl_api(owl_profile_check):
-    done = owl_profile_check(paths.ontology_file())
+@pytest.mark.parametrize("profile", ["DL", "RL"])
+@pytest.mark.parametrize("which", ["domain", "module"])
+def test_ontology_is_in_the_owl2_profile_by_the_owl_api(owl_profile_check, profile, which):
+    """The domain ontology alone, and the application module with the domain ontology it imports (its
+    imports closure). OWL 2 RL too: no explicit subclass of owl:Thing, each closed list an enumeration
+    declared a subclass (an equivalence with owl:oneOf is outside RL)."""
+    done = owl_profile_check(paths.ontology_file() if which == "domain" else paths.app_module_file(), profile)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert done.stdout.strip().endswith("violations: 0")
     axioms = int(done.stdout.split("axioms: ", 1)[1].split()[0])
-    assert axioms > 500
+    ontologies = int(done.stdout.split("axioms: ", 1)[1].split()[1].lstrip("("))
+    assert axioms > 500 and ontologies == (1 if which == "domain" else 2)
 
 
-def test_ontology_is_in_owl2_rl_by_the_owl_api(owl_profile_check):
-    """OWL 2 RL too: no explicit subclass of owl:Thing, each closed list an enumeration declared a
-    subclass (an equivalence with owl:oneOf is outside RL)."""
-    done = owl_profile_check(paths.ontology_file(), "RL")
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert done.stdout.strip().endswith("violations: 0")
+def test_the_owl_api_fetches_no_import(owl_profile_check, tmp_path):
+    """An import with no local file is an error, not a download."""
+    other = tmp_path / "imports-elsewhere.ttl"
+    other.write_text("<https://example.org/o> a <http://www.w3.org/2002/07/owl#Ontology> ; "
+                     "<http://www.w3.org/2002/07/owl#imports> <http://192.0.2.1/remote.owl> .\n", encoding="utf-8")
+    done = owl_profile_check(other)
+    assert done.returncode != 0 and "no local file for the import http://192.0.2.1/remote.owl" in done.stderr
 
 
 @pytest.mark.parametrize("profile", ["DL", "RL"])
 def test_whole_graph_is_in_the_owl2_profile(owl_profile_check, tmp_path, profile):
-    """The ontology with every kg/ file (one document, as `make release` publishes the sources)."""
+    """The ontology, its application module and every kg/ file (one document, as `make release` publishes
+    the sources; the module's import of the ontology is given its local file)."""
     whole = rdflib.Graph()
     for f in graph.source_files():
         whole.parse(f, format="turtle")

@@ -13,7 +13,9 @@ from rnetkg import fields, paths, record
 from rnetkg.namespaces import RNET
 from rnetkg.profile import Profile
 
-ONTOLOGY = Graph().parse(paths.ontology_file())
+ONTOLOGY = Graph()
+for _f in paths.ontology_files():   # the field names are the application module's
+    ONTOLOGY.parse(_f)
 SHAPES = Graph().parse(paths.artifact_dir("shapes") / "case-profile.ttl")
 
 

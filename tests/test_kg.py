@@ -38,7 +38,7 @@ PINNED_RISK_FACTOR_DEFINITIONS = {"enets-2023/risk-factors": 3, "pnnt-2022/risk-
 @pytest.fixture(scope="module")
 def kg():
     g = rdflib.Graph()
-    for f in [paths.ontology_file(), *paths.kg_files()]:
+    for f in [*paths.ontology_files(), *paths.kg_files()]:
         g.parse(f)
     return g
 
@@ -172,7 +172,7 @@ def test_same_expansion_on_both_engines():
     for t in store.query(open(paths.query_dir() / "expand-referrals.rq").read()):
         ox_graph.add(tuple(_to_rdflib(x) for x in (t.subject, t.predicate, t.object)))
     g = rdflib.Graph()
-    for f in [paths.ontology_file(), *paths.kg_files()]:
+    for f in [*paths.ontology_files(), *paths.kg_files()]:
         g.parse(f)
     rd_graph = rdflib.Graph()
     for t in g.query(open(paths.query_dir() / "expand-referrals.rq").read()):

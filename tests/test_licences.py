@@ -78,6 +78,7 @@ def notice():
 def test_issue27_release_licences_name_each_part_and_each_source(notice):
     v = release.project_version()
     assert f"- `rnet-{v}.owl` (the ontology): https://creativecommons.org/licenses/by/4.0/" in notice
+    assert f"- `rnet-app-{v}.owl` (its application module): https://creativecommons.org/licenses/by/4.0/" in notice
     assert (f"- `rnetkg-{v}.ttl`, `rnetkg-{v}.jsonld` (the whole graph, with the instance data): "
             "https://creativecommons.org/licenses/by-nc/4.0/") in notice
     seed001 = notice.split("### Hu D, Yu J")[1].split("###")[0]
@@ -167,6 +168,12 @@ def redirect(path: str, accept: str) -> str | None:
     ("ontology", "*/*", "rnet-{v}.owl"),
     ("ontology/{v}", "application/rdf+xml", "rnet-{v}.owl"),
     ("ontology/{v}", "text/html", "ontology.html"),
+    # the application module (ontology/rnet-app.ttl) has an IRI of its own, which its RDF/XML imports the ontology from
+    ("ontology/app", "text/html", "ontology-app.html"),
+    ("ontology/app", "*/*", "rnet-app-{v}.owl"),
+    ("ontology/app/", "application/rdf+xml", "rnet-app-{v}.owl"),
+    ("ontology/app/{v}", "application/rdf+xml", "rnet-app-{v}.owl"),
+    ("ontology/app/{v}", "text/html", "ontology-app.html"),
     ("kg/dataset", "text/turtle", "rnetkg-{v}.ttl"),
     ("kg/nccn-2025/rec-t1", "*/*", "rnetkg-{v}.ttl"),
     ("kg/dataset", "application/ld+json", "rnetkg-{v}.jsonld"),

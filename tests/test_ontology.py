@@ -11,7 +11,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from rnetkg import paths
 from rnetkg import reasoner as owl
-from rnetkg.namespaces import ONTOLOGY_IRI, RNET
+from rnetkg.namespaces import APP_MODULE_IRI, ONTOLOGY_IRI, RNET
 
 # the closed list of management modalities of DESIGN.md
 MODALITIES = ("no_further_action", "surveillance", "endoscopic_resection", "transanal_excision", "radical_surgery",
@@ -23,18 +23,35 @@ FIXTURES = Path(__file__).parent / "fixtures" / "ontology"
 
 @pytest.fixture(scope="module")
 def tbox():
-    return rdflib.Graph().parse(paths.ontology_file())
+    """The domain ontology and its application module (every file of ontology/)."""
+    g = rdflib.Graph()
+    for f in paths.ontology_files():
+        g.parse(f)
+    return g
 
 
 def named(g, kind):
     return {s for s in g.subjects(RDF.type, kind) if isinstance(s, rdflib.URIRef) and str(s).startswith(RNET)}
 
 
-def test_header_is_complete(tbox):
-    onto = rdflib.URIRef(ONTOLOGY_IRI)
+@pytest.mark.parametrize("iri", [ONTOLOGY_IRI, APP_MODULE_IRI])
+def test_header_is_complete(tbox, iri):
+    onto = rdflib.URIRef(iri)
     assert (onto, RDF.type, OWL.Ontology) in tbox
-    for prop in (DCTERMS.title, DCTERMS.description, DCTERMS.license, OWL.versionIRI):
+    for prop in (DCTERMS.title, DCTERMS.description, DCTERMS.license, OWL.versionIRI, OWL.versionInfo):
         assert tbox.value(onto, prop) is not None, f"ontology header lacks {prop}"
+
+
+def test_the_application_module_imports_the_ontology_and_has_its_version():
+    module = rdflib.Graph().parse(paths.app_module_file())
+    domain = rdflib.Graph().parse(paths.ontology_file())
+    app, onto = rdflib.URIRef(APP_MODULE_IRI), rdflib.URIRef(ONTOLOGY_IRI)
+    assert set(module.objects(app, OWL.imports)) == {onto}
+    assert set(domain.objects(onto, OWL.imports)) == set()   # the domain ontology knows nothing of the module
+    version = str(domain.value(onto, OWL.versionInfo))
+    assert str(module.value(app, OWL.versionInfo)) == version
+    assert str(module.value(app, OWL.versionIRI)) == f"{APP_MODULE_IRI}/{version}"
+    assert paths.ontology_files() == [paths.ontology_file(), paths.app_module_file()]
 
 
 def test_every_class_and_property_has_label_and_definition(tbox):
@@ -115,21 +132,33 @@ def test_modality_categories_are_pairwise_disjoint(tbox):
 
 
 def test_owlready2_loads_the_ontology():
-    world, onto = owl.load_turtle_world([paths.ontology_file()])
+    world, onto = owl.load_turtle_world(paths.ontology_files())
     assert onto.search_one(iri=RNET + "EMRWithLigation") is not None
+    assert onto.search_one(iri=RNET + "FlatCondition") is not None
     assert len(list(world.classes())) > 90
 
 
+def test_owlready2_is_given_no_import_to_fetch(tmp_path):
+    """The module's owl:imports is left out of what owlready2 reads (it would fetch the IRI over the
+    network); the domain ontology is given as a file."""
+    nt = owl._to_ntriples(paths.ontology_files(), tmp_path / "tbox.nt")
+    text = nt.read_text(encoding="utf-8")
+    assert "<http://www.w3.org/2002/07/owl#imports>" not in text
+    assert f"<{APP_MODULE_IRI}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/2002/07/owl#Ontology>" in text
+
+
 @pytest.mark.slow
-def test_reasoner_finds_the_ontology_consistent_without_unsatisfiable_classes():
-    result = owl.reason([paths.ontology_file()], reasoner_name="pellet")
+@pytest.mark.parametrize("which", ["domain", "domain+module"])
+def test_reasoner_finds_the_ontology_consistent_without_unsatisfiable_classes(which):
+    files = [paths.ontology_file()] if which == "domain" else paths.ontology_files()
+    result = owl.reason(files, reasoner_name="pellet")
     assert result.consistent, result.message
     assert result.unsatisfiable == []
 
 
 @pytest.mark.slow
 def test_reasoner_finds_the_whole_graph_consistent():
-    result = owl.reason([paths.ontology_file(), *paths.kg_files()], reasoner_name="pellet")
+    result = owl.reason([*paths.ontology_files(), *paths.kg_files()], reasoner_name="pellet")
     assert result.consistent, result.message
     assert result.unsatisfiable == []
 

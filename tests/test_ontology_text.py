@@ -9,16 +9,23 @@ import rdflib
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from rnetkg import paths
-from rnetkg.namespaces import RNET
+from rnetkg.namespaces import PREFIXES, RNET, SHAPES
 
 ROOT = Path(__file__).resolve().parents[1]
 TURTLE = sorted(p for folder in ("ontology", "kg", "shapes") for p in (ROOT / folder).rglob("*.ttl"))
+QUERIES = sorted((ROOT / "queries").rglob("*.rq"))
 PREFIX = re.compile(r"^@prefix\s+([A-Za-z][\w-]*)?:\s*<([^>]*)>", re.M)
+SPARQL_PREFIX = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w-]*)?:\s*<([^>]*)>", re.M | re.I)
+DECLARE = re.compile(r'sh:prefix\s+"([^"]*)"\s*;\s*sh:namespace\s+"([^"]*)"')
 R = rdflib.Namespace(RNET)
 
 
 def _tbox():
-    return rdflib.Graph().parse(paths.ontology_file())
+    """The domain ontology and its application module."""
+    g = rdflib.Graph()
+    for f in paths.ontology_files():
+        g.parse(f)
+    return g
 
 
 def test_issue27_study_design_definitions_are_not_circular():
@@ -53,15 +60,42 @@ def test_issue27_definitions_define_the_domain_not_the_software():
     assert (SKOS.editorialNote, RDF.type, rdflib.OWL.AnnotationProperty) in g
 
 
-def test_issue27_one_prefix_per_namespace_in_every_turtle_file():
+def prefix_bindings() -> dict[str, set[tuple[str, str]]]:
+    """file -> its (prefix, namespace) pairs: Turtle's @prefix, SPARQL's PREFIX (queries/, and the SHACL-SPARQL
+    sh:declare of shapes/), over ontology/, kg/, shapes/ and queries/."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    for path in TURTLE:
+        text = path.read_text(encoding="utf-8")
+        out[str(path.relative_to(ROOT))] = set(PREFIX.findall(text)) | set(DECLARE.findall(text))
+    for path in QUERIES:
+        out[str(path.relative_to(ROOT))] = set(SPARQL_PREFIX.findall(path.read_text(encoding="utf-8")))
+    return out
+
+
+def test_issue27_one_prefix_per_namespace_in_every_turtle_and_query_file():
+    """No prefix is bound to two namespaces and no namespace to two prefixes, in any file of ontology/,
+    kg/, shapes/ and queries/ or across them; the project's own table (namespaces.PREFIXES, which the SPARQL
+    UI and the query tables use) agrees with the files."""
+    bindings = prefix_bindings()
+    assert len(bindings) > 60 and all(bindings[f] for f in bindings if f.startswith("queries/"))
     namespace_of: dict[str, set[str]] = {}
     prefix_of: dict[str, set[str]] = {}
-    for path in TURTLE:
-        for prefix, ns in PREFIX.findall(path.read_text(encoding="utf-8")):
+    for pairs in bindings.values():
+        for prefix, ns in pairs:
             namespace_of.setdefault(prefix, set()).add(ns)
             prefix_of.setdefault(ns, set()).add(prefix)
     assert {p: ns for p, ns in namespace_of.items() if len(ns) > 1} == {}
     assert {ns: p for ns, p in prefix_of.items() if len(p) > 1} == {}
+    assert {p: ns for p, ns in PREFIXES.items() if namespace_of.get(p, {ns}) != {ns}} == {}
+    assert {p: ns for p, ns in PREFIXES.items() if prefix_of.get(ns, {p}) != {p}} == {}
+    assert namespace_of["rnet"] == {RNET} and namespace_of["rnetsh"] == {SHAPES}
+
+
+def test_issue27_the_prefix_check_sees_a_query_that_rebinds_a_prefix(tmp_path):
+    text = "PREFIX rnet: <https://example.org/other#>\nprefix ex: <https://example.org/>\nSELECT * {}"
+    assert set(SPARQL_PREFIX.findall(text)) == {("rnet", "https://example.org/other#"), ("ex", "https://example.org/")}
+    assert set(DECLARE.findall('x:p sh:prefix "rnet" ; sh:namespace "https://example.org/o#"^^xsd:anyURI .')) == {
+        ("rnet", "https://example.org/o#")}
 
 
 def test_issue27_guideline_files_use_their_own_prefix():

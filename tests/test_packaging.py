@@ -55,6 +55,7 @@ def wheel(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 def test_checkout_paths():
     assert paths.checkout_root() == ROOT
     assert paths.ontology_file() == ROOT / "ontology" / "rnet.ttl"
+    assert paths.ontology_files() == [ROOT / "ontology" / "rnet.ttl", ROOT / "ontology" / "rnet-app.ttl"]
     assert len(paths.kg_files()) >= 12 and all(f.is_relative_to(ROOT / "kg") for f in paths.kg_files())
 
 
@@ -62,7 +63,8 @@ def test_checkout_paths():
 def test_non_editable_wheel_finds_its_data(tmp_path, wheel):
     wheel, _ = wheel
     names = zipfile.ZipFile(wheel).namelist()
-    for expected in ("rnetkg/data/ontology/rnet.ttl", "rnetkg/data/kg/guidelines/enets-2023.ttl",
+    for expected in ("rnetkg/data/ontology/rnet.ttl", "rnetkg/data/ontology/rnet-app.ttl",
+                     "rnetkg/data/kg/guidelines/enets-2023.ttl",
                      "rnetkg/data/queries/guideline-status.rq", "rnetkg/data/shapes/recommendation.ttl"):
         assert expected in names
     target = tmp_path / "site"
@@ -72,6 +74,7 @@ def test_non_editable_wheel_finds_its_data(tmp_path, wheel):
     profile.write_text('{"size_mm": 15, "margin": "not_resected", "invasion_depth": "submucosa", "ki67_percent": 1}')
     code = ("import rnetkg, rnetkg.paths as p, rnetkg.cli as c, sys; "
             "print(rnetkg.__file__); print(p.artifact_dir('kg')); print(p.checkout_root()); "
+            "print(*(f.name for f in p.ontology_files())); "
             f"sys.exit(c.main(['compare', {str(profile)!r}, '--format', 'csv']))")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(target)
@@ -80,6 +83,7 @@ def test_non_editable_wheel_finds_its_data(tmp_path, wheel):
     lines = out.stdout.splitlines()
     assert lines[0].startswith(str(target)) and lines[1] == str(target / "rnetkg" / "data" / "kg")
     assert lines[2] == "None"
+    assert lines[3] == "rnet.ttl rnet-app.ttl"   # the domain ontology and its application module, both loaded
     assert lines[-1].startswith("p,covered,endoscopic_resection;radical_surgery,")
 
 
@@ -123,4 +127,5 @@ def test_issue21_pip_install_prints_no_warning(tmp_path, editable):
         assert pth.read_text(encoding="utf-8").split() == [str(checkout / "src")]
     else:
         assert (target / "rnetkg" / "data" / "ontology" / "rnet.ttl").is_file()
+        assert (target / "rnetkg" / "data" / "ontology" / "rnet-app.ttl").is_file()
         assert not (target / "bench").exists() and not (target / "external").exists()

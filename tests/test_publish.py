@@ -1,6 +1,7 @@
-"""Publishing (issue 14): docs/ontology.html is pyLODE's page of the ontology, self-contained and up to
-date; the generated lists of docs/data-model.md match the graph; `make release` writes the ontology as
-RDF/XML and the whole graph as Turtle and JSON-LD, each parsing back to the loaded graph with one version."""
+"""Publishing (issue 14): docs/ontology.html is pyLODE's page of the domain ontology and
+docs/ontology-app.html that of its application module, self-contained and up to date; the generated lists
+of docs/data-model.md match the graph; `make release` writes the ontology and the module as RDF/XML and the
+whole graph as Turtle and JSON-LD, each parsing back to its source with one version."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from rdflib.compare import isomorphic, to_isomorphic
 
 from rnetkg import graph, paths, release
 from rnetkg.cli import release as release_cli
-from rnetkg.namespaces import ONTOLOGY_IRI, RNET
+from rnetkg.namespaces import APP_MODULE_IRI, ONTOLOGY_IRI, RNET
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -25,6 +26,11 @@ OWL = rdflib.Namespace("http://www.w3.org/2002/07/owl#")
 @pytest.fixture(scope="module")
 def page():
     return release.ontology_html()
+
+
+@pytest.fixture(scope="module")
+def module_page():
+    return release.ontology_html(paths.app_module_file())
 
 
 # ---------------------------------------------------------------- docs/ontology.html
@@ -37,6 +43,24 @@ def test_the_committed_ontology_page_is_up_to_date(page):
 
 def test_the_ontology_page_is_the_same_on_every_build(page):
     assert release.ontology_html() == page
+
+
+def test_the_committed_module_page_is_up_to_date(module_page):
+    """If this fails, run `make docs` and commit docs/ontology-app.html."""
+    assert (DOCS / "ontology-app.html").read_text(encoding="utf-8") == module_page
+    assert release.module_page(DOCS / "ontology.html") == DOCS / "ontology-app.html"
+
+
+def test_the_module_page_documents_its_terms_and_the_ontology_page_none_of_them(page, module_page):
+    g = rdflib.Graph().parse(paths.app_module_file(), format="turtle")
+    terms = {s for s in g.subjects(rdflib.RDF.type, None) if isinstance(s, rdflib.URIRef) and str(s).startswith(RNET)
+             and (s, rdflib.RDF.type, OWL.NamedIndividual) not in g}
+    expected = {RNET + n for n in ("FlatCondition", "key", "guidelineKey", "fieldName", "modalityBit")}
+    assert expected <= {str(t) for t in terms}
+    assert [t for t in terms if f"<code>{t}</code>" not in module_page] == []
+    assert [t for t in terms if f"<code>{t}</code>" in page] == []
+    assert "application module" in module_page and APP_MODULE_IRI in module_page
+    assert release.external_loads(module_page) == []
 
 
 def test_the_ontology_page_documents_every_class_and_property_with_its_definition(page):
@@ -155,14 +179,25 @@ def test_the_version_is_one_version():
     version = release.project_version()
     assert re.fullmatch(r"\d+\.\d+\.\d+", version)
     assert release.ontology_version() == (version, f"{ONTOLOGY_IRI}/{version}")
+    assert release.ontology_version(paths.app_module_file(), APP_MODULE_IRI) == (version, f"{APP_MODULE_IRI}/{version}")
     assert release.checked_version() == version
+
+
+def test_a_module_of_another_version_stops_the_release(monkeypatch, tmp_path):
+    stale = tmp_path / "rnet-app.ttl"
+    stale.write_text(paths.app_module_file().read_text(encoding="utf-8").replace("/app/0.1.0>", "/app/0.0.9>"),
+                     encoding="utf-8")
+    monkeypatch.setattr(paths, "app_module_file", lambda: stale)
+    with pytest.raises(release.ReleaseError, match=r"ontology/rnet-app.ttl has .*0\.0\.9"):
+        release.checked_version()
 
 
 def test_the_release_files_are_named_with_the_version(released):
     v = release.project_version()
     assert {k: p.name for k, p in released.items()} == {
-        "ontology": f"rnet-{v}.owl", "turtle": f"rnetkg-{v}.ttl", "jsonld": f"rnetkg-{v}.jsonld",
-        "page": "ontology.html", "licences": "LICENSES.md", "checksums": "SHA256SUMS"}
+        "ontology": f"rnet-{v}.owl", "module": f"rnet-app-{v}.owl", "turtle": f"rnetkg-{v}.ttl",
+        "jsonld": f"rnetkg-{v}.jsonld", "page": "ontology.html", "module_page": "ontology-app.html",
+        "licences": "LICENSES.md", "checksums": "SHA256SUMS"}
     assert sorted(p.name for p in released["ontology"].parent.iterdir()) == sorted(p.name for p in released.values())
 
 
@@ -175,6 +210,17 @@ def test_the_ontology_as_rdfxml_is_the_ontology(released):
     assert _version_of(ours) == (v, f"{ONTOLOGY_IRI}/{v}")
     head = released["ontology"].read_text(encoding="utf-8")[:2000]
     assert head.startswith("<?xml") and 'xmlns:rnet="https://w3id.org/rnetkg/ontology#"' in head
+
+
+def test_the_module_as_rdfxml_is_the_module_and_imports_the_ontology(released):
+    ours = rdflib.Graph().parse(released["module"], format="xml")
+    edited = rdflib.Graph().parse(paths.app_module_file(), format="turtle")
+    assert len(ours) == len(edited) > 200
+    assert isomorphic(ours, edited)
+    app = rdflib.URIRef(APP_MODULE_IRI)
+    assert set(ours.objects(app, OWL.imports)) == {rdflib.URIRef(ONTOLOGY_IRI)}
+    v = release.project_version()
+    assert (str(ours.value(app, OWL.versionInfo)), str(ours.value(app, OWL.versionIRI))) == (v, f"{APP_MODULE_IRI}/{v}")
 
 
 @pytest.mark.parametrize("kind,fmt", [("turtle", "turtle"), ("jsonld", "json-ld")])
@@ -206,7 +252,7 @@ def test_the_jsonld_carries_its_context_inline(released):
 
 def test_the_checksums_match(released):
     lines = released["checksums"].read_text(encoding="ascii").splitlines()
-    assert len(lines) == 5
+    assert len(lines) == 7
     for line in lines:
         digest, name = line.split("  ")
         assert hashlib.sha256((released["checksums"].parent / name).read_bytes()).hexdigest() == digest

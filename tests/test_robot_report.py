@@ -1,5 +1,6 @@
-"""ROBOT's report queries (tests/robot/, `robot report`'s default profile) on the ontology alone and on
-the whole graph as loaded: no row of an ERROR-level query (a label shared by two terms, a term without
+"""ROBOT's report queries (tests/robot/, `robot report`'s default profile) on the domain ontology alone
+(ontology/rnet.ttl), on it with its application module (every file of ontology/) and on the whole graph
+as loaded: no row of an ERROR-level query (a label shared by two terms, a term without
 a label, two labels or definitions on one term, an ontology without title, description or licence ...).
 The WARN and INFO rows are notes, not failures (every term's definition is a skos:definition, where
 ROBOT looks for IAO's)."""
@@ -25,8 +26,18 @@ def _rows(store: ox.Store, name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def ontology() -> ox.Store:
+    """The domain ontology alone."""
     store = ox.Store()
     store.load(path=str(paths.ontology_file()), format=ox.RdfFormat.TURTLE)
+    return store
+
+
+@pytest.fixture(scope="module")
+def with_module() -> ox.Store:
+    """The domain ontology and its application module."""
+    store = ox.Store()
+    for f in paths.ontology_files():
+        store.load(path=str(f), format=ox.RdfFormat.TURTLE)
     return store
 
 
@@ -38,6 +49,11 @@ def test_every_query_of_the_profile_is_here():
 @pytest.mark.parametrize("name", ERROR_QUERIES)
 def test_no_error_on_the_ontology(ontology, name):
     assert _rows(ontology, name) == []
+
+
+@pytest.mark.parametrize("name", ERROR_QUERIES)
+def test_no_error_on_the_ontology_with_its_application_module(with_module, name):
+    assert _rows(with_module, name) == []
 
 
 @pytest.mark.parametrize("name", ERROR_QUERIES)

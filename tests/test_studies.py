@@ -87,7 +87,10 @@ def g(graphs):
 
 @pytest.fixture(scope="module")
 def onto():
-    return rdflib.Graph().parse(paths.ontology_file())
+    g = rdflib.Graph()
+    for f in paths.ontology_files():
+        g.parse(f)
+    return g
 
 
 @pytest.fixture(scope="module")
@@ -514,7 +517,7 @@ def test_issue27_cited_articles_are_journal_articles_and_dois_are_iris():
     from rnetkg import paths
 
     whole = rdflib.Graph()
-    for f in [paths.ontology_file(), *paths.kg_files()]:
+    for f in [*paths.ontology_files(), *paths.kg_files()]:
         whole.parse(f, format="turtle")
     fabio, cito = rdflib.Namespace("http://purl.org/spar/fabio/"), rdflib.Namespace("http://purl.org/spar/cito/")
     articles = set(whole.subjects(RDF.type, fabio.JournalArticle))

@@ -1,8 +1,8 @@
 """Files rnetkg keeps between runs, under $XDG_CACHE_HOME/rnetkg (default ~/.cache/rnetkg): what
 does not depend on the profile and is costly to derive, one file per graph, named by the rnetkg
 version, a digest of the package's own code, queries and shapes (code_digest) and the graph's hash
-(graph.current_graph_hash), so an edited kg/ file, query, shape, extra graph or module never reads another
-graph's or another code's file; of each kind only the KEEP newest files stay. Written with
+(graph.current_graph_hash), so an edited ontology/ or kg/ file, query, shape, extra graph or Python module
+never reads another graph's or another code's file; of each kind only the KEEP newest files stay. Written with
 outputs.write_atomic; a cache that cannot be read or written is ignored and the value derived again.
 The library never prints: nothing here reports anything."""
 

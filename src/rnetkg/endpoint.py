@@ -269,7 +269,8 @@ class EndpointEngine(Engine):
         where = f"endpoint {_show(self.url, 120)}"
         # EXISTS is a boolean; some engines (Virtuoso) answer it as the integer 1 or 0
         if row.get("ontology") not in (True, 1):
-            raise EndpointError(f"{where}: it does not hold the rnetkg graph (no ontology header); load "
+            raise EndpointError(f"{where}: it does not hold the rnetkg graph (no header of the ontology or of "
+                                "its application module ontology/rnet-app.ttl); load "
                                 "it first: `rnetkg serve --dump rnetkg.nt` (docs/serving.md)")
         if row.get("derived") not in (True, 1):
             raise EndpointError(f"{where}: it holds the rnetkg graph without the derived referral "

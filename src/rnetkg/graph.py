@@ -4,7 +4,8 @@ The embedded engine is pyoxigraph; rdflib is loaded only where a caller asks for
 SHACL, reasoning), so that `rnetkg compare` starts fast.
 
 Loading runs in three steps, in this order:
-1. the shipped graph: ontology/rnet.ttl and every kg/ Turtle file;
+1. the shipped graph: every Turtle file of ontology/ (the domain ontology rnet.ttl, then the application
+   module rnet-app.ttl) and every kg/ Turtle file;
 2. the extra graphs ($RNETKG_EXTRA_KG, and the ``extra`` files a caller passes), each read on its own
    and checked by ``guard_extra_graphs`` before anything of it is added: it must be valid UTF-8 Turtle,
    import nothing (``owl:imports`` is never fetched), and add guidelines and statements of its own
@@ -38,8 +39,9 @@ _ISSUED_BY = ox.NamedNode(RNET + "issuedBy")
 
 
 def shipped_files() -> list[Path]:
-    """The ontology followed by every kg/ Turtle file (the graph rnetkg ships)."""
-    return [paths.ontology_file(), *paths.shipped_kg_files()]
+    """Every ontology/ file (the domain ontology, then its application module) followed by every kg/
+    Turtle file (the graph rnetkg ships)."""
+    return [*paths.ontology_files(), *paths.shipped_kg_files()]
 
 
 def extra_files(extra: list[Path] | None = None) -> list[Path]:
@@ -48,7 +50,7 @@ def extra_files(extra: list[Path] | None = None) -> list[Path]:
 
 
 def source_files() -> list[Path]:
-    """The ontology followed by every kg/ Turtle file, then the extra graphs of $RNETKG_EXTRA_KG."""
+    """Every ontology/ file and every kg/ Turtle file, then the extra graphs of $RNETKG_EXTRA_KG."""
     return [*shipped_files(), *paths.extra_kg_files()]
 
 
@@ -58,7 +60,7 @@ def load_time_queries() -> list[str]:
 
 
 def graph_hash(extra: list[Path] | None = None) -> str:
-    """The SHA-256 of the graph rnetkg loads: every source file (ontology, kg/, extra files) and every
+    """The SHA-256 of the graph rnetkg loads: every source file (ontology/, kg/, extra files) and every
     load-time query, by name and content, in load order. Two answers with the same hash come from the same
     graph."""
     import hashlib

@@ -2,6 +2,7 @@
 
 RNET = "https://w3id.org/rnetkg/ontology#"
 ONTOLOGY_IRI = "https://w3id.org/rnetkg/ontology"
+APP_MODULE_IRI = "https://w3id.org/rnetkg/ontology/app"  # ontology/rnet-app.ttl, which imports ONTOLOGY_IRI
 KG = "https://w3id.org/rnetkg/kg/"
 CASE = "https://w3id.org/rnetkg/case/"
 PROV = "http://www.w3.org/ns/prov#"

@@ -63,12 +63,13 @@ def _signals_remove(tmp: Path) -> Iterator[None]:
 
 
 def graph_inputs() -> list[Path]:
-    """The files and folders every command reads: the ontology, kg/ (and $RNETKG_EXTRA_KG), shapes/
-    and queries/. No output may be one of them."""
+    """The files and folders every command reads: ontology/ (every Turtle file in it is loaded), kg/
+    (and $RNETKG_EXTRA_KG), shapes/ and queries/. No output may be one of them."""
     from . import paths
 
     try:
-        return [paths.ontology_file(), *paths.kg_files(), paths.artifact_dir("shapes"), paths.query_dir()]
+        return [*paths.ontology_files(), paths.artifact_dir("ontology"), *paths.kg_files(),
+                paths.artifact_dir("shapes"), paths.query_dir()]
     except (OSError, FileNotFoundError):   # an installation without them has nothing to protect
         return []
 

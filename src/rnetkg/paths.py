@@ -40,7 +40,23 @@ def artifact_dir(name: str) -> Path:
 
 
 def ontology_file() -> Path:
+    """The domain ontology, ontology/rnet.ttl: the classes, properties and individuals of the rNET
+    guidelines, which say nothing about the software (what a loader loads is ``ontology_files()``)."""
     return artifact_dir("ontology") / "rnet.ttl"
+
+
+def app_module_file() -> Path:
+    """The application module, ontology/rnet-app.ttl: the terms and assertions that exist only for the
+    software (keys of the JSON answers, the flattened criteria, set bits ...); it imports the domain
+    ontology."""
+    return artifact_dir("ontology") / "rnet-app.ttl"
+
+
+def ontology_files() -> list[Path]:
+    """Every Turtle file of ontology/: the domain ontology first, then the modules beside it, sorted.
+    Whatever loads the TBox loads all of them."""
+    domain = ontology_file()
+    return [domain, *sorted(p for p in artifact_dir("ontology").glob("*.ttl") if p != domain)]
 
 
 EXTRA_KG_ENV = "RNETKG_EXTRA_KG"

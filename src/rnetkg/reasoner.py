@@ -73,13 +73,22 @@ class ReasonerResult:
     message: str = ""
 
 
+def without_imports(g):
+    """The rdflib graph ``g`` without its ``owl:imports`` triples, which owlready2 would fetch over the
+    network (the application module imports the domain ontology): the reasoner sees the files given."""
+    import rdflib
+
+    g.remove((None, rdflib.OWL.imports, None))
+    return g
+
+
 def _to_ntriples(files: list[Path], dest: Path) -> Path:
     import rdflib
 
     g = rdflib.Graph()
     for f in files:
         g.parse(f, format="turtle")
-    g.serialize(dest, format="nt", encoding="utf-8")
+    without_imports(g).serialize(dest, format="nt", encoding="utf-8")
     return dest
 
 
@@ -90,11 +99,12 @@ def load_turtle_world(files: list[Path]):
 
 
 def reason(files: list[Path] | None = None, reasoner_name: str = "pellet") -> ReasonerResult:
-    """Consistency and unsatisfiable classes of the ontology (+ files) with Pellet or HermiT."""
+    """Consistency and unsatisfiable classes of ``files`` (default: every ontology/ file) with Pellet or
+    HermiT."""
     import owlready2
 
     require_java()
-    world, _ = load_turtle_world(files if files is not None else [paths.ontology_file()])
+    world, _ = load_turtle_world(files if files is not None else paths.ontology_files())
     try:
         run_reasoner(world, reasoner_name)
     except owlready2.OwlReadyInconsistentOntologyError as e:

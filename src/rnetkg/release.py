@@ -3,23 +3,28 @@
     python -m rnetkg.cli.release docs [--out docs/ontology.html] [--data-model docs/data-model.md]
     python -m rnetkg.cli.release release [--out out/release]
 
-`docs` renders ontology/rnet.ttl with pyLODE's OntPub profile into one self-contained HTML page (its
-CSS inline, no script or style loaded from elsewhere) and rewrites the generated lists of
+`docs` renders the domain ontology ontology/rnet.ttl with pyLODE's OntPub profile into one self-contained
+HTML page (its CSS inline, no script or style loaded from elsewhere), the application module
+ontology/rnet-app.ttl into a second one beside it (ontology-app.html), and rewrites the generated lists of
 docs/data-model.md (between its `<!-- generated: NAME -->` and `<!-- /generated: NAME -->` markers)
 from the graph. Both outputs depend only on their inputs: no date, no path, no random order, so the
 committed copies can be tested up to date.
 
-`release` writes, for version V of rnetkg (rnetkg.__version__, which pyproject.toml reads; it must equal the ontology's owl:versionInfo
-and the last segment of its owl:versionIRI):
+`release` writes, for version V of rnetkg (rnetkg.__version__, which pyproject.toml reads; it must equal the
+owl:versionInfo of the ontology and of its application module, and the last segment of each one's
+owl:versionIRI):
 
-    rnet-V.owl        the ontology alone as RDF/XML (opens in Protégé)
-    rnetkg-V.ttl      the whole graph as loaded (ontology + kg + derived referral branches), Turtle
-    rnetkg-V.jsonld   the same graph as JSON-LD
-    ontology.html     the ontology reference page of `make docs` (docs/ontology.html), copied
-    LICENSES.md       the licence of each part: the ontology's, the instance data's (kg/dataset.ttl)
-                      and, for each source article the graph quotes, its licence and rights statement
-                      as the article states them
-    SHA256SUMS        checksums of the five files
+    rnet-V.owl          the domain ontology alone as RDF/XML (opens in Protégé)
+    rnet-app-V.owl      the application module as RDF/XML; it imports the domain ontology by its IRI
+                        (https://w3id.org/rnetkg/ontology, which w3id redirects to rnet-V.owl)
+    rnetkg-V.ttl        the whole graph as loaded (ontology + module + kg + derived triples), Turtle
+    rnetkg-V.jsonld     the same graph as JSON-LD
+    ontology.html       the domain ontology's reference page of `make docs` (docs/ontology.html), copied
+    ontology-app.html   the application module's page (docs/ontology-app.html), copied
+    LICENSES.md         the licence of each part: the ontology's and the module's, the instance data's
+                        (kg/dataset.ttl) and, for each source article the graph quotes, its licence and
+                        rights statement as the article states them
+    SHA256SUMS          checksums of the seven files
 
 w3id/.htaccess redirects https://w3id.org/rnetkg/ to these files by content negotiation.
 
@@ -34,7 +39,7 @@ import re
 from pathlib import Path
 
 from . import paths
-from .namespaces import DATASET_IRI, DCAT, DCTERMS, KG, ONTOLOGY_IRI, OWL, PREFIXES, RDF, RDFS, RNET
+from .namespaces import APP_MODULE_IRI, DATASET_IRI, DCAT, DCTERMS, KG, ONTOLOGY_IRI, OWL, PREFIXES, RDF, RDFS, RNET
 
 
 class ReleaseError(RuntimeError):
@@ -50,34 +55,37 @@ def project_version() -> str:
     return __version__
 
 
-def ontology_version(store=None) -> tuple[str | None, str | None]:
-    """(owl:versionInfo, owl:versionIRI) of the ontology header."""
+def ontology_version(path: Path | None = None, iri: str = ONTOLOGY_IRI) -> tuple[str | None, str | None]:
+    """(owl:versionInfo, owl:versionIRI) of the header ``iri`` in ``path`` (default: the domain ontology's)."""
     import pyoxigraph as ox
 
-    if store is None:
-        store = ox.Store()
-        store.load(path=str(paths.ontology_file()), format=ox.RdfFormat.TURTLE)
-    onto = ox.NamedNode(ONTOLOGY_IRI)
+    store = ox.Store()
+    store.load(path=str(path or paths.ontology_file()), format=ox.RdfFormat.TURTLE)
+    onto = ox.NamedNode(iri)
     info = next(iter(store.quads_for_pattern(onto, ox.NamedNode(OWL + "versionInfo"), None)), None)
     viri = next(iter(store.quads_for_pattern(onto, ox.NamedNode(OWL + "versionIRI"), None)), None)
     return (info.object.value if info else None, viri.object.value if viri else None)
 
 
 def checked_version() -> str:
-    """The one version, after checking that rnetkg.__version__ and the ontology header agree."""
+    """The one version, after checking that rnetkg.__version__, the ontology header and the application
+    module's header agree."""
     version = project_version()
-    info, viri = ontology_version()
-    expected_iri = f"{ONTOLOGY_IRI}/{version}"
-    if info != version or viri != expected_iri:
-        raise ReleaseError(f"release: version mismatch: rnetkg (src/rnetkg/__init__.py) says {version}, ontology/rnet.ttl has "
-                           f"owl:versionInfo {info!r} and owl:versionIRI {viri!r} (expected {expected_iri})")
+    for path, iri in ((paths.ontology_file(), ONTOLOGY_IRI), (paths.app_module_file(), APP_MODULE_IRI)):
+        info, viri = ontology_version(path, iri)
+        expected_iri = f"{iri}/{version}"
+        if info != version or viri != expected_iri:
+            raise ReleaseError(f"release: version mismatch: rnetkg (src/rnetkg/__init__.py) says {version}, "
+                               f"ontology/{path.name} has owl:versionInfo {info!r} and owl:versionIRI {viri!r} "
+                               f"(expected {expected_iri})")
     return version
 
 
 # ---------------------------------------------------------------- ontology reference page
 
-def ontology_html() -> str:
-    """docs/ontology.html: pyLODE's OntPub page of ontology/rnet.ttl, subjects sorted."""
+def ontology_html(path: Path | None = None) -> str:
+    """docs/ontology.html: pyLODE's OntPub page of the domain ontology ontology/rnet.ttl (or of ``path``:
+    docs/ontology-app.html is the application module's), subjects sorted."""
     import logging
 
     import rdflib
@@ -92,7 +100,7 @@ def ontology_html() -> str:
         if h not in handlers:
             root.removeHandler(h)
     g = rdflib.Graph(bind_namespaces="core")
-    g.parse(paths.ontology_file(), format="turtle")
+    g.parse(path or paths.ontology_file(), format="turtle")
     html = OntPub(g, sort_subjects=True).make_html(include_css=True)
     return html if html.endswith("\n") else html + "\n"
 
@@ -169,14 +177,23 @@ def _write_atomic(dest: Path, data: bytes) -> None:
         raise ReleaseError(f"release {dest}: cannot write: {e.strerror or e}") from None
 
 
+def module_page(html_dest: Path) -> Path:
+    """The application module's page beside the ontology's: docs/ontology.html -> docs/ontology-app.html."""
+    return html_dest.with_name(f"{html_dest.stem}-app{html_dest.suffix}")
+
+
 def build_docs(html_dest: Path, data_model: Path | None = None) -> list[Path]:
-    """Write the ontology page and refresh the generated blocks of the data-model guide."""
-    html = ontology_html()
-    loads = external_loads(html)
-    if loads:
-        raise ReleaseError(f"docs: the pyLODE page would load {loads[0]} from elsewhere; it must be self-contained")
-    _write_atomic(html_dest, html.encode("utf-8"))
-    written = [html_dest]
+    """Write the ontology page and the application module's page beside it, and refresh the generated
+    blocks of the data-model guide."""
+    written = []
+    for dest, source in ((html_dest, paths.ontology_file()), (module_page(html_dest), paths.app_module_file())):
+        html = ontology_html(source)
+        loads = external_loads(html)
+        if loads:
+            raise ReleaseError(f"docs: the pyLODE page of {source.name} would load {loads[0]} from elsewhere; "
+                               "it must be self-contained")
+        _write_atomic(dest, html.encode("utf-8"))
+        written.append(dest)
     if data_model is not None:
         text = data_model.read_text(encoding="utf-8")
         new = fill_generated(text)
@@ -189,8 +206,9 @@ def build_docs(html_dest: Path, data_model: Path | None = None) -> list[Path]:
 # ---------------------------------------------------------------- release files
 
 def release_names(version: str) -> dict[str, str]:
-    return {"ontology": f"rnet-{version}.owl", "turtle": f"rnetkg-{version}.ttl",
-            "jsonld": f"rnetkg-{version}.jsonld", "page": "ontology.html", "licences": "LICENSES.md"}
+    return {"ontology": f"rnet-{version}.owl", "module": f"rnet-app-{version}.owl", "turtle": f"rnetkg-{version}.ttl",
+            "jsonld": f"rnetkg-{version}.jsonld", "page": "ontology.html", "module_page": "ontology-app.html",
+            "licences": "LICENSES.md"}
 
 
 def _values(store, subject, predicate) -> list[str]:
@@ -206,11 +224,11 @@ def _one(store, subject, predicate, what: str) -> str:
     return values[0]
 
 
-def _ontology_page() -> bytes:
+def _ontology_page(name: str) -> bytes:
     root = paths.checkout_root()
-    page = root / "docs" / "ontology.html" if root is not None else None
+    page = root / "docs" / name if root is not None else None
     if page is None or not page.is_file():
-        raise ReleaseError("release: docs/ontology.html not found: run `make docs` in a checkout first")
+        raise ReleaseError(f"release: docs/{name} not found: run `make docs` in a checkout first")
     return page.read_bytes()
 
 
@@ -220,7 +238,7 @@ def licence_notice(store, version: str) -> str:
     version is not the release's."""
     import pyoxigraph as ox
 
-    onto, dataset = ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(DATASET_IRI)
+    onto, module, dataset = ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(APP_MODULE_IRI), ox.NamedNode(DATASET_IRI)
     if not _values(store, dataset, RDF + "type"):
         raise ReleaseError(f"release: the instance data has no dataset header <{DATASET_IRI}> (kg/dataset.ttl)")
     data_version = _one(store, dataset, DCAT + "version", "the dataset header")
@@ -228,6 +246,8 @@ def licence_notice(store, version: str) -> str:
         raise ReleaseError(f"release: kg/dataset.ttl says dcat:version {data_version!r}, rnetkg {version}")
     lines = [f"# Licences of rnetkg {version}", "",
              f"- `rnet-{version}.owl` (the ontology): {_one(store, onto, DCTERMS + 'license', 'the ontology header')}",
+             f"- `rnet-app-{version}.owl` (its application module): "
+             f"{_one(store, module, DCTERMS + 'license', 'the application module header')}",
              f"- `rnetkg-{version}.ttl`, `rnetkg-{version}.jsonld` (the whole graph, with the instance data): "
              f"{_one(store, dataset, DCTERMS + 'license', 'the dataset header')}", "",
              _one(store, dataset, DCTERMS + "rights", "the dataset header"), "",
@@ -274,14 +294,17 @@ def build_release(outdir: Path) -> dict[str, Path]:
     version = checked_version()
     names = release_names(version)
 
-    onto = ox.Store()
-    onto.load(path=str(paths.ontology_file()), format=ox.RdfFormat.TURTLE)
     whole = graph.load_store()
     prefixes = graph_prefixes(q.subject.value for q in whole if isinstance(q.subject, ox.NamedNode))
 
-    # the ontology as RDF/XML for Protégé (pyoxigraph writes plain RDF/XML, lists as rdf:first/rest)
-    files = {"ontology": onto.dump(format=ox.RdfFormat.RDF_XML, from_graph=ox.DefaultGraph(),
-                                   prefixes={p: ns for p, ns in PREFIXES.items() if ns != KG})}
+    # the ontology and its application module as RDF/XML for Protégé (pyoxigraph writes plain RDF/XML, lists
+    # as rdf:first/rest); the module imports the ontology by its IRI, which w3id redirects to rnet-V.owl
+    files = {}
+    for kind, source in (("ontology", paths.ontology_file()), ("module", paths.app_module_file())):
+        part = ox.Store()
+        part.load(path=str(source), format=ox.RdfFormat.TURTLE)
+        files[kind] = part.dump(format=ox.RdfFormat.RDF_XML, from_graph=ox.DefaultGraph(),
+                                prefixes={p: ns for p, ns in PREFIXES.items() if ns != KG})
     # the whole graph through rdflib, whose Turtle and JSON-LD writers sort subjects and use the prefixes
     g = rdflib.Graph(bind_namespaces="none")
     for p, ns in prefixes.items():
@@ -295,7 +318,8 @@ def build_release(outdir: Path) -> dict[str, Path]:
     if page_dest.resolve() == (paths.checkout_root() or outdir).joinpath("docs", "ontology.html").resolve():
         raise ReleaseError(f"release: --out {outdir} would overwrite docs/ontology.html, one of its inputs: "
                            "choose another folder")
-    files["page"] = _ontology_page()
+    files["page"] = _ontology_page(names["page"])
+    files["module_page"] = _ontology_page(names["module_page"])
     files["licences"] = licence_notice(whole, version).encode("utf-8")
 
     outdir.mkdir(parents=True, exist_ok=True)  # only once every file is ready: a failure writes nothing

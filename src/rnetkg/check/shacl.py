@@ -63,7 +63,7 @@ def validate(extra_data: Sequence[Path] | None = None, data_files: Iterable[Path
     data = _PreparedQueryGraph()
     for prefix, iri in namespaces.PREFIXES.items():
         data.bind(prefix, iri)
-    _parse_into(data, [paths.ontology_file(), *files], findings)
+    _parse_into(data, [*paths.ontology_files(), *files], findings)
 
     shapes = Graph()
     _parse_into(shapes, paths.shape_files(), findings)

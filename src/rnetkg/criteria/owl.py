@@ -33,7 +33,7 @@ from ..fields import DECISION_POINT_IRI, FIELDS
 from ..namespaces import RNET
 from ..profile import Profile
 from ..queries import case_iri
-from ..reasoner import all_classes, load_world, require_java, run_reasoner
+from ..reasoner import all_classes, load_world, require_java, run_reasoner, without_imports
 from .model import Atom, Criterion, Statement
 from .load import model_for
 
@@ -165,7 +165,9 @@ def build_graph(statements: Iterable[Statement], profiles: Sequence[Profile]):
     from .. import paths
 
     b = _Builder()
-    b.g.parse(paths.ontology_file(), format="turtle")
+    for f in paths.ontology_files():
+        b.g.parse(f, format="turtle")
+    without_imports(b.g)
     for s in statements:
         b.statement(s)
     for i, p in enumerate(profiles):

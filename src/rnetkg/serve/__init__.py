@@ -1,6 +1,7 @@
 """`rnetkg serve`: the graph, read-only, behind one address.
 
-Graph layout: everything is in the **default graph**: ontology/rnet.ttl, every kg/ Turtle file and
+Graph layout: everything is in the **default graph**: the domain ontology ontology/rnet.ttl and its
+application module ontology/rnet-app.ttl, every kg/ Turtle file and
 the derived referral recommendations built by queries/expand-referrals.rq, the same triples as the
 embedded store (graph.serialize_expanded). No named graphs, so the queries of queries/ (which use no
 GRAPH clause) run unchanged, and `rnetkg --endpoint` gives the same answers as the embedded store.

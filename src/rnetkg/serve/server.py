@@ -238,18 +238,20 @@ def _quiet_shutdown_cancellations() -> None:
 
 # ---------------------------------------------------------------- rnetkg serve
 
-LAYOUT = ("default graph only (no named graphs): ontology/rnet.ttl + {n_kg} kg/ Turtle files + "
+LAYOUT = ("default graph only (no named graphs): {ontology} + {n_kg} kg/ Turtle files + "
           "{n_derived} derived referral recommendations (queries/expand-referrals.rq); {n_triples} triples")
 
 
 def describe_layout(handle: ServerHandle) -> str:
     """The graph layout line, counted on the running server itself."""
-    from .. import graph, queries
+    from .. import graph, paths, queries
     from ..endpoint import EndpointEngine
 
     (summary,) = EndpointEngine(handle.query_url, timeout=10).select(queries.get("graph-summary").text)
-    n_kg = len(graph.source_files()) - 1
-    return LAYOUT.format(n_kg=n_kg, n_derived=summary["derived"], n_triples=summary["triples"])
+    ontology = paths.ontology_files()
+    n_kg = len(graph.source_files()) - len(ontology)
+    return LAYOUT.format(ontology=" + ".join(f"ontology/{f.name}" for f in ontology), n_kg=n_kg,
+                         n_derived=summary["derived"], n_triples=summary["triples"])
 
 
 def example_queries() -> list[tuple[str, str]]:
