@@ -59,7 +59,8 @@ def test_cross_references_only_codes_seen_in_a_source(tbox):
     assert xrefs == {
         "http://purl.obolibrary.org/obo/NCIT_C135213", "http://purl.obolibrary.org/obo/NCIT_C5698",
         "http://purl.obolibrary.org/obo/NCIT_C5547", "http://purl.obolibrary.org/obo/MONDO_0021534",
-        "http://snomed.info/id/4558008", "http://snomed.info/id/265414003"}
+        "http://snomed.info/id/4558008", "http://snomed.info/id/265414003",
+        "http://purl.obolibrary.org/obo/OBI_0001958"}
 
 
 def _action_classes(g):
