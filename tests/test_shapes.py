@@ -350,16 +350,16 @@ CASES = [
          f"ex:figure-count-above-denominator a rnet:ReportedProportion ; {FIGURE} ; "
          "rnet:count 30 ; rnet:denominator 28 ."),
     case("ReportedFigureShape-ciLower-estimate", "figure-estimate-below-ci",
-         f'ex:figure-estimate-below-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "OR" ; '
+         f'ex:figure-estimate-below-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:hasMeasure rnet:measure_odds_ratio ; '
          "rnet:estimate 1.1 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8; rnet:confidenceLevel 0.95 ."),
     case("ReportedFigureShape-estimate-ciUpper", "figure-estimate-above-ci",
-         f'ex:figure-estimate-above-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "HR" ; '
+         f'ex:figure-estimate-above-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:hasMeasure rnet:measure_hazard_ratio ; '
          "rnet:estimate 5.1 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8; rnet:confidenceLevel 0.95 ."),
     case("ReportedFigureShape-ciLower-ciUpper", "figure-ci-reversed",
-         f'ex:figure-ci-reversed a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "AUC" ; '
+         f'ex:figure-ci-reversed a rnet:EffectEstimate ; {FIGURE} ; rnet:hasMeasure rnet:measure_auc ; '
          "rnet:ciLower 0.9 ; rnet:ciUpper 0.7; rnet:confidenceLevel 0.95 ."),
     case("ConfidenceIntervalShape-level", "figure-ci-without-level",
-         f'ex:figure-ci-without-level a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "OR" ; '
+         f'ex:figure-ci-without-level a rnet:EffectEstimate ; {FIGURE} ; rnet:hasMeasure rnet:measure_odds_ratio ; '
          "rnet:estimate 2.5 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8 ."),
     case("ReportedFigureShape-percentageMatchesCount", "figure-20-of-28",
          f"ex:figure-20-of-28 a rnet:ReportedProportion ; {FIGURE} ; "
@@ -524,7 +524,12 @@ CASES = [
          'rnet:requiredBoolean true ; rnet:asWritten "c" ; rnet:holdsUnderReading ex:reading-default , ex:reading-other .'),
     # reported-values.ttl
     case("ReportedValuesShape-measure", "measure-not-listed",
-         'ex:measure-not-listed a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:measure "odds" .'),
+         'ex:measure-not-listed a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:hasMeasure ex:odds .'),
+    case("ReportedValuesShape-measure", "measure-twice",
+         'ex:measure-twice a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; '
+         'rnet:hasMeasure rnet:measure_odds_ratio , rnet:measure_hazard_ratio .', variant="two measures"),
+    case("ReportedValuesShape-measureText", "measure-as-text",
+         'ex:measure-as-text a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:measure "OR" .'),
     case("ReportedValuesShape-analysis", "analysis-not-listed",
          'ex:analysis-not-listed a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:analysis "bivariate" .'),
     # dataset.ttl

@@ -167,14 +167,14 @@ def test_hyun_multivariate_odds_ratios(g):
     r = _one(g, """
         SELECT ?lo ?hi ?p ?cmp WHERE {
           ?f a rnet:EffectEstimate ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/hyun-2015> ;
-             rnet:aboutFactor rnet:AtypicalSurface ; rnet:measure "OR" ; rnet:analysis "multivariate" ;
+             rnet:aboutFactor rnet:AtypicalSurface ; rnet:hasMeasure rnet:measure_odds_ratio ; rnet:analysis "multivariate" ;
              rnet:estimate 27.44 ; rnet:ciLower ?lo ; rnet:ciUpper ?hi ; rnet:pValue ?p ; rnet:pComparator ?cmp . }""")
     assert (r.lo.toPython(), r.hi.toPython(), r.p.toPython(), str(r.cmp)) == (
         Decimal("5.96"), Decimal("126.34"), Decimal("0.001"), "<")
     r = _one(g, """
         SELECT ?est ?lo ?hi ?p WHERE {
           ?f a rnet:EffectEstimate ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/hyun-2015> ;
-             rnet:aboutFactor rnet:TumourSize ; rnet:measure "OR" ; rnet:estimate ?est ; rnet:ciLower ?lo ;
+             rnet:aboutFactor rnet:TumourSize ; rnet:hasMeasure rnet:measure_odds_ratio ; rnet:estimate ?est ; rnet:ciLower ?lo ;
              rnet:ciUpper ?hi ; rnet:pValue ?p ; rnet:pComparator "=" . }""")
     assert [x.toPython() for x in r] == [Decimal("11.53"), Decimal("2.51"), Decimal("52.93"), Decimal("0.002")]
 
@@ -183,7 +183,7 @@ def test_sugimoto_ki67(g):
     r = _one(g, """
         SELECT ?aw ?p WHERE {
           ?f a rnet:EffectEstimate ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/sugimoto-2016> ;
-             rnet:aboutFactor rnet:Ki67Index ; rnet:analysis "univariate" ; rnet:measure "OR" ;
+             rnet:aboutFactor rnet:Ki67Index ; rnet:analysis "univariate" ; rnet:hasMeasure rnet:measure_odds_ratio ;
              rnet:estimate ?est ; rnet:asWritten ?aw ; rnet:pValue ?p ; rnet:pComparator "<" .
           FILTER (?est = 120) }""")
     assert str(r.aw) == "> 3.0%" and r.p.toPython() == Decimal("0.001")
@@ -201,7 +201,7 @@ def test_concors_cut_point(g):
           ?c a rnet:CutPoint ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/concors-2018> ;
              rnet:cutPointValue 1.15 ; rnet:unit "cm" ; rnet:outcome ?o .
           ?a a rnet:EffectEstimate ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/concors-2018> ;
-             rnet:measure "AUC" ; rnet:outcome ?o ; rnet:estimate ?auc . }"""))
+             rnet:hasMeasure rnet:measure_auc ; rnet:outcome ?o ; rnet:estimate ?auc . }"""))
     assert sorted(r.auc.toPython() for r in rows) == [Decimal("0.87"), Decimal("0.88")]
     r = _one(g, """
         SELECT ?c ?d ?pct WHERE {
@@ -214,14 +214,14 @@ def test_ta_esd_trial(g):
     r = _one(g, """
         SELECT ?est ?unit ?p ?design WHERE {
           ?f a rnet:OutcomeEvidence ; rnet:reportedIn ?s ; rnet:aboutProcedure rnet:TractionAssistedESD ;
-             rnet:measure "median procedure time" ; rnet:estimate ?est ; rnet:unit ?unit ;
+             rnet:hasMeasure rnet:measure_median_procedure_time ; rnet:estimate ?est ; rnet:unit ?unit ;
              rnet:pValue ?p ; rnet:pComparator "=" .
           ?s rnet:hasStudyDesign ?design ; rnet:publicationYear 2025 . }""")
     assert (r.est.toPython(), str(r.unit), r.p.toPython(), r.design) == (
         Decimal("7.3"), "min", Decimal("0.0054"), RNET.RandomisedControlledTrial)
     _one(g, """SELECT ?f WHERE { ?f rnet:aboutProcedure rnet:EndoscopicSubmucosalDissection ;
-                 rnet:measure "median procedure time" ; rnet:estimate 12.2 . }""")
-    _one(g, """SELECT ?f WHERE { ?f rnet:aboutProcedure rnet:TractionAssistedESD ; rnet:measure "R0 rate" ;
+                 rnet:hasMeasure rnet:measure_median_procedure_time ; rnet:estimate 12.2 . }""")
+    _one(g, """SELECT ?f WHERE { ?f rnet:aboutProcedure rnet:TractionAssistedESD ; rnet:hasMeasure rnet:measure_r0_rate ;
                  rnet:percentage ?pct . FILTER (?pct = 100) }""")
 
 
@@ -231,7 +231,7 @@ def test_meta_analysis_r0_rates(g):
         PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
         SELECT ?proc ?pct WHERE {
           ?f a rnet:OutcomeEvidence ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/meta-analysis-ref18> ;
-             rnet:measure "R0 rate" ; rnet:aboutProcedure ?proc ; rnet:percentage ?pct . }"""):
+             rnet:hasMeasure rnet:measure_r0_rate ; rnet:aboutProcedure ?proc ; rnet:percentage ?pct . }"""):
         got[str(r.proc).split("#")[1]] = r.pct.toPython()
     assert got == {"EMRWithLigation": Decimal("94.5"), "EndoscopicSubmucosalDissection": Decimal("92.3"),
                    "ConventionalEMR": Decimal("72.3")}
@@ -244,7 +244,7 @@ def test_other_figures_as_written(g):
     assert (r.lo.toPython(), r.hi.toPython()) == (Decimal("18.5"), Decimal("30.4"))
     # Wang [94] multivariate HR
     r = _one(g, """SELECT ?lo ?hi ?p WHERE { ?f rnet:reportedIn <https://w3id.org/rnetkg/kg/study/wang-2021-ref94> ;
-                   rnet:measure "HR" ; rnet:aboutFactor rnet:TumourDifferentiation ; rnet:estimate 6.002 ;
+                   rnet:hasMeasure rnet:measure_hazard_ratio ; rnet:aboutFactor rnet:TumourDifferentiation ; rnet:estimate 6.002 ;
                    rnet:ciLower ?lo ; rnet:ciUpper ?hi ; rnet:pValue ?p . }""")
     assert [x.toPython() for x in r] == [Decimal("1.210"), Decimal("29.767"), Decimal("0.028")]
     # Takaoka: kept as written although 20/28 is not 39.2 %
@@ -257,7 +257,7 @@ def test_other_figures_as_written(g):
     assert str(r.pct) == "25" and r.pct.datatype == XSD.decimal
     # Storino 5-year survival 98.2 % (95%CI: 93-99.5)
     r = _one(g, """SELECT ?est ?lo ?hi WHERE { ?f rnet:reportedIn <https://w3id.org/rnetkg/kg/study/storino-2021> ;
-                   rnet:measure "5-year survival" ; rnet:estimate ?est ; rnet:ciLower ?lo ; rnet:ciUpper ?hi . }""")
+                   rnet:hasMeasure rnet:measure_survival_5y ; rnet:estimate ?est ; rnet:ciLower ?lo ; rnet:ciUpper ?hi . }""")
     assert [str(x) for x in r] == ["98.2", "93", "99.5"]
     # Tsang: two countries
     assert {str(c) for c in g.objects(URIRef(STUDY + "tsang-2018"), RNET.country)} == {"Canada", "United States"}
@@ -305,7 +305,7 @@ def test_every_figure_has_study_label_and_source(graphs):
 
 def test_figure_kinds_carry_their_numbers(g):
     for f in g.subjects(RDF.type, RNET.EffectEstimate):
-        assert g.value(f, RNET.measure) is not None and g.value(f, RNET.estimate) is not None, f
+        assert g.value(f, RNET.hasMeasure) is not None and g.value(f, RNET.estimate) is not None, f
     for f in g.subjects(RDF.type, RNET.CutPoint):
         assert g.value(f, RNET.cutPointValue) is not None and g.value(f, RNET.unit) is not None, f
     for f in g.subjects(RDF.type, RNET.RiskFactorFinding):
@@ -313,7 +313,7 @@ def test_figure_kinds_carry_their_numbers(g):
     for f in g.subjects(RDF.type, RNET.ReportedProportion):
         assert any(g.value(f, p) is not None for p in (RNET["count"], RNET.percentage, RNET.percentageLow)), f
     for f in g.subjects(RDF.type, RNET.OutcomeEvidence):
-        assert g.value(f, RNET.measure) is not None and g.value(f, RNET.aboutProcedure) is not None, f
+        assert g.value(f, RNET.hasMeasure) is not None and g.value(f, RNET.aboutProcedure) is not None, f
         assert any(g.value(f, p) is not None for p in (RNET.estimate, RNET.percentage, RNET.valueText)), f
     for f, cmp in g.subject_objects(RNET.pComparator):
         assert str(cmp) in {"=", "<", ">"} and g.value(f, RNET.pValue) is not None, f
@@ -483,7 +483,7 @@ def test_kojima_loh_is_no_lnm_risk_factor_finding(g):
 
 def test_esd_indication_is_recorded(g):
     r = _one(g, """SELECT ?aw ?v WHERE { ?s a rnet:Statement ; rnet:aboutProcedure rnet:EndoscopicSubmucosalDissection ;
-                   rnet:measure "indication" ; rnet:asWritten ?aw ; rnet:valueText ?v . }""")
+                   rnet:hasMeasure rnet:measure_indication ; rnet:asWritten ?aw ; rnet:valueText ?v . }""")
     assert (str(r.aw), str(r.v)) == ("larger lesions (approaching 20 mm) or those with suspected submucosal fibrosis",
                                      "remains a cornerstone")
 
