@@ -31,6 +31,7 @@ HEADER = f"""\
 @prefix xsd: <{namespaces.XSD}> .
 @prefix dcterms: <{namespaces.DCTERMS}> .
 @prefix fabio: <http://purl.org/spar/fabio/> .
+@prefix cito: <http://purl.org/spar/cito/> .
 @prefix oa: <http://www.w3.org/ns/oa#> .
 """
 
@@ -296,6 +297,22 @@ CASES = [
          "rnet:source ex:excerpt ."),
     case("StudyShape-source", "study-no-source",
          "ex:study-no-source a rnet:Study ; rnet:hasStudyDesign rnet:Prospective ; rnet:cohortSize 10 ."),
+    # guideline-document.ttl: FaBiO type and CiTO citation
+    case("GuidelineDocumentShape-fabioType", "guideline-without-fabio-type",
+         'ex:doc cito:cites ex:guideline-without-fabio-type . '
+         'ex:guideline-without-fabio-type a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "G-1" ; '
+         'rnet:hasIssuingBody ex:body ; rnet:publicationYear 2020 ; rnet:bibliographicReference "G" .'),
+    case("GuidelineDocumentShape-citedBy", "guideline-cited-by-none",
+         'ex:guideline-cited-by-none a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; '
+         'rnet:guidelineKey "G-2" ; rnet:hasIssuingBody ex:body ; rnet:publicationYear 2020 ; '
+         'rnet:bibliographicReference "G" .'),
+    case("GuidelineDocumentShape-citedBy", "guideline-cited-by-guideline",
+         'ex:guideline cito:cites ex:guideline-cited-by-guideline . ex:doc cito:cites ex:guideline-cited-by-guideline . '
+         'ex:guideline-cited-by-guideline a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; '
+         'rnet:guidelineKey "G-3" ; rnet:hasIssuingBody ex:body ; rnet:publicationYear 2020 ; '
+         'rnet:bibliographicReference "G" .', variant="cited by a guideline"),
+    case("ClinicalGuidelineShape", "fabio-guideline-only",
+         'ex:doc cito:cites ex:fabio-guideline-only . ex:fabio-guideline-only a fabio:ClinicalGuideline .'),
     case("JournalArticleShape-title", "article-without-title",
          'ex:article-without-title a fabio:JournalArticle ; rnet:bibliographicReference "A B. C. 2020." ; '
          'rnet:source ex:excerpt .'),
@@ -442,33 +459,33 @@ CASES = [
          'ex:passage-rests-on-document a rnet:AmbiguousPassage ; rnet:defaultReason "d" ; rnet:restsOn ex:doc ; rdfs:label "p" . ex:passage-rests-on-document-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-rests-on-document ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ex:passage-rests-on-document-r2 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-rests-on-document ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . '),
     # guideline-document.ttl
     case("GuidelineDocumentShape-label", "gl-no-label",
-         'ex:gl-no-label a rnet:GuidelineDocument ; rnet:guidelineKey "GLA" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+         'ex:doc cito:cites ex:gl-no-label . ex:gl-no-label a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rnet:guidelineKey "GLA" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-guidelineKey", "gl-lowercase-key",
-         'ex:gl-lowercase-key a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "enets 2023" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+         'ex:doc cito:cites ex:gl-lowercase-key . ex:gl-lowercase-key a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "enets 2023" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-issuingBody", "gl-no-body",
-         'ex:gl-no-body a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLC" ; rnet:listPosition 9 ; '
+         'ex:doc cito:cites ex:gl-no-body . ex:gl-no-body a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLC" ; rnet:listPosition 9 ; '
          'rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-issuingBody-class", "gl-issued-by-article",
-         'ex:gl-issued-by-article a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLD" ; '
+         'ex:doc cito:cites ex:gl-issued-by-article . ex:gl-issued-by-article a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLD" ; '
          'rnet:hasIssuingBody ex:doc ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-listPosition", "gl-position-zero",
-         'ex:gl-position-zero a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLE" ; '
+         'ex:doc cito:cites ex:gl-position-zero . ex:gl-position-zero a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLE" ; '
          'rnet:hasIssuingBody ex:body ; rnet:listPosition 0 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-publicationYear", "gl-year-text",
-         'ex:gl-year-text a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLF" ; '
+         'ex:doc cito:cites ex:gl-year-text . ex:gl-year-text a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLF" ; '
          'rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear "2023" ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-bibliographicReference", "gl-no-reference",
-         'ex:gl-no-reference a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLG" ; '
+         'ex:doc cito:cites ex:gl-no-reference . ex:gl-no-reference a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLG" ; '
          'rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 .', severity="warning"),
     case("GuidelineDocumentShape-yearOrNote", "gl-no-year",
-         'ex:gl-no-year a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLH" ; '
+         'ex:doc cito:cites ex:gl-no-year . ex:gl-no-year a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLH" ; '
          'rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:bibliographicReference "ref" .', severity="warning"),
     case("GuidelineDocumentShape-keyUnique", "gl-duplicate-key",
-         'ex:gl-duplicate-key a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "FIXTURE" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .',
+         'ex:doc cito:cites ex:gl-duplicate-key . ex:gl-duplicate-key a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "FIXTURE" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .',
          also=(("GuidelineDocumentShape-keyUnique", "guideline"),)),
     # issuing-body.ttl
     case("OrganizationShape-label", "body-no-label",
-         'ex:body-no-label a rnet:IssuingBody . ex:gl-body-no-label a rnet:GuidelineDocument ; rdfs:label "g" ; '
+         'ex:body-no-label a rnet:IssuingBody . ex:doc cito:cites ex:gl-body-no-label . ex:gl-body-no-label a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; '
          'rnet:guidelineKey "GLI" ; rnet:hasIssuingBody ex:body-no-label ; rnet:listPosition 9 ; '
          'rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("IssuingBodyShape-issues", "body-unused",

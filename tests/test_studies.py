@@ -520,6 +520,30 @@ def test_issue27_cited_articles_are_journal_articles_and_dois_are_iris():
     articles = set(whole.subjects(RDF.type, fabio.JournalArticle))
     kg = "https://w3id.org/rnetkg/kg/"
     assert {str(a) for a in articles} == {kg + "study/hamada-2023", kg + "study/li-2024"}
-    assert set(whole.objects(rdflib.URIRef(kg + "source/wjg-2025-114263"), cito.cites)) == articles
+    guidelines = set(whole.subjects(RDF.type, RNET.GuidelineDocument))
+    assert set(whole.objects(rdflib.URIRef(kg + "source/wjg-2025-114263"), cito.cites)) - guidelines == articles
     for doc, doi in whole.subject_objects(RNET.doi):
         assert set(whole.objects(doc, rdflib.OWL.sameAs)) == {rdflib.URIRef("https://doi.org/" + str(doi))}
+
+
+def test_guideline_documents_are_clinical_guidelines_cited_by_the_seeds_that_quote_them():
+    """Each guideline document is a FaBiO clinical guideline, and each seed cites (CiTO) exactly the guideline
+    documents whose statements the graph quotes from that seed: the citations are checked against where
+    the excerpts of each guideline's recommendations and definitions stand."""
+    from rnetkg import paths
+
+    whole = rdflib.Graph()
+    for f in [paths.ontology_file(), *paths.kg_files()]:
+        whole.parse(f, format="turtle")
+    fabio, cito = rdflib.Namespace("http://purl.org/spar/fabio/"), rdflib.Namespace("http://purl.org/spar/cito/")
+    guidelines = set(whole.subjects(RDF.type, RNET.GuidelineDocument))
+    assert len(guidelines) == 8
+    assert guidelines == set(whole.subjects(RDF.type, fabio.ClinicalGuideline))
+    quoted = set()
+    for prop in (RNET.issuedBy, RNET.definedBy):
+        for statement, guideline in ((s, o) for s, o in whole.subject_objects(prop) if o in guidelines):
+            for excerpt in whole.objects(statement, RNET.source):
+                quoted.add((whole.value(excerpt, RNET.inDocument), guideline))
+    cited = {(seed, g) for seed, g in whole.subject_objects(cito.cites) if g in guidelines}
+    assert cited == quoted
+    assert {str(g).rsplit("/", 1)[1] for s, g in cited if s == SEED000} == {"enets-2023", "nccn-2025", "pnnt-2022"}
