@@ -343,9 +343,12 @@ CASES = [
     # reported-figure.ttl
     case("ReportedFigureShape-reportedIn", "figure-no-study",
          "ex:figure-no-study a rnet:ReportedProportion ; rnet:percentage 25 ; rnet:source ex:excerpt ."),
-    case("ReportedFigureShape-reportedIn-class", "figure-in-guideline",
-         "ex:figure-in-guideline a rnet:CutPoint ; rnet:reportedIn ex:guideline ; rnet:cutPointValue 11.5 ; "
+    case("ReportedFigureShape-reportedIn-class", "figure-in-excerpt",
+         "ex:figure-in-excerpt a rnet:CutPoint ; rnet:reportedIn ex:excerpt ; rnet:cutPointValue 11.5 ; "
          "rnet:source ex:excerpt ."),
+    case("ReportedFigureShape-reportedIn-class", "figure-in-source-document",
+         "ex:figure-in-source-document a rnet:ReportedProportion ; rnet:reportedIn ex:doc ; rnet:percentageLow 18.5 ; "
+         "rnet:percentageHigh 30.4 ; rnet:source ex:excerpt .", variant="a source document"),
     case("ReportedFigureShape-source", "figure-no-source",
          "ex:figure-no-source a rnet:OutcomeEvidence ; rnet:reportedIn ex:study ; rnet:percentage 90 .",
          also=(("StatementShape-source", "figure-no-source"),)),

@@ -31,7 +31,7 @@ WJG = "wjg-2025-114263.ttl"
 FILES = {TABLE2: SEED000, WJG: SEED001}
 
 # ---------------------------------------------------------------- pinned counts
-STUDIES_PER_FILE = {TABLE2: 15, WJG: 6}
+STUDIES_PER_FILE = {TABLE2: 15, WJG: 5}  # the JNETS figure is the guideline's, not a study's
 # 15 Ref. cells; the O'Neill et al[82] entry spans three sub-rows with their own cells -> 17.
 TABLE2_ROWS = 17
 FIGURES_PER_FILE = {
@@ -239,7 +239,7 @@ def test_meta_analysis_r0_rates(g):
 
 def test_other_figures_as_written(g):
     # JNETS range
-    r = _one(g, """SELECT ?lo ?hi WHERE { ?f rnet:reportedIn <https://w3id.org/rnetkg/kg/study/jnets-2019> ;
+    r = _one(g, """SELECT ?lo ?hi WHERE { ?f rnet:reportedIn <https://w3id.org/rnetkg/kg/guideline/jnets-2019> ;
                    rnet:percentageLow ?lo ; rnet:percentageHigh ?hi . }""")
     assert (r.lo.toPython(), r.hi.toPython()) == (Decimal("18.5"), Decimal("30.4"))
     # Wang [94] multivariate HR
@@ -298,6 +298,9 @@ def test_every_figure_has_study_label_and_source(graphs):
         for kind in FIGURE_KINDS:
             for f in gr.subjects(RDF.type, RNET[kind]):
                 assert gr.value(f, RDFS.label) is not None, f
+                if f == JNETS_FIGURE:  # the guideline's figure: its IRI kept under the deprecated study node
+                    assert str(gr.value(f, RNET.reportedIn)).endswith("/guideline/jnets-2019"), f
+                    continue
                 assert gr.value(f, RNET.reportedIn) in studies, f
                 assert str(f).startswith(str(gr.value(f, RNET.reportedIn)) + "/"), f
                 assert set(gr.objects(f, RNET.source)), f
@@ -547,3 +550,44 @@ def test_guideline_documents_are_clinical_guidelines_cited_by_the_seeds_that_quo
     cited = {(seed, g) for seed, g in whole.subject_objects(cito.cites) if g in guidelines}
     assert cited == quoted
     assert {str(g).rsplit("/", 1)[1] for s, g in cited if s == SEED000} == {"enets-2023", "nccn-2025", "pnnt-2022"}
+
+
+JNETS_FIGURE = URIRef(STUDY + "jnets-2019/lnm-risk-1-2cm")
+
+
+def test_the_jnets_figure_is_reported_by_the_guideline_not_by_a_study():
+    """No node typed a study to satisfy a shape: the JNETS figure is reported in the guideline document, the
+    node that recorded it as a study of design 'guideline statement' is deprecated, and no study has that design."""
+    from rnetkg import paths
+
+    whole = rdflib.Graph()
+    for f in [paths.ontology_file(), *paths.kg_files()]:
+        whole.parse(f, format="turtle")
+    reporter = whole.value(JNETS_FIGURE, RNET.reportedIn)
+    assert reporter == URIRef("https://w3id.org/rnetkg/kg/guideline/jnets-2019")
+    assert (reporter, RDF.type, RNET.GuidelineDocument) in whole
+    assert (reporter, RDF.type, RNET.Study) not in whole
+    old = URIRef(STUDY + "jnets-2019")
+    assert set(whole.objects(old, RDF.type)) == set()
+    assert whole.value(old, rdflib.OWL.deprecated) == Literal(True)
+    assert whole.value(old, DCTERMS.isReplacedBy) == reporter
+    assert list(whole.subjects(RNET.hasStudyDesign, RNET.GuidelineStatement)) == []
+    assert whole.value(RNET.GuidelineStatement, rdflib.OWL.deprecated) == Literal(True)
+    # every figure's reporter is a study or a guideline document, and only JNETS's is a guideline document
+    reporters = {(f, r) for f, r in whole.subject_objects(RNET.reportedIn)}
+    assert {f for f, r in reporters if (r, RDF.type, RNET.Study) not in whole} == {JNETS_FIGURE}
+
+
+@pytest.mark.slow
+def test_the_jnets_figure_reporter_cannot_be_a_study(tmp_path):
+    """The disjointness axiom proves it: the whole graph is consistent, and typing the figure's reporter a
+    study as well makes it inconsistent (a study is not a guideline document)."""
+    from rnetkg import paths
+    from rnetkg import reasoner as owl
+
+    files = [paths.ontology_file(), *paths.kg_files()]
+    assert owl.reason(files, reasoner_name="hermit").consistent
+    extra = tmp_path / "reporter-as-study.ttl"
+    extra.write_text("<https://w3id.org/rnetkg/kg/guideline/jnets-2019> a "
+                     "<https://w3id.org/rnetkg/ontology#Study> .\n", encoding="utf-8")
+    assert not owl.reason([*files, extra], reasoner_name="hermit").consistent
