@@ -8,7 +8,8 @@ import re
 
 import pytest
 import rdflib
-from rdflib.namespace import RDFS, SKOS
+import rdflib.collection
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from rnetkg import mappings, paths
 from rnetkg.fhir import codes
@@ -31,7 +32,9 @@ def tbox():
 def test_issue27_sssom_metadata_block(mset):
     assert mset.metadata["mapping_set_id"] == "https://w3id.org/rnetkg/mappings/rnetkg.sssom.tsv"
     assert mset.metadata["license"] == "https://creativecommons.org/licenses/by/4.0/"
-    assert {"rnet", "skos", "semapv", "LOINC", "SCTID", "ICD10CM", "ICDO3M", "MONDO"} <= set(mset.curie_map)
+    assert {"rnet", "skos", "semapv", "LOINC", "SCTID", "ICD10CM", "ICDO3M", "MONDO", "OBI", "STATO"} <= set(mset.curie_map)
+    assert mset.curie_map["OBI"] == "http://purl.obolibrary.org/obo/OBI_"
+    assert mset.curie_map["STATO"] == "http://purl.obolibrary.org/obo/STATO_"
     assert mset.curie_map["rnet"] == "https://w3id.org/rnetkg/ontology#"
 
 
@@ -115,6 +118,49 @@ def test_issue27_written_codes_are_exact_matches(mset):
         assert (f"rnet:margin_{value}", f"SCTID:{code}") in exact
 
 
+def _designs(tbox) -> dict[str, rdflib.URIRef]:
+    """Every study design of the ontology that is in use (not deprecated), by its CURIE."""
+    rnet = "https://w3id.org/rnetkg/ontology#"
+    return {"rnet:" + str(d)[len(rnet):]: d for d in tbox.subjects(RDF.type, rdflib.URIRef(rnet + "StudyDesign"))
+            if (d, OWL.deprecated, rdflib.Literal(True)) not in tbox}
+
+
+DESIGN_VOCABULARIES = ("OBI:", "STATO:", "NCIT:")
+
+
+def test_study_designs_have_a_checked_standard_code(mset, tbox):
+    """Each design in use has at least one row whose object is a term of a study-design vocabulary (OBI,
+    STATO or NCIt), and the ontology states the same mapping on the design."""
+    designs = _designs(tbox)
+    assert len(designs) >= 6
+    coded = {row["subject_id"] for row in mset.rows if row["object_id"].startswith(DESIGN_VOCABULARIES)}
+    uncoded = sorted(set(designs) - coded)
+    assert uncoded == [], uncoded
+    for row in mset.rows:
+        if row["subject_id"] in designs:
+            triple = (designs[row["subject_id"]], rdflib.URIRef(mset.expand(row["predicate_id"])),
+                      rdflib.URIRef(mset.expand(row["object_id"])))
+            assert triple in tbox, triple
+
+
+def test_every_study_design_in_use_has_a_code(mset, tbox):
+    """rnet:GuidelineStatement, no study design, is deprecated (a guideline's figure is reported in the
+    guideline document): every design left in use is coded."""
+    assert "rnet:GuidelineStatement" not in _designs(tbox)
+    coded = {row["subject_id"] for row in mset.rows if row["object_id"].startswith(DESIGN_VOCABULARIES)}
+    assert set(_designs(tbox)) - coded == set()
+
+
+def test_the_design_check_finds_an_uncoded_design(mset, tbox):
+    """The check above can fail: a design added without a row is reported."""
+    extra = rdflib.Graph()
+    extra += tbox
+    rnet = "https://w3id.org/rnetkg/ontology#"
+    extra.add((rdflib.URIRef(rnet + "CaseSeries"), RDF.type, rdflib.URIRef(rnet + "StudyDesign")))
+    coded = {row["subject_id"] for row in mset.rows if row["object_id"].startswith(DESIGN_VOCABULARIES)}
+    assert "rnet:CaseSeries" in set(_designs(extra)) - coded
+
+
 def _ontology_mappings(tbox) -> set[tuple[str, str, str]]:
     return {(str(s), str(p), str(o)) for p in SKOS_MATCH for s, o in tbox.subject_objects(p)}
 
@@ -128,10 +174,57 @@ def test_issue27_ontology_mapping_triples_with_a_checked_source_are_in_the_sssom
     ncit = "http://purl.obolibrary.org/obo/NCIT_"
     checked = {t for t in _ontology_mappings(tbox) if not t[2].startswith(ncit)}
     assert checked - _sssom_mappings(mset) == set()
-    assert len(checked) == 3
+    # 3 procedure and disease codes, 6 study designs, 9 measures, 5 properties of the figures
+    assert len(checked) == 23
 
 
 @pytest.mark.xfail(strict=True, reason="issue 27: the NCIt codes C135213, C5698 and C5547 in ontology/rnet.ttl "
                    "could not be confirmed against a citable source, so the SSSOM file leaves them out")
 def test_issue27_every_ontology_mapping_triple_is_in_the_sssom_file(mset, tbox):
     assert _ontology_mappings(tbox) - _sssom_mappings(mset) == set()
+
+
+# the words the two seeds write for their figures' measures (the closed list before it was coded)
+MEASURE_WORDS = {
+    "1-year disease-free survival", "1-year overall survival", "3-year disease-free survival", "3-year overall survival",
+    "5-year relapse-free survival", "5-year survival", "AUC", "HR", "OR", "R0 rate", "bleeding", "complete resection",
+    "en-bloc resection", "indication", "mean long-axis diameter", "median procedure time",
+    "outcomes of endoscopic treatment", "perforation", "positive rate of basal and lateral tumour margin",
+    "postoperative complications", "safety", "sensitivity", "specificity", "visualization of the submucosal plane"}
+# the measures whose term STATO's release file holds (or the OBI term it imports)
+MEASURES_CODED = {"OR": "STATO:0000182", "AUC": "STATO:0000209", "sensitivity": "STATO:0000233",
+                  "specificity": "STATO:0000134", "1-year overall survival": "OBI:0000789",
+                  "3-year overall survival": "OBI:0000789", "5-year survival": "OBI:0000789",
+                  "R0 rate": "STATO:0000184", "mean long-axis diameter": "STATO:0000573"}
+
+
+def _measures(tbox) -> dict[str, str]:
+    """The measure individuals of the ontology: their rnet:key (the words an answer shows) by CURIE."""
+    rnet = "https://w3id.org/rnetkg/ontology#"
+    return {"rnet:" + str(m)[len(rnet):]: str(tbox.value(m, rdflib.URIRef(rnet + "key")))
+            for m in tbox.subjects(RDF.type, rdflib.URIRef(rnet + "Measure"))}
+
+
+def test_measures_are_a_closed_list_keyed_by_the_seeds_words(tbox):
+    measures = _measures(tbox)
+    assert sorted(measures.values()) == sorted(MEASURE_WORDS)
+    enumerated = {str(m) for e in tbox.subjects(RDFS.subClassOf, rdflib.URIRef("https://w3id.org/rnetkg/ontology#Measure"))
+                  for lst in tbox.objects(e, OWL.oneOf) for m in rdflib.collection.Collection(tbox, lst)}
+    assert {mset_curie.replace("rnet:", "https://w3id.org/rnetkg/ontology#") for mset_curie in measures} == enumerated
+
+
+def test_measures_coded_to_stato_where_its_file_has_the_term(mset, tbox):
+    key = _measures(tbox)
+    coded = {key[row["subject_id"]]: row["object_id"] for row in mset.rows if row["subject_id"] in key}
+    assert coded == MEASURES_CODED
+    odds = next(r for r in mset.rows if r["subject_id"] == "rnet:measure_odds_ratio")
+    assert (odds["predicate_id"], odds["object_label"]) == ("skos:exactMatch", "odds ratio")
+    assert "ISA-tools/stato" in odds["see_also"]
+
+
+@pytest.mark.xfail(strict=True, reason="STATO's release file (ISA-tools/stato releases/latest_release/stato.owl) has no "
+                   "hazard ratio, median, proportion or disease-free survival; those measures carry no code")
+def test_every_statistical_measure_is_coded(mset, tbox):
+    key = _measures(tbox)
+    coded = {key[row["subject_id"]] for row in mset.rows if row["subject_id"] in key}
+    assert {"HR", "median procedure time", "1-year disease-free survival"} <= coded

@@ -76,7 +76,10 @@ def test_cross_references_only_codes_seen_in_a_source(tbox):
     assert xrefs == {
         "http://purl.obolibrary.org/obo/NCIT_C135213", "http://purl.obolibrary.org/obo/NCIT_C5698",
         "http://purl.obolibrary.org/obo/NCIT_C5547", "http://purl.obolibrary.org/obo/MONDO_0021534",
-        "http://snomed.info/id/4558008", "http://snomed.info/id/265414003"}
+        "http://snomed.info/id/4558008", "http://snomed.info/id/265414003",
+        "http://purl.obolibrary.org/obo/OBI_0001958", "http://purl.obolibrary.org/obo/OBI_0000175",
+        *(f"http://purl.obolibrary.org/obo/STATO_{n}" for n in (
+            "0000182", "0000209", "0000233", "0000134", "0000315", "0000314", "0000561", "0000047"))}
 
 
 def _action_classes(g):
@@ -195,11 +198,13 @@ def test_ontology_size_is_pinned(tbox):
 
 # issue 11: + AmbiguousPassage, Reading; issue 22: + CrossGuidelineConsensus, ResectionProcedure, AnyOfCondition,
 # TreatmentTarget; issue 21: + FlatCondition; issue 23: + ManagementStrategy
-PINNED_CLASSES = 98
+# measures coded: + Measure
+PINNED_CLASSES = 99
 # issue 11: rnet:refersToCareSetting, rnet:subgroupOf; readings (6) and scope (2); issue 22: rnet:countedPer,
 # rnet:recordedInField, the three new profile fields' properties, procedureClass, anyOf, followUpWhen,
 # firstYearOnly, followUpRemainsUnder, derivedFrom, treatmentTarget, isReplacedBy; issue 21: the flattened
 # criteria's ten; issue 23: inStrategy, interventionLevel, groupingSource; issue 22: allExaminations,
 # decisionBasedOn; issue 27: countryCode (ISO 3166-1), confidenceLevel, and the 16 properties renamed
 # 'has...' (each differed from a class only in case) beside their deprecated old IRIs
-PINNED_PROPERTIES = 157
+# measures coded: + hasMeasure (rnet:measure deprecated beside it)
+PINNED_PROPERTIES = 158

@@ -31,6 +31,7 @@ HEADER = f"""\
 @prefix xsd: <{namespaces.XSD}> .
 @prefix dcterms: <{namespaces.DCTERMS}> .
 @prefix fabio: <http://purl.org/spar/fabio/> .
+@prefix cito: <http://purl.org/spar/cito/> .
 @prefix oa: <http://www.w3.org/ns/oa#> .
 """
 
@@ -296,6 +297,22 @@ CASES = [
          "rnet:source ex:excerpt ."),
     case("StudyShape-source", "study-no-source",
          "ex:study-no-source a rnet:Study ; rnet:hasStudyDesign rnet:Prospective ; rnet:cohortSize 10 ."),
+    # guideline-document.ttl: FaBiO type and CiTO citation
+    case("GuidelineDocumentShape-fabioType", "guideline-without-fabio-type",
+         'ex:doc cito:cites ex:guideline-without-fabio-type . '
+         'ex:guideline-without-fabio-type a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "G-1" ; '
+         'rnet:hasIssuingBody ex:body ; rnet:publicationYear 2020 ; rnet:bibliographicReference "G" .'),
+    case("GuidelineDocumentShape-citedBy", "guideline-cited-by-none",
+         'ex:guideline-cited-by-none a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; '
+         'rnet:guidelineKey "G-2" ; rnet:hasIssuingBody ex:body ; rnet:publicationYear 2020 ; '
+         'rnet:bibliographicReference "G" .'),
+    case("GuidelineDocumentShape-citedBy", "guideline-cited-by-guideline",
+         'ex:guideline cito:cites ex:guideline-cited-by-guideline . ex:doc cito:cites ex:guideline-cited-by-guideline . '
+         'ex:guideline-cited-by-guideline a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; '
+         'rnet:guidelineKey "G-3" ; rnet:hasIssuingBody ex:body ; rnet:publicationYear 2020 ; '
+         'rnet:bibliographicReference "G" .', variant="cited by a guideline"),
+    case("ClinicalGuidelineShape", "fabio-guideline-only",
+         'ex:doc cito:cites ex:fabio-guideline-only . ex:fabio-guideline-only a fabio:ClinicalGuideline .'),
     case("JournalArticleShape-title", "article-without-title",
          'ex:article-without-title a fabio:JournalArticle ; rnet:bibliographicReference "A B. C. 2020." ; '
          'rnet:source ex:excerpt .'),
@@ -326,9 +343,12 @@ CASES = [
     # reported-figure.ttl
     case("ReportedFigureShape-reportedIn", "figure-no-study",
          "ex:figure-no-study a rnet:ReportedProportion ; rnet:percentage 25 ; rnet:source ex:excerpt ."),
-    case("ReportedFigureShape-reportedIn-class", "figure-in-guideline",
-         "ex:figure-in-guideline a rnet:CutPoint ; rnet:reportedIn ex:guideline ; rnet:cutPointValue 11.5 ; "
+    case("ReportedFigureShape-reportedIn-class", "figure-in-excerpt",
+         "ex:figure-in-excerpt a rnet:CutPoint ; rnet:reportedIn ex:excerpt ; rnet:cutPointValue 11.5 ; "
          "rnet:source ex:excerpt ."),
+    case("ReportedFigureShape-reportedIn-class", "figure-in-source-document",
+         "ex:figure-in-source-document a rnet:ReportedProportion ; rnet:reportedIn ex:doc ; rnet:percentageLow 18.5 ; "
+         "rnet:percentageHigh 30.4 ; rnet:source ex:excerpt .", variant="a source document"),
     case("ReportedFigureShape-source", "figure-no-source",
          "ex:figure-no-source a rnet:OutcomeEvidence ; rnet:reportedIn ex:study ; rnet:percentage 90 .",
          also=(("StatementShape-source", "figure-no-source"),)),
@@ -350,16 +370,16 @@ CASES = [
          f"ex:figure-count-above-denominator a rnet:ReportedProportion ; {FIGURE} ; "
          "rnet:count 30 ; rnet:denominator 28 ."),
     case("ReportedFigureShape-ciLower-estimate", "figure-estimate-below-ci",
-         f'ex:figure-estimate-below-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "OR" ; '
+         f'ex:figure-estimate-below-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:hasMeasure rnet:measure_odds_ratio ; '
          "rnet:estimate 1.1 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8; rnet:confidenceLevel 0.95 ."),
     case("ReportedFigureShape-estimate-ciUpper", "figure-estimate-above-ci",
-         f'ex:figure-estimate-above-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "HR" ; '
+         f'ex:figure-estimate-above-ci a rnet:EffectEstimate ; {FIGURE} ; rnet:hasMeasure rnet:measure_hazard_ratio ; '
          "rnet:estimate 5.1 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8; rnet:confidenceLevel 0.95 ."),
     case("ReportedFigureShape-ciLower-ciUpper", "figure-ci-reversed",
-         f'ex:figure-ci-reversed a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "AUC" ; '
+         f'ex:figure-ci-reversed a rnet:EffectEstimate ; {FIGURE} ; rnet:hasMeasure rnet:measure_auc ; '
          "rnet:ciLower 0.9 ; rnet:ciUpper 0.7; rnet:confidenceLevel 0.95 ."),
     case("ConfidenceIntervalShape-level", "figure-ci-without-level",
-         f'ex:figure-ci-without-level a rnet:EffectEstimate ; {FIGURE} ; rnet:measure "OR" ; '
+         f'ex:figure-ci-without-level a rnet:EffectEstimate ; {FIGURE} ; rnet:hasMeasure rnet:measure_odds_ratio ; '
          "rnet:estimate 2.5 ; rnet:ciLower 1.2 ; rnet:ciUpper 4.8 ."),
     case("ReportedFigureShape-percentageMatchesCount", "figure-20-of-28",
          f"ex:figure-20-of-28 a rnet:ReportedProportion ; {FIGURE} ; "
@@ -442,33 +462,33 @@ CASES = [
          'ex:passage-rests-on-document a rnet:AmbiguousPassage ; rnet:defaultReason "d" ; rnet:restsOn ex:doc ; rdfs:label "p" . ex:passage-rests-on-document-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-rests-on-document ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ex:passage-rests-on-document-r2 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-rests-on-document ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . '),
     # guideline-document.ttl
     case("GuidelineDocumentShape-label", "gl-no-label",
-         'ex:gl-no-label a rnet:GuidelineDocument ; rnet:guidelineKey "GLA" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+         'ex:doc cito:cites ex:gl-no-label . ex:gl-no-label a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rnet:guidelineKey "GLA" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-guidelineKey", "gl-lowercase-key",
-         'ex:gl-lowercase-key a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "enets 2023" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
+         'ex:doc cito:cites ex:gl-lowercase-key . ex:gl-lowercase-key a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "enets 2023" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-issuingBody", "gl-no-body",
-         'ex:gl-no-body a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLC" ; rnet:listPosition 9 ; '
+         'ex:doc cito:cites ex:gl-no-body . ex:gl-no-body a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLC" ; rnet:listPosition 9 ; '
          'rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-issuingBody-class", "gl-issued-by-article",
-         'ex:gl-issued-by-article a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLD" ; '
+         'ex:doc cito:cites ex:gl-issued-by-article . ex:gl-issued-by-article a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLD" ; '
          'rnet:hasIssuingBody ex:doc ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-listPosition", "gl-position-zero",
-         'ex:gl-position-zero a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLE" ; '
+         'ex:doc cito:cites ex:gl-position-zero . ex:gl-position-zero a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLE" ; '
          'rnet:hasIssuingBody ex:body ; rnet:listPosition 0 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-publicationYear", "gl-year-text",
-         'ex:gl-year-text a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLF" ; '
+         'ex:doc cito:cites ex:gl-year-text . ex:gl-year-text a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLF" ; '
          'rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear "2023" ; rnet:bibliographicReference "ref" .'),
     case("GuidelineDocumentShape-bibliographicReference", "gl-no-reference",
-         'ex:gl-no-reference a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLG" ; '
+         'ex:doc cito:cites ex:gl-no-reference . ex:gl-no-reference a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLG" ; '
          'rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 .', severity="warning"),
     case("GuidelineDocumentShape-yearOrNote", "gl-no-year",
-         'ex:gl-no-year a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "GLH" ; '
+         'ex:doc cito:cites ex:gl-no-year . ex:gl-no-year a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "GLH" ; '
          'rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:bibliographicReference "ref" .', severity="warning"),
     case("GuidelineDocumentShape-keyUnique", "gl-duplicate-key",
-         'ex:gl-duplicate-key a rnet:GuidelineDocument ; rdfs:label "g" ; rnet:guidelineKey "FIXTURE" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .',
+         'ex:doc cito:cites ex:gl-duplicate-key . ex:gl-duplicate-key a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; rnet:guidelineKey "FIXTURE" ; rnet:hasIssuingBody ex:body ; rnet:listPosition 9 ; rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .',
          also=(("GuidelineDocumentShape-keyUnique", "guideline"),)),
     # issuing-body.ttl
     case("OrganizationShape-label", "body-no-label",
-         'ex:body-no-label a rnet:IssuingBody . ex:gl-body-no-label a rnet:GuidelineDocument ; rdfs:label "g" ; '
+         'ex:body-no-label a rnet:IssuingBody . ex:doc cito:cites ex:gl-body-no-label . ex:gl-body-no-label a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; '
          'rnet:guidelineKey "GLI" ; rnet:hasIssuingBody ex:body-no-label ; rnet:listPosition 9 ; '
          'rnet:publicationYear 2023 ; rnet:bibliographicReference "ref" .'),
     case("IssuingBodyShape-issues", "body-unused",
@@ -524,7 +544,12 @@ CASES = [
          'rnet:requiredBoolean true ; rnet:asWritten "c" ; rnet:holdsUnderReading ex:reading-default , ex:reading-other .'),
     # reported-values.ttl
     case("ReportedValuesShape-measure", "measure-not-listed",
-         'ex:measure-not-listed a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:measure "odds" .'),
+         'ex:measure-not-listed a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:hasMeasure ex:odds .'),
+    case("ReportedValuesShape-measure", "measure-twice",
+         'ex:measure-twice a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; '
+         'rnet:hasMeasure rnet:measure_odds_ratio , rnet:measure_hazard_ratio .', variant="two measures"),
+    case("ReportedValuesShape-measureText", "measure-as-text",
+         'ex:measure-as-text a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:measure "OR" .'),
     case("ReportedValuesShape-analysis", "analysis-not-listed",
          'ex:analysis-not-listed a rnet:Statement ; rdfs:label "s" ; rnet:source ex:excerpt ; rnet:analysis "bivariate" .'),
     # dataset.ttl

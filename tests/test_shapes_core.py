@@ -119,6 +119,8 @@ MUTATIONS = """
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix asco: <https://w3id.org/rnetkg/kg/asco-2023/> .
 @prefix m: <https://w3id.org/rnetkg/kg/mutation/> .
+@prefix fabio: <http://purl.org/spar/fabio/> .
+@prefix cito: <http://purl.org/spar/cito/> .
 
 # a second default reading of ASCO's passage
 m:second-default a rnet:Reading ;
@@ -128,8 +130,9 @@ m:second-default a rnet:Reading ;
     rnet:rationale "none" ;
     rnet:restsOn asco:rec-metastatic-source .
 
-# a second guideline with ENETS's key
-m:guideline-copy a rnet:GuidelineDocument ;
+# a second guideline with ENETS's key (a clinical guideline that seed 001 cites)
+<https://w3id.org/rnetkg/kg/source/wjg-2025-114263> cito:cites m:guideline-copy .
+m:guideline-copy a rnet:GuidelineDocument , fabio:ClinicalGuideline ;
     rdfs:label "a copy" ;
     rnet:guidelineKey "ENETS-2023" ;
     rnet:hasIssuingBody <https://w3id.org/rnetkg/kg/body/enets> ;
@@ -139,6 +142,14 @@ m:guideline-copy a rnet:GuidelineDocument ;
 
 # a study's country as a name where its ISO 3166-1 code belongs
 <https://w3id.org/rnetkg/kg/study/hyun-2015> rnet:countryCode "Korea" .
+
+# a guideline document that is no FaBiO clinical guideline and that no source cites
+m:guideline-uncited a rnet:GuidelineDocument ;
+    rdfs:label "uncited" ;
+    rnet:guidelineKey "UNCITED-2020" ;
+    rnet:hasIssuingBody <https://w3id.org/rnetkg/kg/body/enets> ;
+    rnet:publicationYear 2020 ;
+    rnet:bibliographicReference "uncited" .
 
 # a follow-up plan whose minimum interval exceeds its maximum
 m:follow-up a rnet:FollowUpPlan ;
@@ -165,6 +176,9 @@ def test_issue27_mutations_of_the_shipped_graph_give_exactly_their_violations(tm
         ("shacl", "error", kg + "study/hyun-2015",
          "A study that names its country (rnet:country) gives its ISO 3166-1 alpha-2 code too (rnet:countryCode, two "
          "capital letters: 'KR', 'JP'). Value: \"Korea\"."),
+        ("shacl", "error", kg + "mutation/guideline-uncited", "A guideline document is also a fabio:ClinicalGuideline."),
+        ("shacl", "error", kg + "mutation/guideline-uncited",
+         "A guideline document is cited (cito:cites) by at least one source document, and only source documents cite it here."),
         ("shacl", "error", kg + "mutation/follow-up",
          "The shortest follow-up interval (rnet:followUpIntervalMinMonths) is longer than the longest "
          "(rnet:followUpIntervalMaxMonths). Value: \"12.0\"^^xsd:decimal."),

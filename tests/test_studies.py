@@ -31,7 +31,7 @@ WJG = "wjg-2025-114263.ttl"
 FILES = {TABLE2: SEED000, WJG: SEED001}
 
 # ---------------------------------------------------------------- pinned counts
-STUDIES_PER_FILE = {TABLE2: 15, WJG: 6}
+STUDIES_PER_FILE = {TABLE2: 15, WJG: 5}  # the JNETS figure is the guideline's, not a study's
 # 15 Ref. cells; the O'Neill et al[82] entry spans three sub-rows with their own cells -> 17.
 TABLE2_ROWS = 17
 FIGURES_PER_FILE = {
@@ -170,14 +170,14 @@ def test_hyun_multivariate_odds_ratios(g):
     r = _one(g, """
         SELECT ?lo ?hi ?p ?cmp WHERE {
           ?f a rnet:EffectEstimate ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/hyun-2015> ;
-             rnet:aboutFactor rnet:AtypicalSurface ; rnet:measure "OR" ; rnet:analysis "multivariate" ;
+             rnet:aboutFactor rnet:AtypicalSurface ; rnet:hasMeasure rnet:measure_odds_ratio ; rnet:analysis "multivariate" ;
              rnet:estimate 27.44 ; rnet:ciLower ?lo ; rnet:ciUpper ?hi ; rnet:pValue ?p ; rnet:pComparator ?cmp . }""")
     assert (r.lo.toPython(), r.hi.toPython(), r.p.toPython(), str(r.cmp)) == (
         Decimal("5.96"), Decimal("126.34"), Decimal("0.001"), "<")
     r = _one(g, """
         SELECT ?est ?lo ?hi ?p WHERE {
           ?f a rnet:EffectEstimate ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/hyun-2015> ;
-             rnet:aboutFactor rnet:TumourSize ; rnet:measure "OR" ; rnet:estimate ?est ; rnet:ciLower ?lo ;
+             rnet:aboutFactor rnet:TumourSize ; rnet:hasMeasure rnet:measure_odds_ratio ; rnet:estimate ?est ; rnet:ciLower ?lo ;
              rnet:ciUpper ?hi ; rnet:pValue ?p ; rnet:pComparator "=" . }""")
     assert [x.toPython() for x in r] == [Decimal("11.53"), Decimal("2.51"), Decimal("52.93"), Decimal("0.002")]
 
@@ -186,7 +186,7 @@ def test_sugimoto_ki67(g):
     r = _one(g, """
         SELECT ?aw ?p WHERE {
           ?f a rnet:EffectEstimate ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/sugimoto-2016> ;
-             rnet:aboutFactor rnet:Ki67Index ; rnet:analysis "univariate" ; rnet:measure "OR" ;
+             rnet:aboutFactor rnet:Ki67Index ; rnet:analysis "univariate" ; rnet:hasMeasure rnet:measure_odds_ratio ;
              rnet:estimate ?est ; rnet:asWritten ?aw ; rnet:pValue ?p ; rnet:pComparator "<" .
           FILTER (?est = 120) }""")
     assert str(r.aw) == "> 3.0%" and r.p.toPython() == Decimal("0.001")
@@ -204,7 +204,7 @@ def test_concors_cut_point(g):
           ?c a rnet:CutPoint ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/concors-2018> ;
              rnet:cutPointValue 1.15 ; rnet:unit "cm" ; rnet:outcome ?o .
           ?a a rnet:EffectEstimate ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/concors-2018> ;
-             rnet:measure "AUC" ; rnet:outcome ?o ; rnet:estimate ?auc . }"""))
+             rnet:hasMeasure rnet:measure_auc ; rnet:outcome ?o ; rnet:estimate ?auc . }"""))
     assert sorted(r.auc.toPython() for r in rows) == [Decimal("0.87"), Decimal("0.88")]
     r = _one(g, """
         SELECT ?c ?d ?pct WHERE {
@@ -217,14 +217,14 @@ def test_ta_esd_trial(g):
     r = _one(g, """
         SELECT ?est ?unit ?p ?design WHERE {
           ?f a rnet:OutcomeEvidence ; rnet:reportedIn ?s ; rnet:aboutProcedure rnet:TractionAssistedESD ;
-             rnet:measure "median procedure time" ; rnet:estimate ?est ; rnet:unit ?unit ;
+             rnet:hasMeasure rnet:measure_median_procedure_time ; rnet:estimate ?est ; rnet:unit ?unit ;
              rnet:pValue ?p ; rnet:pComparator "=" .
           ?s rnet:hasStudyDesign ?design ; rnet:publicationYear 2025 . }""")
     assert (r.est.toPython(), str(r.unit), r.p.toPython(), r.design) == (
         Decimal("7.3"), "min", Decimal("0.0054"), RNET.RandomisedControlledTrial)
     _one(g, """SELECT ?f WHERE { ?f rnet:aboutProcedure rnet:EndoscopicSubmucosalDissection ;
-                 rnet:measure "median procedure time" ; rnet:estimate 12.2 . }""")
-    _one(g, """SELECT ?f WHERE { ?f rnet:aboutProcedure rnet:TractionAssistedESD ; rnet:measure "R0 rate" ;
+                 rnet:hasMeasure rnet:measure_median_procedure_time ; rnet:estimate 12.2 . }""")
+    _one(g, """SELECT ?f WHERE { ?f rnet:aboutProcedure rnet:TractionAssistedESD ; rnet:hasMeasure rnet:measure_r0_rate ;
                  rnet:percentage ?pct . FILTER (?pct = 100) }""")
 
 
@@ -234,7 +234,7 @@ def test_meta_analysis_r0_rates(g):
         PREFIX rnet: <https://w3id.org/rnetkg/ontology#>
         SELECT ?proc ?pct WHERE {
           ?f a rnet:OutcomeEvidence ; rnet:reportedIn <https://w3id.org/rnetkg/kg/study/meta-analysis-ref18> ;
-             rnet:measure "R0 rate" ; rnet:aboutProcedure ?proc ; rnet:percentage ?pct . }"""):
+             rnet:hasMeasure rnet:measure_r0_rate ; rnet:aboutProcedure ?proc ; rnet:percentage ?pct . }"""):
         got[str(r.proc).split("#")[1]] = r.pct.toPython()
     assert got == {"EMRWithLigation": Decimal("94.5"), "EndoscopicSubmucosalDissection": Decimal("92.3"),
                    "ConventionalEMR": Decimal("72.3")}
@@ -242,12 +242,12 @@ def test_meta_analysis_r0_rates(g):
 
 def test_other_figures_as_written(g):
     # JNETS range
-    r = _one(g, """SELECT ?lo ?hi WHERE { ?f rnet:reportedIn <https://w3id.org/rnetkg/kg/study/jnets-2019> ;
+    r = _one(g, """SELECT ?lo ?hi WHERE { ?f rnet:reportedIn <https://w3id.org/rnetkg/kg/guideline/jnets-2019> ;
                    rnet:percentageLow ?lo ; rnet:percentageHigh ?hi . }""")
     assert (r.lo.toPython(), r.hi.toPython()) == (Decimal("18.5"), Decimal("30.4"))
     # Wang [94] multivariate HR
     r = _one(g, """SELECT ?lo ?hi ?p WHERE { ?f rnet:reportedIn <https://w3id.org/rnetkg/kg/study/wang-2021-ref94> ;
-                   rnet:measure "HR" ; rnet:aboutFactor rnet:TumourDifferentiation ; rnet:estimate 6.002 ;
+                   rnet:hasMeasure rnet:measure_hazard_ratio ; rnet:aboutFactor rnet:TumourDifferentiation ; rnet:estimate 6.002 ;
                    rnet:ciLower ?lo ; rnet:ciUpper ?hi ; rnet:pValue ?p . }""")
     assert [x.toPython() for x in r] == [Decimal("1.210"), Decimal("29.767"), Decimal("0.028")]
     # Takaoka: kept as written although 20/28 is not 39.2 %
@@ -260,7 +260,7 @@ def test_other_figures_as_written(g):
     assert str(r.pct) == "25" and r.pct.datatype == XSD.decimal
     # Storino 5-year survival 98.2 % (95%CI: 93-99.5)
     r = _one(g, """SELECT ?est ?lo ?hi WHERE { ?f rnet:reportedIn <https://w3id.org/rnetkg/kg/study/storino-2021> ;
-                   rnet:measure "5-year survival" ; rnet:estimate ?est ; rnet:ciLower ?lo ; rnet:ciUpper ?hi . }""")
+                   rnet:hasMeasure rnet:measure_survival_5y ; rnet:estimate ?est ; rnet:ciLower ?lo ; rnet:ciUpper ?hi . }""")
     assert [str(x) for x in r] == ["98.2", "93", "99.5"]
     # Tsang: two countries
     assert {str(c) for c in g.objects(URIRef(STUDY + "tsang-2018"), RNET.country)} == {"Canada", "United States"}
@@ -301,6 +301,9 @@ def test_every_figure_has_study_label_and_source(graphs):
         for kind in FIGURE_KINDS:
             for f in gr.subjects(RDF.type, RNET[kind]):
                 assert gr.value(f, RDFS.label) is not None, f
+                if f == JNETS_FIGURE:  # the guideline's figure: its IRI kept under the deprecated study node
+                    assert str(gr.value(f, RNET.reportedIn)).endswith("/guideline/jnets-2019"), f
+                    continue
                 assert gr.value(f, RNET.reportedIn) in studies, f
                 assert str(f).startswith(str(gr.value(f, RNET.reportedIn)) + "/"), f
                 assert set(gr.objects(f, RNET.source)), f
@@ -308,7 +311,7 @@ def test_every_figure_has_study_label_and_source(graphs):
 
 def test_figure_kinds_carry_their_numbers(g):
     for f in g.subjects(RDF.type, RNET.EffectEstimate):
-        assert g.value(f, RNET.measure) is not None and g.value(f, RNET.estimate) is not None, f
+        assert g.value(f, RNET.hasMeasure) is not None and g.value(f, RNET.estimate) is not None, f
     for f in g.subjects(RDF.type, RNET.CutPoint):
         assert g.value(f, RNET.cutPointValue) is not None and g.value(f, RNET.unit) is not None, f
     for f in g.subjects(RDF.type, RNET.RiskFactorFinding):
@@ -316,7 +319,7 @@ def test_figure_kinds_carry_their_numbers(g):
     for f in g.subjects(RDF.type, RNET.ReportedProportion):
         assert any(g.value(f, p) is not None for p in (RNET["count"], RNET.percentage, RNET.percentageLow)), f
     for f in g.subjects(RDF.type, RNET.OutcomeEvidence):
-        assert g.value(f, RNET.measure) is not None and g.value(f, RNET.aboutProcedure) is not None, f
+        assert g.value(f, RNET.hasMeasure) is not None and g.value(f, RNET.aboutProcedure) is not None, f
         assert any(g.value(f, p) is not None for p in (RNET.estimate, RNET.percentage, RNET.valueText)), f
     for f, cmp in g.subject_objects(RNET.pComparator):
         assert str(cmp) in {"=", "<", ">"} and g.value(f, RNET.pValue) is not None, f
@@ -486,7 +489,7 @@ def test_kojima_loh_is_no_lnm_risk_factor_finding(g):
 
 def test_esd_indication_is_recorded(g):
     r = _one(g, """SELECT ?aw ?v WHERE { ?s a rnet:Statement ; rnet:aboutProcedure rnet:EndoscopicSubmucosalDissection ;
-                   rnet:measure "indication" ; rnet:asWritten ?aw ; rnet:valueText ?v . }""")
+                   rnet:hasMeasure rnet:measure_indication ; rnet:asWritten ?aw ; rnet:valueText ?v . }""")
     assert (str(r.aw), str(r.v)) == ("larger lesions (approaching 20 mm) or those with suspected submucosal fibrosis",
                                      "remains a cornerstone")
 
@@ -523,6 +526,71 @@ def test_issue27_cited_articles_are_journal_articles_and_dois_are_iris():
     articles = set(whole.subjects(RDF.type, fabio.JournalArticle))
     kg = "https://w3id.org/rnetkg/kg/"
     assert {str(a) for a in articles} == {kg + "study/hamada-2023", kg + "study/li-2024"}
-    assert set(whole.objects(rdflib.URIRef(kg + "source/wjg-2025-114263"), cito.cites)) == articles
+    guidelines = set(whole.subjects(RDF.type, RNET.GuidelineDocument))
+    assert set(whole.objects(rdflib.URIRef(kg + "source/wjg-2025-114263"), cito.cites)) - guidelines == articles
     for doc, doi in whole.subject_objects(RNET.doi):
         assert set(whole.objects(doc, rdflib.OWL.sameAs)) == {rdflib.URIRef("https://doi.org/" + str(doi))}
+
+
+def test_guideline_documents_are_clinical_guidelines_cited_by_the_seeds_that_quote_them():
+    """Each guideline document is a FaBiO clinical guideline, and each seed cites (CiTO) exactly the guideline
+    documents whose statements the graph quotes from that seed: the citations are checked against where
+    the excerpts of each guideline's recommendations and definitions stand."""
+    from rnetkg import paths
+
+    whole = rdflib.Graph()
+    for f in [paths.ontology_file(), *paths.kg_files()]:
+        whole.parse(f, format="turtle")
+    fabio, cito = rdflib.Namespace("http://purl.org/spar/fabio/"), rdflib.Namespace("http://purl.org/spar/cito/")
+    guidelines = set(whole.subjects(RDF.type, RNET.GuidelineDocument))
+    assert len(guidelines) == 8
+    assert guidelines == set(whole.subjects(RDF.type, fabio.ClinicalGuideline))
+    quoted = set()
+    for prop in (RNET.issuedBy, RNET.definedBy):
+        for statement, guideline in ((s, o) for s, o in whole.subject_objects(prop) if o in guidelines):
+            for excerpt in whole.objects(statement, RNET.source):
+                quoted.add((whole.value(excerpt, RNET.inDocument), guideline))
+    cited = {(seed, g) for seed, g in whole.subject_objects(cito.cites) if g in guidelines}
+    assert cited == quoted
+    assert {str(g).rsplit("/", 1)[1] for s, g in cited if s == SEED000} == {"enets-2023", "nccn-2025", "pnnt-2022"}
+
+
+JNETS_FIGURE = URIRef(STUDY + "jnets-2019/lnm-risk-1-2cm")
+
+
+def test_the_jnets_figure_is_reported_by_the_guideline_not_by_a_study():
+    """No node typed a study to satisfy a shape: the JNETS figure is reported in the guideline document, the
+    node that recorded it as a study of design 'guideline statement' is deprecated, and no study has that design."""
+    from rnetkg import paths
+
+    whole = rdflib.Graph()
+    for f in [paths.ontology_file(), *paths.kg_files()]:
+        whole.parse(f, format="turtle")
+    reporter = whole.value(JNETS_FIGURE, RNET.reportedIn)
+    assert reporter == URIRef("https://w3id.org/rnetkg/kg/guideline/jnets-2019")
+    assert (reporter, RDF.type, RNET.GuidelineDocument) in whole
+    assert (reporter, RDF.type, RNET.Study) not in whole
+    old = URIRef(STUDY + "jnets-2019")
+    assert set(whole.objects(old, RDF.type)) == set()
+    assert whole.value(old, rdflib.OWL.deprecated) == Literal(True)
+    assert whole.value(old, DCTERMS.isReplacedBy) == reporter
+    assert list(whole.subjects(RNET.hasStudyDesign, RNET.GuidelineStatement)) == []
+    assert whole.value(RNET.GuidelineStatement, rdflib.OWL.deprecated) == Literal(True)
+    # every figure's reporter is a study or a guideline document, and only JNETS's is a guideline document
+    reporters = {(f, r) for f, r in whole.subject_objects(RNET.reportedIn)}
+    assert {f for f, r in reporters if (r, RDF.type, RNET.Study) not in whole} == {JNETS_FIGURE}
+
+
+@pytest.mark.slow
+def test_the_jnets_figure_reporter_cannot_be_a_study(tmp_path):
+    """The disjointness axiom proves it: the whole graph is consistent, and typing the figure's reporter a
+    study as well makes it inconsistent (a study is not a guideline document)."""
+    from rnetkg import paths
+    from rnetkg import reasoner as owl
+
+    files = [paths.ontology_file(), *paths.kg_files()]
+    assert owl.reason(files, reasoner_name="hermit").consistent
+    extra = tmp_path / "reporter-as-study.ttl"
+    extra.write_text("<https://w3id.org/rnetkg/kg/guideline/jnets-2019> a "
+                     "<https://w3id.org/rnetkg/ontology#Study> .\n", encoding="utf-8")
+    assert not owl.reason([*files, extra], reasoner_name="hermit").consistent
