@@ -92,7 +92,9 @@ def test_issue27_each_term_is_declared_once_and_the_module_adds_only_plumbing(do
     assert R.Statement in disjoint and R.Condition in disjoint and len(disjoint) == 31
     # every value of a closed list has its key in the module, none in the domain ontology
     keyed = {s for s in domain.subjects(RDF.type, OWL.NamedIndividual) if (s, R.key, None) in module}
-    assert len(keyed) == 52 and [s for s in keyed if (s, R.key, None) in domain] == []
+    assert len(keyed) == 76 and [s for s in keyed if (s, R.key, None) in domain] == []
+    # the 24 measures among them (rnet:Measure: the words the seeds write)
+    assert len({s for s in keyed if (s, RDF.type, R.Measure) in domain}) == 24
 
 
 # ---------------------------------------------------------------- every loader loads both
@@ -151,7 +153,8 @@ def test_issue27_a_changed_module_changes_the_graph_hash(tmp_path, monkeypatch):
 # a value of a closed list that answers name by its key is named from that key (the code itself for the
 # staging and grading codes; the list's prefix and the key for the others; the decision points in
 # UpperCamelCase), every other individual in UpperCamelCase, and the instance data of kg/ in kebab-case
-# under the folder of its source.
+# under the folder of its source. The measures, whose keys are the seeds' own words, are named
+# measure_ and a snake_case name of the measure.
 FROM_KEY = {
     "Grade": "{key}", "TCategory": "{key}", "NodalStatus": "{key}",
     "ManagementModality": "modality_{key}", "ManagementStrategy": "strategy_{key}",
@@ -178,7 +181,9 @@ def test_issue27_one_naming_rule_per_kind_of_individual():
         (cls,) = {str(c).rsplit("#", 1)[-1] for c in tbox.objects(ind, RDF.type) if c != OWL.NamedIndividual}
         key = tbox.value(ind, R.key) or tbox.value(ind, R.fieldName)
         expected = _style(cls, str(key) if key is not None else None)
-        if expected is None:
+        if cls == "Measure":   # keyed by the words the seeds write ('OR', '1-year overall survival')
+            assert key is not None and re.fullmatch(r"measure_[a-z0-9]+(?:_[a-z0-9]+)*", local), local
+        elif expected is None:
             assert key is None and UPPER_CAMEL.fullmatch(local), f"{local} ({cls}): UpperCamelCase, no key"
         else:
             assert key is not None and local == expected, f"{local} ({cls}): {expected} from its key {key}"

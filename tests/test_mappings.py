@@ -26,7 +26,11 @@ def mset():
 
 @pytest.fixture(scope="module")
 def tbox():
-    return rdflib.Graph().parse(paths.ontology_file())
+    """The domain ontology with its application module (the measures' keys are in the module)."""
+    g = rdflib.Graph()
+    for f in paths.ontology_files():
+        g.parse(f)
+    return g
 
 
 def test_issue27_sssom_metadata_block(mset):
