@@ -301,7 +301,8 @@ def test_issue23_cold_compare_with_the_cache_gives_the_same_answer(tmp_path):
     from rnetkg import __version__
 
     kinds = [n.split(f"-{__version__}-")[0] if f"-{__version__}-" in n else n.rsplit("-", 1)[0] for n in names]
-    assert kinds == ["evidence-index", "evidence-rows", "graph-hash", "model", "relations", "source-slips", "store"]
+    assert kinds == ["evidence-index", "evidence-rows", "graph-hash", "model", "profile-store", "relations", "source-slips",
+                     "store"]
     assert all(digest in n for n in names if not n.startswith("graph-hash-"))
     assert next((tmp_path / "xdg" / "rnetkg").glob("graph-hash-*")).read_text() == current_graph_hash()
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
@@ -460,3 +461,49 @@ def test_issue23_help_is_as_wide_as_the_terminal_without_shutil(monkeypatch):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_issue23_the_profile_store_answers_as_the_whole_graph(tmp_path):
+    """The profile queries on the profile store (the triples of the predicates they read) give the rows
+    they give on the whole store, for every case fixture and 300 generated profiles; the store holds
+    about half the graph's triples."""
+    from rnetkg import compare, graph, projection, queries
+    from rnetkg.cohort.generate import generate
+    from rnetkg.engine import StoreEngine
+
+    whole, part = StoreEngine(graph.shared_store()), StoreEngine(projection.profile_store())
+    assert 0.3 < len(part.store) / len(whole.store) < 0.7
+    profiles = [parse_profile(json.loads(p.read_text())["profile"])
+                for p in sorted((ROOT / "tests" / "fixtures" / "cases").glob("*.json"))]
+    import csv
+
+    from rnetkg.fields import FIELDS
+
+    generate(300, 23, tmp_path / "g.csv")
+    for row in csv.DictReader((tmp_path / "g.csv").open(encoding="utf-8")):
+        data = {k: (float(v) if FIELDS[k].kind == "number" else v == "true" if FIELDS[k].kind == "boolean" else v)
+                for k, v in row.items() if v != "" and k in FIELDS}
+        profiles.append(parse_profile(data))
+    rows = [r for i, p in enumerate(profiles) for r in queries.profile_rows(i, p)]
+    got, expected = compare.profile_query_rows(rows, part), compare.profile_query_rows(rows, whole)
+    def rows_of(found):   # the cells of a GROUP_CONCAT (missing, modalities, targets) in any order
+        return sorted(sorted((k, " ".join(sorted(v.split(" ")))) for k, v in r.items()) for r in found)
+
+    for name in compare.PROFILE_QUERIES:
+        assert rows_of(got[name]) == rows_of(expected[name]), name
+    assert len(expected["guideline-status"]) >= 8 * len(profiles)
+
+
+def test_issue23_the_predicates_a_query_reads():
+    """predicates_read finds the predicates of triple patterns and property paths, nested in subqueries
+    and EXISTS, and refuses a query that may read any predicate."""
+    from rnetkg.projection import Unbounded, predicates_read
+
+    text = """PREFIX ex: <http://example.org/>
+    SELECT * WHERE { ?a ex:p ?b ; ex:q/ex:r* ?c . ?c ^ex:s|ex:t ?d .
+                     FILTER EXISTS { ?d ex:u ?e } { SELECT ?f WHERE { ?f ex:v ?g } } }"""
+    assert predicates_read([text]) == {f"http://example.org/{p}" for p in "pqrstuv"}
+    for bad in ("SELECT * WHERE { ?a ?p ?b }", "SELECT * WHERE { ?a !<http://example.org/p> ?b }",
+                "ASK { FILTER NOT EXISTS { ?a ?p ?b } }"):
+        with pytest.raises(Unbounded):
+            predicates_read([bad])

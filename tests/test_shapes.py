@@ -305,8 +305,8 @@ CASES = [
     case("GuidelineDocumentShape-citedBy", "guideline-cited-by-none",
          'ex:guideline-cited-by-none a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; '
          'rnet:guidelineKey "G-2" ; rnet:hasIssuingBody ex:body ; rnet:publicationYear 2020 ; '
-         'rnet:bibliographicReference "G" .'),
-    case("GuidelineDocumentShape-citedBy", "guideline-cited-by-guideline",
+         'rnet:bibliographicReference "G" .', severity="warning"),
+    case("GuidelineDocumentShape-citedBy-class", "guideline-cited-by-guideline",
          'ex:guideline cito:cites ex:guideline-cited-by-guideline . ex:doc cito:cites ex:guideline-cited-by-guideline . '
          'ex:guideline-cited-by-guideline a rnet:GuidelineDocument , fabio:ClinicalGuideline ; rdfs:label "g" ; '
          'rnet:guidelineKey "G-3" ; rnet:hasIssuingBody ex:body ; rnet:publicationYear 2020 ; '

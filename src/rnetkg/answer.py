@@ -42,11 +42,13 @@ class Answer(dict):
         return self.get("summary", "")
 
 
-def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluation | None = None) -> Answer:
+def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluation | None = None,
+                 nearest: dict[str, list[dict[str, Any]]] | None = None) -> Answer:
     """The answer: derived values, each guideline in the graph's order with its status, modalities and
     the recommendations that apply (or are possible), its follow-up and warnings, the strategies that
     divide them, the typed disagreements, and the editorial statements that apply. ``initial``: the same
-    tumour evaluated at initial management, for a profile after a local excision (initial_context)."""
+    tumour evaluated at initial management, for a profile after a local excision (initial_context).
+    ``nearest``: the profile's nearest changes when the caller has them already (nearest_changes)."""
     by_guideline: dict[str, list[tuple[Any, dict]]] = {}
     editorial = []
     values = profile.criteria_values()
@@ -65,7 +67,8 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
     for r in evaluation.statements:
         if r.status == 1 and r.statement.counts_for_status:
             applying.setdefault(r.statement.guideline, []).append(r.statement)
-    nearest = nearest_changes(model, profile)
+    if nearest is None:
+        nearest = nearest_changes(model, profile)
     guidelines = []
     for g in evaluation.guidelines:
         wanted = {vocab.COVERED: ("applies",), vocab.AMBIGUOUS: ("applies",), vocab.AIM_ONLY: ("applies",),
@@ -117,6 +120,16 @@ def build_answer(profile, model: Model, evaluation: Evaluation, initial: Evaluat
 
 SOURCES_BANNER = ("The content is as summarised by two review articles (seed 000, World J Gastrointest Oncol 2026; "
                   "seed 001, World J Gastroenterol 2025), not the guidelines' own text.")
+
+
+def read_kept(model: Model) -> None:
+    """Read now what building an answer reads from the cache folder once per process: the evidence
+    items and the pair relations (a caller that waits for its queries reads them meanwhile)."""
+    from .evidence import evidence_index
+    from .explain import stored_relations
+
+    evidence_index(model)
+    stored_relations()
 
 
 def provenance(model: Model) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 - A command that queries the shipped graph on the embedded store (`compare`, `query`, `describe`,
   without `--endpoint`) starts loading the store in a background thread before its command line is
-  parsed (rnetkg.graph.preload): parsing N-Quads in pyoxigraph leaves the interpreter free for the
-  imports and the reading of the profile.
+  parsed (rnetkg.graph.preload; for `compare` of one profile, the profile store that its three
+  queries read, rnetkg.projection.preload): parsing N-Quads in pyoxigraph leaves the interpreter free
+  for the imports and the reading of the profile.
 - When the command is done, standard output and error are flushed (a failing device is reported as
   rnetkg.cli.main reports it) and the process ends without tearing the interpreter down: freeing every
   module and the store would cost a single `compare` a tenth of its time. Every file a command writes
@@ -31,9 +32,14 @@ def main() -> None:
     if _uses_store(argv):
         # the loader's modules are imported here, not in its thread: a module that two threads import
         # at once may be seen half-built by code that looks it up in sys.modules (dataclasses does)
-        from . import graph
+        if argv[0] == "compare":   # one profile: the profile queries run on the profile store only
+            from . import projection
 
-        graph.preload()
+            projection.preload()
+        else:
+            from . import graph
+
+            graph.preload()
     from .cli import finish, main as run
 
     code = finish(run(argv))

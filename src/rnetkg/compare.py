@@ -61,7 +61,7 @@ def _evaluate_distinct(profiles: Sequence[Profile], engine: Engine, statements: 
     return _evaluate_rows([queries.profile_rows(i, p) for i, p in enumerate(profiles)], engine, statements)
 
 
-PROFILE_QUERIES = ("applicable-recommendations", "guideline-status", "disagreements")
+PROFILE_QUERIES = queries.PROFILE_QUERIES
 _INPUT = {"guideline-status": ("statements", queries.statement_rows), "disagreements": ("answers", queries.answer_rows)}
 
 
@@ -94,9 +94,13 @@ def _in_background(fn, *args):
     """``fn(*args)`` in another thread when it queries the embedded store (pyoxigraph leaves the
     interpreter free while it evaluates a query, so the caller meanwhile reads the criteria model); a
     callable that waits for its value or raises its error. On other engines it runs when called."""
-    if not isinstance(args[-1], StoreEngine):
+    engine = args[-1]
+    if not isinstance(engine, StoreEngine):
         return lambda: fn(*args)
     import threading
+
+    if not engine.loading_elsewhere():
+        engine.store   # loaded (or derived and kept) here: a first load imports modules, never in a thread
 
     out: dict[str, Any] = {}
 
@@ -126,8 +130,36 @@ def _evaluate_rows_later(values: Sequence[Sequence[str]], engine: Engine, statem
                          ) -> Callable[[], list[Evaluation]]:
     """_evaluate_rows with its queries started now (in the background on the embedded store): a
     callable that reads the criteria model, waits for the rows and returns the evaluations."""
-    rows_of = _in_background(profile_query_rows, [r for profile in values for r in profile], engine)
+    rows_of = _in_background(profile_query_rows, [r for profile in values for r in profile], _profile_engine(engine))
     return lambda: _evaluations(values, engine, statements, rows_of)
+
+
+def _profile_engine(engine: Engine) -> Engine:
+    """Where the profile queries run: on the shipped graph's embedded store, its profile store (the
+    triples of the predicates they read, rnetkg.projection), loaded when they first run; elsewhere on
+    ``engine`` itself."""
+    if isinstance(engine, StoreEngine) and engine.shared:
+        return _ProfileStoreEngine()
+    return engine
+
+
+class _ProfileStoreEngine(StoreEngine):
+    def __init__(self):
+        super().__init__(store=None)
+        self.shared = False   # nothing read from it is the whole graph's
+
+    @property
+    def store(self):
+        if self._store is None:
+            from .projection import profile_store
+
+            self._store = profile_store()
+        return self._store
+
+    def loading_elsewhere(self) -> bool:
+        from . import projection
+
+        return self._store is None and projection.loading()
 
 
 def _evaluations(values: Sequence[Sequence[str]], engine: Engine, statements: bool, rows_of) -> list[Evaluation]:
@@ -198,14 +230,19 @@ def compare_later(profiles: Sequence[Profile], engine: Engine | None = None) -> 
     pending = _evaluate_rows_later([queries.profile_rows(i, p) for i, p in enumerate(unique)], engine, True)
 
     def answers() -> list[dict[str, Any]]:
-        from .answer import build_answer
+        from .answer import build_answer, read_kept
+        from .criteria.nearest import nearest_changes
 
+        # while the queries run: what every answer reads from the cache folder, and what the criteria
+        # model alone gives (the nearest changes)
+        model = model_for(engine)
+        read_kept(model)
+        nearest = [nearest_changes(model, p) for p in profiles]
         distinct = pending()
         evaluations = [distinct[k] for k in inverse]
-        model = model_for(engine)
         initial = iter(evaluations[len(profiles):])
-        return [build_answer(p, model, e, next(initial) if t is not None else None)
-                for p, e, t in zip(profiles, evaluations, twins)]
+        return [build_answer(p, model, e, next(initial) if t is not None else None, n)
+                for p, e, t, n in zip(profiles, evaluations, twins, nearest)]
     return answers
 
 

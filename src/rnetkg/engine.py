@@ -55,6 +55,13 @@ class StoreEngine(Engine):
             self._store = graph.shared_store()
         return self._store
 
+    def loading_elsewhere(self) -> bool:
+        """Whether the store is being loaded in another thread (rnetkg.graph.preload): asking for it then
+        waits for that load."""
+        from . import graph
+
+        return self._store is None and graph.loading()
+
     def select(self, text):
         return queries.run_store(self.store, text)
 

@@ -197,7 +197,7 @@ def relation_cache_file():
     return cache.file("relations", ".json", current_graph_hash())
 
 
-def _stored() -> dict[str, list]:
+def stored_relations() -> dict[str, list]:
     global _STORED
     if _STORED is None:
         import json
@@ -223,9 +223,9 @@ def save_relations() -> None:
     with _LOCK:
         if not _NEW:
             return
-        merged = {**_stored(), **_NEW}
+        merged = {**stored_relations(), **_NEW}
         _NEW.clear()
-        _stored().update(merged)
+        stored_relations().update(merged)
     from . import cache
 
     cache.write(relation_cache_file(),
@@ -242,7 +242,7 @@ def relation(model: Model, decision_point: str, first: list[Statement], second: 
     key = (decision_point, tuple(s.iri for s in first), tuple(s.iri for s in second))
     if key not in cache:
         digest = _key(model, decision_point, first, second)
-        found = _stored().get(digest)
+        found = stored_relations().get(digest)
         if found is not None:
             cache[key] = (found[0], [dict(x) for x in found[1]])
         else:

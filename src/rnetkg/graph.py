@@ -232,6 +232,11 @@ def shared_store() -> ox.Store:
         return store
 
 
+def loading() -> bool:
+    """Whether the process-wide store is being loaded (by rnetkg.graph.preload's thread, or another)."""
+    return _SHARED_LOCK.locked()
+
+
 def loaded_shared_store() -> ox.Store | None:
     """The process-wide store if it is loaded (or being loaded: then once it is), else None; never
     starts loading it."""

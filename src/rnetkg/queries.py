@@ -155,6 +155,10 @@ def catalogue() -> dict[str, Query]:
 _ONE: dict[str, Query] = {}   # the queries read one by one (``get``) or with the catalogue
 
 
+# the three profile queries, each taking the rows of the one before it (rnetkg.compare)
+PROFILE_QUERIES = ("applicable-recommendations", "guideline-status", "disagreements")
+
+
 def get(name: str) -> Query:
     """The query of this name: its one file (a command that runs three queries reads three files, not
     the catalogue's every header)."""
