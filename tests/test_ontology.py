@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ MODALITIES = ("no_further_action", "surveillance", "endoscopic_resection", "tran
               "chemoradiation", "systemic_therapy", "liver_directed_therapy", "cytoreduction")
 
 R = rdflib.Namespace(RNET)
+HAS_PART = rdflib.URIRef("http://purl.obolibrary.org/obo/BFO_0000051")  # BFO "has part", as in STATO's file
 FIXTURES = Path(__file__).parent / "fixtures" / "ontology"
 
 
@@ -97,7 +99,11 @@ def test_every_procedure_maps_to_exactly_one_modality_consistent_with_its_catego
     for c in actions - {R.LocalExcision, R.Procedure}:
         mods = list(tbox.objects(c, R.modality))
         assert len(mods) == 1, f"{c} maps to {len(mods)} modalities"
-        cats = [cat for cat in categories if cat == c or (c, RDFS.subClassOf * "+", cat) in tbox]
+        # a part of a procedure (total mesorectal excision, lymph-node dissection) is no kind of it: its
+        # category is that of the procedure that has it, or a class above it, as part
+        wholes = {w for kind in tbox.transitive_objects(c, RDFS.subClassOf) for w in tbox.subjects(HAS_PART, kind)}
+        cats = [cat for cat in categories
+                if any(x == cat or (x, RDFS.subClassOf * "+", cat) in tbox for x in {c} | wholes)]
         assert len(cats) == 1 and categories[cats[0]] == mods[0], f"{c}: modality differs from its category"
     # band ligation EMR is ESMR-L: one class, the other IRI deprecated with its replacement
     assert R.BandLigationEMR not in actions
@@ -106,6 +112,50 @@ def test_every_procedure_maps_to_exactly_one_modality_consistent_with_its_catego
     assert Literal("band ligation EMR", lang="en") in set(tbox.objects(R.EMRWithLigation, SKOS.altLabel))
     # the grouping class stands for both local-excision modalities and has none of its own
     assert list(tbox.objects(R.LocalExcision, R.modality)) == []
+
+
+PARTS_OF_RADICAL_SURGERY = (R.TotalMesorectalExcision, R.LymphNodeDissection, R.LateralPelvicLymphNodeDissection)
+
+
+def test_parts_of_radical_surgery_are_parts_not_kinds(tbox):
+    """Total mesorectal excision and lymph-node dissection are parts of radical surgery (BFO's has part,
+    asserted between the classes: OWL 2 RL has no existential superclass), procedures of their own, and
+    keep their IRIs and the modality of radical surgery."""
+    for part in PARTS_OF_RADICAL_SURGERY:
+        assert (part, RDF.type, OWL.Class) in tbox
+        assert (part, RDFS.subClassOf * "+", R.RadicalSurgery) not in tbox, f"{part} is still a kind of radical surgery"
+        assert (part, RDFS.subClassOf * "+", R.Procedure) in tbox
+        assert tbox.value(part, R.modality) == R.modality_radical_surgery
+        assert tbox.value(part, SKOS.scopeNote) is not None, f"{part}: no note with the seed's words"
+    assert tbox.value(R.TotalMesorectalExcision, RDFS.subClassOf) == R.Procedure
+    assert tbox.value(R.LymphNodeDissection, RDFS.subClassOf) == R.Procedure
+    assert tbox.value(R.LateralPelvicLymphNodeDissection, RDFS.subClassOf) == R.LymphNodeDissection
+    # the has-part assertions, only where a seed says so: on radical surgery, as the seeds name no resection
+    assert set(tbox.subject_objects(HAS_PART)) == {(R.RadicalSurgery, R.TotalMesorectalExcision),
+                                                 (R.RadicalSurgery, R.LymphNodeDissection)}
+    assert (HAS_PART, RDF.type, OWL.ObjectProperty) in tbox
+    assert tbox.value(HAS_PART, RDFS.label) == Literal("has part", lang="en")
+    # not as a restriction: OWL 2 RL admits no existential restriction as a superclass
+    assert list(tbox.subjects(OWL.onProperty, HAS_PART)) == []
+    notes = {p: str(tbox.value(p, SKOS.scopeNote)) for p in PARTS_OF_RADICAL_SURGERY}
+    assert "post rectal resection with total mesorectal excision" in notes[R.TotalMesorectalExcision]
+    assert "including regional lymph node dissection" in notes[R.LymphNodeDissection]
+    assert "with or without lateral pelvic lymph node dissection" in notes[R.LateralPelvicLymphNodeDissection]
+
+
+def test_the_seed_words_of_the_parts_are_in_the_seeds(tbox):
+    """The quotes the parts' notes give stand verbatim in the seed they name."""
+    folder = paths.seeds_dir()
+    assert folder is not None, "the seed articles are expected in ../shared/seeds"
+    norm = lambda s: " ".join(s.split())  # noqa: E731
+    seeds = {p.name[:3]: norm(p.read_text(encoding="utf-8")) for p in folder.glob("*.txt")}
+    for part in PARTS_OF_RADICAL_SURGERY:
+        note = str(tbox.value(part, SKOS.scopeNote))
+        seed = note.split("Seed ", 1)[1][:3]
+        quotes = re.findall(r": '([^']+)'", note)
+        assert quotes, part
+        for q in quotes:
+            assert norm(q) in seeds[seed], f"{part}: {q!r} not in seed {seed}"
 
 
 def test_modality_categories_are_pairwise_disjoint(tbox):
