@@ -158,6 +158,37 @@ def test_the_seed_words_of_the_parts_are_in_the_seeds(tbox):
             assert norm(q) in seeds[seed], f"{part}: {q!r} not in seed {seed}"
 
 
+INVESTIGATIONS = ("Colonoscopy", "Endoscopy", "EndoscopicUltrasound", "PelvicMRI", "MRI", "ChestCT", "AbdominalCTorMRI",
+                  "MultiphasicCTorMRI", "ComputedTomography", "Ga68SSAPETCT", "SSTRPETCT", "SSTRPETMRI",
+                  "BiochemicalEvaluation", "Imaging")
+
+
+def test_investigations_are_classes_named_like_procedures(tbox):
+    """Each staging investigation is a class below rnet:StagingInvestigation (same IRI as the individual it
+    was), no instance of it; statements name the class, by annotation properties as rnet:recommendsAction
+    names a procedure class."""
+    assert set(tbox.subjects(RDFS.subClassOf, R.StagingInvestigation)) == {R[n] for n in INVESTIGATIONS}
+    for n in INVESTIGATIONS:
+        assert (R[n], RDF.type, OWL.Class) in tbox, n
+        assert set(tbox.objects(R[n], RDF.type)) == {OWL.Class}, f"{n} is still an individual too"
+        assert tbox.value(R[n], RDFS.label) is not None
+    assert list(tbox.subjects(RDF.type, R.StagingInvestigation)) == []
+    assert (R.StagingInvestigation, RDF.type, OWL.Class) in tbox
+    for p in (R.recommendsAction, R.recommendsInvestigation, R.followUpBy):
+        assert set(tbox.objects(p, RDF.type)) == {OWL.AnnotationProperty}, p
+
+
+def test_every_investigation_the_graph_names_is_an_investigation_class(tbox):
+    kg = rdflib.Graph()
+    for f in paths.kg_files():
+        kg.parse(f)
+    named = {o for p in (R.recommendsInvestigation, R.followUpBy) for o in kg.objects(None, p)}
+    assert named == {R[n] for n in INVESTIGATIONS}  # every one is used
+    for c in named:
+        assert (c, RDFS.subClassOf, R.StagingInvestigation) in tbox, c
+        assert (c, RDF.type, None) not in kg, f"{c} is typed in the instance data"
+
+
 def test_modality_categories_are_pairwise_disjoint(tbox):
     members = None
     for axiom in tbox.subjects(RDF.type, OWL.AllDisjointClasses):
@@ -220,7 +251,8 @@ def test_ontology_size_is_pinned(tbox):
 # issue 11: + AmbiguousPassage, Reading; issue 22: + CrossGuidelineConsensus, ResectionProcedure, AnyOfCondition,
 # TreatmentTarget; issue 21: + FlatCondition; issue 23: + ManagementStrategy
 # measures coded: + Measure
-PINNED_CLASSES = 99
+# investigations modelled like procedures: the 14 staging investigations are classes (were individuals)
+PINNED_CLASSES = 113
 # issue 11: rnet:refersToCareSetting, rnet:subgroupOf; readings (6) and scope (2); issue 22: rnet:countedPer,
 # rnet:recordedInField, the three new profile fields' properties, procedureClass, anyOf, followUpWhen,
 # firstYearOnly, followUpRemainsUnder, derivedFrom, treatmentTarget, isReplacedBy; issue 21: the flattened
