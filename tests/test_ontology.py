@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ MODALITIES = ("no_further_action", "surveillance", "endoscopic_resection", "tran
               "chemoradiation", "systemic_therapy", "liver_directed_therapy", "cytoreduction")
 
 R = rdflib.Namespace(RNET)
+HAS_PART = rdflib.URIRef("http://purl.obolibrary.org/obo/BFO_0000051")  # BFO "has part", as in STATO's file
 FIXTURES = Path(__file__).parent / "fixtures" / "ontology"
 
 
@@ -114,7 +116,11 @@ def test_every_procedure_maps_to_exactly_one_modality_consistent_with_its_catego
     for c in actions - {R.LocalExcision, R.Procedure}:
         mods = list(tbox.objects(c, R.modality))
         assert len(mods) == 1, f"{c} maps to {len(mods)} modalities"
-        cats = [cat for cat in categories if cat == c or (c, RDFS.subClassOf * "+", cat) in tbox]
+        # a part of a procedure (total mesorectal excision, lymph-node dissection) is no kind of it: its
+        # category is that of the procedure that has it, or a class above it, as part
+        wholes = {w for kind in tbox.transitive_objects(c, RDFS.subClassOf) for w in tbox.subjects(HAS_PART, kind)}
+        cats = [cat for cat in categories
+                if any(x == cat or (x, RDFS.subClassOf * "+", cat) in tbox for x in {c} | wholes)]
         assert len(cats) == 1 and categories[cats[0]] == mods[0], f"{c}: modality differs from its category"
     # band ligation EMR is ESMR-L: one class, the other IRI deprecated with its replacement
     assert R.BandLigationEMR not in actions
@@ -123,6 +129,81 @@ def test_every_procedure_maps_to_exactly_one_modality_consistent_with_its_catego
     assert Literal("band ligation EMR", lang="en") in set(tbox.objects(R.EMRWithLigation, SKOS.altLabel))
     # the grouping class stands for both local-excision modalities and has none of its own
     assert list(tbox.objects(R.LocalExcision, R.modality)) == []
+
+
+PARTS_OF_RADICAL_SURGERY = (R.TotalMesorectalExcision, R.LymphNodeDissection, R.LateralPelvicLymphNodeDissection)
+
+
+def test_parts_of_radical_surgery_are_parts_not_kinds(tbox):
+    """Total mesorectal excision and lymph-node dissection are parts of radical surgery (BFO's has part,
+    asserted between the classes: OWL 2 RL has no existential superclass), procedures of their own, and
+    keep their IRIs and the modality of radical surgery."""
+    for part in PARTS_OF_RADICAL_SURGERY:
+        assert (part, RDF.type, OWL.Class) in tbox
+        assert (part, RDFS.subClassOf * "+", R.RadicalSurgery) not in tbox, f"{part} is still a kind of radical surgery"
+        assert (part, RDFS.subClassOf * "+", R.Procedure) in tbox
+        assert tbox.value(part, R.modality) == R.modality_radical_surgery
+        assert tbox.value(part, SKOS.scopeNote) is not None, f"{part}: no note with the seed's words"
+    assert tbox.value(R.TotalMesorectalExcision, RDFS.subClassOf) == R.Procedure
+    assert tbox.value(R.LymphNodeDissection, RDFS.subClassOf) == R.Procedure
+    assert tbox.value(R.LateralPelvicLymphNodeDissection, RDFS.subClassOf) == R.LymphNodeDissection
+    # the has-part assertions, only where a seed says so: on radical surgery, as the seeds name no resection
+    assert set(tbox.subject_objects(HAS_PART)) == {(R.RadicalSurgery, R.TotalMesorectalExcision),
+                                                 (R.RadicalSurgery, R.LymphNodeDissection)}
+    assert (HAS_PART, RDF.type, OWL.ObjectProperty) in tbox
+    assert tbox.value(HAS_PART, RDFS.label) == Literal("has part", lang="en")
+    # not as a restriction: OWL 2 RL admits no existential restriction as a superclass
+    assert list(tbox.subjects(OWL.onProperty, HAS_PART)) == []
+    notes = {p: str(tbox.value(p, SKOS.scopeNote)) for p in PARTS_OF_RADICAL_SURGERY}
+    assert "post rectal resection with total mesorectal excision" in notes[R.TotalMesorectalExcision]
+    assert "including regional lymph node dissection" in notes[R.LymphNodeDissection]
+    assert "with or without lateral pelvic lymph node dissection" in notes[R.LateralPelvicLymphNodeDissection]
+
+
+def test_the_seed_words_of_the_parts_are_in_the_seeds(tbox):
+    """The quotes the parts' notes give stand verbatim in the seed they name."""
+    folder = paths.seeds_dir()
+    assert folder is not None, "the seed articles are expected in ../shared/seeds"
+    norm = lambda s: " ".join(s.split())  # noqa: E731
+    seeds = {p.name[:3]: norm(p.read_text(encoding="utf-8")) for p in folder.glob("*.txt")}
+    for part in PARTS_OF_RADICAL_SURGERY:
+        note = str(tbox.value(part, SKOS.scopeNote))
+        seed = note.split("Seed ", 1)[1][:3]
+        quotes = re.findall(r": '([^']+)'", note)
+        assert quotes, part
+        for q in quotes:
+            assert norm(q) in seeds[seed], f"{part}: {q!r} not in seed {seed}"
+
+
+INVESTIGATIONS = ("Colonoscopy", "Endoscopy", "EndoscopicUltrasound", "PelvicMRI", "MRI", "ChestCT", "AbdominalCTorMRI",
+                  "MultiphasicCTorMRI", "ComputedTomography", "Ga68SSAPETCT", "SSTRPETCT", "SSTRPETMRI",
+                  "BiochemicalEvaluation", "Imaging")
+
+
+def test_investigations_are_classes_named_like_procedures(tbox):
+    """Each staging investigation is a class below rnet:StagingInvestigation (same IRI as the individual it
+    was), no instance of it; statements name the class, by annotation properties as rnet:recommendsAction
+    names a procedure class."""
+    assert set(tbox.subjects(RDFS.subClassOf, R.StagingInvestigation)) == {R[n] for n in INVESTIGATIONS}
+    for n in INVESTIGATIONS:
+        assert (R[n], RDF.type, OWL.Class) in tbox, n
+        assert set(tbox.objects(R[n], RDF.type)) == {OWL.Class}, f"{n} is still an individual too"
+        assert tbox.value(R[n], RDFS.label) is not None
+    assert list(tbox.subjects(RDF.type, R.StagingInvestigation)) == []
+    assert (R.StagingInvestigation, RDF.type, OWL.Class) in tbox
+    for p in (R.recommendsAction, R.recommendsInvestigation, R.followUpBy):
+        assert set(tbox.objects(p, RDF.type)) == {OWL.AnnotationProperty}, p
+
+
+def test_every_investigation_the_graph_names_is_an_investigation_class(tbox):
+    kg = rdflib.Graph()
+    for f in paths.kg_files():
+        kg.parse(f)
+    named = {o for p in (R.recommendsInvestigation, R.followUpBy) for o in kg.objects(None, p)}
+    assert named == {R[n] for n in INVESTIGATIONS}  # every one is used
+    for c in named:
+        assert (c, RDFS.subClassOf, R.StagingInvestigation) in tbox, c
+        assert (c, RDF.type, None) not in kg, f"{c} is typed in the instance data"
 
 
 def test_modality_categories_are_pairwise_disjoint(tbox):
@@ -199,7 +280,8 @@ def test_ontology_size_is_pinned(tbox):
 # issue 11: + AmbiguousPassage, Reading; issue 22: + CrossGuidelineConsensus, ResectionProcedure, AnyOfCondition,
 # TreatmentTarget; issue 21: + FlatCondition; issue 23: + ManagementStrategy
 # measures coded: + Measure
-PINNED_CLASSES = 99
+# investigations modelled like procedures: the 14 staging investigations are classes (were individuals)
+PINNED_CLASSES = 113
 # issue 11: rnet:refersToCareSetting, rnet:subgroupOf; readings (6) and scope (2); issue 22: rnet:countedPer,
 # rnet:recordedInField, the three new profile fields' properties, procedureClass, anyOf, followUpWhen,
 # firstYearOnly, followUpRemainsUnder, derivedFrom, treatmentTarget, isReplacedBy; issue 21: the flattened

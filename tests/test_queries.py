@@ -103,6 +103,29 @@ def test_procedures_by_modality(store_engine):
         "TransanalExcision", "TransanalEndoscopicMicrosurgery", "OpenTransanalExcision", "TransanalFullThicknessResection"}
 
 
+def test_procedures_by_modality_lists_the_parts_of_radical_surgery(store_engine):
+    """Total mesorectal excision and lymph-node dissection are parts of radical surgery, not kinds of it:
+    their parent is the procedure class, their modality still radical surgery's, the whole that has them in
+    ?partOf; radical surgery and every kind of it list them in ?parts."""
+    rows = {r["procedure"].rsplit("#", 1)[1]: r
+            for r in run(store_engine, "procedures-by-modality", modality="radical_surgery")}
+    parts = {"regional lymph-node dissection", "total mesorectal excision (TME)"}
+    for name, parent in (("TotalMesorectalExcision", "procedure"), ("LymphNodeDissection", "procedure"),
+                         ("LateralPelvicLymphNodeDissection", "regional lymph-node dissection")):
+        assert (rows[name]["parent"], rows[name]["partOf"], rows[name]["parts"]) == (parent, "radical surgery", "")
+    for name in ("RadicalSurgery", "AnteriorResection", "LowAnteriorResection", "AbdominoperinealResection",
+                 "OpenAbdominoperinealResection"):
+        assert set(rows[name]["parts"].split(" | ")) == parts and rows[name]["partOf"] == "", name
+    assert rows["LymphNodeDissection"]["recommendedBy"] == 4
+    # no other modality has parts
+    others = run(store_engine, "procedures-by-modality")
+    assert {r["procedure"].rsplit("#", 1)[1] for r in others if r["parts"] or r["partOf"]} == {
+        "RadicalSurgery", "AnteriorResection", "LowAnteriorResection", "LaparoscopicAnteriorResection",
+        "OpenAnteriorResection", "AbdominoperinealResection", "LaparoscopicAbdominoperinealResection",
+        "OpenAbdominoperinealResection", "TotalMesorectalExcision", "LymphNodeDissection",
+        "LateralPelvicLymphNodeDissection"}
+
+
 def test_risk_factor_definitions_side_by_side(store_engine):
     rows = run(store_engine, "risk-factor-definitions")
     ki67 = [r for r in rows if r["field"] == "ki67_percent"]

@@ -86,6 +86,15 @@ CASES = [
     case("RecommendationShape-recommendsInvestigation-class", "rec-investigation-is-procedure",
          f"ex:rec-investigation-is-procedure a rnet:StagingRecommendation ; {REC} ; "
          "rnet:recommendsInvestigation rnet:PelvicMRI , rnet:ModifiedEMR ."),
+    # an investigation is named by its class, as an action is: an instance of the class is refused
+    case("RecommendationShape-recommendsInvestigation-class", "rec-investigation-is-instance",
+         f"ex:rec-investigation-is-instance a rnet:StagingRecommendation ; {REC} ; "
+         "rnet:recommendsInvestigation rnet:PelvicMRI , ex:an-mri . ex:an-mri a rnet:StagingInvestigation .",
+         variant="an instance, not a class"),
+    case("RecommendationShape-recommendsInvestigation-class", "rec-investigation-is-the-top",
+         f"ex:rec-investigation-is-the-top a rnet:StagingRecommendation ; {REC} ; "
+         "rnet:recommendsInvestigation rnet:StagingInvestigation .",
+         variant="the grouping class itself"),
     case("RecommendationShape-mdtDecision", "rec-mdt-yes",
          f'ex:rec-mdt-yes a rnet:ManagementRecommendation ; {REC} ; rnet:recommendsAction rnet:ModifiedEMR ; '
          'rnet:mdtDecision "yes" .'),
@@ -507,6 +516,10 @@ CASES = [
          'ex:fu-duration-negative a rnet:FollowUpPlan ; rdfs:label "f" ; rnet:followUpText "every 6-12 months" ; rnet:followUpDurationMonths -12.0 .'),
     case("FollowUpPlanShape-followUpBy-class", "fu-by-procedure",
          'ex:fu-by-procedure a rnet:FollowUpPlan ; rdfs:label "f" ; rnet:followUpText "every 6-12 months" ; rnet:followUpBy ex:doc .'),
+    case("FollowUpPlanShape-followUpBy-class", "fu-by-esd",
+         'ex:fu-by-esd a rnet:FollowUpPlan ; rdfs:label "f" ; rnet:followUpText "every 6-12 months" ; '
+         'rnet:followUpBy rnet:Endoscopy , rnet:EndoscopicSubmucosalDissection .',
+         variant="a procedure class"),
     case("FollowUpPlanShape-noFollowUp", "fu-none-text",
          'ex:fu-none-text a rnet:FollowUpPlan ; rdfs:label "f" ; rnet:followUpText "every 6-12 months" ; rnet:noFollowUp "yes" .'),
     # source-document.ttl
