@@ -100,6 +100,7 @@ def test_issue27_notes_are_warnings_or_infos_and_all_else_violations(shapes):
     assert notes == {
         "AmbiguousPassageShape-readings": "Warning",
         "GuidelineDocumentShape-bibliographicReference": "Warning",
+        "GuidelineDocumentShape-citedBy": "Warning",
         "GuidelineDocumentShape-yearOrNote": "Info",
         "IssuingBodyShape-issues": "Info",
         "ReportedFigureShape-percentageMatchesCount": "Warning",
