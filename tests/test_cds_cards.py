@@ -64,3 +64,29 @@ def test_summaries_are_cut_below_140_characters(base):
 
 def test_markdown_in_the_detail_is_escaped():
     assert cds.md("a *b* [c](d) <e> `f`") == r"a \*b\* \[c\]\(d\) \<e\> \`f\`"
+
+
+def _without_uuids(found):
+    return [(kind, {k: v for k, v in card.items() if k != "uuid"}) for kind, card in found]
+
+
+def test_cards_from_the_card_view_equal_those_from_the_whole_answer():
+    """The service reads the small card view (serve.page.Clinic.card_view) kept per profile, and the
+    whole answer kept pickled: each gives the cards the whole answer gives, for profiles with level
+    pairs, conflicts, reading-dependent guidelines, and after an excision."""
+    from rnetkg.serve.page import Clinic
+
+    clinic = Clinic.load()
+    profiles = [parse_profile(json.loads(f.read_text())) for f in sorted((ROOT / "examples").glob("profile-*.json"))]
+    assert len(profiles) >= 3
+    seen_kinds = set()
+    for p in profiles:
+        whole = answer(p, clinic.model)
+        expected = _without_uuids(cds.kinds_and_cards(whole, URL, clinic.context))
+        for _ in range(2):   # computed, then read back from the caches
+            assert _without_uuids(cds.kinds_and_cards(clinic.card_view(p), URL, clinic.context)) == expected
+            again = clinic.answer(p)
+            assert again == whole
+        assert clinic.answer(p) is not clinic.answer(p), "a kept answer is a copy of its own each time"
+        seen_kinds |= {k for k, _ in expected}
+    assert {"answer", "conflict"} <= seen_kinds

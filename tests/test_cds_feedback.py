@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import urllib.parse
 import uuid
 
@@ -179,3 +180,23 @@ def test_issue26_a_card_issued_before_a_restart_still_takes_feedback(tmp_path):
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT kind, outcome, time FROM feedback").fetchall() == [
             ("conflict", "accepted", "2026-01-15T10:00:00+00:00")]
+
+
+def test_issued_cards_are_written_in_batches_by_the_stores_thread(tmp_path):
+    """A burst of hook calls queues its cards (none waits for the disk); flush waits until SQLite holds
+    every one, each with its kind and graph version; the store's own thread writes them."""
+    path = tmp_path / "fb.sqlite"
+    store = FeedbackStore(path)
+    cards = [{"uuid": str(uuid.uuid4())} for _ in range(300)]
+    for i, card in enumerate(cards):
+        store.issued([card], ["conflict" if i % 3 == 0 else "answer"], "0.1.0")
+    store.flush()
+    with sqlite3.connect(path) as db:
+        rows = dict((u, k) for u, k in db.execute("SELECT uuid, kind FROM card"))
+    assert len(rows) == 300
+    assert [rows[c["uuid"]] for c in cards[:4]] == ["conflict", "answer", "answer", "conflict"]
+    assert any(t.name == "rnetkg-feedback" for t in threading.enumerate())
+    store.close()
+    store.issued([{"uuid": str(uuid.uuid4())}], ["answer"], "0.1.0")   # after close: kept in memory only
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM card").fetchone() == (300,)

@@ -137,7 +137,9 @@ def provenance(model: Model) -> dict[str, Any]:
     readings in force, and that the content is as two review articles summarise it."""
     import rnetkg
 
-    return {"rnetkg": rnetkg.__version__, "graph": _graph_hash(),
+    # the hash of the graph the model was read from: a model is never re-read, so its graph never changes
+    graph = model._derived.get("graph_hash") or model._derived.setdefault("graph_hash", _graph_hash())
+    return {"rnetkg": rnetkg.__version__, "graph": graph,
             "readings": sorted(r.id for r in model.readings.values() if r.default), "sources": SOURCES_BANNER}
 
 

@@ -168,7 +168,7 @@ def evidence_index(model: Model) -> dict[str, Any]:
     with the graph's other values in the cache folder): ``study``, the study figures in the query's
     order, one per figure and field, as [field, item] (the guideline's side of its cut point left to fill
     in); ``outcome``, per modality, the outcome figures in the order of their evidence IRIs (procedures
-    merged). Items are JSON text. None of it depends on the profile or the pair."""
+    merged). Items are JSON text (decoded once per process by _decoded). None of it depends on the profile or the pair."""
     engine = _engine(model)
     if engine is None:
         return {"study": [], "outcome": {}}
@@ -212,7 +212,7 @@ def evidence_index(model: Model) -> dict[str, Any]:
                     "study": _study(r), "references": _joined(r.get("reference")), "population": _population(r),
                     "source_slips": _slips_of(slips, r.get("study"), r["evidence"]) if r.get("study") else [],
                     "source": _source(r)}
-        # each item as JSON text: every answer decodes its own copy (the index is shared by all)
+        # each item as JSON text (what the cache folder keeps)
         return {"study": [[item["field"], _text(item)] for item in study],
                 "outcome": {m: [_text(items[k]) for k in sorted(items)] for m, items in sorted(outcome.items())}}
     return engine.cached("evidence-index", build, keep=True)
@@ -224,32 +224,41 @@ def _text(item: dict[str, Any]) -> str:
     return json.dumps(item, separators=(",", ":"))
 
 
+def _decoded(model: Model) -> dict[str, Any]:
+    """evidence_index with its items decoded, once per index (a process decodes each item once)."""
+    import json
+
+    index = evidence_index(model)
+    kept = model._derived.get("evidence-decoded")
+    if kept is None or kept[0] is not index:
+        kept = (index, {"study": [(f, json.loads(t)) for f, t in index["study"]],
+                        "outcome": {m: [json.loads(t) for t in texts] for m, texts in index["outcome"].items()}})
+        model._derived["evidence-decoded"] = kept
+    return kept[1]
+
+
 def disagreement_evidence(model: Model, pair: dict[str, Any], sides: dict[str, list[Statement]],
                           values: dict[str, Any]) -> list[dict[str, Any]]:
     """The evidence items of one disagreement (its guidelines, modalities and separating criteria; the
     applicable statements of each side; the profile's criteria values)."""
-    index = evidence_index(model)
+    index = _decoded(model)
     if not index["study"] and not index["outcome"]:
         return []
     fields = separating_fields(model, pair.get("separating_criteria", []), sides, values)
-    import json
-
+    # each item a copy of its own at the top (and its cut point), the rest shared: an answer is read,
+    # never changed
     items: list[dict[str, Any]] = []
-    for field, text in index["study"]:
+    for field, item in index["study"]:
         if field in fields:
-            item = json.loads(text)
-            item["cut_point"]["guideline"] = fields[field]
-            items.append(item)
+            items.append({**item, "cut_point": {**item["cut_point"], "guideline": fields[field]}})
     # the modalities where the two answers part: in one answer and not in the other (a modality both
     # recommend does not bear on the disagreement)
     modalities = {m: sorted(k for k in pair["guidelines"] if m in pair["modalities"][k])
                   for k in pair["guidelines"] for m in pair["modalities"][k]}
     modalities = {m: keys for m, keys in modalities.items() if len(keys) == 1}
     for m in sorted(modalities):
-        for text in index["outcome"].get(m, ()):
-            item = json.loads(text)
-            item["guidelines"] = modalities[m]
-            items.append(item)
+        for item in index["outcome"].get(m, ()):
+            items.append({**item, "guidelines": modalities[m]})
     for m in sorted(modalities):
         if not index["outcome"].get(m):
             label = model.modality_labels.get(m, m.replace("_", " "))

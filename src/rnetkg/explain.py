@@ -111,6 +111,7 @@ def missing_inputs(model: Model, profile, evaluation) -> list[dict[str, Any]]:
 
     data = {n: getattr(profile, n) for n in FIELD_NAMES if n != "id" and getattr(profile, n) is not None}
     now = {g.key: (g.status, g.modalities) for g in evaluation.guidelines}
+    near = (profile.criteria_values(), profile.decision_point, evaluation.guidelines)
     out = []
     for field, f in FIELDS.items():
         if field in data or field == "id" or f.criteria_value != field or field not in model.criteria_fields:
@@ -123,7 +124,8 @@ def missing_inputs(model: Model, profile, evaluation) -> list[dict[str, Any]]:
                 p = parse_profile({**data, field: v})
             except ProfileError:
                 continue  # a value the other fields rule out (a stated grade, a stated T category)
-            answers = {g.key: (g.status, g.modalities) for g in model.evaluate(p).guidelines}
+            answers = {g.key: (g.status, g.modalities)
+                       for g in model.guideline_results(p.criteria_values(), p.decision_point, near=near)}
             changed |= {k for k, a in answers.items() if a != now.get(k)}
             what_if.append((v, answers))
         if not changed:

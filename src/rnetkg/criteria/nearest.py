@@ -63,9 +63,9 @@ def cut_points(model: Model, name: str) -> list[float]:
     return sorted(set(model.bounds(name)) | set(DERIVATION_CUTS.get(name, ())))
 
 
-def _answers(model: Model, profile) -> dict[str, tuple[str, tuple[str, ...]]]:
-    e = model.evaluate_values(profile.criteria_values(), profile.decision_point, DEFAULT_CONTEXT)
-    return {g.key: (g.status, g.modalities) for g in e.guidelines}
+def _answers(model: Model, profile, near=None) -> dict[str, tuple[str, tuple[str, ...]]]:
+    found = model.guideline_results(profile.criteria_values(), profile.decision_point, DEFAULT_CONTEXT, near)
+    return {g.key: (g.status, g.modalities) for g in found}
 
 
 def _becomes(answer: tuple[str, tuple[str, ...]]) -> dict[str, Any]:
@@ -81,7 +81,10 @@ def _contains(cell, v: float) -> bool:
 def nearest_changes(model: Model, profile) -> dict[str, list[dict[str, Any]]]:
     """Per guideline key, its nearest changes (DESIGN.md: field, direction below/above/other_value, at,
     inclusive, becomes {status, modalities}, near_threshold false, and the profile's value)."""
-    base = _answers(model, profile)
+    values = profile.criteria_values()
+    found = model.guideline_results(values, profile.decision_point, DEFAULT_CONTEXT)
+    near = (values, profile.decision_point, found)   # a varied profile is evaluated again where it differs
+    base = {g.key: (g.status, g.modalities) for g in found}
     out: dict[str, list[dict[str, Any]]] = {k: [] for k in model.guideline_keys}
     for name in NUMERIC_FINDINGS:
         v = getattr(profile, name)
@@ -96,7 +99,7 @@ def nearest_changes(model: Model, profile) -> dict[str, list[dict[str, Any]]]:
         def answer_of(i: int):
             if i not in answers:
                 varied = vary(profile, name, cells[i].point)
-                answers[i] = _answers(model, varied) if varied is not None else None
+                answers[i] = _answers(model, varied, near) if varied is not None else None
             return answers[i]
         for key in model.guideline_keys:
             for direction, steps in (("below", range(here - 1, -1, -1)), ("above", range(here + 1, len(cells)))):
@@ -122,7 +125,7 @@ def nearest_changes(model: Model, profile) -> dict[str, list[dict[str, Any]]]:
             varied = vary(profile, name, other)
             if varied is None:
                 continue
-            a = _answers(model, varied)
+            a = _answers(model, varied, near)
             for key in model.guideline_keys:
                 if a[key] != base[key]:
                     out[key].append({"field": name, "direction": "other_value", "at": other, "inclusive": True,

@@ -252,8 +252,7 @@ def build_app(supervisor: Supervisor, limits: Limits, assets: dict[str, tuple[by
         cards = [card for _, card in found]
         if feedback is not None and cards:
             kinds, version = [k for k, _ in found], clinic.context.graph_version
-            feedback.remember(cards, kinds, version)   # in memory at once; written to SQLite aside, never awaited
-            asyncio.get_running_loop().run_in_executor(None, feedback.issued, cards, kinds, version)
+            feedback.issued(cards, kinds, version)   # in memory at once; written to SQLite by the store's thread
         return JSONResponse({"cards": cards}, headers=CORS)
 
     async def cds_feedback(request):

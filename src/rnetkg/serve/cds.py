@@ -88,7 +88,20 @@ def _need(obj: dict, key: str, kind: type, where: str) -> Any:
 
 def _beyond_double(value: Any) -> str | None:
     """The path of the first number beyond the range of a double (1e400, an integer of 400 digits) in
-    a JSON value, or None: no field rnetkg reads can hold one."""
+    a JSON value, or None: no field rnetkg reads can hold one. (The paths are made only when there is
+    such a number: the common case walks the values alone.)"""
+    plain = [value]
+    while plain:
+        v = plain.pop()
+        if isinstance(v, dict):
+            plain.extend(v.values())
+        elif isinstance(v, list):
+            plain.extend(v)
+        elif isinstance(v, float) and not math.isfinite(v) or isinstance(v, int) and not isinstance(v, bool) \
+                and abs(v) > _DOUBLE_MAX:
+            break
+    else:
+        return None
     stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
         v, path = stack.pop()
@@ -395,5 +408,5 @@ def respond_cards(clinic, body: bytes, base_url: str) -> list[tuple[str, dict[st
         return [("not_possible", _card(f"rNET guideline comparison not possible: {e}", md(str(e)), "info", page,
                                        clinic.context))]
     url = page + "?" + profile_query({**fhir.profile, "id": None})
-    return kinds_and_cards(clinic.answer(profile), url, clinic.context, fhir.assumptions,
+    return kinds_and_cards(clinic.card_view(profile), url, clinic.context, fhir.assumptions,
                            plausibility_warnings(profile))

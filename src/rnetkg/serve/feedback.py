@@ -67,12 +67,20 @@ CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, card TEXT NOT NULL,
 
 
 class FeedbackStore:
-    """The SQLite store (one connection, one lock), and the issued cards also in memory."""
+    """The SQLite store (one connection), the issued cards also in memory at once. Issued cards are
+    written by one thread of the store's own, in one transaction per batch: a hook never waits for
+    the disk, and a burst of calls costs one commit, not two per call."""
 
     def __init__(self, path: Path):
         self.path = check_store_path(path)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()           # the connection
+        self._mem = threading.Lock()            # the cards in memory
         self._recent: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._pending: list[tuple[str, str, str, str]] = []
+        self._wake = threading.Condition()
+        self._writer: threading.Thread | None = None
+        self._writing = False
+        self._closed = False
         try:
             self._db = sqlite3.connect(str(self.path), timeout=0.2, check_same_thread=False, isolation_level=None)
             page = self._db.execute("PRAGMA page_size").fetchone()[0]
@@ -83,7 +91,7 @@ class FeedbackStore:
 
     def remember(self, cards: list[dict[str, Any]], kinds: list[str], graph_version: str) -> None:
         """Cards just issued, in memory at once (feedback may name them before SQLite has them)."""
-        with self._lock:
+        with self._mem:
             for card, kind in zip(cards, kinds):
                 self._recent[card["uuid"]] = (kind, graph_version)
                 self._recent.move_to_end(card["uuid"])
@@ -91,20 +99,58 @@ class FeedbackStore:
                 self._recent.popitem(last=False)
 
     def issued(self, cards: list[dict[str, Any]], kinds: list[str], graph_version: str) -> None:
-        """Record the cards of one response in SQLite; a failure is logged, never raised."""
+        """The cards of one response: in memory at once, queued for SQLite (never blocks on the disk;
+        a failure to write is logged, never raised). ``flush`` waits until they are written."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        rows = [(c["uuid"], k, graph_version, now) for c, k in zip(cards, kinds)]
         self.remember(cards, kinds, graph_version)
+        with self._wake:
+            if self._closed:
+                return
+            self._pending.extend((c["uuid"], k, graph_version, now) for c, k in zip(cards, kinds))
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, name="rnetkg-feedback", daemon=True)
+                self._writer.start()
+            self._wake.notify_all()
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending and not self._closed:
+                    self._wake.wait()
+                if not self._pending:
+                    return
+                rows, self._pending, self._writing = self._pending, [], True
+            self._write(rows)
+            with self._wake:
+                self._writing = False
+                self._wake.notify_all()
+
+    def _write(self, rows: list[tuple[str, str, str, str]]) -> None:
         with self._lock:
             try:
-                self._db.executemany("INSERT OR IGNORE INTO card VALUES (?, ?, ?, ?)", rows)
-                self._db.execute("DELETE FROM card WHERE rowid <= (SELECT MAX(rowid) FROM card) - ?", (MAX_CARDS,))
+                self._db.execute("BEGIN")
+                try:
+                    self._db.executemany("INSERT OR IGNORE INTO card VALUES (?, ?, ?, ?)", rows)
+                    self._db.execute("DELETE FROM card WHERE rowid <= (SELECT MAX(rowid) FROM card) - ?",
+                                     (MAX_CARDS,))
+                    self._db.execute("COMMIT")
+                except sqlite3.Error:
+                    self._db.execute("ROLLBACK")
+                    raise
             except sqlite3.Error as e:
-                _log.warning("feedback store %s: cards not recorded (%s)", self.path, e)
+                _log.warning("feedback store %s: %d cards not recorded (%s)", self.path, len(rows), e)
+
+    def flush(self) -> None:
+        """Wait until every card issued so far is written (or its failure logged)."""
+        with self._wake:
+            while self._pending or self._writing:
+                self._wake.wait()
 
     def _card(self, card: str) -> tuple[str, str] | None:
-        if card in self._recent:
-            return self._recent[card]
+        with self._mem:
+            known = self._recent.get(card)
+        if known is not None:
+            return known
         row = self._db.execute("SELECT kind, graph_version FROM card WHERE uuid = ?", (card,)).fetchone()
         return tuple(row) if row else None
 
@@ -162,6 +208,11 @@ class FeedbackStore:
         return (card, known[0], known[1], outcome, reason, time)
 
     def close(self) -> None:
+        """Write what is queued, then close the connection."""
+        self.flush()
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
         with self._lock:
             self._db.close()
 

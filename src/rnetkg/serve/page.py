@@ -41,8 +41,10 @@ class Clinic:
     # which a server never reloads): a shared link or a card's link opened again costs no work
     pages: "collections.OrderedDict[tuple, tuple[int, str]]" = field(default_factory=collections.OrderedDict,
                                                                       repr=False, compare=False)
-    answers: "collections.OrderedDict[Any, dict]" = field(default_factory=collections.OrderedDict,
+    answers: "collections.OrderedDict[Any, bytes]" = field(default_factory=collections.OrderedDict,
                                                            repr=False, compare=False)
+    cards: "collections.OrderedDict[Any, dict]" = field(default_factory=collections.OrderedDict,
+                                                         repr=False, compare=False)
 
     @classmethod
     def load(cls, engine=None) -> "Clinic":
@@ -61,21 +63,47 @@ class Clinic:
         render(self, [("size_mm", "5"), ("margin", "not_resected")])
 
     def answer(self, profile) -> dict[str, Any]:
-        """The answer for a profile; the last ANSWER_CACHE_ENTRIES are kept (the page and the CDS service
-        read them, never change them)."""
+        """The answer for a profile, a copy of its own; the last ANSWER_CACHE_ENTRIES are kept pickled
+        (bytes: the garbage collector never walks them, so a server holding thousands of answers does not
+        pause for a full collection)."""
+        import pickle
+
         from ..answer import answer
 
         with _PAGE_LOCK:
             found = self.answers.get(profile)
             if found is not None:
                 self.answers.move_to_end(profile)
-                return found
+        if found is not None:
+            return pickle.loads(found)
         result = answer(profile, self.model)
+        kept = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         with _PAGE_LOCK:
-            self.answers[profile] = result
+            self.answers[profile] = kept
             while len(self.answers) > ANSWER_CACHE_ENTRIES:
                 self.answers.popitem(last=False)
         return result
+
+
+    def card_view(self, profile) -> dict[str, Any]:
+        """What a CDS Hooks card reads of the answer (cds.kinds_and_cards: the summary, the derived values,
+        each guideline's status, modalities and readings, each pair's guidelines and kind), the last
+        ANSWER_CACHE_ENTRIES kept as they are (small: a call that finds one reads no pickled answer)."""
+        with _PAGE_LOCK:
+            found = self.cards.get(profile)
+            if found is not None:
+                self.cards.move_to_end(profile)
+                return found
+        a = self.answer(profile)
+        found = {"summary": a.get("summary", ""), "derived": a.get("derived"),
+                 "guidelines": [{k: g.get(k) for k in ("guideline", "status", "modalities", "reading_dependent",
+                                                        "readings")} for g in a["guidelines"]],
+                 "disagreements": [{"guidelines": d["guidelines"], "kind": d["kind"]} for d in a["disagreements"]]}
+        with _PAGE_LOCK:
+            self.cards[profile] = found
+            while len(self.cards) > ANSWER_CACHE_ENTRIES:
+                self.cards.popitem(last=False)
+        return found
 
 
 class FormError(Exception):
@@ -133,14 +161,20 @@ def read_form(items: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[st
     return raw, data, errors
 
 
+_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {}
+
+
 def _choices(f, current: str) -> list[dict[str, Any]]:
-    if f.kind == "boolean":
-        pairs = BOOLEAN_CHOICES
-    elif f.kind == "enum":  # a required choice has no preset: an empty "choose" entry until one is chosen
-        empty = ("", "choose one (required)") if f.required else ("", "unknown")
-        pairs = (empty,) + tuple((v, v.replace("_", " ")) for v in f.values)
-    else:
-        return []
+    pairs = _PAIRS.get(f.name)
+    if pairs is None:
+        if f.kind == "boolean":
+            pairs = BOOLEAN_CHOICES
+        elif f.kind == "enum":  # a required choice has no preset: an empty "choose" entry until one is chosen
+            empty = ("", "choose one (required)") if f.required else ("", "unknown")
+            pairs = (empty,) + tuple((v, v.replace("_", " ")) for v in f.values)
+        else:
+            pairs = ()
+        _PAIRS[f.name] = pairs
     return [{"value": v, "text": t, "selected": v == current and v != ""} for v, t in pairs]
 
 

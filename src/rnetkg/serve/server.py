@@ -164,6 +164,12 @@ def start_server(bind: str = DEFAULT_BIND, *, query_timeout: float = DEFAULT_QUE
 
         clinic = Clinic.load()  # the criteria model and the report context, read once
         clinic.warm()
+        import gc
+
+        # what is loaded once (the model, the report context, the templates) is never garbage: out of
+        # the collector's sight, a full collection under load walks the answers only
+        gc.collect()
+        gc.freeze()
         base = f"http://{_url_host(host)}:{port}"
         public = public or base + "/"
         app = build_app(supervisor, limits, fetch_ui_assets(child.base), clinic, public_url=public,
