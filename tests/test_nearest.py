@@ -252,3 +252,30 @@ def test_issue24_bad_tolerance_is_one_line_exit_2(item, message):
     assert r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and len(lines[0]) <= 300 and message in lines[0] and "Traceback" not in r.stderr
+
+
+def test_a_guideline_evaluated_again_only_where_it_reads_what_differs_gives_the_whole_evaluation(model):
+    """guideline_results with ``near`` (nearest changes, missing inputs) and another reading context from
+    the default one (evaluate_readings) evaluate again only the guidelines whose statements read what
+    differs: over generated profiles, each varied finding and each reading context, the same results as
+    evaluating every statement."""
+    profiles = random_profiles(300, seed=31, model=model)
+    compared = 0
+    for p in profiles:
+        values, dp = p.criteria_values(), p.decision_point
+        base = model.guideline_results(values, dp)
+        for name in (*NUMERIC_FINDINGS, *CATEGORICAL_FINDINGS):
+            f = FIELDS[name]
+            for other in ((False, True) if f.kind == "boolean" else f.values if f.kind == "enum"
+                          else (0.5, 9.9, 10.0, 20.0, 25.0)):
+                q = vary(p, name, other)
+                if q is None:
+                    continue
+                full = model.guideline_results(q.criteria_values(), q.decision_point)
+                assert model.guideline_results(q.criteria_values(), q.decision_point,
+                                               near=(values, dp, base)) == full, (p, name, other)
+                compared += 1
+        e = model.evaluate_readings(p)
+        for context, results in e.contexts:
+            assert results == model.guideline_results(values, dp, context), (p, context)
+    assert compared > 3000
