@@ -23,6 +23,7 @@ from typing import Any
 
 from ..namespaces import KG
 from ..record import record, replace
+from .evaluate import Evaluation, Evaluator, GuidelineResult, StatementResult  # noqa: F401  (re-exported)
 from .rules import disagreements, guideline_status  # noqa: F401  (the status and pair rules, for the evaluators)
 from ..vocab import (AIM_ONLY, ANSWERING, APPLIES, DEFAULT_CONTEXT, DOES_NOT_APPLY, POSSIBLE,  # noqa: F401
                      STATEMENT_KINDS, STATEMENT_STATUS, STATUSES)
@@ -241,36 +242,7 @@ class Guideline:
     scope: tuple[str, ...] = ()  # the modalities it addresses where its title narrows it; () = all
 
 
-@record
-class StatementResult:
-    statement: Statement
-    status: int
-    missing: tuple[str, ...]
-
-
-@record
-class GuidelineResult:
-    key: str
-    status: str
-    modalities: tuple[str, ...]
-    targets: tuple[str, ...] = ()   # what the recommendations behind the modalities are directed at
-
-
-@record
-class Evaluation:
-    """One profile evaluated: the statements that apply or are possible, each guideline's status and
-    modalities (in the graph's order of guidelines) and the disagreements (sorted pairs), under the
-    default readings; and each guideline's answer under every other reading."""
-
-    statements: tuple[StatementResult, ...]
-    guidelines: tuple[GuidelineResult, ...]
-    disagreements: tuple[dict[str, Any], ...]
-    # each guideline's answer in every other reading context (one passage read otherwise); empty when
-    # the evaluator was asked for the default readings only
-    contexts: tuple[tuple[str, tuple[GuidelineResult, ...]], ...] = ()
-
-
-class Model:
+class Model(Evaluator):
     """Every statement with its criteria and details, the guidelines in order, the modality keys, the
     readings of the ambiguous passages. Mutable (what it derives is kept on it), and kept in the cache
     folder by its fields (rnetkg.cache)."""
@@ -383,110 +355,3 @@ class Model:
                         out[iri] = default[iri]
             self._in_context[context] = out
         return self._in_context[context]
-
-    # ------------------------------------------------------------ the scalar reference evaluator
-
-    def evaluate(self, profile, context: str = DEFAULT_CONTEXT) -> Evaluation:
-        """The answer for one validated profile (rnetkg.profile.Profile) in a reading context."""
-        return self.evaluate_values(profile.criteria_values(), profile.decision_point, context)
-
-    def evaluate_values(self, values: dict[str, Any], decision_point: str,
-                        context: str = DEFAULT_CONTEXT) -> Evaluation:
-        return self._evaluate_values(values, decision_point, context)
-
-    def guideline_results(self, values: dict[str, Any], decision_point: str,
-                          context: str = DEFAULT_CONTEXT, near=None) -> tuple[GuidelineResult, ...]:
-        """Each guideline's status and modalities only (what a nearest change and another reading context
-        compare): the evaluation's guidelines, without the missing inputs and the pairs. ``near``: the
-        (values, decision point, guideline results) of a profile this one differs from in a few values,
-        in the same context; only the guidelines whose statements read one of the values that differ are
-        evaluated again (a guideline's status reads its own statements' fields only)."""
-        if near is not None and near[1] == decision_point:
-            base_values, _, base = near
-            changed = [f for f, v in values.items() if base_values.get(f, v) != v or f not in base_values]
-            if len(values) == len(base_values):
-                readers = self._readers(context, decision_point)
-                touched = frozenset(g for f in changed for g in readers.get(f, ()))
-                if not touched:
-                    return base
-                again = {g.key: g for g in self._evaluate_values(values, decision_point, context, full=False,
-                                                                 only=touched)}
-                return tuple(again[g.key] if g.key in touched else g for g in base)
-        return self._evaluate_values(values, decision_point, context, full=False)
-
-    def _readers(self, context: str, decision_point: str) -> dict[str, frozenset[str]]:
-        """Per profile field, the guidelines with a statement (with criteria, at the decision point) that
-        reads it."""
-        key = ("readers", context, decision_point)
-        found = self._derived.get(key)
-        if found is None:
-            by: dict[str, set[str]] = defaultdict(set)
-            for s, _, _ in self._plan(context, decision_point):
-                for f in s.fields:
-                    by[f].add(s.guideline)
-            found = self._derived[key] = {f: frozenset(gs) for f, gs in by.items()}
-        return found
-
-    def _plan(self, context: str, decision_point: str,
-              only: frozenset[str] | None = None) -> list[tuple[Statement, bool, bool]]:
-        """The statements of a reading context that have criteria at a decision point (``only``: of these
-        guidelines), with whether each counts for a guideline's status and whether it states an aim only
-        (built once per context, decision point and guidelines)."""
-        found = self._plans.get((context, decision_point, only))
-        if found is None:
-            found = [(s, s.counts_for_status, s.aim_only) for s in self.statements_in(context).values()
-                     if decision_point in s.decision_points and s.criteria and (only is None or s.guideline in only)]
-            self._plans[(context, decision_point, only)] = found
-        return found
-
-    def _evaluate_values(self, values: dict[str, Any], decision_point: str, context: str, full: bool = True,
-                         only: frozenset[str] | None = None):
-        results = []
-        applying: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-        possible: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-        targets: dict[tuple[str, int], set[str]] = defaultdict(set)
-        aims: set[str] = set()
-        for s, counts, aim_only in self._plan(context, decision_point, only):
-            st = s.status(values, decision_point)
-            if st is None or st < 0:
-                continue
-            if full:
-                results.append(StatementResult(s, st, tuple(s.missing(values))))
-            if counts:
-                (applying if st == APPLIES else possible)[s.guideline].append(s.modalities)
-                targets[(s.guideline, st)].update(s.targets)
-            elif aim_only and st == APPLIES:
-                aims.add(s.guideline)
-        guidelines = []
-        for key in self.guideline_keys:
-            status, mods = guideline_status(applying.get(key, []), possible.get(key, []), key in aims)
-            tgt = targets[(key, APPLIES)] if status in ANSWERING else targets[(key, POSSIBLE)] if status == "possible" else ()
-            guidelines.append(GuidelineResult(key, status, mods, tuple(sorted(tgt))))
-        if not full:
-            return tuple(guidelines)
-        dis = disagreements(((g.key, g.status, g.modalities, g.targets) for g in guidelines), self.scopes,
-                            self.strategies)
-        return Evaluation(tuple(sorted(results, key=lambda r: r.statement.iri)), tuple(guidelines), tuple(dis))
-
-    def evaluate_readings(self, profile) -> Evaluation:
-        """The answer under the default readings, with each guideline's answer in every other reading
-        context (what the answer's `readings` are made of)."""
-        values, dp = profile.criteria_values(), profile.decision_point
-        default = self.evaluate_values(values, dp)
-        others = tuple((c, self._in_other_context(values, dp, c, default.guidelines)) for c in self.contexts[1:])
-        return replace(default, contexts=others)
-
-    def _in_other_context(self, values: dict[str, Any], dp: str, context: str,
-                          default: tuple[GuidelineResult, ...]) -> tuple[GuidelineResult, ...]:
-        """guideline_results in another reading context, given the default context's: only the guidelines
-        whose statements the context lists are evaluated again (statements_in: the others hold there as
-        under the default readings, and a guideline's status reads its own statements only)."""
-        touched = self._derived.get(("touched", context))
-        if touched is None:
-            touched = frozenset(self.statements[iri].guideline for iri in self.context_criteria.get(context, {})
-                                if iri in self.statements)
-            self._derived[("touched", context)] = touched
-        if not touched:
-            return default
-        again = {g.key: g for g in self._evaluate_values(values, dp, context, full=False, only=touched)}
-        return tuple(again[g.key] if g.key in touched else g for g in default)
