@@ -58,7 +58,7 @@ def client(server):
 def test_issue23_get_form_without_a_preset_margin(client):
     doc = parse(client.get("/").text)
     form = doc.find("form", id="case-form")
-    assert form.attrs["method"] == "get" and form.attrs["action"] == "/"
+    assert form.attrs["method"] == "get" and form.attrs["action"] == "/#answer"
     margin = form.find("select", name="margin")
     assert "required" in margin.attrs
     options = margin.find_all("option")
@@ -204,13 +204,19 @@ def test_issue23_the_page_on_a_ward(server, browser, width, height, tmp_path):
 
         WebDriverWait(browser, 10).until(lambda d: d.switch_to.active_element.get_attribute("id") == "answer")
         top = browser.execute_script("return document.getElementById('answer').getBoundingClientRect().top")
-        assert 0 <= top < height
+        assert -2 < top < height   # at the top of the screen (the address ends in #answer)
         # the command line's warning
         assert "looks like a size in centimetres" in browser.find_element(By.ID, "plausibility").text
         # nothing scrolls sideways
         assert browser.execute_script("return document.documentElement.scrollWidth") <= width
 
         _fill_and_submit(browser, server.url, CASE)
+        # the first screen after submitting is the answer: its heading at the top, the summary line whole
+        WebDriverWait(browser, 10).until(lambda d: d.switch_to.active_element.get_attribute("id") == "answer")
+        top, bottom = browser.execute_script(
+            "const a = document.getElementById('answer').getBoundingClientRect(), "
+            "s = document.getElementById('summary').getBoundingClientRect(); return [a.top, s.bottom]")
+        assert abs(top) < 2 and bottom <= height, (top, bottom)
         assert browser.execute_script("return document.documentElement.scrollWidth") <= width
         for fold in browser.find_elements(By.CSS_SELECTOR, "details.fold"):
             browser.execute_script("arguments[0].open = true", fold)

@@ -222,7 +222,7 @@ def read_profile(items: list[tuple[str, str]]):
     profile = None
     if not errors:
         try:
-            profile = parse_profile(data, default_id="case")
+            profile = parse_profile(data, default_id="this case")
         except ProfileError as e:
             errors.append(FormError(e.field if e.field in FIELDS else "", one_line(str(e))))
     return raw, profile, errors
@@ -269,7 +269,8 @@ def _render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
         view["autofocus"] = True
         view["map_src"] = "/map.png?" + urllib.parse.urlencode([(k, v) for k, v in raw.items() if v != ""])
         view["map_size"] = f"{profile.size_mm:g}"
-        view["link"] = "/?" + urllib.parse.urlencode([(k, v) for k, v in raw.items() if v != ""])
+        # the address lands on the answer (its heading at the top of the screen, the summary under it)
+        view["link"] = "/?" + urllib.parse.urlencode([(k, v) for k, v in raw.items() if v != ""]) + "#answer"
     if errors:
         status = 400
     return status, render_template("page.html", form=form_view(raw, errors), view=view,
