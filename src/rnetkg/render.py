@@ -12,7 +12,7 @@ from . import vocab
 from .answer import Answer
 from .errors import printable
 from .words import (criteria_text, evidence_words, follow_up_words, guideline_reason, modality_words, nearest_words,
-                    provenance_line)
+                    provenance_line, readings_scope)
 from .vocab import STATUSES
 from .namespaces import short_iri
 
@@ -132,6 +132,8 @@ def answer_table(answer: dict[str, Any]) -> str:
         for r in g.get("readings", []):
             mark = "default reading" if r["default"] else "other reading"
             out.extend(_wrap("depends", f"{mark} '{r['label']}': {r['status']} {modality_words(r['modalities'])}", 4))
+        if readings_scope(g.get("readings", [])):
+            out.extend(_wrap("not read", readings_scope(g["readings"]), 4))
         for r in g["recommendations"]:
             mark = "" if r["status"] == "applies" else f"  (possible: missing {', '.join(r['missing'])})"
             out.append(f"    - {r['id']}{mark}")

@@ -25,6 +25,17 @@ def provenance_line(answer: dict[str, Any]) -> str:
             "as two review articles summarise the guidelines")
 
 
+def readings_scope(readings: list[dict[str, Any]]) -> str:
+    """What a guideline's reading entries leave out, in words: each other reading is evaluated with the
+    guideline's other passages read by default, so readings of two passages together are not (DESIGN.md:
+    one passage at a time). Empty when the entries span one passage."""
+    passages = list(dict.fromkeys(r.get("passage") for r in readings if isinstance(r, dict) and r.get("passage")))
+    if len(passages) < 2:
+        return ""
+    return (f"The answer changes under readings of {len(passages)} passages; each reading is evaluated with "
+            "the other passages read by default: two passages read otherwise together are not evaluated.")
+
+
 def guideline_reason(g: dict[str, Any]) -> str:
     """Why a guideline answers as it does, in a few words (the summary line of every renderer): what applies (criteria as written), what is missing, why silent, the aim."""
     if g["status"] == vocab.AIM_ONLY:

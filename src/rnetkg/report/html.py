@@ -18,7 +18,7 @@ from typing import Any
 from .. import vocab
 from ..fields import FIELDS
 from .context import ReportContext
-from ..words import ci_level_words
+from ..words import ci_level_words, readings_scope
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ENV = None
@@ -120,6 +120,7 @@ def _guideline(g: dict[str, Any], ctx: ReportContext) -> dict[str, Any]:
             "status": g["status"], "modality_keys": list(g["modalities"]),
             "modalities": ctx.modality_words(g["modalities"]), "mdt": bool(g.get("mdt")),
             "reading_dependent": bool(g.get("reading_dependent")), "readings": readings,
+            "readings_scope": readings_scope(g.get("readings") or []),
             "silence": _silence(g.get("silence")), "aims": [str(a) for a in g.get("aims") or []],
             "initial_context": str((g.get("initial_context") or {}).get("note") or "")
             if isinstance(g.get("initial_context"), dict) else "",
