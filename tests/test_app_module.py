@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from rdflib.namespace import OWL, RDF, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from rnetkg import graph, paths
 from rnetkg.namespaces import APP_MODULE_IRI, KG, ONTOLOGY_IRI, RNET
@@ -207,3 +207,13 @@ def test_issue27_instance_iris_are_kebab_case_under_their_source_folder():
     # the ontology's own terms are never minted in kg/: only the two strategies' grouping sources are said there
     outside = {str(s) for s in kg.subjects() if isinstance(s, rdflib.URIRef) and str(s).startswith(RNET)}
     assert outside == {RNET + "strategy_local_excision", RNET + "strategy_radical_surgery"}
+
+
+def test_issue27_each_module_term_says_where_it_is_defined(domain, module):
+    """A term of the module has an IRI in the rnet: namespace, which dereferences to the domain ontology:
+    each says it is defined by the module (rdfs:isDefinedBy), and the domain ontology's header points to
+    the module (rdfs:seeAlso). No domain term claims the module."""
+    app = rdflib.URIRef("https://w3id.org/rnetkg/ontology/app")
+    assert {str(s)[len(RNET):] for s in module.subjects(RDFS.isDefinedBy, app)} == MODULE_TERMS
+    assert (rdflib.URIRef("https://w3id.org/rnetkg/ontology"), RDFS.seeAlso, app) in domain
+    assert list(domain.subjects(RDFS.isDefinedBy, app)) == []
