@@ -225,9 +225,17 @@ def test_the_module_as_rdfxml_is_the_module_and_imports_the_ontology(released):
 
 @pytest.mark.parametrize("kind,fmt", [("turtle", "turtle"), ("jsonld", "json-ld")])
 def test_the_whole_graph_parses_back_to_the_loaded_graph(released, loaded, kind, fmt):
+    """The loaded graph but one triple: the module's import of the ontology, which the same document holds
+    (an OWL tool would fetch rnet-V.owl and find a second ontology of the same IRI)."""
     ours = rdflib.Graph().parse(released[kind], format=fmt)
-    assert len(ours) == len(loaded) > 5000
-    assert to_isomorphic(_canonical(ours)) == to_isomorphic(_canonical(loaded))
+    drop = release.whole_graph_drop()
+    assert drop in loaded and drop not in ours and not list(ours.triples((None, OWL.imports, None)))
+    expected = rdflib.Graph()
+    for t in loaded:
+        if t != drop:
+            expected.add(t)
+    assert len(ours) == len(loaded) - 1 > 5000
+    assert to_isomorphic(_canonical(ours)) == to_isomorphic(_canonical(expected))
     v = release.project_version()
     assert _version_of(ours) == (v, f"{ONTOLOGY_IRI}/{v}")
     # the derived recommendations are part of the release, as they are of the loaded graph

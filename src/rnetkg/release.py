@@ -17,7 +17,8 @@ owl:versionIRI):
     rnet-V.owl          the domain ontology alone as RDF/XML (opens in Protégé)
     rnet-app-V.owl      the application module as RDF/XML; it imports the domain ontology by its IRI
                         (https://w3id.org/rnetkg/ontology, which w3id redirects to rnet-V.owl)
-    rnetkg-V.ttl        the whole graph as loaded (ontology + module + kg + derived triples), Turtle
+    rnetkg-V.ttl        the whole graph as loaded (ontology + module + kg + derived triples, without the
+                        module's import of the ontology, which the same document holds), Turtle
     rnetkg-V.jsonld     the same graph as JSON-LD
     ontology.html       the domain ontology's reference page of `make docs` (docs/ontology.html), copied
     ontology-app.html   the application module's page (docs/ontology-app.html), copied
@@ -284,6 +285,16 @@ def graph_prefixes(iris) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+def whole_graph_drop():
+    """The triple the whole graph's files leave out: the application module's import of the domain
+    ontology, which the same document holds."""
+    import rdflib
+
+    from .namespaces import APP_MODULE_IRI, ONTOLOGY_IRI
+
+    return (rdflib.URIRef(APP_MODULE_IRI), rdflib.OWL.imports, rdflib.URIRef(ONTOLOGY_IRI))
+
+
 def build_release(outdir: Path) -> dict[str, Path]:
     """Write the release files into outdir (created if needed); returns them by kind."""
     import pyoxigraph as ox
@@ -312,6 +323,9 @@ def build_release(outdir: Path) -> dict[str, Path]:
     g.parse(data=whole.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()), format="nt")
     if len(g) != len(whole):
         raise ReleaseError(f"release: {len(whole)} triples loaded but {len(g)} converted")
+    # one document holds the ontology and the module: the module's import of the ontology is dropped there
+    # (an OWL tool would fetch rnet-V.owl and find a second ontology of the same IRI)
+    g.remove(whole_graph_drop())
     files["turtle"] = g.serialize(format="turtle", encoding="utf-8")
     files["jsonld"] = g.serialize(format="json-ld", context=prefixes, indent=1, encoding="utf-8")
     page_dest = outdir / names["page"]
