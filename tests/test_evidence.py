@@ -78,7 +78,7 @@ def test_issue24_evidence_query_outcomes_by_modality(store_engine):
 def test_issue24_author_positions_are_not_evidence(store_engine):
     rows = _rows(store_engine)
     text = (ROOT / "kg" / "statements" / "wjg-2025-114263.ttl").read_text(encoding="utf-8")
-    positions = set(re.findall(r"^ed:([\w-]+) a rnet:AuthorPosition", text, re.M))
+    positions = set(re.findall(r"^wjg-2025-114263:([\w-]+) a rnet:AuthorPosition", text, re.M))
     assert positions
     assert not {r["evidence"].rsplit("/", 1)[1] for r in rows} & positions
 
@@ -147,7 +147,7 @@ def test_issue24_every_evidence_quote_is_verbatim_in_its_seed(answer_15mm, store
     assert seeds is not None
     norm = lambda t: re.sub(r"\s+", " ", t).strip()
     # each source document names its seed file (dcterms:identifier)
-    ids = dict(re.findall(r"^src:([\w-]+) a rnet:SourceDocument.*?dcterms:identifier \"([^\"]+)\"",
+    ids = dict(re.findall(r"^source:([\w-]+) a rnet:SourceDocument.*?dcterms:identifier \"([^\"]+)\"",
                           (ROOT / "kg" / "sources.ttl").read_text(encoding="utf-8"), re.M | re.S))
     assert len(ids) == 2
     texts = {doc: norm((seeds / f"{stem}.txt").read_text(encoding="utf-8")) for doc, stem in ids.items()}

@@ -31,14 +31,14 @@ SOURCES = ROOT / "kg" / "sources.ttl"
 EXTRA_GUIDELINE = ROOT / "tests" / "fixtures" / "extra-guideline" / "test-extra.ttl"
 VALID = {"size_mm": 15, "margin": "not_resected"}
 PREFIXES = ("@prefix rnet: <https://w3id.org/rnetkg/ontology#> .\n"
-            "@prefix nccn: <https://w3id.org/rnetkg/kg/nccn-2025/> .\n"
+            "@prefix nccn-2025: <https://w3id.org/rnetkg/kg/nccn-2025/> .\n"
             "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
-            "@prefix gl: <https://w3id.org/rnetkg/kg/guideline/> .\n"
+            "@prefix guideline: <https://w3id.org/rnetkg/kg/guideline/> .\n"
             "@prefix ex: <https://example.org/extra/> .\n")
 # extra graphs that must be refused, each with what the one line must name
-ADDS_AN_ACTION = PREFIXES + "nccn:rec-t1 rnet:recommendsAction rnet:RadicalSurgery .\n"
+ADDS_AN_ACTION = PREFIXES + "nccn-2025:rec-t1 rnet:recommendsAction rnet:RadicalSurgery .\n"
 REUSES_A_KEY = PREFIXES + "ex:g a rnet:GuidelineDocument ; rnet:guidelineKey \"NCCN-2025\" .\n"
-ISSUED_BY_NCCN = PREFIXES + ("ex:rec a rnet:ManagementRecommendation ; rnet:issuedBy gl:nccn-2025 ;\n"
+ISSUED_BY_NCCN = PREFIXES + ("ex:rec a rnet:ManagementRecommendation ; rnet:issuedBy guideline:nccn-2025 ;\n"
                              "    rnet:recommendsAction rnet:RadicalSurgery .\n")
 IMPORTS = PREFIXES + "<https://example.org/extra> a owl:Ontology ; owl:imports <http://192.0.2.1/remote.owl> .\n"
 

@@ -28,7 +28,7 @@ def of_kind(found, kind):
 
 def test_issue22_nccn_node_positive_over_le2cm_is_a_precedence_not_a_boundary_overlap(findings):
     """'Size ≤ 2 cm' and 'presence of positive lymph nodes' share every size, but the graph records
-    which prevails (nccn:node-positive-over-le2cm, nccn:node-positive-any-t-over-le2cm, each with its
+    which prevails (nccn-2025:node-positive-over-le2cm, nccn-2025:node-positive-any-t-over-le2cm, each with its
     justification): that settles it, so it is not a size boundary_overlap. ENETS's shared 10 and 20 mm,
     which nothing settles, still are."""
     overlaps = of_kind(findings, "boundary_overlap")

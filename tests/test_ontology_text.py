@@ -98,10 +98,29 @@ def test_issue27_the_prefix_check_sees_a_query_that_rebinds_a_prefix(tmp_path):
         ("rnet", "https://example.org/o#")}
 
 
-def test_issue27_guideline_files_use_their_own_prefix():
-    for key in ("asco-2023", "nice-2024"):
-        text = (ROOT / "kg" / "guidelines" / f"{key}.ttl").read_text(encoding="utf-8")
-        assert f"@prefix {key.split('-')[0]}: <https://w3id.org/rnetkg/kg/{key}/> ." in text
+def test_issue27_one_prefix_per_namespace_the_folders_name():
+    """Every file of kg/ binds each folder of the instance data with the folder's own name as its prefix
+    (nccn-2025: for kg/nccn-2025/, source: for kg/source/), as the release's Turtle does and as the short
+    ids of `rnetkg describe` read (nccn-2025/rec-t1): one prefix per namespace, and no prefix bound to
+    two namespaces."""
+    from rnetkg.release import graph_prefixes
+
+    bound: dict[str, set[str]] = {}
+    for f in sorted((ROOT / "kg").rglob("*.ttl")):
+        for p, ns in re.findall(r"^@prefix ([\w-]*): <([^>]+)> \.$", f.read_text(encoding="utf-8"), re.M):
+            bound.setdefault(ns, set()).add(p)
+    kg_folders = {ns: ps for ns, ps in bound.items() if ns.startswith("https://w3id.org/rnetkg/kg/")}
+    assert len(kg_folders) >= 15
+    wrong = {ns: ps for ns, ps in kg_folders.items() if ps != {ns.rstrip("/").rsplit("/", 1)[1]}}
+    assert wrong == {}
+    assert {ns: ps for ns, ps in bound.items() if len(ps) > 1} == {}
+    by_prefix: dict[str, set[str]] = {}
+    for ns, ps in bound.items():
+        for p in ps:
+            by_prefix.setdefault(p, set()).add(ns)
+    assert {p: nss for p, nss in by_prefix.items() if len(nss) > 1} == {}
+    released = graph_prefixes(ns + "x" for ns in kg_folders)
+    assert all(released[next(iter(ps))] == ns for ns, ps in kg_folders.items())
 
 
 def test_issue27_source_is_a_kind_of_prov_derivation():

@@ -118,7 +118,7 @@ def test_issue27_shipped_graph_has_no_violation():
 MUTATIONS = """
 @prefix rnet: <https://w3id.org/rnetkg/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix asco: <https://w3id.org/rnetkg/kg/asco-2023/> .
+@prefix asco-2023: <https://w3id.org/rnetkg/kg/asco-2023/> .
 @prefix m: <https://w3id.org/rnetkg/kg/mutation/> .
 @prefix fabio: <http://purl.org/spar/fabio/> .
 @prefix cito: <http://purl.org/spar/cito/> .
@@ -126,10 +126,10 @@ MUTATIONS = """
 # a second default reading of ASCO's passage
 m:second-default a rnet:Reading ;
     rdfs:label "a second default" ;
-    rnet:readingOf asco:passage-joint-attribution ;
+    rnet:readingOf asco-2023:passage-joint-attribution ;
     rnet:isDefaultReading true ;
     rnet:rationale "none" ;
-    rnet:restsOn asco:rec-metastatic-source .
+    rnet:restsOn asco-2023:rec-metastatic-source .
 
 # a second guideline with ENETS's key (a clinical guideline that seed 001 cites)
 <https://w3id.org/rnetkg/kg/source/wjg-2025-114263> cito:cites m:guideline-copy .
