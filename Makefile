@@ -39,8 +39,9 @@ serve: $(STAMP) ## serve the clinician page, the CDS Hooks service and the graph
 map: $(STAMP) ## draw the disagreement map to out/disagreement-map.png
 	$(BIN)/rnetkg map --out out/disagreement-map.png --data out/disagreement-map.csv
 
-docs: $(STAMP) ## ontology reference docs/ontology.html, its module's docs/ontology-app.html (pyLODE), the generated lists of docs/data-model.md
+docs: $(STAMP) ## ontology reference docs/ontology.html, its module's docs/ontology-app.html (pyLODE), the generated lists of docs/data-model.md, README's compare sessions
 	$(BIN)/python -m rnetkg.cli.release docs --out docs/ontology.html --data-model docs/data-model.md
+	RNETKG_UPDATE_DOCS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_docs_commands.py -k "compare_sessions"
 
 docs-page: $(STAMP) ## docs/clinician-page.png: the page in headless chromium, with the summary it states (tests/test_page_ward.py checks it)
 	RNETKG_UPDATE_DOCS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_page_ward.py -k "docs_screenshot"

@@ -90,3 +90,23 @@ def test_cards_from_the_card_view_equal_those_from_the_whole_answer():
         assert clinic.answer(p) is not clinic.answer(p), "a kept answer is a copy of its own each time"
         seen_kinds |= {k for k, _ in expected}
     assert {"answer", "conflict"} <= seen_kinds
+
+
+def test_after_an_excision_the_card_says_what_each_guideline_said_before_it():
+    """A 15 mm G1 tumour after EMR: eight guidelines, one answering after the excision; the card says,
+    for each, what it recommended at initial management and whether the EMR lies within it (as the
+    command line and the page do), not only 'silent'."""
+    from rnetkg.serve.page import Clinic
+
+    clinic = Clinic.load()
+    p = parse_profile(json.loads((ROOT / "examples" / "profile-15mm-after-emr.json").read_text()))
+    (kind, card), *_ = cds.kinds_and_cards(clinic.card_view(p), URL, clinic.context)
+    lines = {line.split("**")[1]: line for line in card["detail"].splitlines() if line.startswith("- **")}
+    assert kind == "answer" and len(lines) == 8
+    assert lines["JNETS-2019"].endswith("before the excision: covered, radical surgery; the excision done lies outside it")
+    assert lines["PNNT-2022"].endswith("before the excision: covered, endoscopic resection; the excision done lies within it")
+    assert "(covered): surveillance; before the excision" in lines["NCCN-2025"]
+    # initial management: no such words
+    first = parse_profile(json.loads((ROOT / "examples" / "profile-15mm-g1.json").read_text()))
+    (_, card), *_ = cds.kinds_and_cards(clinic.card_view(first), URL, clinic.context)
+    assert "before the excision" not in card["detail"]

@@ -171,3 +171,28 @@ def test_queries_name_describes_one_query(capsys):
     assert "columns: rec, guideline, about, kind, note" in out
     assert main(["queries", "no-such-query"]) == 2
     assert "no query named 'no-such-query'" in capsys.readouterr().err
+
+
+def test_a_field_given_twice_in_a_profile_file_is_one_line_exit_2(capsys, tmp_path):
+    """Which value was meant? The page refuses a field given twice; so does a profile file (JSON keeps the
+    last one silently)."""
+    f = tmp_path / "dup.json"
+    f.write_text('{"size_mm": 5, "margin": "not_resected", "size_mm": 12}', encoding="utf-8")
+    code, out, err = run(capsys, "compare", str(f))
+    assert code == 2 and out == "" and err.strip().splitlines() == [f"rnetkg: compare: {f}: size_mm: given more than once"]
+
+
+def test_a_long_message_is_cut_between_words():
+    """A line over 300 characters loses its middle, between two words: no field name is cut in half."""
+    import re
+
+    from rnetkg.errors import one_line
+
+    names = [f"field_number_{i}" for i in range(40)]
+    line = one_line("rnetkg: compare: invalid profile /tmp/p.json: foo: unknown field; allowed fields: "
+                    + ", ".join(names))
+    assert len(line) <= 300
+    head, tail = line.split(" ... ")
+    last, first = head.rsplit(" ", 1)[-1].rstrip(","), tail.split(" ", 1)[0].rstrip(",")
+    assert last in names and first in names and names.index(last) < names.index(first)
+    assert re.search(r"field_number_3[0-9]$", tail)

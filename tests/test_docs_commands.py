@@ -10,6 +10,8 @@
   be activated first, and writes a CDS Hooks request the service answers.
 - docs/map.md's colours are the map code's (rnetkg.map.plot).
 - `--param rec=` takes the short ids `rnetkg describe` takes; `rnetkg query` tables show prefixed names.
+- README.md's sessions of `rnetkg compare examples/...` show today's output, graph hash included
+  (`make docs` writes them again: RNETKG_UPDATE_DOCS=1).
 """
 
 from __future__ import annotations
@@ -189,3 +191,26 @@ def test_issue23_query_tables_show_prefixed_names(capsys):
     first = out.splitlines()[2]
     assert first.startswith("nccn-2025/rec-le2cm  NCCN-2025  nccn-2025/rec-le2cm  vagueness")
     assert max(len(line) for line in out.splitlines()) < 200
+
+
+SESSION = re.compile(r"```console\n\$ (\.venv/bin/rnetkg compare examples/[\w.-]+\.json)\n(.*?)```", re.S)
+
+
+def test_issue23_the_readme_compare_sessions_are_todays_output(workdir):
+    """Each README session of one `rnetkg compare` on an example is what the command prints now."""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    sessions = SESSION.findall(text)
+    assert len(sessions) >= 3
+    stale, new = [], text
+    for command, shown in sessions:
+        r = subprocess.run(["bash", "-c", command], cwd=workdir, env=_env(workdir), text=True,
+                           capture_output=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        if r.stdout != shown:
+            stale.append(command)
+            new = new.replace(f"```console\n$ {command}\n{shown}```", f"```console\n$ {command}\n{r.stdout}```", 1)
+    if stale and os.environ.get("RNETKG_UPDATE_DOCS") == "1":
+        readme.write_text(new, encoding="utf-8")
+        stale = []
+    assert stale == [], "README shows another output than today's (make docs writes it again): " + "; ".join(stale)

@@ -507,3 +507,47 @@ def test_issue23_the_predicates_a_query_reads():
                 "ASK { FILTER NOT EXISTS { ?a ?p ?b } }"):
         with pytest.raises(Unbounded):
             predicates_read([bad])
+
+
+def test_issue23_the_summary_line_names_what_either_stands_for(model):
+    """'either' stands for strategies named elsewhere in the line. A 25 mm M0 tumour: ENETS radical
+    surgery, NCCN radical surgery or chemoradiation; chemoradiation is named by no other guideline, so
+    NCCN's is written out. A 15 mm G1 tumour: ENETS spans local excision and radical surgery, both named."""
+    from rnetkg.answer import Answer
+
+    big = Answer.of(model_answer(parse_profile({"id": "b", "size_mm": 25, "invasion_depth": "submucosa",
+                                                "distant_metastasis": False, "margin": "not_resected"}), model))
+    assert "NCCN-2025 radical surgery or chemoradiation" in big.summary_line and "either" not in big.summary_line
+    g1 = Answer.of(model_answer(parse_profile(json.loads((ROOT / "examples" / "profile-15mm-g1.json").read_text())),
+                                model))
+    assert "ENETS-2023 either, by MDT" in g1.summary_line
+
+
+def test_issue23_the_table_never_cuts_a_guidelines_marks(model):
+    """The first screen's row of a guideline keeps [MDT decision] and [reading-dependent] whole (on a
+    line of their own when the modalities leave no room); the source's words of strength come from a
+    recommendation that recommends the modalities, in quotation marks, never as a Python list."""
+    from rnetkg.render import WIDTH, answer_summary
+
+    seen = set()
+    for data in ({"id": "a", "size_mm": 15, "grade": "G1", "margin": "not_resected"},
+                 {"id": "b", "size_mm": 9.9, "t_stage": "T1", "margin": "not_resected"},
+                 {"id": "c", "size_mm": 25, "distant_metastasis": True, "liver_metastasis": True,
+                  "metastases_resectable": True, "margin": "not_resected"},
+                 {"id": "d", "size_mm": 20, "margin": "not_resected"}):
+        a = model_answer(parse_profile(data), model)
+        text = answer_summary(a)
+        assert "['" not in text and "…]" not in text and "[M…" not in text and "[r…" not in text
+        assert all(len(line) <= WIDTH for line in text.splitlines())
+        for g in a["guidelines"]:
+            if g["reading_dependent"] or g["mdt"]:
+                rows = [i for i, line in enumerate(text.splitlines()) if line.startswith(g["guideline"] + " ")]
+                block = "\n".join(text.splitlines()[rows[0]:rows[0] + 2])
+                for flag, mark in ((g["reading_dependent"], "[reading-dependent]"), (g["mdt"], "[MDT decision]")):
+                    if flag:
+                        assert mark in block, (data, g["guideline"], block)
+                        seen.add(mark)
+    assert seen == {"[reading-dependent]", "[MDT decision]"}
+    g1 = answer_summary(model_answer(parse_profile({"id": "a", "size_mm": 15, "grade": "G1",
+                                                    "margin": "not_resected"}), model))
+    assert "“strongly recommending”" in g1 and "mandatory" not in g1.split("Follow-up")[0]

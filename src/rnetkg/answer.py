@@ -214,7 +214,7 @@ def summary_line(model: Model, guidelines: list[dict[str, Any]], strategy_split:
     """One line above the details: how many answer, then the strategies that divide them (each
     guideline under the one strategy it recommends, by intervention level within local excision; a
     guideline that recommends several named after them, 'either' when it spans every strategy of the
-    split), and the pairs by kind."""
+    split and each of them is named by another guideline), and the pairs by kind."""
     answering = [g for g in guidelines if vocab.answers(g["status"])]
     parts = [f"{len(answering)} of {len(guidelines)} guidelines answer"]
     possible = [g for g in guidelines if g["status"] == vocab.POSSIBLE_ANSWER]
@@ -228,13 +228,17 @@ def summary_line(model: Model, guidelines: list[dict[str, Any]], strategy_split:
     single: dict[str, list[str]] = {}
     several: list[str] = []
     every = [e["strategy"] for e in strategy_split]
+    spanning = []
     for g in answering:
         mine = strategies_of(model, g["modalities"])
         if len(mine) == 1:
             single.setdefault(mine[0], []).append(g["guideline"])
         else:
-            how = "either" if mine == every else " or ".join(labels.get(s, s) for s in mine)
-            several.append(f"{g['guideline']} {how}" + (", by MDT" if g["mdt"] else ""))
+            spanning.append((g, mine))
+    for g, mine in spanning:
+        # 'either' only where each strategy it spans is named in the line by another guideline
+        how = "either" if mine == every and set(every) <= set(single) else " or ".join(labels.get(s, s) for s in mine)
+        several.append(f"{g['guideline']} {how}" + (", by MDT" if g["mdt"] else ""))
     sides: list[tuple[str, bool]] = []   # (text, levelled)
     for entry in strategy_split:
         keys = single.get(entry["strategy"], [])

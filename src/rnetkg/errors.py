@@ -75,7 +75,13 @@ def one_line(message: str, limit: int = MAX_LINE) -> str:
     text = printable(message)
     if len(text) > limit:
         keep = limit - 5
-        text = text[: keep * 2 // 3] + " ... " + text[-(keep - keep * 2 // 3):]
+        head, tail = text[: keep * 2 // 3], text[-(keep - keep * 2 // 3):]
+        # cut between words where there is a space near the cut (no half word on either side)
+        cut = head.rfind(" ")
+        head = head[:cut] if cut > len(head) - 40 else head
+        cut = tail.find(" ")
+        tail = tail[cut + 1:] if 0 <= cut < 40 else tail
+        text = head + " ... " + tail
     return text
 
 

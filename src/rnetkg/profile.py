@@ -19,7 +19,7 @@ import math
 import re
 from typing import Any
 
-from .errors import ProfileError, UsageError
+from .errors import ProfileError, UsageError, printable
 from .record import make_record
 from .fields import (CRITERIA_FIELDS, FIELD_NAMES, FIELDS, T_SIZE_CUTS, decision_point, grade_from_ki67, grade_from_mitoses,
                      t_from_size_and_depth)
@@ -239,12 +239,23 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def json_value(text: str) -> Any:
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"{printable(key)[:60]}: given more than once")
+        seen[key] = value
+    return seen
+
+
+def json_value(text: str, unique_keys: bool = False) -> Any:
     """One JSON document as a Python value, for every reader of profiles (a profile file, a line of
-    a cohort): NaN and Infinity refused, integers of any length and nesting of any depth refused.
+    a cohort): NaN and Infinity refused, integers of any length and nesting of any depth refused;
+    ``unique_keys``: a key given twice in one object refused (a profile file: which value was meant?).
     ValueError (a json.JSONDecodeError for bad syntax) with a one-line reason; never RecursionError."""
     try:
-        value = json.loads(text, parse_int=_parse_int, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_int=_parse_int, parse_constant=_refuse_constant,
+                           object_pairs_hook=_unique_keys if unique_keys else None)
     except RecursionError:
         raise ValueError(f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
     if _depth(value) > MAX_JSON_DEPTH:
@@ -254,7 +265,7 @@ def json_value(text: str) -> Any:
 
 def load_json(data: bytes | str, source: str) -> Any:
     """The JSON document of a profile (or FHIR Bundle) file, UTF-8 with or without a byte-order
-    mark, by json_value; UsageError naming ``source`` when it cannot be read."""
+    mark, by json_value (a key given twice refused); UsageError naming ``source`` when it cannot be read."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
@@ -265,7 +276,7 @@ def load_json(data: bytes | str, source: str) -> Any:
     if text.lstrip().startswith("<"):
         raise UsageError(f"{source} is XML: FHIR XML is not read; send FHIR JSON (or a profile JSON)")
     try:
-        return json_value(text)
+        return json_value(text, unique_keys=True)
     except json.JSONDecodeError as e:
         raise UsageError(f"{source} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     except ValueError as e:

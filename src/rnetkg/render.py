@@ -61,13 +61,21 @@ def answer_summary(answer: dict[str, Any], source: str = "PROFILE") -> str:
     width = max(len(modality_words(g["modalities"])) for g in a["guidelines"])
     long_rows, short_rows = [], []
     for g in a["guidelines"]:
-        strengths = sorted({r["strength"] for r in g["recommendations"] if r.get("strength") and r["status"] == "applies"})
-        marks = (("  [MDT decision]" if g["mdt"] else "") + ("  [reading-dependent]" if g["reading_dependent"] else "")
-                 + "".join(f"  ['{w}']" for w in strengths))
+        strengths = sorted({r["strength"] for r in g["recommendations"]
+                            if r.get("strength") and r["status"] == "applies" and r.get("modalities")})
+        marks = ("  [MDT decision]" if g["mdt"] else "") + ("  [reading-dependent]" if g["reading_dependent"] else "")
         line = f"{g['guideline']:<11} {g['status']:<9} {modality_words(g['modalities']):<{width}}{marks}".rstrip()
+        if len(line) > WIDTH:   # the marks are never cut: they go under the modalities
+            line = f"{g['guideline']:<11} {g['status']:<9} {modality_words(g['modalities'])}"
+            long_marks = [" " * 22 + marks.strip()]
+        else:
+            long_marks = []
+        for w in strengths:     # the source's own words of strength, as far as the line has room
+            if len(line) + len(w) + 4 <= WIDTH:
+                line += f"  “{w}”"
         because = guideline_reason(g)
-        long_rows += [_cut(line)] + [_cut(" " * 12 + t) for t in textwrap.wrap(because, WIDTH - 12)[:2]]
-        short_rows.append(_cut(f"{line}  {because}" if because else line))
+        long_rows += [_cut(line)] + long_marks + [_cut(" " * 12 + t) for t in textwrap.wrap(because, WIDTH - 12)[:2]]
+        short_rows.append(_cut(f"{line}{'  ' + marks.strip() if long_marks else ''}  {because}" if because else line))
     follow: dict[str, list[str]] = {}
     for g in a["guidelines"]:
         for f in g.get("follow_up", []):

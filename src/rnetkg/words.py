@@ -22,7 +22,7 @@ def criteria_text(criteria: list[dict[str, Any]], result: str) -> str:
 def provenance_line(answer: dict[str, Any]) -> str:
     p = answer.get("provenance") or {}
     return (f"rnetkg {p.get('rnetkg', '?')} · graph {str(p.get('graph', ''))[:12]} · default readings · "
-            "as two review articles summarise the guidelines")
+            "as summarised by two review articles")
 
 
 def readings_scope(readings: list[dict[str, Any]]) -> str:

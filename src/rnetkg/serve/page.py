@@ -87,7 +87,8 @@ class Clinic:
 
     def card_view(self, profile) -> dict[str, Any]:
         """What a CDS Hooks card reads of the answer (cds.kinds_and_cards: the summary, the derived values,
-        each guideline's status, modalities and readings, each pair's guidelines and kind), the last
+        each guideline's status, modalities, readings and what it said before an excision, each pair's guidelines
+        and kind), the last
         ANSWER_CACHE_ENTRIES kept as they are (small: a call that finds one reads no pickled answer)."""
         with _PAGE_LOCK:
             found = self.cards.get(profile)
@@ -97,7 +98,7 @@ class Clinic:
         a = self.answer(profile)
         found = {"summary": a.get("summary", ""), "derived": a.get("derived"),
                  "guidelines": [{k: g.get(k) for k in ("guideline", "status", "modalities", "reading_dependent",
-                                                        "readings")} for g in a["guidelines"]],
+                                                        "readings", "initial_context")} for g in a["guidelines"]],
                  "disagreements": [{"guidelines": d["guidelines"], "kind": d["kind"]} for d in a["disagreements"]]}
         with _PAGE_LOCK:
             self.cards[profile] = found
