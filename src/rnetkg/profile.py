@@ -204,8 +204,8 @@ def derive(p: dict[str, Any], default_id: str = "profile") -> Profile:
     t = _derive_t(p)
     dp = decision_point(p["margin"], p.get("distant_metastasis"))
     if p.get("distant_metastasis") is None:
-        notes.append(f"distant metastasis not stated: answered at {dp.replace('_', ' ')}, as without distant "
-                     "metastases")
+        # the decision point is on the profile's line; a criterion that names metastases stays unknown
+        notes.append("distant metastasis not stated: taken as none for the decision point; criteria on it unknown")
     return Profile(id=p.get("id", default_id), derived_grade=grade, derived_t_stage=t,
                    decision_point=dp, notes=tuple(notes),
                    **{k: v for k, v in p.items() if k != "id"})
