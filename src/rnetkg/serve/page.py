@@ -84,12 +84,11 @@ class Clinic:
                 self.answers.popitem(last=False)
         return result
 
-
     def card_view(self, profile) -> dict[str, Any]:
         """What a CDS Hooks card reads of the answer (cds.kinds_and_cards: the summary, the derived values,
-        each guideline's status, modalities, readings and what it said before an excision, each pair's guidelines
-        and kind), the last
-        ANSWER_CACHE_ENTRIES kept as they are (small: a call that finds one reads no pickled answer)."""
+        each guideline's status, modalities, readings and what it said before an excision, each pair's
+        guidelines and kind), the last ANSWER_CACHE_ENTRIES kept as they are (small: a call that finds
+        one reads no pickled answer)."""
         with _PAGE_LOCK:
             found = self.cards.get(profile)
             if found is not None:
