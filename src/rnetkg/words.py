@@ -25,6 +25,16 @@ def provenance_line(answer: dict[str, Any]) -> str:
             "as summarised by two review articles")
 
 
+def before_excision(initial: Any, modality_words) -> str:
+    """After an excision, what a guideline recommended at initial management and whether the excision
+    done lies within it ('covered, radical surgery; the excision done lies outside it'); '' otherwise."""
+    if not isinstance(initial, dict) or not initial.get("status"):
+        return ""
+    within = {True: "; the excision done lies within it", False: "; the excision done lies outside it"}
+    return (f"{initial['status']}, {', '.join(modality_words(initial.get('modalities'))) or '-'}"
+            + within.get(initial.get("procedure_done_within"), ""))
+
+
 def readings_scope(readings: list[dict[str, Any]]) -> str:
     """What a guideline's reading entries leave out, in words: each other reading is evaluated with the
     guideline's other passages read by default, so readings of two passages together are not (DESIGN.md:

@@ -295,6 +295,7 @@ def kinds_and_cards(answer: dict[str, Any], page_url: str, ctx, assumptions=(),
                     warnings=()) -> list[tuple[str, dict[str, Any]]]:
     """The cards for one answer, each with its kind (answer, conflict, readings: what feedback is counted by)."""
     from ..answer import Answer
+    from ..words import before_excision
 
     answer = Answer.of(answer)
     gl = answer["guidelines"]
@@ -305,17 +306,10 @@ def kinds_and_cards(answer: dict[str, Any], page_url: str, ctx, assumptions=(),
     case = ", ".join(x for x in (d.get("grade"), d.get("t_stage")) if x) or "grade and T unknown"
     summary = f"rNET ({case}): {answer.summary_line}"
     # a status is a word of rnetkg's closed list (aim_only, covered ...), shown as it is named everywhere
-    def before(g: dict[str, Any]) -> str:
-        """After an excision: what the guideline recommended before it, and whether the excision done lies
-        within that (rnetkg compare's 'initially' line)."""
-        ini = g.get("initial_context")
-        if not isinstance(ini, dict) or not ini.get("status"):
-            return ""
-        mods = ", ".join(ctx.modality_words(ini.get("modalities"))) or "-"
-        within = {True: "; the excision done lies within it", False: "; the excision done lies outside it"}.get(
-            ini.get("procedure_done_within"), "")
-        return f"; before the excision: {md(ini['status'])}, {md(mods)}{within}"
-    lines = [f"- **{md(g['guideline'])}** ({g['status']}): {md(words[g['guideline']])}{before(g)}" for g in gl]
+    # after an excision, what each recommended before it (words.before_excision)
+    before = {g["guideline"]: before_excision(g.get("initial_context"), ctx.modality_words) for g in gl}
+    lines = [f"- **{md(g['guideline'])}** ({g['status']}): {md(words[g['guideline']])}"
+             + (f"; before the excision: {md(before[g['guideline']])}" if before[g["guideline"]] else "") for g in gl]
     src_names = "; ".join(s.citation or s.label for s in ctx.sources)
     detail = "\n".join(lines + ["", f"Decision point: {md((d.get('decision_point') or '').replace('_', ' '))}."]
                        + [f"Check: {md(w)}." for w in warnings]
