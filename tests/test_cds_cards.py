@@ -110,3 +110,37 @@ def test_after_an_excision_the_card_says_what_each_guideline_said_before_it():
     first = parse_profile(json.loads((ROOT / "examples" / "profile-15mm-g1.json").read_text()))
     (_, card), *_ = cds.kinds_and_cards(clinic.card_view(first), URL, clinic.context)
     assert "before the excision" not in card["detail"]
+
+
+def test_a_chart_opened_again_reads_its_prefetch_once(monkeypatch):
+    """Two hook calls with the same patient and prefetch (a new hookInstance each): the FHIR resources are
+    read once (Clinic.fhir_read) and the cards are the same; another size is read again and answered for
+    itself; a prefetch about another patient is refused each time (400), never kept."""
+    import uuid
+
+    from rnetkg import fhir
+    from rnetkg.serve.page import Clinic
+
+    clinic = Clinic.load()
+    calls = []
+    real = fhir.read_bundle
+    monkeypatch.setattr(fhir, "read_bundle", lambda b: calls.append(1) or real(b))
+
+    def body(size, patient="p1", hook=None):
+        req = cds.request_for_profile({"size_mm": size, "margin": "not_resected", "grade": "G1"}, patient)
+        req["hookInstance"] = hook or str(uuid.uuid4())
+        return json.dumps(req).encode()
+
+    first = _without_uuids(cds.respond_cards(clinic, body(15), URL))
+    again = _without_uuids(cds.respond_cards(clinic, body(15), URL))
+    assert first == again and len(calls) == 1
+    other = _without_uuids(cds.respond_cards(clinic, body(25), URL))
+    assert len(calls) == 2 and other != first
+    assert dict(first)["answer"]["summary"] != dict(other)["answer"]["summary"]
+    assert "size_mm=25" in dict(other)["answer"]["links"][0]["url"] and "size_mm=15" in dict(first)["answer"]["links"][0]["url"]
+    req = json.loads(body(15))
+    req["context"]["patientId"] = "someone-else"
+    for _ in range(2):
+        with pytest.raises(cds.CdsError) as e:
+            cds.respond_cards(clinic, json.dumps(req).encode(), URL)
+        assert e.value.status == 400 and "not the context's patient Patient/someone-else" in str(e.value)

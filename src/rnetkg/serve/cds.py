@@ -402,15 +402,19 @@ def respond_cards(clinic, body: bytes, base_url: str) -> list[tuple[str, dict[st
         return []
     patient = req["context"]["patientId"]
     page = base_url.rstrip("/") + "/"
-    try:
-        fhir = read_bundle(bundle)
-        if fhir.patient not in (None, f"Patient/{patient}", patient):
-            raise CdsError(400, f"the prefetched resources are about {fhir.patient}, not the context's "
-                           f"patient {patient}")
-        profile = parse_profile(fhir.profile)
-    except (FhirError, ProfileError) as e:
-        return [("not_possible", _card(f"rNET guideline comparison not possible: {e}", md(str(e)), "info", page,
+
+    def read() -> tuple:   # once per patient and prefetch (Clinic.fhir_read: a chart opened again)
+        try:
+            fhir = read_bundle(bundle)
+            if fhir.patient not in (None, f"Patient/{patient}", patient):
+                raise CdsError(400, f"the prefetched resources are about {fhir.patient}, not the context's patient {patient}")
+            return parse_profile(fhir.profile), fhir.profile, fhir.assumptions, None
+        except (FhirError, ProfileError) as e:
+            return None, None, (), str(e)
+    profile, data, assumptions, error = clinic.fhir_read(patient, bundle, read)
+    if error is not None:
+        return [("not_possible", _card(f"rNET guideline comparison not possible: {error}", md(error), "info", page,
                                        clinic.context))]
-    url = page + "?" + profile_query({**fhir.profile, "id": None})
-    return kinds_and_cards(clinic.card_view(profile), url, clinic.context, fhir.assumptions,
+    url = page + "?" + profile_query({**data, "id": None})
+    return kinds_and_cards(clinic.card_view(profile), url, clinic.context, assumptions,
                            plausibility_warnings(profile))

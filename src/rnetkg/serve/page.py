@@ -45,6 +45,8 @@ class Clinic:
                                                            repr=False, compare=False)
     cards: "collections.OrderedDict[Any, dict]" = field(default_factory=collections.OrderedDict,
                                                          repr=False, compare=False)
+    fhir: "collections.OrderedDict[tuple, tuple]" = field(default_factory=collections.OrderedDict,
+                                                           repr=False, compare=False)
 
     @classmethod
     def load(cls, engine=None) -> "Clinic":
@@ -83,6 +85,25 @@ class Clinic:
             while len(self.answers) > ANSWER_CACHE_ENTRIES:
                 self.answers.popitem(last=False)
         return result
+
+    def fhir_read(self, patient: str, bundle: dict[str, Any], read) -> tuple:
+        """What ``read()`` makes of a CDS call's prefetch Bundle (the profile, its fields, the assumptions, or
+        the reason none could be made), the last ANSWER_CACHE_ENTRIES kept by the patient and the Bundle
+        (canonical JSON): reading FHIR resources is most of a call's work, and depends on nothing else."""
+        import json
+
+        key = (patient, json.dumps(bundle, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+        with _PAGE_LOCK:
+            found = self.fhir.get(key)
+            if found is not None:
+                self.fhir.move_to_end(key)
+                return found
+        found = read()
+        with _PAGE_LOCK:
+            self.fhir[key] = found
+            while len(self.fhir) > ANSWER_CACHE_ENTRIES:
+                self.fhir.popitem(last=False)
+        return found
 
     def card_view(self, profile) -> dict[str, Any]:
         """What a CDS Hooks card reads of the answer (cds.kinds_and_cards: the summary, the derived values,
