@@ -64,17 +64,11 @@ class Evaluator:
         (values, decision point, guideline results) of a profile this one differs from in a few values,
         in the same context; only the guidelines whose statements read one of the values that differ are
         evaluated again (a guideline's status reads its own statements' fields only)."""
-        if near is not None and near[1] == decision_point:
+        if near is not None and near[1] == decision_point and near[0].keys() == values.keys():
             base_values, _, base = near
-            changed = [f for f, v in values.items() if base_values.get(f, v) != v or f not in base_values]
-            if len(values) == len(base_values):
-                readers = self._readers(context, decision_point)
-                touched = frozenset(g for f in changed for g in readers.get(f, ()))
-                if not touched:
-                    return base
-                again = {g.key: g for g in self._evaluate_values(values, decision_point, context, full=False,
-                                                                 only=touched)}
-                return tuple(again[g.key] if g.key in touched else g for g in base)
+            readers = self._readers(context, decision_point)
+            touched = frozenset(g for f, v in values.items() if base_values[f] != v for g in readers.get(f, ()))
+            return self._again(values, decision_point, context, touched, base)
         return self._evaluate_values(values, decision_point, context, full=False)
 
     def _readers(self, context: str, decision_point: str) -> dict[str, frozenset[str]]:
@@ -144,12 +138,12 @@ class Evaluator:
         """guideline_results in another reading context, given the default context's: only the guidelines
         whose statements the context lists are evaluated again (statements_in: the others hold there as
         under the default readings, and a guideline's status reads its own statements only)."""
-        touched = self._derived.get(("touched", context))
-        if touched is None:
-            touched = frozenset(self.statements[iri].guideline for iri in self.context_criteria.get(context, {})
-                                if iri in self.statements)
-            self._derived[("touched", context)] = touched
+        return self._again(values, dp, context, self.touched_by(context), default)
+
+    def _again(self, values: dict[str, Any], dp: str, context: str, touched: frozenset[str],
+               base: tuple[GuidelineResult, ...]) -> tuple[GuidelineResult, ...]:
+        """``base`` with the ``touched`` guidelines evaluated again (their statements only)."""
         if not touched:
-            return default
+            return base
         again = {g.key: g for g in self._evaluate_values(values, dp, context, full=False, only=touched)}
-        return tuple(again[g.key] if g.key in touched else g for g in default)
+        return tuple(again[g.key] if g.key in touched else g for g in base)

@@ -332,6 +332,15 @@ class Model(Evaluator):
         """The default readings, then each other reading (one passage at a time)."""
         return (DEFAULT_CONTEXT, *sorted(r.iri for r in self.readings.values() if not r.default))
 
+    def touched_by(self, context: str) -> frozenset[str]:
+        """The guidelines whose statements a reading context lists (the flattened criteria table): those
+        its passage touches; every other guideline's statements hold there as under the default readings."""
+        key = ("touched", context)
+        if key not in self._derived:
+            table = self.context_criteria.get(context, {})
+            self._derived[key] = frozenset(self.statements[iri].guideline for iri in table if iri in self.statements)
+        return self._derived[key]
+
     def statements_in(self, context: str = DEFAULT_CONTEXT) -> dict[str, Statement]:
         """The statements that hold in a reading context, each with the parts of its criteria that hold
         there, as the flattened criteria table says (queries/materialise-criteria.rq): another reading
@@ -345,7 +354,7 @@ class Model(Evaluator):
                 out = {iri: (s if s.criteria == table[iri] else replace(s, criteria=table[iri])) if iri in table
                        else s for iri, s in self.statements.items() if iri in table or iri not in listed}
             else:
-                touched = {self.statements[iri].guideline for iri in table if iri in self.statements}
+                touched = self.touched_by(context)
                 default = self.statements_in(DEFAULT_CONTEXT)
                 out = {}
                 for iri, s in self.statements.items():

@@ -72,19 +72,13 @@ class Clinic:
 
         from ..answer import answer
 
-        with _PAGE_LOCK:
-            found = self.answers.get(profile)
-            if found is not None:
-                self.answers.move_to_end(profile)
-        if found is not None:
-            return pickle.loads(found)
-        result = answer(profile, self.model)
-        kept = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        with _PAGE_LOCK:
-            self.answers[profile] = kept
-            while len(self.answers) > ANSWER_CACHE_ENTRIES:
-                self.answers.popitem(last=False)
-        return result
+        fresh = []
+
+        def make() -> bytes:
+            fresh.append(answer(profile, self.model))
+            return pickle.dumps(fresh[0], protocol=pickle.HIGHEST_PROTOCOL)
+        kept = _kept(self.answers, profile, ANSWER_CACHE_ENTRIES, make)
+        return fresh[0] if fresh else pickle.loads(kept)
 
     def fhir_read(self, patient: str, bundle: dict[str, Any], read) -> tuple:
         """What ``read()`` makes of a CDS call's prefetch Bundle (the profile, its fields, the assumptions, or
@@ -93,38 +87,36 @@ class Clinic:
         import json
 
         key = (patient, json.dumps(bundle, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-        with _PAGE_LOCK:
-            found = self.fhir.get(key)
-            if found is not None:
-                self.fhir.move_to_end(key)
-                return found
-        found = read()
-        with _PAGE_LOCK:
-            self.fhir[key] = found
-            while len(self.fhir) > ANSWER_CACHE_ENTRIES:
-                self.fhir.popitem(last=False)
-        return found
+        return _kept(self.fhir, key, ANSWER_CACHE_ENTRIES, read)
 
     def card_view(self, profile) -> dict[str, Any]:
         """What a CDS Hooks card reads of the answer (cds.kinds_and_cards: the summary, the derived values,
         each guideline's status, modalities, readings and what it said before an excision, each pair's
         guidelines and kind), the last ANSWER_CACHE_ENTRIES kept as they are (small: a call that finds
         one reads no pickled answer)."""
-        with _PAGE_LOCK:
-            found = self.cards.get(profile)
-            if found is not None:
-                self.cards.move_to_end(profile)
-                return found
-        a = self.answer(profile)
-        found = {"summary": a.get("summary", ""), "derived": a.get("derived"),
-                 "guidelines": [{k: g.get(k) for k in ("guideline", "status", "modalities", "reading_dependent",
-                                                        "readings", "initial_context")} for g in a["guidelines"]],
-                 "disagreements": [{"guidelines": d["guidelines"], "kind": d["kind"]} for d in a["disagreements"]]}
-        with _PAGE_LOCK:
-            self.cards[profile] = found
-            while len(self.cards) > ANSWER_CACHE_ENTRIES:
-                self.cards.popitem(last=False)
-        return found
+        def make() -> dict[str, Any]:
+            a = self.answer(profile)
+            return {"summary": a.get("summary", ""), "derived": a.get("derived"),
+                    "guidelines": [{k: g.get(k) for k in ("guideline", "status", "modalities", "reading_dependent",
+                                                           "readings", "initial_context")} for g in a["guidelines"]],
+                    "disagreements": [{"guidelines": d["guidelines"], "kind": d["kind"]} for d in a["disagreements"]]}
+        return _kept(self.cards, profile, ANSWER_CACHE_ENTRIES, make)
+
+
+def _kept(cache: "collections.OrderedDict", key: Any, limit: int, make) -> Any:
+    """The value kept under ``key`` (now the most recent), else ``make()``'s, kept; past ``limit`` entries
+    the least recent goes. What every cache of the page and the CDS service does."""
+    with _PAGE_LOCK:
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
+    found = make()
+    with _PAGE_LOCK:
+        cache[key] = found
+        while len(cache) > limit:
+            cache.popitem(last=False)
+    return found
 
 
 class FormError(Exception):
@@ -265,18 +257,7 @@ def render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
     """(HTTP status, page): the empty form, the form with the answer, or the form with its errors (400).
     The answer's heading takes the focus (it is scrolled into view); its map is the image at
     /map.png with the same query string. The last PAGE_CACHE_ENTRIES pages are kept by their query."""
-    key = tuple(items)
-    with _PAGE_LOCK:
-        found = clinic.pages.get(key)
-        if found is not None:
-            clinic.pages.move_to_end(key)
-            return found
-    result = _render(clinic, items)
-    with _PAGE_LOCK:
-        clinic.pages[key] = result
-        while len(clinic.pages) > PAGE_CACHE_ENTRIES:
-            clinic.pages.popitem(last=False)
-    return result
+    return _kept(clinic.pages, tuple(items), PAGE_CACHE_ENTRIES, lambda: _render(clinic, items))
 
 
 def _render(clinic: Clinic, items: list[tuple[str, str]]) -> tuple[int, str]:
