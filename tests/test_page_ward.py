@@ -161,9 +161,13 @@ def _fill_and_submit(driver, url: str, values: dict) -> None:
         else:
             el.clear()
             el.send_keys(value)
+    from selenium.common.exceptions import WebDriverException
+
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "form#case-form button[type=submit]").click()
-    wait = WebDriverWait(driver, 30)
+    # while the old document goes, chromium may answer the staleness check with an inspector error
+    # ("Node with given id does not belong to the document") instead of a stale element: asked again
+    wait = WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,))
     wait.until(EC.staleness_of(old))
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
