@@ -155,10 +155,10 @@ def test_the_table_says_why(capsys, tmp_path):
     assert "why no recommendation for initial management in the sources" in flat
 
 
-def test_readings_of_two_passages_say_that_their_combination_is_not_evaluated(tmp_path, capsys):
+def test_readings_of_two_passages_say_that_their_combinations_were_evaluated(tmp_path, capsys):
     """A 9.9 mm T1 tumour, nodes unknown: NCCN's answer changes under readings of two passages (the
-    heading's scope and the node-positive branch); each is evaluated with the other read by default, and
-    the detail view and the report say that the two read together are not. A guideline whose readings
+    heading's scope and the node-positive branch); the two read together were evaluated too (and answer
+    as the heading alone, so no line of their own), and the detail view and the report say so. A guideline whose readings
     span one passage (CNETS's risk factors) says nothing of the kind."""
     from rnetkg.words import readings_scope
 
@@ -168,15 +168,16 @@ def test_readings_of_two_passages_say_that_their_combination_is_not_evaluated(tm
     passages = {r["passage"] for r in nccn["readings"]}
     assert len(passages) == 2 and nccn["reading_dependent"]
     said = readings_scope(nccn["readings"])
-    assert said.startswith("The answer changes under readings of 2 passages") and "not evaluated" in said
+    assert said.startswith("The answer changes under readings of 2 passages") and "Every combination of their readings was evaluated too" in said
     one = [r for r in nccn["readings"] if r["passage"] == sorted(passages)[0]]
     assert readings_scope(one) == ""
     f = tmp_path / "p.json"
     f.write_text(json.dumps(profile))
     assert main(["compare", str(f), "--detail"]) == 0
     detail = " ".join(capsys.readouterr().out.split())   # the wrapped lines joined
-    assert "not read The answer changes under readings of 2 passages" in detail
-    assert "two passages read otherwise together are not evaluated" in detail
+    assert "together The answer changes under readings of 2 passages" in detail
+    assert "a combination that answers as one of the readings it combines is not listed" in detail
+    assert not any(r.get("combines") for r in nccn["readings"])
     assert main(["compare", str(f), "--format", "html"]) == 0
     html = capsys.readouterr().out
     assert html.count('class="note readings-scope"') == 1

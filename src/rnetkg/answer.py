@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import pathway, vocab
-from .criteria.model import STATEMENT_STATUS, Evaluation, Model
+from .criteria.model import STATEMENT_STATUS, Evaluation, Model, rec_id
 from .criteria.nearest import nearest_changes
 from .evidence import disagreement_evidence
 from .explain import missing_inputs, recommendation_explanation, relation, save_relations, silence
@@ -279,21 +279,33 @@ def summary_line(model: Model, guidelines: list[dict[str, Any]], strategy_split:
 
 
 def reading_entries(model: Model, evaluation: Evaluation, default) -> list[dict[str, Any]]:
-    """For a guideline whose answer changes under another reading of a passage: the default reading
-    of each such passage and every other reading whose answer differs, each with its answer."""
-    differing = [(model.readings[c], g) for c, answers in evaluation.contexts for g in answers
-                 if g.key == default.key and (g.status, g.modalities) != (default.status, default.modalities)]
+    """For a guideline whose answer changes under other readings: the default reading of each passage
+    concerned, then each other reading, then each combination of readings, whose answer differs from
+    the default readings' and, for a combination, from the answer under each reading it combines (alone
+    or in a smaller combination): a combination that answers as one of its parts adds nothing."""
+    answers: dict[frozenset[str], tuple[Any, ...]] = {frozenset(): (default.status, default.modalities)}
+    listed = []
+    for c, results in evaluation.contexts:
+        g = next((g for g in results if g.key == default.key), default)
+        reading = model.readings[c]
+        answers[reading.parts] = (g.status, g.modalities)
+        if all(answer != (g.status, g.modalities) for parts, answer in answers.items() if parts < reading.parts):
+            listed.append((reading, g))
+    passages = [p for r, _ in listed for p in r.passage.split(" ")]
     out = []
-    for passage in dict.fromkeys(r.passage for r, _ in differing):
+    for passage in dict.fromkeys(passages):
         first = next(r for r in model.readings.values() if r.passage == passage and r.default)
         out.append(_reading(first, default))
-        out += [_reading(r, g) for r, g in differing if r.passage == passage]
-    return out
+        out += [_reading(r, g) for r, g in listed if r.passage == passage]
+    return out + [_reading(r, g) for r, g in listed if r.combines]
 
 
 def _reading(r, g) -> dict[str, Any]:
-    return {"reading": r.id, "label": r.label, "default": r.default, "status": g.status,
-            "modalities": list(g.modalities), "passage": r.passage_label, "rationale": r.rationale}
+    entry = {"reading": r.id, "label": r.label, "default": r.default, "status": g.status,
+             "modalities": list(g.modalities), "passage": r.passage_label, "rationale": r.rationale}
+    if r.combines:
+        entry["combines"] = [rec_id(c) for c in r.combines]
+    return entry
 
 
 def _entry(profile, r) -> dict[str, Any]:

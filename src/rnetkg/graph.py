@@ -31,7 +31,7 @@ from .namespaces import ONTOLOGY_IRI, OWL, RNET
 from .record import record
 
 # the CONSTRUCT queries run when the graph is loaded, in this order, each adding its triples
-LOAD_TIME_QUERIES = ("expand-referrals", "derive-follow-up", "materialise-criteria")
+LOAD_TIME_QUERIES = ("expand-referrals", "derive-follow-up", "reading-contexts", "materialise-criteria")
 
 _IMPORTS = ox.NamedNode(OWL + "imports")
 _GUIDELINE_KEY = ox.NamedNode(RNET + "guidelineKey")

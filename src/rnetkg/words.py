@@ -36,14 +36,16 @@ def before_excision(initial: Any, modality_words) -> str:
 
 
 def readings_scope(readings: list[dict[str, Any]]) -> str:
-    """What a guideline's reading entries leave out, in words: each other reading is evaluated with the
-    guideline's other passages read by default, so readings of two passages together are not (DESIGN.md:
-    one passage at a time). Empty when the entries span one passage."""
-    passages = list(dict.fromkeys(r.get("passage") for r in readings if isinstance(r, dict) and r.get("passage")))
+    """What a guideline's reading entries leave out, in words: the readings of two or more of its
+    passages were evaluated together too (every combination), and a combination that answers as one of
+    the readings it combines is not listed. Empty when the entries span one passage."""
+    passages = list(dict.fromkeys(r.get("passage") for r in readings
+                                  if isinstance(r, dict) and r.get("passage") and not r.get("combines")))
     if len(passages) < 2:
         return ""
-    return (f"The answer changes under readings of {len(passages)} passages; each reading is evaluated with "
-            "the other passages read by default: two passages read otherwise together are not evaluated.")
+    return (f"The answer changes under readings of {len(passages)} passages. Every combination of their "
+            "readings was evaluated too; a combination that answers as one of the readings it combines is "
+            "not listed.")
 
 
 def guideline_reason(g: dict[str, Any]) -> str:

@@ -41,7 +41,8 @@ class Evaluation:
     statements: tuple[StatementResult, ...]
     guidelines: tuple[GuidelineResult, ...]
     disagreements: tuple[dict[str, Any], ...]
-    # each guideline's answer in every other reading context (one passage read otherwise); empty when
+    # each guideline's answer in every other reading context (one passage read otherwise, or a combination
+    # of readings of one guideline's passages read together; model.contexts[1:]); empty when
     # the evaluator was asked for the default readings only
     contexts: tuple[tuple[str, tuple[GuidelineResult, ...]], ...] = ()
 

@@ -43,9 +43,25 @@ def _readings(engine) -> dict[str, Reading]:
         if r["quote"]:
             quotes[r["reading"]][r["quote"]] = None
         guidelines[r["reading"]][r["guideline"]] = None
-    return {iri: Reading(iri, r["passage"], r["passageLabel"], r["label"], bool(_flag(r["default"])), r["rationale"],
-                         r["defaultReason"], tuple(quotes[iri]), tuple(sorted(guidelines[iri])))
-            for iri, r in sorted(first.items())}
+    out = {iri: Reading(iri, r["passage"], r["passageLabel"], r["label"], bool(_flag(r["default"])), r["rationale"],
+                        r["defaultReason"], tuple(quotes[iri]), tuple(sorted(guidelines[iri])))
+           for iri, r in sorted(first.items())}
+    # each combination of readings (passages of one guideline read together) as a reading context of its
+    # own: its passages, rationales and quotes are those of the readings it combines
+    combined: dict[str, list[str]] = defaultdict(list)
+    labels: dict[str, str] = {}
+    for r in engine.select(queries.get("reading-combinations").text):
+        if r["reading"] in out:
+            combined[r["combination"]].append(r["reading"])
+            labels[r["combination"]] = r["label"]
+    for iri, members in sorted(combined.items()):
+        parts = sorted((out[m] for m in members), key=lambda m: (m.passage_label, m.iri))
+        shared = set.intersection(*(set(m.guidelines) for m in parts))
+        out[iri] = Reading(iri, " ".join(m.passage for m in parts), "; ".join(m.passage_label for m in parts),
+                           labels[iri], False, "; ".join(f"{m.label}: {m.rationale}" for m in parts), "",
+                           tuple(dict.fromkeys(q for m in parts for q in m.quotes)), tuple(sorted(shared)),
+                           tuple(m.iri for m in parts))
+    return out
 
 
 def load_model(engine) -> Model:
@@ -100,9 +116,12 @@ def load_model(engine) -> Model:
                                  negated, part, reading, written, label))
         return tuple(out)
 
+    readings = _readings(engine)
+
     def criteria_of(iri: str) -> tuple[Criterion, ...]:
-        """A statement's criteria under the default readings, or in the one other context it holds in."""
-        for context in (DEFAULT_CONTEXT, *sorted(rec_parts)):
+        """A statement's criteria under the default readings, or in the first other context it holds in
+        (one other reading before a combination of readings)."""
+        for context in (DEFAULT_CONTEXT, *sorted(rec_parts, key=lambda c: (c in readings and bool(readings[c].combines), c))):
             if iri in rec_parts.get(context, {}):
                 return criteria_in(context, iri)
         return ()
@@ -167,7 +186,7 @@ def load_model(engine) -> Model:
                              "rnet:ManagementModality with a modality bit")
     return Model(guidelines=guidelines, modality_keys=modality_keys, modality_labels=modality_labels,
                  statements=dict(sorted(statements.items())), atoms=tuple(atom_objs[k] for k in sorted(atom_objs)),
-                 readings=_readings(engine), context_criteria=context_criteria, strategies=strategies, levels=levels,
+                 readings=readings, context_criteria=context_criteria, strategies=strategies, levels=levels,
                  strategy_labels=strategy_labels, procedures=procedures, risk_definitions=risk_definitions)
 
 

@@ -216,7 +216,9 @@ class Statement:
 
 @record
 class Reading:
-    """One reading of an ambiguous passage of a source."""
+    """One reading of an ambiguous passage of a source, or a combination of other readings of two or
+    more passages of one guideline read together (``combines`` names them; ``passage`` then holds their
+    passages, space-separated)."""
 
     iri: str
     passage: str
@@ -227,6 +229,12 @@ class Reading:
     default_reason: str
     quotes: tuple[str, ...]
     guidelines: tuple[str, ...]
+    combines: tuple[str, ...] = ()
+
+    @property
+    def parts(self) -> frozenset[str]:
+        """The other readings this context reads its passages with: itself, or those it combines."""
+        return frozenset(self.combines) if self.combines else frozenset(() if self.default else (self.iri,))
 
     @property
     def id(self) -> str:
@@ -329,8 +337,14 @@ class Model(Evaluator):
 
     @property
     def contexts(self) -> tuple[str, ...]:
-        """The default readings, then each other reading (one passage at a time)."""
-        return (DEFAULT_CONTEXT, *sorted(r.iri for r in self.readings.values() if not r.default))
+        """The default readings, then each other reading (one passage read otherwise), then each
+        combination of other readings (passages of one guideline that bear on a common decision point,
+        read together), fewest readings first."""
+        key = "contexts"
+        if key not in self._derived:
+            others = sorted((len(r.combines), r.iri) for r in self.readings.values() if not r.default)
+            self._derived[key] = (DEFAULT_CONTEXT, *(iri for _, iri in others))
+        return self._derived[key]
 
     def touched_by(self, context: str) -> frozenset[str]:
         """The guidelines whose statements a reading context lists (the flattened criteria table): those

@@ -44,8 +44,8 @@ def _reading_of(statement, model) -> Any:
     """The reading a statement holds under when it is not in the default readings' context."""
     if statement.reading and statement.reading in model.readings:
         return model.readings[statement.reading]
-    for context, table in model.context_criteria.items():
-        if context != DEFAULT_CONTEXT and statement.iri in table and context in model.readings:
+    for context in model.contexts[1:]:
+        if statement.iri in model.context_criteria.get(context, {}) and context in model.readings:
             return model.readings[context]
     return None
 
