@@ -71,7 +71,7 @@ def test_fixtures_cover_every_recommendation(answers, store_engine):
     shown = {r["reading"] for stem, a in answers.items() for g in a["guidelines"] if g["guideline"] in about[stem]
              for r in g["readings"]}
     # (a combination of readings is listed only where it answers otherwise than each reading it combines,
-    # which no profile found does: tests/test_readings.py)
+    # which no case fixture's profile does: tests/test_readings.py has one that does)
     assert {r.id for r in model.readings.values() if not r.combines} - shown == set()
 
 

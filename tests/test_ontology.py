@@ -281,12 +281,14 @@ def test_ontology_size_is_pinned(tbox):
 # TreatmentTarget; issue 21: + FlatCondition; issue 23: + ManagementStrategy
 # measures coded: + Measure
 # investigations modelled like procedures: the 14 staging investigations are classes (were individuals)
-PINNED_CLASSES = 113
+# every combination of readings: + ReadingCombination
+PINNED_CLASSES = 114
 # issue 11: rnet:refersToCareSetting, rnet:subgroupOf; readings (6) and scope (2); issue 22: rnet:countedPer,
 # rnet:recordedInField, the three new profile fields' properties, procedureClass, anyOf, followUpWhen,
 # firstYearOnly, followUpRemainsUnder, derivedFrom, treatmentTarget, isReplacedBy; issue 21: the flattened
 # criteria's ten; issue 23: inStrategy, interventionLevel, groupingSource; issue 22: allExaminations,
 # decisionBasedOn; issue 27: countryCode (ISO 3166-1), confidenceLevel, and the 16 properties renamed
 # 'has...' (each differed from a class only in case) beside their deprecated old IRIs
-# measures coded: + hasMeasure (rnet:measure deprecated beside it)
-PINNED_PROPERTIES = 158
+# measures coded: + hasMeasure (rnet:measure deprecated beside it); every combination of readings:
+# + combinesReading, contextReading (application module)
+PINNED_PROPERTIES = 160

@@ -178,3 +178,33 @@ def test_the_answers_say_that_the_combinations_were_evaluated(store_engine, mode
     detail = " ".join(answer_table(answer).split())
     assert "together The answer changes under readings of 2 passages." in detail
     assert readings_scope([{"passage": "a", "default": True}, {"passage": "a", "default": False}]) == ""
+
+
+def test_two_readings_together_give_an_answer_neither_gives_alone(store_engine, model):
+    """A 9.5 mm T2 tumour with positive nodes, excised with an indeterminate margin. NCCN under the default
+    readings: chemoradiation or radical surgery. Its node-positive branch read for T2-T4 only: possible,
+    any of five modalities; its size branches read to send T2 to radical surgery: as the default. The two
+    read together: possible, chemoradiation, radical surgery or surveillance, which neither gives alone.
+    The answer lists that combination, on the SPARQL path as in the criteria model."""
+    from rnetkg.answer import answer
+    from rnetkg.compare import compare
+    from rnetkg.profile import derive
+
+    profile = derive({"id": "t2-n1-indeterminate", "size_mm": 9.5, "t_stage": "T2", "lymph_nodes": "N1",
+                      "margin": "indeterminate"})
+    for a in (compare(profile, store_engine), answer(profile, model)):
+        nccn = next(g for g in a["guidelines"] if g["guideline"] == "NCCN-2025")
+        assert (nccn["status"], nccn["modalities"]) == ("covered", ["chemoradiation", "radical_surgery"])
+        assert nccn["reading_dependent"]
+        together = [r for r in nccn["readings"] if r.get("combines")]
+        assert [(r["reading"], r["status"], r["modalities"]) for r in together] == [
+            ("nccn-2025/combination-node-positive-t2-t4-and-size-branches-t2-radical", "possible",
+             ["chemoradiation", "radical_surgery", "surveillance"])]
+        assert sorted(together[0]["combines"]) == ["nccn-2025/reading-node-positive-t2-t4",
+                                                   "nccn-2025/reading-size-branches-t2-radical"]
+        alone = {r["reading"]: (r["status"], r["modalities"]) for r in nccn["readings"] if not r.get("combines")}
+        assert alone["nccn-2025/reading-node-positive-t2-t4"] == (
+            "possible", ["chemoradiation", "endoscopic_resection", "radical_surgery", "surveillance", "transanal_excision"])
+        assert "nccn-2025/reading-size-branches-t2-radical" not in alone   # answers as the default alone
+        assert {r["reading"] for r in nccn["readings"] if r["default"]} == {
+            "nccn-2025/reading-node-positive-any-t", "nccn-2025/reading-size-branches-as-laid-out"}

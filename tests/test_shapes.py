@@ -454,6 +454,14 @@ CASES = [
     case("ReadingShape-restsOn-class", "reading-rests-on-document",
          'ex:reading-rests-on-document a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage ; '
          'rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:doc .'),
+    # reading.ttl: combinations of readings
+    case("ReadingCombinationShape-label", "combination-no-label",
+         'ex:combination-no-label a rnet:ReadingCombination ; rnet:combinesReading ex:reading-other , ex:reading-two-other .'),
+    case("ReadingCombinationShape-combinesReading", "combination-of-one",
+         'ex:combination-of-one a rnet:ReadingCombination ; rdfs:label "r" ; rnet:combinesReading ex:reading-other .'),
+    case("ReadingCombinationShape-combinesReading-other", "combination-with-a-default",
+         'ex:combination-with-a-default a rnet:ReadingCombination ; rdfs:label "r" ; '
+         'rnet:combinesReading ex:reading-other , ex:reading-two-default .'),
     # ambiguous-passage.ttl
     case("AmbiguousPassageShape-label", "passage-no-label",
          'ex:passage-no-label a rnet:AmbiguousPassage ; rnet:defaultReason "d" ; rnet:restsOn ex:excerpt . ex:passage-no-label-r1 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-no-label ; rnet:isDefaultReading true ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . ex:passage-no-label-r2 a rnet:Reading ; rdfs:label "r" ; rnet:readingOf ex:passage-no-label ; rnet:isDefaultReading false ; rnet:rationale "r" ; rnet:restsOn ex:excerpt . '),

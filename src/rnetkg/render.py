@@ -138,7 +138,7 @@ def answer_table(answer: dict[str, Any]) -> str:
                 failed = criteria_text(c["failed"], "failed")
                 out.extend(_wrap("closest", c["id"] + (f": fails {failed}" if failed else ""), 4))
         for r in g.get("readings", []):
-            mark = "default reading" if r["default"] else "readings together" if r.get("combines") else "other reading"
+            mark = "default reading" if r["default"] else "combined" if r.get("combines") else "other reading"
             out.extend(_wrap("depends", f"{mark} '{r['label']}': {r['status']} {modality_words(r['modalities'])}", 4))
         if readings_scope(g.get("readings", [])):
             out.extend(_wrap("together", readings_scope(g["readings"]), 4))
