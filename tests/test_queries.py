@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from conftest import normalise_rows
 from rnetkg import queries
 from rnetkg.criteria.model import DEFAULT_CONTEXT
 
@@ -37,11 +36,8 @@ def test_header_and_prefixes(name):
 
 
 # the lines that name the reading contexts: one VALUES line, or a sub-SELECT up to "# </contexts>"
-@pytest.mark.parametrize("name", PLAIN)
-def test_same_answer_on_pyoxigraph_and_rdflib(name, store_engine, rdflib_engine):
-    text = CATALOGUE[name].text
-    a, b = store_engine.select(text), rdflib_engine.select(text)
-    assert normalise_rows(a) == normalise_rows(b)
+# every query, and every query with its parameters bound, gives the same rows on rdflib, Jena and
+# Virtuoso as on pyoxigraph: tests/test_engines.py (test_same_rows_as_pyoxigraph)
 
 
 # the profile queries on pyoxigraph, rdflib and an endpoint, against the case fixtures: tests/conformance/
@@ -168,8 +164,9 @@ def test_recommendation_source(store_engine):
 
 
 @pytest.mark.parametrize("name", [n for n in PLAIN if CATALOGUE[n].params])
-def test_parameters_bind_on_both_engines(name, store_engine, rdflib_engine):
-    """With a parameter bound, both engines still agree and the rows are a subset of the unbound rows."""
+def test_parameters_bind_and_filter(name, store_engine):
+    """With a parameter bound, the query gives rows, a subset of the unbound rows (the same rows on the
+    other engines: tests/test_engines.py, its [params] cases)."""
     example = {"guideline": "NCCN-2025", "decisionPoint": "initial_management", "modality": "radical_surgery",
                "factor": "rnet:Ki67Index", "procedure": "rnet:EndoscopicSubmucosalDissection", "minSize": "9.5",
                "maxSize": "10.5", "rec": "<https://w3id.org/rnetkg/kg/nccn-2025/rec-t1>",
@@ -178,8 +175,8 @@ def test_parameters_bind_on_both_engines(name, store_engine, rdflib_engine):
         example["rec"] = "<https://w3id.org/rnetkg/kg/nccn-2025/rec-le2cm>"
     q = CATALOGUE[name]
     text = queries.with_params(q, queries.bind_params(q, {p: example[p] for p in q.params}))
-    a, b = store_engine.select(text), rdflib_engine.select(text)
-    assert a and normalise_rows(a) == normalise_rows(b)
+    a = store_engine.select(text)
+    assert a
     if name not in NOT_FILTERS:
         assert len(a) <= len(store_engine.select(q.text))
 

@@ -2,7 +2,7 @@
 
 Passages of one guideline that bear on a common decision point can change one answer together:
 kg/reading-combinations.ttl holds every combination of their other readings (written by
-`python -m rnetkg.readings`), each is a reading context of the profile queries and of the criteria model,
+`python -m rnetkg.cli.readings`), each is a reading context of the profile queries and of the criteria model,
 and an answer lists a combination when the guideline answers otherwise under it than under the default
 readings and under each reading it combines.
 """
@@ -33,7 +33,7 @@ def model(store_engine):
 
 
 def test_the_combinations_file_is_the_one_generated_from_the_graph():
-    """kg/reading-combinations.ttl is what `python -m rnetkg.readings` writes for the graph as it is: a
+    """kg/reading-combinations.ttl is what `python -m rnetkg.cli.readings` writes for the graph as it is: a
     new reading or a new tie to one makes this fail until the file is written again."""
     shipped = (paths.artifact_dir("kg") / "reading-combinations.ttl").read_text(encoding="utf-8")
     assert shipped == readings.generated()
