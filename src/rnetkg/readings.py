@@ -22,6 +22,7 @@ import itertools
 from collections import defaultdict
 
 from .namespaces import KG
+from .selectors import _literal
 
 HEADER = """@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix rnet: <https://w3id.org/rnetkg/ontology#> .
@@ -31,10 +32,6 @@ HEADER = """@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 # on a common decision point (named in the comment above each), read together; each other passage by
 # default. Passages with no decision point in common are never read together for one profile.
 """
-
-
-def _literal(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"@en'
 
 
 def combinations(scope: list[dict[str, str]], readings: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -85,7 +82,7 @@ def combinations_turtle(found: list[dict[str, object]]) -> str:
         parts.append(f"\n# {', '.join(c['guidelines'])}: the passages bear together on "
                      f"{', '.join(c['decision_points'])}\n"
                      f"<{c['iri']}> a rnet:ReadingCombination ;\n"
-                     f"    rdfs:label {_literal(str(c['label']))} ;\n"
+                     f"    rdfs:label {_literal(str(c['label']))}@en ;\n"
                      f"    rnet:combinesReading {' , '.join(f'<{r}>' for r in c['readings'])} .\n")
     return "".join(parts)
 
